@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the tests need, starts the services they use, and runs the whole suite:
+# lint (ruff), type check (mypy), pytest (slow tests included). .ci/run calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+# shellcheck disable=SC1091
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+python -m pip install -q -e '.[test]'
+
+# System tools for the emulated multi-host lab (network namespaces, tc); optional elsewhere.
+if ! command -v tc >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get install -y -q iproute2 >/dev/null 2>&1 || echo "note: could not install iproute2; lab tests will skip"
+fi
+
+echo "== ruff"; ruff check src tests benchmarks
+echo "== mypy"; mypy
+echo "== pytest"; python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

@@ -1,0 +1,115 @@
+"""The ``mlfleet`` command line.
+
+Sub-command groups live next to their chapter (``mlfleet/comm/cli.py`` ...) and are
+imported only when invoked, so ``mlfleet --help`` stays fast. Exit codes:
+0 ok, 2 bad input (one line on stderr, no traceback), 3 a scenario constraint was
+violated, 1 a real run failed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from mlfleet import __version__
+from mlfleet.errors import MlfleetError, one_line
+
+# name -> (module, attribute, one-line help). Imported lazily on first use.
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "plan": ("mlfleet.plan_cli", "plan_command", "Full-stack plan for a scenario (the main job)."),
+    "catalog": ("mlfleet.catalog.cli", "catalog_group", "List and show catalog entries with sources."),
+    "scenario": ("mlfleet.scenario_cli", "scenario_group", "Scenario schema and validation."),
+    "infra": ("mlfleet.infra.cli", "infra_group", "Infrastructure models: roofline, host probe."),
+    "comm": ("mlfleet.comm.cli", "comm_group", "Collective communication cost models and selection."),
+    "lab": ("mlfleet.comm.lab.cli", "lab_group", "Emulated multi-host lab (network namespaces)."),
+    "run": ("mlfleet.comm.run_cli", "run_group", "Run real implementations and measure them."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, (mod, _, _) in SUBCOMMANDS.items() if _available(mod))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in SUBCOMMANDS or not _available(SUBCOMMANDS[cmd_name][0]):
+            return None
+        module, attr, _ = SUBCOMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SUBCOMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _available(module: str) -> bool:
+    """Whether a sub-command's module exists, without importing it."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlfleet")
+def cli() -> None:
+    """mlfleet: ML systems at production scale — model, simulate, run.
+
+    Start with `mlfleet plan` (a full-stack plan for the bundled default scenario).
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the CLI and map errors to exit codes (never a traceback for bad input)."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="mlfleet",
+                 standalone_mode=False)
+    except MlfleetError as exc:
+        click.echo(f"error: {one_line(str(exc))}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else "")
+        return 0
+    except click.ClickException as exc:
+        click.echo(f"error: {one_line(exc.format_message())}", err=True)
+        return 2
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return 0
+
+
+def emit_json(payload: Any) -> None:
+    """Print a JSON document (sorted keys, stable) to stdout."""
+    import json
+
+    click.echo(json.dumps(payload, indent=2, sort_keys=True, default=_jsonable))
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(value)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

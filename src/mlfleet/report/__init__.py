@@ -1,0 +1,1 @@
+"""Renderings of results: terminal tables and JSON."""

@@ -1,0 +1,52 @@
+"""Terminal rendering with rich (imported here, lazily, never at ``import mlfleet``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mlfleet import units
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str = "") -> None:
+    """Print a table; cells are converted with ``str``."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title or None, title_justify="left", show_lines=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    Console(soft_wrap=False, width=_width()).print(table)
+
+
+def _width() -> int:
+    import shutil
+
+    return max(100, shutil.get_terminal_size((120, 40)).columns)
+
+
+def format_value(name: str, value: Any) -> str:
+    """Human text for a value whose unit is named by the suffix of ``name``."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return str(value)
+    if "flops_per_s" in name:
+        return units.format_flops(value)
+    if name.endswith("_bytes_per_s"):
+        return units.format_rate(value)
+    if name.endswith("_bytes"):
+        return units.format_bytes(value)
+    if name.endswith("_flop"):
+        return f"{value:.3g} FLOP"
+    if name.endswith("_usd_per_h"):
+        return f"${value:,.2f}/h"
+    if name.endswith("_usd_per_gb_month"):
+        return f"${value:.4g}/GB-month"
+    if name.endswith("_usd"):
+        return f"${value:,.0f}"
+    if name.endswith("_w"):
+        return f"{value:,.0f} W"
+    if name.endswith("_s"):
+        return units.format_duration(value)
+    return f"{value:,.6g}" if isinstance(value, float) else f"{value:,}"
