@@ -1,0 +1,5 @@
+"""Point-to-point transports the collective algorithms are written against."""
+
+from mlfleet.comm.transport.base import Transport
+
+__all__ = ["Transport"]
