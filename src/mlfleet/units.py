@@ -116,6 +116,8 @@ def _token(token: str, text: str) -> tuple[float, dict[str, int]]:
     if token in _BASES:
         scale, exps, _ = _BASES[token]
         return scale, dict(exps)
+    if token in _SI_PREFIX or token in _IEC_PREFIX:  # a lone multiplier: "50k req/s"
+        return {**_SI_PREFIX, **_IEC_PREFIX}[token], {}
     if token in _TC_TOKENS:
         return _TC_TOKENS[token] / 8.0, {"B": 1, "s": -1}
     for table in (_IEC_PREFIX, _SI_PREFIX, _SUB_PREFIX):
