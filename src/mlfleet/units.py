@@ -145,7 +145,7 @@ def _unit(unit: str, text: str) -> tuple[float, dict[str, int]]:
     parts = unit.split("/")
     if len(parts) > 2 or any(p.strip() == "" for p in parts[1:]):
         raise UnitError(f"{text!r}: unit {unit!r} must look like 'X' or 'X/Y'")
-    scale, exps = 1.0, {}
+    scale, exps = 1.0, dict[str, int]()
     for sign, part in zip((1, -1), parts, strict=False):
         for token in _split_tokens(part):
             token_scale, token_exps = _token(token, text)

@@ -101,6 +101,7 @@ class Entry:
 
 def _target_for(path: tuple[str, ...]) -> str | None:
     for key in reversed(path):
+        key = key.removesuffix("_low").removesuffix("_high")  # price.cloud_usd_per_h_low
         for suffix, target in _SUFFIX_TARGETS:
             if key == suffix.lstrip("_") or key.endswith(suffix):
                 return target
@@ -109,14 +110,27 @@ def _target_for(path: tuple[str, ...]) -> str | None:
 
 def _convert(raw: Any, path: tuple[str, ...], where: str) -> Any:
     target = _target_for(path)
-    if target is None or isinstance(raw, bool | list):
+    if isinstance(raw, bool | list):
         return raw
+    if target is None:
+        return _plain_number(raw)
     try:
         return parse_quantity(raw, target)
     except CatalogError:
         raise
     except Exception as exc:  # UnitError: re-raise naming the file and path
         raise CatalogError(f"{where}: {'.'.join(path)}: {exc}") from None
+
+
+def _plain_number(raw: Any) -> Any:
+    """YAML 1.1 reads ``1e9`` as a string; numeric text of a plain key becomes a number."""
+    if isinstance(raw, str):
+        try:
+            number = float(raw.replace("_", ""))
+        except ValueError:
+            return raw
+        return int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
+    return raw
 
 
 def _flatten(node: Any, path: tuple[str, ...], default_src: str | None, sources: dict[str, str],

@@ -27,8 +27,8 @@ class Accelerator:
     """On-package memory capacity (HBM, or DRAM for a CPU)."""
     hbm_bw_bytes_per_s: float
     """Peak memory bandwidth."""
-    tdp_w: float
-    """Thermal design power of one chip (or module)."""
+    tdp_w: float | None = None
+    """Thermal design power of one chip (or module); None where the vendor publishes none."""
     scaleup_bw_bytes_per_s: float | None = None
     """Per-direction chip-to-chip bandwidth of the scale-up fabric (NVLink, ICI, ...)."""
     cloud_usd_per_h: tuple[float, float] | None = None
@@ -52,7 +52,7 @@ class Accelerator:
             peak_flops_per_s=e.group("flops_per_s"),
             hbm_bytes=e.require("hbm_bytes"),
             hbm_bw_bytes_per_s=e.require("hbm_bw_bytes_per_s"),
-            tdp_w=e.require("tdp_w"),
+            tdp_w=e.get("tdp_w"),
             scaleup_bw_bytes_per_s=e.get("scaleup_bw_bytes_per_s"),
             cloud_usd_per_h=_range(e, "price.cloud_usd_per_h"),
             purchase_usd=_range(e, "price.purchase_usd"),

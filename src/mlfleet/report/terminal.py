@@ -49,4 +49,6 @@ def format_value(name: str, value: Any) -> str:
         return f"{value:,.0f} W"
     if name.endswith("_s"):
         return units.format_duration(value)
+    if name.endswith("year") or name.endswith("generation"):
+        return str(value)
     return f"{value:,.6g}" if isinstance(value, float) else f"{value:,}"
