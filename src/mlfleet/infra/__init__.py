@@ -1,1 +1,1 @@
-"""Chapter package: infra."""
+"""Chapter 2, Large-Scale ML Infrastructure: roofline model and host probe."""

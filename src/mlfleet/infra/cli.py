@@ -1,0 +1,254 @@
+"""``mlfleet infra``: the roofline of a step on an accelerator, and this host's ceilings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import click
+import numpy as np
+
+from mlfleet import units
+from mlfleet.catalog.types import PRECISIONS
+from mlfleet.errors import InputError
+from mlfleet.infra import roofline as rl
+from mlfleet.units import parse_quantity
+
+_GEMM_RE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
+_COLUMNS = ("time_s", "bound", "arithmetic_intensity", "mfu", "compute_s", "memory_s",
+            "overhead_s", "tokens_per_s")
+
+
+@click.group("infra", context_settings={"help_option_names": ["-h", "--help"]})
+def infra_group() -> None:
+    """Infrastructure models: roofline of a step, this host's measured ceilings."""
+
+
+def parse_gemm(text: str) -> tuple[int, int, int]:
+    """``'4096x4096x8192'`` -> (m, n, k); InputError naming the text otherwise."""
+    match = _GEMM_RE.match(text)
+    if match is None or min(int(g) for g in match.groups()) < 1:
+        raise InputError(f"--gemm {text!r} must look like MxNxK with positive integers, "
+                         "e.g. 8192x8192x8192")
+    m, n, k = (int(g) for g in match.groups())
+    return m, n, k
+
+
+def parse_counts(text: str, option: str) -> np.ndarray:
+    """``'1,8,64'`` -> array([1, 8, 64]); InputError unless every item is an integer >= 1."""
+    items = [t.strip() for t in text.split(",")]
+    try:
+        values = [int(t) for t in items]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise InputError(f"{option} {text!r} must be a comma-separated list of integers >= 1, "
+                         "e.g. 1,8,64")
+    return np.asarray(values, dtype=np.float64)
+
+
+def _device(accelerator: str | None, precision: str, peak: str | None,
+            mem_bw: str | None) -> rl.Device:
+    if accelerator is None and (peak is None or mem_bw is None):
+        raise InputError("give --accelerator NAME, or both --peak-flops and --mem-bw")
+    name, peak_flops_per_s, mem_bw_bytes_per_s = "custom", 0.0, 0.0
+    if accelerator is not None:
+        base = rl.Device.from_accelerator(accelerator, precision)
+        name, peak_flops_per_s, mem_bw_bytes_per_s = (base.name, base.peak_flops_per_s,
+                                                      base.mem_bw_bytes_per_s)
+    return rl.Device(
+        name=name,
+        peak_flops_per_s=parse_quantity(peak, "flop_per_s") if peak else peak_flops_per_s,
+        mem_bw_bytes_per_s=parse_quantity(mem_bw, "bytes_per_s") if mem_bw else mem_bw_bytes_per_s,
+        bytes_per_element=rl.BYTES_PER_ELEMENT[precision])
+
+
+def _cost(opts: dict[str, Any], device: rl.Device) -> tuple[rl.OpCost, dict[str, np.ndarray]]:
+    """The step's cost and the sweep axes to print beside each row."""
+    chosen = [k for k in ("gemm", "flop", "workload") if opts[k] is not None]
+    if len(chosen) != 1 or (opts["flop"] is None) != (opts["mem_bytes"] is None):
+        raise InputError("describe the step with exactly one of --gemm MxNxK, "
+                         "--flop and --bytes together, or --workload NAME --phase PHASE")
+    if opts["workload"] is None and (opts["batch"] or opts["gpus"]):
+        raise InputError("--batch and --gpus sweep a --workload; drop them or add --workload")
+    if opts["gemm"] is not None:
+        m, n, k = parse_gemm(opts["gemm"])
+        return rl.gemm(m, n, k, bytes_per_element=device.bytes_per_element), {}
+    if opts["flop"] is not None:
+        flop = parse_quantity(opts["flop"], "flop")
+        mem = parse_quantity(opts["mem_bytes"], "bytes")
+        return rl.OpCost(flop=np.asarray(flop), mem_bytes=np.asarray(mem),
+                         model_flop=np.asarray(flop)), {}
+    return _workload_cost(opts, device)
+
+
+def _workload_cost(opts: dict[str, Any], device: rl.Device) -> tuple[rl.OpCost,
+                                                                        dict[str, np.ndarray]]:
+    shape = rl.TransformerShape.from_workload(opts["workload"])
+    seq_len = opts["seq_len"] or shape.seq_len
+    if seq_len is None:
+        raise InputError(f"workload {opts['workload']!r} has no shape.seq_len; give --seq-len")
+    batch = parse_counts(opts["batch"] or "1", "--batch")
+    gpus = parse_counts(opts["gpus"] or "1", "--gpus")
+    grid_batch, grid_gpus = np.meshgrid(batch, gpus, indexing="ij")  # (batch, gpus)
+    cost = rl.llm_cost(opts["phase"], shape, batch=grid_batch, seq_len=seq_len, n_gpus=grid_gpus,
+                       bytes_per_param=device.bytes_per_element, recompute=opts["recompute"])
+    return cost, {"batch": grid_batch.ravel(), "gpus": grid_gpus.ravel()}
+
+
+@infra_group.command("roofline")
+@click.option("--accelerator", "-a", help="Catalog accelerator (e.g. H100).")
+@click.option("--precision", "-p", type=click.Choice(PRECISIONS), default="bf16",
+              show_default=True)
+@click.option("--peak-flops", help="Override the peak, e.g. 500TFLOP/s.")
+@click.option("--mem-bw", help="Override the memory bandwidth, e.g. 2TB/s.")
+@click.option("--gemm", help="A GEMM step MxNxK (C[m,n] = A[m,k] @ B[k,n]).")
+@click.option("--flop", help="A custom step's FLOP (with --bytes), e.g. 1.2e12.")
+@click.option("--bytes", "mem_bytes", help="A custom step's memory traffic, e.g. 3GB.")
+@click.option("--workload", "-w", help="Catalog LLM workload (with --phase).")
+@click.option("--phase", type=click.Choice(rl.PHASES), default="decode", show_default=True)
+@click.option("--batch", help="Sequences per step; a list sweeps, e.g. 1,8,64,256.")
+@click.option("--gpus", help="GPUs the step is split over; a list sweeps, e.g. 8,64.")
+@click.option("--seq-len", type=click.IntRange(min=1),
+              help="Train/prefill sequence or decode context length [workload's].")
+@click.option("--recompute", is_flag=True, help="Training recomputes activations (HFU > MFU).")
+@click.option("--compute-efficiency", type=float, default=1.0, show_default=True,
+              help="Fraction of peak FLOP/s the kernels reach.")
+@click.option("--memory-efficiency", type=float, default=1.0, show_default=True,
+              help="Fraction of peak bandwidth reached.")
+@click.option("--overhead", default="0s", show_default=True,
+              help="Fixed per-step overhead, e.g. 2ms.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def roofline_command(**opts: Any) -> None:
+    """Time, binding resource, arithmetic intensity and MFU of one step.
+
+    \b
+    mlfleet infra roofline -a H100 -p bf16 --gemm 8192x8192x8192
+    mlfleet infra roofline -a H100 --workload llama3-8b --phase decode --batch 1,8,64,256
+    """
+    device = _device(opts["accelerator"], opts["precision"], opts["peak_flops"], opts["mem_bw"])
+    cost, axes = _cost(opts, device)
+    result = rl.predict(cost, device, compute_efficiency=opts["compute_efficiency"],
+                        memory_efficiency=opts["memory_efficiency"],
+                        overhead_s=parse_quantity(opts["overhead"], "s"))
+    rows = [{**{k: int(v[i]) for k, v in axes.items()}, **row}
+            for i, row in enumerate(result.rows())]
+    if opts["as_json"]:
+        from mlfleet.cli import emit_json
+
+        emit_json({"device": device, "fidelity": "model", "rows": rows})
+        return
+    _print_rows(rows, list(axes), title=_title(device, opts))
+
+
+def _title(device: rl.Device, opts: dict[str, Any]) -> str:
+    step = (f"GEMM {opts['gemm']}" if opts["gemm"] else
+            f"{opts['workload']} {opts['phase']}" if opts["workload"] else "custom step")
+    return (f"roofline (model): {step} on {device.name}, peak "
+            f"{units.format_flops(device.peak_flops_per_s)}, "
+            f"{units.format_rate(device.mem_bw_bytes_per_s)}, ridge "
+            f"{device.ridge_point_flop_per_byte:.0f} FLOP/byte")
+
+
+def _print_rows(rows: list[dict[str, Any]], axes: list[str], *, title: str) -> None:
+    from mlfleet.report.terminal import print_table
+
+    columns = [*axes, *(c for c in _COLUMNS if c != "tokens_per_s" or rows[0][c] is not None)]
+    body = [[_cell(c, row[c]) for c in columns] for row in rows]
+    print_table([_HEADERS.get(c, c) for c in columns], body, title=title)
+
+
+_HEADERS = {"arithmetic_intensity": "FLOP/byte", "mfu": "MFU", "tokens_per_s": "tokens/s",
+            "time_s": "time", "compute_s": "compute", "memory_s": "memory",
+            "overhead_s": "overhead"}
+
+
+def _cell(column: str, value: Any) -> str:
+    from mlfleet.report.terminal import format_value
+
+    if column == "mfu":
+        return f"{value:.1%}"
+    if column in ("arithmetic_intensity", "tokens_per_s"):
+        return "inf" if value == float("inf") else f"{value:,.0f}" if value >= 100 \
+            else f"{value:.3g}"
+    return "0" if value == 0 else format_value(column, value)
+
+
+@infra_group.command("probe")
+@click.option("--validate", is_flag=True,
+              help="Also predict GEMMs and streaming ops with the roofline and time them.")
+@click.option("--rounds", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Interleaved timing rounds (best of the rounds is kept).")
+@click.option("--clock", type=click.Choice(["wall", "cpu"]), default="wall", show_default=True,
+              help="Time with the wall clock, or with this process's CPU time (one BLAS "
+                   "thread only): on a shared host, time the core spent on others is not "
+                   "charged to the op.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def probe_command(validate: bool, rounds: int, clock: str, as_json: bool) -> None:
+    """Measure this host's matmul FLOP/s and memory bandwidth with numpy (about 1 s).
+
+    With --validate, also time GEMMs and streaming ops against their roofline and
+    fit the per-call overhead (5-10 s on an idle 2-core host). On a shared host, run
+    with OPENBLAS_NUM_THREADS=1 and --clock cpu.
+    """
+    import time
+
+    from mlfleet.infra import hostprobe
+
+    if clock == "cpu" and hostprobe.blas_threads() != 1:
+        raise InputError(f"--clock cpu needs one BLAS thread (BLAS has "
+                         f"{hostprobe.blas_threads()}); set OPENBLAS_NUM_THREADS=1")
+    timer = time.process_time if clock == "cpu" else time.perf_counter
+    if not validate:
+        profile = hostprobe.probe_host(rounds=rounds, clock=timer)
+        if as_json:
+            from mlfleet.cli import emit_json
+
+            emit_json({"fidelity": "run", "host": profile.as_dict()})
+        else:
+            _print_profile(profile.as_dict())
+        return
+    report = hostprobe.validate_on_host(rounds=rounds, clock=timer)
+    if as_json:
+        from mlfleet.cli import emit_json
+
+        emit_json({**_validation_payload(report), "clock": clock})
+        return
+    _print_validation(report)
+
+
+def _op_dict(op: Any) -> dict[str, Any]:
+    return {**vars(op), "rel_error": op.rel_error}
+
+
+def _validation_payload(report: Any) -> dict[str, Any]:
+    return {"fidelity": "run vs model", "host": report.profile.as_dict(),
+            "rounds": report.rounds, "ops": [_op_dict(op) for op in report.ops],
+            "median_abs_rel_error": report.median_abs_rel_error(),
+            "calibration": vars(report.calibration),
+            "small_gemms": [_op_dict(op) for op in report.small_gemms]}
+
+
+def _print_profile(profile: dict[str, Any]) -> None:
+    from mlfleet.report.terminal import format_value, print_table
+
+    print_table(["measured", "value"], [[k, format_value(k, v)] for k, v in profile.items()],
+                title="host ceilings (run)")
+
+
+def _print_validation(report: Any) -> None:
+    from mlfleet.report.terminal import format_value, print_table
+
+    _print_profile(report.profile.as_dict())
+    cal = report.calibration
+    for ops, title in (
+        (report.ops, "roofline (model, efficiency 1, no overhead) vs measured (run); "
+                     f"median |error| {report.median_abs_rel_error():.0%}"),
+        (report.small_gemms, f"small GEMMs vs calibrated roofline: efficiency "
+                             f"{cal.efficiency:.2f}, overhead {format_value('t_s', cal.overhead_s)}"
+                             f"/call; median |error| {cal.median_abs_rel_error:.0%}"),
+    ):
+        print_table(["op", "bound", "predicted", "measured", "error"],
+                    [[op.name, op.bound, format_value("t_s", op.predicted_s),
+                      format_value("t_s", op.measured_s), f"{op.rel_error:+.0%}"] for op in ops],
+                    title=title + "; error = predicted/measured - 1")
