@@ -20,7 +20,7 @@ from mlfleet.errors import MlfleetError, one_line
 
 # name -> (module, attribute, one-line help). Imported lazily on first use.
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
-    "plan": ("mlfleet.plan_cli", "plan_command", "Full-stack plan for a scenario (the main job)."),
+    "plan": ("mlfleet.plan.cli", "plan_command", "Full-stack plan for a scenario (the main job)."),
     "catalog": ("mlfleet.catalog.cli", "catalog_group", "List and show catalog entries with sources."),
     "scenario": ("mlfleet.scenario_cli", "scenario_group", "Scenario schema and validation."),
     "infra": ("mlfleet.infra.cli", "infra_group", "Infrastructure models: roofline, host probe."),

@@ -44,11 +44,26 @@ def format_value(name: str, value: Any) -> str:
     if name.endswith("_usd_per_gb_month"):
         return f"${value:.4g}/GB-month"
     if name.endswith("_usd"):
-        return f"${value:,.0f}"
+        return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
     if name.endswith("_w"):
-        return f"{value:,.0f} W"
+        return _watts(value)
+    if name.endswith("_per_s"):
+        return f"{value:,.4g}/s"
     if name.endswith("_s"):
         return units.format_duration(value)
+    if name.endswith("_kwh"):
+        return f"{value:,.4g} kWh"
+    if name.startswith("mfu") or name.endswith("_fraction") or "_fraction_" in name:
+        return f"{value:.1%}"
     if name.endswith("year") or name.endswith("generation"):
         return str(value)
+    if isinstance(value, float) and 1e4 <= abs(value) < 1e15:
+        return f"{value:,.0f}"
     return f"{value:,.6g}" if isinstance(value, float) else f"{value:,}"
+
+
+def _watts(value: float) -> str:
+    for factor, suffix in ((1e9, "GW"), (1e6, "MW"), (1e3, "kW")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {suffix}"
+    return f"{value:,.0f} W"
