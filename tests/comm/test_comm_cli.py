@@ -1,0 +1,100 @@
+"""`mlfleet comm ...` in real subprocesses: JSON keys, tables, and exit 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from cli_helpers import assert_one_line_error, run_cli
+
+CALLS = {
+    "allreduce": ["comm", "allreduce", "--cluster", "DGX-H100", "--size", "64KB", "--json"],
+    "flat": ["comm", "allreduce", "--alpha", "5us", "--bw", "25GB/s", "--ranks", "8",
+             "--size", "1MB"],
+    "crossover": ["comm", "crossover", "--cluster", "H100-1k-fat-tree", "--ranks", "16",
+                  "--json"],
+    "patterns": ["comm", "patterns", "--json"],
+    "zero": ["comm", "zero", "--workload", "Llama-3-8B", "--gpus", "64", "--cluster",
+             "H100-1k-fat-tree", "--json"],
+    "bucket": ["comm", "bucket", "--alpha", "5us", "--bw", "25GB/s", "--ranks", "16",
+               "--grad-size", "1GB", "--backward-time", "50ms", "--json"],
+    "topology": ["comm", "topology", "--cluster", "H100-1k-fat-tree", "--ranks", "1024",
+                 "--json"],
+    "bad_ranks": ["comm", "allreduce", "--cluster", "DGX-H100", "--ranks", "1", "--size", "1MB"],
+    "bad_size": ["comm", "crossover", "--alpha", "5us", "--bw", "25GB/s", "--ranks", "8",
+                 "--max-size", "-5KB"],
+    "bad_cluster": ["comm", "allreduce", "--cluster", "DGX-H1000", "--size", "1MB"],
+}
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every invocation, run concurrently once (each is a fresh interpreter)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {name: pool.submit(run_cli, *args) for name, args in CALLS.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def ok_json(results: dict[str, subprocess.CompletedProcess[str]], name: str) -> dict:
+    proc = results[name]
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_allreduce_json(results: dict) -> None:
+    doc = ok_json(results, "allreduce")
+    assert {"best", "reason", "rows", "ranks", "size_bytes", "topology", "fidelity"} <= set(doc)
+    assert doc["ranks"] == 8 and doc["size_bytes"] == 64000
+    assert doc["best"] == "recursive_doubling"
+    assert {"algorithm", "time_s", "algbw_bytes_per_s", "busbw_bytes_per_s"} <= set(doc["rows"][0])
+
+
+def test_allreduce_table_with_explicit_links(results: dict) -> None:
+    proc = results["flat"]
+    assert proc.returncode == 0, proc.stderr
+    assert "busbw" in proc.stdout and "choice: rabenseifner" in proc.stdout
+
+
+def test_crossover_json(results: dict) -> None:
+    doc = ok_json(results, "crossover")
+    assert [r["algorithm"] for r in doc["ranges"]] == ["recursive_doubling", "hierarchical",
+                                                       "ring"]
+    assert all({"first", "second", "size_bytes", "below"} <= set(c) for c in doc["pairwise"])
+
+
+def test_patterns_json(results: dict) -> None:
+    doc = ok_json(results, "patterns")
+    primaries = {p["family"]: p["primary"] for p in doc["patterns"]}
+    assert primaries["llm"] == "allreduce" and primaries["moe"] == "alltoall"
+
+
+def test_zero_json(results: dict) -> None:
+    doc = ok_json(results, "zero")
+    assert [s["stage"] for s in doc["stages"]] == ["ddp", "zero1", "zero2", "zero3"]
+    assert all("comm_time_s" in s and "fits_hbm" in s for s in doc["stages"])
+
+
+def test_bucket_json(results: dict) -> None:
+    doc = ok_json(results, "bucket")
+    assert doc["best_exposed_s"] <= doc["no_overlap_exposed_s"]
+    for row in doc["rows"]:  # equal tensors: closed form and simulation agree
+        assert row["exposed_s"] == pytest.approx(row["simulated_exposed_s"], rel=1e-6)
+
+
+def test_topology_json(results: dict) -> None:
+    doc = ok_json(results, "topology")
+    assert [lv["name"] for lv in doc["topology"]["levels"]] == ["node", "leaf", "spine"]
+    assert set(doc["traffic"]["ring"]) == {"scaleup_bytes_per_gpu", "scaleout_bytes_per_nic",
+                                           "spine_bytes_per_node"}
+
+
+@pytest.mark.parametrize("name, fragments", [
+    ("bad_ranks", ["ranks(=1)", "between 2 and the 8 GPUs"]),
+    ("bad_size", ["--max-size(='-5KB')", "> 0"]),
+    ("bad_cluster", ["'DGX-H1000'", "closest"]),
+])
+def test_bad_input_exits_2_with_one_line(results: dict, name: str, fragments: list[str]) -> None:
+    assert_one_line_error(results[name], *fragments)
