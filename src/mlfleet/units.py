@@ -177,7 +177,10 @@ def parse_quantity(text: str | float | int, target: str) -> float:
     if isinstance(text, bool):
         raise UnitError(f"{text!r} is not a quantity; expected a number or a string like '10 GB'")
     if isinstance(text, int | float):
-        return _finite(float(text), text)
+        try:
+            return _finite(float(text), text)
+        except OverflowError:
+            raise UnitError(f"{text!r} is not a finite number") from None
     if not isinstance(text, str):
         raise UnitError(f"{text!r} is not a quantity; expected a number or a string like '10 GB'")
     match = _QUANTITY_RE.match(text)
@@ -193,7 +196,8 @@ def parse_quantity(text: str | float | int, target: str) -> float:
     scale, exps = _unit(unit, text) if unit else (want_scale, dict(want_exps))
     if _dim(exps) != _dim(want_exps):
         raise UnitError(f"{text!r} is not a {describe_target(target)} quantity")
-    return _finite(number * scale / want_scale, text)
+    # Round to 15 significant digits so unit-scale round-off ($0.12/kWh -> 0.11999...) vanishes.
+    return _finite(float(f"{number * scale / want_scale:.15g}"), text)
 
 
 def _finite(value: float, text: object) -> float:

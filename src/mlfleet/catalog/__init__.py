@@ -13,6 +13,7 @@ Typed views for the models live in :mod:`mlfleet.catalog.types`.
 from __future__ import annotations
 
 import difflib
+from functools import cache
 
 from mlfleet.catalog.loader import KINDS, Entry, Sourced, load_all
 from mlfleet.errors import CatalogError
@@ -20,6 +21,7 @@ from mlfleet.errors import CatalogError
 __all__ = ["KINDS", "Entry", "Sourced", "get", "names", "entries", "closest"]
 
 
+@cache
 def _index() -> dict[str, str]:
     index: dict[str, str] = {}
     for entry in load_all().values():

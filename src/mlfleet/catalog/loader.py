@@ -161,7 +161,8 @@ def parse_data_file(text: str, where: str) -> list[Entry]:
     """Parse one catalog data file's YAML text. Raises :class:`CatalogError` on any defect."""
     import yaml
 
-    doc = yaml.safe_load(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+    doc = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader either way
     if not isinstance(doc, dict) or doc.get("kind") not in KINDS:
         raise CatalogError(f"{where}: top-level 'kind' must be one of {', '.join(KINDS)}")
     sources = {str(k): str(v) for k, v in (doc.get("sources") or {}).items()}

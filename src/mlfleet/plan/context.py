@@ -55,7 +55,7 @@ def describe_scenario(scenario: Any) -> dict[str, Any]:
 
 @cache
 def _cluster(scenario: Any) -> Cluster:
-    return scenario.cluster.to_cluster()  # type: ignore[no-any-return]
+    return scenario.cluster.to_cluster()
 
 
 def cluster_of(scenario: Any) -> Cluster:

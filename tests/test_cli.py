@@ -1,0 +1,37 @@
+"""The top-level CLI: help, version, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+from cli_helpers import assert_one_line_error, run_cli
+from mlfleet.cli import SUBCOMMANDS, main
+
+
+def test_help_lists_commands() -> None:
+    proc = run_cli("--help")
+    assert proc.returncode == 0
+    for name in ("plan", "catalog", "scenario"):
+        assert name in proc.stdout
+
+
+def test_no_arguments_prints_help_and_succeeds() -> None:
+    proc = run_cli()
+    assert proc.returncode == 0
+    assert "Usage" in proc.stdout
+
+
+def test_version() -> None:
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and "mlfleet" in proc.stdout
+
+
+def test_unknown_command_is_one_line_exit_2() -> None:
+    assert_one_line_error(run_cli("frobnicate"), "frobnicate")
+
+
+def test_unknown_option_is_one_line_exit_2() -> None:
+    assert_one_line_error(run_cli("catalog", "list", "--nope"), "--nope")
+
+
+def test_every_registered_subcommand_imports_and_has_help() -> None:
+    for name in SUBCOMMANDS:
+        assert main([name, "--help"]) == 0, name
