@@ -1,0 +1,1 @@
+"""The serving simulator: request-level and iteration-level discrete-event engines."""

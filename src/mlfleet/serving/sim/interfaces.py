@@ -1,0 +1,110 @@
+"""The seams between the serving simulator and its pluggable policies.
+
+The simulator (``serving/sim/engine.py``) owns time, replicas and batching. At each
+arrival it asks the :class:`Admission` policy whether to admit the request, then the
+:class:`LoadBalancer` which replica gets it. Policies see replicas only through
+:class:`ReplicaView` and never mutate the simulator. Each policy lives in its own small
+module (``serving/lb/power_of_two.py``, ``serving/admission/token_bucket.py``) and is
+registered by name in that package's registry, which rejects unknown names listing the
+known ones. Randomness comes from the ``rng`` the engine passes in (seeded per run).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(slots=True)
+class Request:
+    """One request; the engine fills the timing fields as it is served."""
+
+    id: int
+    arrival_s: float
+    prompt_tokens: int = 1
+    """Prompt length (LLM) or 1 for a non-LLM request."""
+    output_tokens: int = 1
+    """Tokens to generate (LLM) or 1 for a non-LLM request."""
+    user: int = 0
+    """Tenant / user id (per-user rate limits)."""
+    session: int = -1
+    """Conversation / session id for affinity and KV-cache reuse; -1 for none."""
+    priority: int = 0
+    """Priority class: 0 is the highest."""
+    key: int = -1
+    """Content key of the request (duplicates share it; request coalescing); -1 for none."""
+    replica: int = -1
+    start_s: float = math.nan
+    """When service (prefill) started."""
+    first_token_s: float = math.nan
+    finish_s: float = math.nan
+    status: str = "pending"
+    """pending | done | rejected | failed | coalesced"""
+    attempts: int = 0
+    """Times it was (re)dispatched; > 1 after a fail-over."""
+
+
+class ReplicaView(Protocol):
+    """What a policy may read about one replica."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def alive(self) -> bool: ...
+
+    @property
+    def weight(self) -> float:
+        """Relative capacity (weighted policies); 1.0 by default."""
+        ...
+
+    @property
+    def outstanding(self) -> int:
+        """Requests queued plus in service on this replica."""
+        ...
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting, not yet in service."""
+        ...
+
+    def has_session(self, session: int) -> bool:
+        """Whether this replica holds KV cache / state for ``session``."""
+        ...
+
+
+class LoadBalancer(Protocol):
+    """Chooses the replica for a request. Must return the index of an alive replica."""
+
+    def choose(self, request: Request, replicas: Sequence[ReplicaView],
+               rng: np.random.Generator) -> int: ...
+
+    def on_replicas_changed(self, replicas: Sequence[ReplicaView]) -> None:
+        """Called when a replica dies, recovers, or is added (rebuild rings, weights)."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemView:
+    """What an admission policy may read about the whole system at an arrival."""
+
+    now_s: float
+    queued_total: int
+    """Requests waiting across all replicas."""
+    outstanding_total: int
+    alive_replicas: int
+    queued_by_priority: dict[int, int] = field(default_factory=dict)
+
+
+class Admission(Protocol):
+    """Admits or sheds a request at arrival (shed requests get status 'rejected')."""
+
+    def admit(self, request: Request, system: SystemView) -> bool: ...
+
+    def on_finish(self, request: Request, now_s: float) -> None:
+        """Called when an admitted request finishes or fails (release slots, tokens)."""
+        ...
