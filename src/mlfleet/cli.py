@@ -27,6 +27,13 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "comm": ("mlfleet.comm.cli", "comm_group", "Collective communication cost models and selection."),
     "lab": ("mlfleet.comm.lab.cli", "lab_group", "Emulated multi-host lab (network namespaces)."),
     "run": ("mlfleet.comm.run_cli", "run_group", "Run real implementations and measure them."),
+    "serving": ("mlfleet.serving.cli", "serving_group",
+                "Serving models: step time, KV cache, Erlang C, replicas."),
+    "sim": ("mlfleet.serving.sim.cli", "sim_group", "Simulations: serving, M/M/c."),
+    "serve": ("mlfleet.serving.server.cli", "serve_command",
+              "Real HTTP model server (tiny GPT + ranker) on 127.0.0.1."),
+    "loadgen": ("mlfleet.serving.loadgen", "loadgen_command",
+                "Open-loop load generator against a server."),
 }
 
 
