@@ -15,7 +15,7 @@ from mlfleet.scenario import bundled_scenarios, default_scenario_path
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("MLFLEET_UPDATE_GOLDEN") == "1"
-NOT_YET = {"storage", "reliability", "serving", "operations"}
+NOT_YET = {"storage", "reliability", "operations"}
 
 
 def plan_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:

@@ -24,14 +24,14 @@ SectionBuilder = Callable[[Any], Section]
 
 
 def _builders() -> dict[str, SectionBuilder]:
-    from mlfleet.plan import communication, infrastructure
+    from mlfleet.plan import communication, infrastructure, serving
 
     return {
         "infrastructure": infrastructure.build,
         "storage": lambda s: not_implemented("storage", "the storage chapter"),
         "communication": communication.build,
         "reliability": lambda s: not_implemented("reliability", "the fault-tolerance chapter"),
-        "serving": lambda s: not_implemented("serving", "the inference-at-scale chapter"),
+        "serving": serving.build,
         "operations": lambda s: not_implemented("operations", "the ML-operations chapter"),
     }
 

@@ -20,13 +20,30 @@ _CHECKS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def evaluate_checks(scenario: Any, plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """One dict per constraint the scenario sets: name, limit, observed, holds, texts."""
+# serving SLO field -> number in the serving section (the SLO is a 'max' check)
+_SLO_CHECKS: dict[str, str] = {"p99_s": "p99_s", "p50_s": "p50_s", "ttft_p99_s": "ttft_p99_s",
+                               "tpot_p99_s": "tpot_p99_s"}
+
+
+def _limits(scenario: Any) -> list[tuple[str, float, str, str, str]]:
+    """(check name, limit, chapter, plan number, kind) for every constraint and SLO set."""
     out = []
     for name, (chapter, key, kind) in _CHECKS.items():
         limit = getattr(scenario.constraints, name)
-        if limit is None:
-            continue
+        if limit is not None:
+            out.append((name, limit, chapter, key, kind))
+    slo = scenario.serving.slo if scenario.serving is not None else None
+    for name, key in _SLO_CHECKS.items():
+        limit = getattr(slo, name) if slo is not None else None
+        if limit is not None:
+            out.append((f"serving.slo.{name}", limit, "serving", key, "max"))
+    return out
+
+
+def evaluate_checks(scenario: Any, plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """One dict per constraint or serving SLO the scenario sets: limit, observed, holds, texts."""
+    out = []
+    for name, limit, chapter, key, kind in _limits(scenario):
         section = plan[chapter]
         observed = section.get("numbers", {}).get(key) if section["status"] == "ok" else None
         holds = None if observed is None else (observed <= limit if kind == "max" else observed >= limit)

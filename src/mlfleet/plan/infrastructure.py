@@ -25,8 +25,8 @@ def build(scenario: Any) -> Section:
         serve_bottleneck = _serving_load(scenario, numbers, reasoning)
         bottleneck = bottleneck or serve_bottleneck
         recommendation = recommendation or (
-            "size replicas with the serving chapter (not yet implemented); the compute "
-            "floor above is the least the fleet must sustain")
+            "replicas and batching: see the serving section; the compute floor above is the "
+            "least the fleet must sustain")
     return Section(status="ok", fidelity="model", numbers=numbers, bottleneck=bottleneck,
                    recommendation=recommendation, reasoning=reasoning)
 

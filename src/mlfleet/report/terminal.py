@@ -53,7 +53,7 @@ def format_value(name: str, value: Any) -> str:
         return units.format_duration(value)
     if name.endswith("_kwh"):
         return f"{value:,.4g} kWh"
-    if name.startswith("mfu") or name.endswith("_fraction") or "_fraction_" in name:
+    if name.startswith(("mfu", "utilization")) or name.endswith("_fraction") or "_fraction_" in name:
         return f"{value:.1%}"
     if name.endswith("year") or name.endswith("generation"):
         return str(value)

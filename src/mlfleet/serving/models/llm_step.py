@@ -1,0 +1,499 @@
+"""LLM serving step time on a replica of tp × pp GPUs: prefill, decode and mixed iterations.
+
+Per GPU and per pipeline stage a step is a roofline (:func:`mlfleet.infra.roofline.step_time`):
+
+    flop  = [2·N_act·T + 4·L·(H·Q)·A] / (tp·pp)
+    bytes = N·b_w / (tp·pp) + kv_gpu·K
+
+with T new tokens (prompt tokens plus one per decoding sequence), A attended pairs
+(the cached context of each decoding sequence; s(s+1)/2 for a fresh prompt of s
+tokens) and K KV-cache tokens read or written (context + 1 per decoding sequence, s
+per prompt). For tp = pp = 1 these are exactly :func:`~mlfleet.infra.roofline.llm_decode`
+and :func:`~mlfleet.infra.roofline.llm_prefill` (Pope et al. 2022, "Efficiently Scaling
+Transformer Inference"): decode reads every weight each step, so at small batch it is
+memory-bound and its time hardly depends on the batch. KV bytes per token per GPU are
+``2·(L/pp)·⌈n_kv/tp⌉·Q·b_kv``: KV heads are split over the TP ranks and replicated
+when tp > n_kv, as vLLM does.
+
+Tensor parallelism (Megatron-LM, Shoeybi et al. 2019, §3): attention and MLP are each a
+column-parallel then a row-parallel GEMM, and each row-parallel output needs one
+AllReduce of the T·d_model activations: two AllReduces per layer, on the critical path
+(a decode step has no compute to hide them behind). Their time is the faster of ring
+and recursive doubling (:mod:`mlfleet.comm.cost.allreduce`) on the scale-up link.
+
+Pipeline parallelism (GPipe, Huang et al. 2019): ⌈L/pp⌉ layers per stage; a step's
+batch is split into m micro-batches that flow through the pp stages:
+
+    time = (m + pp - 1)·t_stage(T/m) + (pp - 1)·t_p2p(T/m) + overhead_s
+    bubble fraction = (pp - 1) / (m + pp - 1)
+
+where t_stage = max(compute, memory) + TP AllReduces of one micro-batch on one stage.
+Every micro-batch re-reads its stage's weights, so micro-batching a memory-bound decode
+step lengthens it. ``overhead_s`` is a fixed per-step cost (kernel launches, scheduler)
+and ``overhead_per_seq_s`` a cost per decoding sequence (sampling, bookkeeping); neither
+overlaps. :func:`calibrate_step` fits both, with an efficiency, to measured step times.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import nnls
+
+from mlfleet import catalog
+from mlfleet.catalog.types import Accelerator, Interconnect, Workload
+from mlfleet.comm.cost.allreduce import recursive_doubling_allreduce_time, ring_allreduce_time
+from mlfleet.infra import roofline as rl
+from mlfleet.serving.models.checks import (
+    FloatArray,
+    ServingInputError,
+    non_negative,
+    one_of,
+    positive,
+    whole,
+)
+
+ACTIVATION_BYTES: dict[str, float] = {
+    "fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 2.0, "int8": 2.0,
+}
+"""Bytes of one activation element on the wire at each weight precision: fp8/int8
+serving (TensorRT-LLM, vLLM) keeps activations and their AllReduce in 16 bits."""
+
+_AR_PROBE_BYTES = 1e6
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepTime:
+    """Predicted time of one serving step; every field is broadcast to the sweep's shape."""
+
+    time_s: FloatArray
+    """Wall time of the step: max(compute, memory) + comm + overhead."""
+    compute_s: FloatArray
+    """FLOP / (peak · efficiency) along the critical path (m + pp - 1 stage passes)."""
+    memory_s: FloatArray
+    """HBM bytes / (bandwidth · efficiency) along the critical path."""
+    comm_s: FloatArray
+    """TP AllReduces along the critical path plus PP stage-to-stage sends."""
+    overhead_s: FloatArray
+    """Fixed per-step overhead."""
+    bubble_fraction: FloatArray
+    """Share of the critical path spent filling and draining the pipeline: (pp-1)/(m+pp-1)."""
+    bound: npt.NDArray[np.str_]
+    """Binding resource: compute, memory, communication or overhead."""
+    tokens: FloatArray
+    """New tokens the step processes (prompt tokens + decoding sequences)."""
+    flop_per_gpu: FloatArray
+    """FLOP one GPU executes in the step (all its micro-batches)."""
+    mem_bytes_per_gpu: FloatArray
+    """HBM bytes one GPU moves in the step (weights re-read per micro-batch)."""
+    mfu: FloatArray
+    """flop_per_gpu / (time_s · peak)."""
+
+    @property
+    def tokens_per_s(self) -> FloatArray:
+        """New tokens per second of the replica while it runs such steps back to back."""
+        return np.asarray(self.tokens / self.time_s, dtype=np.float64)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One plain dict per sweep point (C order), for tables and JSON."""
+        names = ("time_s", "bound", "compute_s", "memory_s", "comm_s", "overhead_s",
+                 "bubble_fraction", "tokens", "flop_per_gpu", "mem_bytes_per_gpu", "mfu")
+        cols = {n: np.ravel(np.broadcast_to(getattr(self, n), self.time_s.shape)) for n in names}
+        cols["tokens_per_s"] = np.ravel(self.tokens_per_s)
+        return [{k: v[i].item() for k, v in cols.items()} for i in range(self.time_s.size)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LlmStepModel:
+    """An LLM replica: one model sharded over ``tp`` × ``pp`` GPUs of one kind.
+
+    Build it with :func:`llm_step_model` from catalog names. The simulator calls
+    :meth:`iteration_time_s` (plain floats, microseconds per call); sweeps call
+    :meth:`decode`, :meth:`prefill` or :meth:`iteration` with arrays.
+    """
+
+    shape: rl.TransformerShape
+    device: rl.Device
+    """Peak FLOP/s at the serving precision and HBM bandwidth of one GPU."""
+    tp: int = 1
+    pp: int = 1
+    kv_bytes_per_element: float = 2.0
+    act_bytes_per_element: float = 2.0
+    tp_alpha_s: float = 0.0
+    """Per-message latency of the TP link (scale-up fabric)."""
+    tp_bw_bytes_per_s: float = math.inf
+    """Per-direction bandwidth of the TP link."""
+    pp_alpha_s: float = 0.0
+    """Latency of one stage-to-stage send."""
+    pp_bw_bytes_per_s: float = math.inf
+    compute_efficiency: float = 1.0
+    """Fraction of peak FLOP/s reached (1 = the pure roofline)."""
+    memory_efficiency: float = 1.0
+    """Fraction of peak HBM bandwidth reached."""
+    overhead_s: float = 0.0
+    """Fixed per-step overhead (never overlapped)."""
+    overhead_per_seq_s: float = 0.0
+    """Overhead per decoding sequence of a step (sampling, logits processing, scheduler
+    bookkeeping): the batch-dependent part of the software cost."""
+    allreduce_launch_s: float = 0.0
+    """Fixed cost of launching one TP AllReduce, on top of the link's α (NCCL's base
+    latency is 6.6-6.8 µs for its LL protocol: NCCL src/graph/tuning.cc, baseLat)."""
+    name: str = "llm"
+
+    def __post_init__(self) -> None:
+        whole("tp", self.tp)
+        whole("pp", self.pp)
+        if self.shape.n_heads % self.tp:
+            allowed = [d for d in range(1, self.shape.n_heads + 1) if self.shape.n_heads % d == 0]
+            raise ServingInputError(f"tp(={self.tp}) must divide the {self.shape.n_heads} "
+                                    f"attention heads; allowed: {', '.join(map(str, allowed))}")
+        if self.pp > self.shape.n_layers:
+            raise ServingInputError(f"pp(={self.pp}) must be <= the {self.shape.n_layers} layers")
+        for field in ("kv_bytes_per_element", "act_bytes_per_element"):
+            positive(field, getattr(self, field))
+        positive("tp_bw_bytes_per_s", self.tp_bw_bytes_per_s, allow_inf=True)
+        positive("pp_bw_bytes_per_s", self.pp_bw_bytes_per_s, allow_inf=True)
+        non_negative("tp_alpha_s", self.tp_alpha_s)
+        non_negative("pp_alpha_s", self.pp_alpha_s)
+        non_negative("overhead_s", self.overhead_s)
+        non_negative("overhead_per_seq_s", self.overhead_per_seq_s)
+        non_negative("allreduce_launch_s", self.allreduce_launch_s)
+        for field in ("compute_efficiency", "memory_efficiency"):
+            value = getattr(self, field)
+            if not 0 < value <= 1:
+                raise ServingInputError(f"{field}(={value:g}) must be in (0, 1]")
+
+    # ---------------------------------------------------------------- per-GPU constants
+
+    @cached_property
+    def layers_per_stage(self) -> int:
+        """Layers on the busiest pipeline stage: ⌈L / pp⌉."""
+        return -(-self.shape.n_layers // self.pp)
+
+    @cached_property
+    def _layer_share(self) -> float:
+        return self.layers_per_stage / self.shape.n_layers / self.tp
+
+    @cached_property
+    def weight_bytes_per_gpu(self) -> float:
+        """Weight bytes one GPU holds and reads per micro-batch pass."""
+        return self.shape.params * self.device.bytes_per_element * self._layer_share
+
+    @cached_property
+    def kv_heads_per_gpu(self) -> int:
+        """⌈n_kv / tp⌉: KV heads are replicated when tp exceeds their number."""
+        return -(-(self.shape.n_kv_heads or self.shape.n_heads) // self.tp)
+
+    @cached_property
+    def kv_bytes_per_token_per_gpu(self) -> float:
+        """K and V of one token on one GPU: 2·⌈L/pp⌉·⌈n_kv/tp⌉·Q·b_kv."""
+        head_dim = self.shape.head_dim or self.shape.d_model // self.shape.n_heads
+        return 2.0 * self.layers_per_stage * self.kv_heads_per_gpu * head_dim \
+            * self.kv_bytes_per_element
+
+    @cached_property
+    def _flop_per_token(self) -> float:
+        return 2.0 * self.shape.active * self._layer_share
+
+    @cached_property
+    def _flop_per_pair(self) -> float:
+        return 4.0 * self.shape.n_layers * self.shape.attn_width * self._layer_share
+
+    @cached_property
+    def _allreduce_coeffs(self) -> tuple[tuple[float, float], ...]:
+        """(α-term, per-byte term) of ring and recursive doubling on ``tp`` ranks.
+
+        Both are affine in the message size, so two evaluations of the comm models give
+        them exactly; the step then costs min over algorithms of a + b·S.
+        """
+        if self.tp == 1:
+            return ((0.0, 0.0),)
+        out = []
+        launch = self.allreduce_launch_s
+        for fn in (ring_allreduce_time, recursive_doubling_allreduce_time):
+            kw = {"alpha_s": self.tp_alpha_s, "bw_bytes_per_s": self.tp_bw_bytes_per_s}
+            a = float(fn(self.tp, 0.0, **kw)) + launch
+            slope = (float(fn(self.tp, _AR_PROBE_BYTES, **kw)) + launch - a) / _AR_PROBE_BYTES
+            out.append((a, slope))
+        return tuple(out)
+
+    def allreduce_s(self, size_bytes: npt.ArrayLike) -> FloatArray:
+        """Time of one TP AllReduce of ``size_bytes`` (0 when tp = 1)."""
+        s = np.asarray(size_bytes, dtype=np.float64)
+        return np.asarray(np.minimum.reduce([a + b * s for a, b in self._allreduce_coeffs]))
+
+    # ---------------------------------------------------------------- the step
+
+    def _stage(self, t: Any, a: Any, k: Any, m: Any) -> tuple[Any, Any, Any, Any]:
+        """Per micro-batch on the busiest stage: (flop, HBM bytes, AllReduce s, p2p s).
+
+        Plain arithmetic, so it runs on floats (the fast path) and on arrays alike.
+        """
+        flop = (self._flop_per_token * t + self._flop_per_pair * a) / m
+        mem = self.weight_bytes_per_gpu + self.kv_bytes_per_token_per_gpu * k / m
+        act_bytes = t / m * self.shape.d_model * self.act_bytes_per_element
+        if self.tp == 1:
+            allreduce = 0.0 * act_bytes
+        elif isinstance(act_bytes, float):  # the simulator's fast path: no numpy
+            allreduce = 2.0 * self.layers_per_stage * min(a + b * act_bytes
+                                                          for a, b in self._allreduce_coeffs)
+        else:
+            allreduce = 2.0 * self.layers_per_stage * self.allreduce_s(act_bytes)
+        p2p = (self.pp_alpha_s + act_bytes / self.pp_bw_bytes_per_s) if self.pp > 1 \
+            else 0.0 * act_bytes
+        return flop, mem, allreduce, p2p
+
+    def iteration(self, *, decode_seqs: npt.ArrayLike = 0,
+                  decode_context_tokens: npt.ArrayLike = 0, prefill_tokens: npt.ArrayLike = 0,
+                  prefill_pairs: npt.ArrayLike | None = None,
+                  prefill_prefix_tokens: npt.ArrayLike = 0,
+                  microbatches: npt.ArrayLike = 1) -> StepTime:
+        """One continuous-batching iteration: ``decode_seqs`` sequences each generate one
+        token with ``decode_context_tokens`` cached tokens between them, while
+        ``prefill_tokens`` prompt tokens are processed (whole prompts or chunks).
+
+        ``prefill_pairs`` is Σ over prompt tokens of the tokens each attends to; left
+        out it is T(T+1)/2, one fresh prompt of T tokens (use :func:`prefill_pairs` for
+        chunks after a prefix or for several prompts). ``prefill_prefix_tokens`` are
+        cached tokens a chunk reads. Raises ServingInputError for negative counts or a
+        step without tokens.
+        """
+        d = non_negative("decode_seqs", decode_seqs)
+        ctx = non_negative("decode_context_tokens", decode_context_tokens)
+        tp_ = non_negative("prefill_tokens", prefill_tokens)
+        pairs = tp_ * (tp_ + 1.0) / 2.0 if prefill_pairs is None \
+            else non_negative("prefill_pairs", prefill_pairs)
+        prefix = non_negative("prefill_prefix_tokens", prefill_prefix_tokens)
+        m = whole("microbatches", microbatches)
+        t = tp_ + d
+        if np.any(t <= 0):
+            raise ServingInputError("an iteration needs at least one token: give decode_seqs "
+                                    "or prefill_tokens > 0")
+        return self._predict(t, pairs + ctx, tp_ + prefix + ctx + d, m, d)
+
+    def decode(self, *, batch: npt.ArrayLike, context_len: npt.ArrayLike,
+               microbatches: npt.ArrayLike = 1) -> StepTime:
+        """One decode step: ``batch`` sequences with ``context_len`` cached tokens each."""
+        b = positive("batch", batch)
+        ctx = non_negative("context_len", context_len)
+        return self.iteration(decode_seqs=b, decode_context_tokens=b * ctx,
+                              microbatches=microbatches)
+
+    def prefill(self, *, batch: npt.ArrayLike, prompt_len: npt.ArrayLike,
+                microbatches: npt.ArrayLike = 1) -> StepTime:
+        """Prefill of ``batch`` fresh prompts of ``prompt_len`` tokens each."""
+        b = positive("batch", batch)
+        s = positive("prompt_len", prompt_len)
+        return self.iteration(prefill_tokens=b * s, prefill_pairs=b * s * (s + 1.0) / 2.0,
+                              microbatches=microbatches)
+
+    def _predict(self, t: FloatArray, a: FloatArray, k: FloatArray, m: FloatArray,
+                 d: FloatArray) -> StepTime:
+        flop, mem, allreduce, p2p = self._stage(t, a, k, m)
+        passes = m + self.pp - 1.0
+        result = rl.step_time(
+            flop=passes * flop, model_flop=m * flop, mem_bytes=passes * mem,
+            peak_flops_per_s=self.device.peak_flops_per_s,
+            mem_bw_bytes_per_s=self.device.mem_bw_bytes_per_s,
+            comm_s=passes * allreduce + (self.pp - 1.0) * p2p,
+            compute_efficiency=self.compute_efficiency,
+            memory_efficiency=self.memory_efficiency,
+            overhead_s=self.overhead_s + self.overhead_per_seq_s * d, overlap=False, tokens=t)
+        shape = result.time_s.shape
+        return StepTime(
+            time_s=result.time_s, compute_s=result.compute_s, memory_s=result.memory_s,
+            comm_s=result.comm_s, overhead_s=result.overhead_s,
+            bubble_fraction=np.broadcast_to((self.pp - 1.0) / passes, shape).astype(np.float64),
+            bound=result.bound, tokens=result.tokens,
+            flop_per_gpu=np.broadcast_to(m * flop, shape).astype(np.float64),
+            mem_bytes_per_gpu=np.broadcast_to(m * mem, shape).astype(np.float64),
+            mfu=result.mfu)
+
+    def iteration_time_s(self, decode_seqs: float, decode_context_tokens: float,
+                         prefill_tokens: float = 0.0, prefill_pairs: float | None = None,
+                         prefill_prefix_tokens: float = 0.0) -> float:
+        """Fast scalar :meth:`iteration` (one micro-batch, no input checks): seconds.
+
+        For the discrete-event simulator, which calls it once per iteration (positional
+        arguments allowed on this hot path); agrees with ``iteration(...).time_s`` to
+        rounding (tested). ``prefill_pairs`` None means one fresh prompt of
+        ``prefill_tokens`` tokens.
+        """
+        t = prefill_tokens + decode_seqs
+        pairs = prefill_tokens * (prefill_tokens + 1.0) / 2.0 if prefill_pairs is None \
+            else prefill_pairs
+        k = prefill_tokens + prefill_prefix_tokens + decode_context_tokens + decode_seqs
+        flop, mem, allreduce, p2p = self._stage(t, pairs + decode_context_tokens, k, 1.0)
+        passes = float(self.pp)
+        busy = max(flop / (self.device.peak_flops_per_s * self.compute_efficiency),
+                   mem / (self.device.mem_bw_bytes_per_s * self.memory_efficiency))
+        return float(passes * (busy + allreduce) + (passes - 1.0) * p2p + self.overhead_s
+                     + self.overhead_per_seq_s * decode_seqs)
+
+    def decode_time_s(self, batch: float, context_tokens: float) -> float:
+        """Fast scalar decode step: ``batch`` sequences holding ``context_tokens`` in total."""
+        return self.iteration_time_s(batch, context_tokens)
+
+    def prefill_time_s(self, tokens: float) -> float:
+        """Fast scalar prefill of one fresh prompt of ``tokens`` tokens."""
+        return self.iteration_time_s(0.0, 0.0, prefill_tokens=tokens)
+
+
+def prefill_pairs(chunk_tokens: npt.ArrayLike, prefix_tokens: npt.ArrayLike = 0) -> FloatArray:
+    """Attended (query, key) pairs of a causal prefill chunk of c tokens after a prefix of P:
+    c·P + c(c+1)/2 (sum these over the prompts of one iteration)."""
+    c = non_negative("chunk_tokens", chunk_tokens)
+    p = non_negative("prefix_tokens", prefix_tokens)
+    return np.asarray(c * p + c * (c + 1.0) / 2.0)
+
+
+def bubble_fraction(pp: npt.ArrayLike, microbatches: npt.ArrayLike) -> FloatArray:
+    """GPipe pipeline bubble: (pp - 1) / (m + pp - 1) of the critical path (Huang et al. 2019)."""
+    p = whole("pp", pp)
+    m = whole("microbatches", microbatches)
+    return np.asarray((p - 1.0) / (m + p - 1.0))
+
+
+# --------------------------------------------------------------------------- construction
+
+
+def _shape(workload: str | Workload | rl.TransformerShape) -> tuple[rl.TransformerShape, str]:
+    if isinstance(workload, rl.TransformerShape):
+        return workload, "custom"
+    w = Workload.from_name(workload) if isinstance(workload, str) else workload
+    if w.unit != "token":
+        raise ServingInputError(f"workload {w.name!r} is a {w.family} model (unit "
+                                f"{w.unit!r}); the LLM step model needs a token workload")
+    return rl.TransformerShape.from_workload(w), w.name
+
+
+def link_params(link: str | Interconnect | None, accelerator: Accelerator | None,
+                role: str) -> tuple[float, float]:
+    """(α, B) of the link ``role`` uses: given, else the accelerator's scale-up link.
+
+    Raises ServingInputError when neither is known, CatalogError for an unknown name.
+    """
+    if isinstance(link, Interconnect):
+        return link.latency_s, link.bw_bytes_per_s
+    if link is None and accelerator is not None:
+        name = catalog.get(accelerator.name, kind="accelerator").get("scaleup_link")
+        if name is not None:
+            ic = Interconnect.from_name(str(name))
+            return ic.latency_s, accelerator.scaleup_bw_bytes_per_s or ic.bw_bytes_per_s
+    if link is None:
+        raise ServingInputError(f"{role} > 1 needs a link: the accelerator has no scale-up "
+                                "link in the catalog; name an interconnect")
+    ic = Interconnect.from_name(link)
+    return ic.latency_s, ic.bw_bytes_per_s
+
+
+def llm_step_model(*, workload: str | Workload | rl.TransformerShape,
+                   accelerator: str | Accelerator | rl.Device, precision: str = "bf16",
+                   kv_precision: str | None = None, tp: int = 1, pp: int = 1,
+                   tp_link: str | Interconnect | None = None,
+                   pp_link: str | Interconnect | None = None, compute_efficiency: float = 1.0,
+                   memory_efficiency: float = 1.0, overhead_s: float = 0.0) -> LlmStepModel:
+    """An :class:`LlmStepModel` from catalog names (or typed objects).
+
+    ``tp_link`` / ``pp_link`` default to the accelerator's scale-up link (its catalog
+    ``scaleup_link`` latency and ``scaleup_bw_bytes_per_s``); ``kv_precision`` defaults
+    to ``precision``. Raises CatalogError for unknown names and ServingInputError for a
+    non-LLM workload, a tp that does not divide the heads, or bad numbers.
+    """
+    one_of("precision", precision, tuple(rl.BYTES_PER_ELEMENT))
+    kv = one_of("kv_precision", kv_precision or precision, tuple(rl.BYTES_PER_ELEMENT))
+    shape, wname = _shape(workload)
+    acc = None if isinstance(accelerator, rl.Device) else (
+        accelerator if isinstance(accelerator, Accelerator) else Accelerator.from_name(accelerator))
+    device = accelerator if isinstance(accelerator, rl.Device) \
+        else rl.Device.from_accelerator(acc or "", precision)
+    tp_alpha, tp_bw = link_params(tp_link, acc, "tp") if tp > 1 else (0.0, math.inf)
+    pp_alpha, pp_bw = link_params(pp_link, acc, "pp") if pp > 1 else (0.0, math.inf)
+    return LlmStepModel(shape=shape, device=device, tp=tp, pp=pp,
+                        kv_bytes_per_element=rl.BYTES_PER_ELEMENT[kv],
+                        act_bytes_per_element=ACTIVATION_BYTES[precision], tp_alpha_s=tp_alpha,
+                        tp_bw_bytes_per_s=tp_bw, pp_alpha_s=pp_alpha, pp_bw_bytes_per_s=pp_bw,
+                        compute_efficiency=compute_efficiency,
+                        memory_efficiency=memory_efficiency, overhead_s=overhead_s,
+                        name=f"{wname} tp{tp} pp{pp} on {device.name}")
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepCalibration:
+    """Step times fitted to measurements: busy/efficiency + comm + steps·o + seqs·o_seq."""
+
+    efficiency: float
+    """Fraction of the compute and memory ceilings reached (at most 1)."""
+    overhead_s: float
+    """Fixed overhead per step."""
+    overhead_per_seq_s: float
+    """Overhead per decoding sequence per step."""
+    median_abs_rel_error: float
+    """Median |predicted / measured - 1| on the fitting points."""
+
+
+def fit_overheads(*, measured_s: npt.ArrayLike, busy_s: npt.ArrayLike, comm_s: npt.ArrayLike = 0.0,
+                  steps: npt.ArrayLike = 1.0, seqs: npt.ArrayLike = 0.0,
+                  per_seq: bool = True) -> StepCalibration:
+    """Fit measured ≈ busy/eff + comm + steps·overhead + seqs·overhead_per_seq.
+
+    ``busy_s`` is max(compute, memory) at efficiency 1 (summed over the steps a
+    measurement spans); ``steps`` is how many steps it spans and ``seqs`` how many
+    sequence-steps of decoding (Σ over steps of the decoding sequences).
+    This is :func:`mlfleet.infra.roofline.calibrate` with a per-sequence column: relative
+    least squares, all coefficients >= 0, and the efficiency capped at 1 (refitting the
+    overheads alone when the unconstrained optimum exceeds the ceilings). Raises
+    ServingInputError for mismatched or non-positive input.
+    """
+    m = positive("measured_s", measured_s).ravel()
+
+    def column(name: str, value: npt.ArrayLike) -> FloatArray:
+        arr = non_negative(name, value)
+        if arr.size not in (1, m.size):
+            raise ServingInputError(f"{name} has {arr.size} values for {m.size} measurements")
+        return np.asarray(np.broadcast_to(arr.ravel(), m.shape), dtype=np.float64)
+
+    busy, comm = column("busy_s", busy_s), column("comm_s", comm_s)
+    n_steps, n_seqs = column("steps", steps), column("seqs", seqs)
+    if m.size < 2:
+        raise ServingInputError(f"need >= 2 measurements to fit, got {m.size}")
+    net = m - comm
+    columns = [n_steps, n_seqs] if per_seq else [n_steps]
+    coef, _ = nnls(np.column_stack([busy, *columns]) / m[:, None], net / m)
+    if coef[0] < 1.0:  # faster than the ceilings allow: hold efficiency at 1
+        rest, _ = nnls(np.column_stack(columns) / m[:, None], (net - busy) / m)
+        coef = np.concatenate([[1.0], rest])
+    per_seq_s = float(coef[2]) if per_seq else 0.0
+    predicted = busy * coef[0] + comm + n_steps * coef[1] + n_seqs * per_seq_s
+    return StepCalibration(efficiency=float(1.0 / coef[0]), overhead_s=float(coef[1]),
+                           overhead_per_seq_s=per_seq_s,
+                           median_abs_rel_error=float(np.median(np.abs(predicted / m - 1.0))))
+
+
+def calibrate_step(model: LlmStepModel, *, measured_s: npt.ArrayLike,
+                   decode_seqs: npt.ArrayLike = 0, decode_context_tokens: npt.ArrayLike = 0,
+                   prefill_tokens: npt.ArrayLike = 0, prefill_pairs: npt.ArrayLike | None = None,
+                   per_seq: bool = True) -> tuple[LlmStepModel, StepCalibration]:
+    """Fit the model's efficiency and overheads to measured single-step times
+    (:func:`fit_overheads`); returns the calibrated model and the fit."""
+    ideal = dataclasses.replace(model, compute_efficiency=1.0, memory_efficiency=1.0,
+                                overhead_s=0.0, overhead_per_seq_s=0.0)
+    pred = ideal.iteration(decode_seqs=decode_seqs, decode_context_tokens=decode_context_tokens,
+                           prefill_tokens=prefill_tokens, prefill_pairs=prefill_pairs)
+    fit = fit_overheads(measured_s=measured_s, busy_s=np.maximum(pred.compute_s, pred.memory_s),
+                        comm_s=pred.comm_s,
+                        seqs=np.broadcast_to(non_negative("decode_seqs", decode_seqs),
+                                             pred.time_s.shape), per_seq=per_seq)
+    calibrated = dataclasses.replace(model, compute_efficiency=fit.efficiency,
+                                     memory_efficiency=fit.efficiency, overhead_s=fit.overhead_s,
+                                     overhead_per_seq_s=fit.overhead_per_seq_s)
+    return calibrated, fit
