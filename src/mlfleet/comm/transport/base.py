@@ -6,13 +6,31 @@ and ``torch`` (torch.distributed point-to-point: gloo on CPU, NCCL on GPU).
 Buffers are contiguous numpy arrays; receives fill the given buffer in place.
 Every blocking call honours the transport's timeout and raises
 :class:`mlfleet.errors.RunError` naming the peer when it expires or a peer is lost.
+
+Conventions shared by every backend (the algorithms rely on them):
+
+* Messages carry no framing: both sides know every message's size. Messages
+  between one pair of ranks are delivered in the order they were posted.
+* A zero-byte buffer is a no-op on both sides: nothing is sent, nothing awaited.
+* ``bytes_sent()`` has one key per peer rank (every rank but this one, zeros
+  included) and counts payload bytes only.
+* ``exchange`` (added beside the original methods) posts several sends and
+  receives at once and progresses them together; ``sendrecv`` is its
+  one-send-one-receive case. Algorithms whose ranks would otherwise both block
+  in ``send`` (a parameter server with several servers) use it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from mlfleet.errors import RunError
+
+# One posted message: (peer rank, contiguous buffer).
+Message = tuple[int, np.ndarray]
 
 
 @runtime_checkable
@@ -41,6 +59,13 @@ class Transport(Protocol):
         """Send to ``dst`` and receive from ``src`` concurrently (no deadlock in a ring)."""
         ...
 
+    def exchange(self, sends: Sequence[Message], recvs: Sequence[Message]) -> None:
+        """Post every send and receive at once; return when all have completed.
+
+        Several messages to (or from) the same peer go in list order.
+        """
+        ...
+
     def bytes_sent(self) -> dict[int, int]:
         """Payload bytes sent so far to each peer rank (exact, excluding framing)."""
         ...
@@ -52,3 +77,23 @@ class Transport(Protocol):
     def close(self) -> None:
         """Release sockets / process groups. Idempotent."""
         ...
+
+
+class PeerLost(RunError):
+    """A peer closed or reset its connection, or stayed silent past the timeout.
+
+    Usually the consequence of a failure elsewhere; the launcher reports the
+    rank that failed first rather than the ranks that lost it.
+    """
+
+
+def zero_counts(rank: int, world_size: int) -> dict[int, int]:
+    """A byte-counter dict with a zero for every peer of ``rank``."""
+    return {peer: 0 for peer in range(world_size) if peer != rank}
+
+
+def as_bytes(buf: np.ndarray) -> memoryview:
+    """A flat byte view of a C-contiguous array (no copy)."""
+    if not buf.flags.c_contiguous:
+        raise ValueError("transport buffers must be C-contiguous")
+    return buf.reshape(-1).view(np.uint8).data

@@ -1,0 +1,447 @@
+"""mlfleet's own point-to-point transport: plain TCP, one thread, non-blocking sockets.
+
+Why not torch: it starts in a fraction of a second, puts *only payload bytes*
+on the wire during a collective (so the bytes on an emulated link can be
+predicted exactly), can inject per-message latency, and fails fast.
+
+Connections. Every rank owns one listening socket on its own IP; rank ``r``
+connects to every lower rank and accepts every higher one, so a full mesh of
+``n(n-1)/2`` TCP connections exists after :meth:`SocketTransport.connect`. The
+connecting side sends a 12-byte handshake (``b"MLFT"``, its rank, the world
+size); after that a connection carries payload only. Control bytes (the
+handshake, and one byte per round of :meth:`SocketTransport.barrier`) are
+counted apart, in :meth:`SocketTransport.control_bytes_sent`, never in
+:meth:`SocketTransport.bytes_sent`. Ranks may live on different IPs (one network
+namespace per rank): the rendezvous is just the list of ``(ip, port)``
+listeners, handed over by the launcher or fixed in advance
+(:meth:`SocketTransport.from_static_ports`: rank ``r`` listens on
+``hosts[r]:base_port + r``).
+
+Progress. :meth:`SocketTransport.exchange` posts all its messages and then loops:
+it writes what each socket will take and reads what each has, and only when
+nothing moved waits in a selector for readiness. Both directions of a
+``sendrecv`` advance together, so a ring never deadlocks and a shaped link
+stays busy. Sockets use ``TCP_NODELAY`` and large kernel buffers.
+
+Latency. With ``latency_s > 0`` every message starts leaving ``latency_s``
+after it is posted: a message of ``m`` bytes over a link of bandwidth ``B``
+completes no sooner than ``latency_s + m/B`` (the α of the α-β model, which a
+kernel without netem cannot add). Zero-byte messages are not sent at all, so
+they cost no latency either.
+
+Failure. A peer that closes its connection (a crash closes it too) or resets it
+raises :class:`~mlfleet.errors.RunError` naming the peer at once; a peer that
+stays silent for ``timeout_s`` while we wait on it raises one too. Nothing here
+blocks without a deadline.
+"""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import struct
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlfleet.comm.transport.base import Message, PeerLost, as_bytes, zero_counts
+from mlfleet.errors import RunError
+
+DEFAULT_BUFFER_BYTES = 4 * 2**20  # kernel caps it at net.core.[rw]mem_max; <= 0: autotune
+_HANDSHAKE = struct.Struct("!4sII")
+_MAGIC = b"MLFT"
+_RETRY_S = 0.05
+
+Address = tuple[str, int]
+
+
+def bind_listener(ip: str = "127.0.0.1", port: int = 0, *,
+                  buffer_bytes: int = DEFAULT_BUFFER_BYTES) -> socket.socket:
+    """A listening TCP socket on ``ip:port`` (``port=0``: the kernel picks one).
+
+    Buffer sizes are set on the listener so accepted connections inherit them
+    before the TCP window is negotiated.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    _set_buffers(sock, buffer_bytes)
+    try:
+        sock.bind((ip, port))
+    except OSError as exc:
+        sock.close()
+        raise RunError(f"cannot listen on {ip}:{port}: {exc}") from exc
+    sock.listen(128)
+    return sock
+
+
+class _Op:
+    """One posted message: a byte view and how much of it has moved."""
+
+    __slots__ = ("peer", "view", "done")
+
+    def __init__(self, peer: int, buf: np.ndarray) -> None:
+        self.peer = peer
+        self.view = as_bytes(buf)
+        self.done = 0
+
+
+class SocketTransport:
+    """A full TCP mesh between ``world_size`` ranks (see the module docstring)."""
+
+    def __init__(self, *, rank: int, addresses: Sequence[Address],
+                 socks: dict[int, socket.socket], timeout_s: float, latency_s: float,
+                 control_bytes: dict[int, int]) -> None:
+        self._rank = rank
+        self._addresses = list(addresses)
+        self._socks = socks
+        self._timeout_s = timeout_s
+        self._latency_s = latency_s
+        self._sent = zero_counts(rank, len(addresses))
+        self._control = control_bytes
+        self._sel = selectors.DefaultSelector()
+        self._interest: dict[int, int] = {}
+        self._closed = False
+        for sock in socks.values():
+            sock.setblocking(False)
+
+    # --- construction -----------------------------------------------------------
+
+    @classmethod
+    def connect(cls, *, rank: int, addresses: Sequence[Address], listener: socket.socket,
+                timeout_s: float = 30.0, latency_s: float = 0.0,
+                buffer_bytes: int = DEFAULT_BUFFER_BYTES) -> SocketTransport:
+        """Build the mesh: connect to lower ranks, accept higher ones, within ``timeout_s``.
+
+        ``addresses[r]`` is rank ``r``'s listener; ``listener`` is this rank's own
+        (already listening). Raises RunError naming the rank that could not be
+        reached.
+        """
+        world_size = len(addresses)
+        assert 0 <= rank < world_size, (rank, world_size)
+        deadline = time.monotonic() + timeout_s
+        control = zero_counts(rank, world_size)
+        socks: dict[int, socket.socket] = {}
+        try:
+            for peer in range(rank):
+                socks[peer] = _dial(rank, peer, addresses[peer], deadline, buffer_bytes)
+                socks[peer].sendall(_HANDSHAKE.pack(_MAGIC, rank, world_size))
+                control[peer] += _HANDSHAKE.size
+            while len(socks) < world_size - 1:
+                peer, sock = _accept(rank, world_size, listener, deadline)
+                if peer in socks:
+                    sock.close()
+                    raise RunError(f"rank {rank}: rank {peer} connected twice")
+                socks[peer] = sock
+        except BaseException:
+            for sock in socks.values():
+                sock.close()
+            raise
+        finally:
+            listener.close()
+        return cls(rank=rank, addresses=addresses, socks=socks, timeout_s=timeout_s,
+                   latency_s=latency_s, control_bytes=control)
+
+    @classmethod
+    def from_static_ports(cls, *, rank: int, hosts: Sequence[str], base_port: int,
+                          timeout_s: float = 30.0, latency_s: float = 0.0,
+                          buffer_bytes: int = DEFAULT_BUFFER_BYTES) -> SocketTransport:
+        """Rendezvous without a launcher: rank ``r`` listens on ``hosts[r]:base_port + r``."""
+        addresses = [(host, base_port + r) for r, host in enumerate(hosts)]
+        listener = bind_listener(*addresses[rank], buffer_bytes=buffer_bytes)
+        return cls.connect(rank=rank, addresses=addresses, listener=listener,
+                           timeout_s=timeout_s, latency_s=latency_s, buffer_bytes=buffer_bytes)
+
+    # --- the Transport protocol -----------------------------------------------
+
+    @property
+    def rank(self) -> int:
+        """This process's rank."""
+        return self._rank
+
+    @property
+    def world_size(self) -> int:
+        """Number of ranks."""
+        return len(self._addresses)
+
+    def send(self, dst: int, buf: np.ndarray) -> None:
+        """Send ``buf`` to ``dst``; returns once the kernel holds every byte."""
+        self.exchange([(dst, buf)], [])
+
+    def recv(self, src: int, buf: np.ndarray) -> None:
+        """Receive exactly ``buf.nbytes`` bytes from ``src`` into ``buf``."""
+        self.exchange([], [(src, buf)])
+
+    def sendrecv(self, dst: int, sendbuf: np.ndarray, src: int, recvbuf: np.ndarray) -> None:
+        """Send to ``dst`` while receiving from ``src``."""
+        self.exchange([(dst, sendbuf)], [(src, recvbuf)])
+
+    def exchange(self, sends: Sequence[Message], recvs: Sequence[Message]) -> None:
+        """Progress all sends and receives together (payload, counted in bytes_sent)."""
+        self._exchange(sends, recvs, self._sent)
+
+    def bytes_sent(self) -> dict[int, int]:
+        """Payload bytes sent to each peer so far (no handshake, no barrier bytes)."""
+        return dict(self._sent)
+
+    def control_bytes_sent(self) -> dict[int, int]:
+        """Non-payload bytes sent to each peer: the handshake and barrier tokens."""
+        return dict(self._control)
+
+    def barrier(self) -> None:
+        """Dissemination barrier: ceil(log2 n) rounds of one control byte each way."""
+        n, r = self.world_size, self._rank
+        token, got = np.zeros(1, np.uint8), np.zeros(1, np.uint8)
+        distance = 1
+        while distance < n:
+            self._exchange([((r + distance) % n, token)], [((r - distance) % n, got)],
+                           self._control)
+            distance *= 2
+
+    def close(self) -> None:
+        """Close every connection. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._sel.close()
+        for sock in self._socks.values():
+            sock.close()
+
+    # --- the progress engine ----------------------------------------------------
+
+    def _exchange(self, sends: Sequence[Message], recvs: Sequence[Message],
+                  counter: dict[int, int]) -> None:
+        if self._closed:
+            raise RunError(f"rank {self._rank}: transport used after close()")
+        sendq = self._queue(sends)
+        recvq = self._queue(recvs)
+        ready_at = time.monotonic() + self._latency_s
+        quiet_since = ready_at
+        while sendq or recvq:
+            now = time.monotonic()
+            moved = self._pump_recvs(recvq)
+            if sendq and now >= ready_at:
+                moved = self._pump_sends(sendq, counter) or moved
+            if moved:
+                quiet_since = max(time.monotonic(), ready_at)
+            elif sendq or recvq:
+                self._wait(sendq if now >= ready_at else {}, recvq, now, ready_at, quiet_since)
+
+    def _queue(self, messages: Sequence[Message]) -> dict[int, deque[_Op]]:
+        queues: dict[int, deque[_Op]] = {}
+        for peer, buf in messages:
+            if peer not in self._socks:
+                raise ValueError(f"rank {self._rank}: no connection to rank {peer!r}")
+            if buf.nbytes:
+                queues.setdefault(peer, deque()).append(_Op(peer, buf))
+        return queues
+
+    def _pump_sends(self, sendq: dict[int, deque[_Op]], counter: dict[int, int]) -> bool:
+        moved = False
+        for peer in list(sendq):
+            queue = sendq[peer]
+            op = queue[0]
+            try:
+                n = self._socks[peer].send(op.view[op.done:])
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                raise self._lost(peer, f"send failed: {exc}") from exc
+            op.done += n
+            counter[peer] += n
+            moved = moved or n > 0
+            if op.done == len(op.view):
+                queue.popleft()
+                if not queue:
+                    del sendq[peer]
+        return moved
+
+    def _pump_recvs(self, recvq: dict[int, deque[_Op]]) -> bool:
+        moved = False
+        for peer in list(recvq):
+            queue = recvq[peer]
+            op = queue[0]
+            try:
+                n = self._socks[peer].recv_into(op.view[op.done:], len(op.view) - op.done)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                raise self._lost(peer, f"receive failed: {exc}") from exc
+            if n == 0:
+                raise self._lost(peer, "it closed the connection (crashed or exited early?)")
+            op.done += n
+            moved = True
+            if op.done == len(op.view):
+                queue.popleft()
+                if not queue:
+                    del recvq[peer]
+        return moved
+
+    def _wait(self, sendq: dict[int, deque[_Op]], recvq: dict[int, deque[_Op]],
+              now: float, ready_at: float, quiet_since: float) -> None:
+        """Sleep until a socket is ready, the latency elapses, or the silence limit."""
+        wake_at = quiet_since + self._timeout_s
+        if now < ready_at:
+            wake_at = min(wake_at, ready_at)
+        elif now >= wake_at:
+            raise self._silent(sendq, recvq)
+        want = dict.fromkeys(recvq, selectors.EVENT_READ)
+        for peer in sendq:
+            want[peer] = want.get(peer, 0) | selectors.EVENT_WRITE
+        self._set_interest(want)
+        self._sel.select(max(0.0, wake_at - now))
+
+    def _set_interest(self, want: dict[int, int]) -> None:
+        # Registrations persist across calls: a ring reuses the same two sockets.
+        for peer in [p for p in self._interest if p not in want]:
+            self._sel.unregister(self._socks[peer])
+            del self._interest[peer]
+        for peer, events in want.items():
+            if peer not in self._interest:
+                self._sel.register(self._socks[peer], events)
+            elif self._interest[peer] != events:
+                self._sel.modify(self._socks[peer], events)
+            self._interest[peer] = events
+
+    def _lost(self, peer: int, why: str) -> PeerLost:
+        host, port = self._addresses[peer]
+        return PeerLost(f"rank {self._rank}: lost rank {peer} ({host}:{port}): {why}")
+
+    def _silent(self, sendq: dict[int, deque[_Op]], recvq: dict[int, deque[_Op]]) -> PeerLost:
+        waiting = sorted(set(sendq) | set(recvq))
+        return PeerLost(f"rank {self._rank}: timed out after {self._timeout_s:g}s with no "
+                        f"progress to/from rank(s) {waiting} (sending to {sorted(sendq)}, "
+                        f"receiving from {sorted(recvq)})")
+
+
+def _set_buffers(sock: socket.socket, buffer_bytes: int) -> None:
+    if buffer_bytes <= 0:
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, buffer_bytes)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer_bytes)
+
+
+def _dial(rank: int, peer: int, address: Address, deadline: float,
+          buffer_bytes: int) -> socket.socket:
+    """Connect to ``peer``'s listener, retrying refusals until ``deadline``."""
+    last_error: OSError | None = None
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            host, port = address
+            raise RunError(f"rank {rank}: could not connect to rank {peer} at {host}:{port}: "
+                           f"{last_error or 'timed out'}")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        _set_buffers(sock, buffer_bytes)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(remaining)
+        try:
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last_error = exc
+        time.sleep(min(_RETRY_S, max(0.0, deadline - time.monotonic())))
+
+
+def _accept(rank: int, world_size: int, listener: socket.socket,
+            deadline: float) -> tuple[int, socket.socket]:
+    """Accept one higher rank and read its handshake, within ``deadline``."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise RunError(f"rank {rank}: timed out waiting for higher ranks to connect")
+    listener.settimeout(remaining)
+    try:
+        sock, _ = listener.accept()
+    except TimeoutError as exc:
+        raise RunError(f"rank {rank}: timed out waiting for higher ranks to connect") from exc
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.settimeout(max(0.01, deadline - time.monotonic()))
+    try:
+        magic, peer, size = _HANDSHAKE.unpack(_read_exactly(sock, _HANDSHAKE.size))
+    except (OSError, struct.error) as exc:
+        sock.close()
+        raise RunError(f"rank {rank}: bad handshake from a connecting peer: {exc}") from exc
+    if magic != _MAGIC or size != world_size or not rank < peer < world_size:
+        sock.close()
+        raise RunError(f"rank {rank}: unexpected handshake (magic={magic!r}, rank={peer}, "
+                       f"world_size={size}); expected a higher rank of {world_size}")
+    return peer, sock
+
+
+def _read_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("connection closed during handshake")
+        data += chunk
+    return data
+
+
+def local_mesh(world_size: int, *, ip: str = "127.0.0.1", timeout_s: float = 30.0,
+               latency_s: float = 0.0,
+               buffer_bytes: int = DEFAULT_BUFFER_BYTES) -> list[SocketTransport]:
+    """``world_size`` connected transports inside this process, one per rank.
+
+    For running every rank on a thread of one process (tests, notebooks): each
+    transport must then be driven by its own thread. Raises RunError like
+    :meth:`SocketTransport.connect`.
+    """
+    import threading
+
+    listeners = [bind_listener(ip, buffer_bytes=buffer_bytes) for _ in range(world_size)]
+    addresses = [listener.getsockname()[:2] for listener in listeners]
+    made: list[SocketTransport | None] = [None] * world_size
+    errors: list[BaseException] = []
+
+    def connect(rank: int) -> None:
+        try:
+            made[rank] = SocketTransport.connect(
+                rank=rank, addresses=addresses, listener=listeners[rank], timeout_s=timeout_s,
+                latency_s=latency_s, buffer_bytes=buffer_bytes)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below in the caller's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=connect, args=(r,)) for r in range(world_size)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        for transport in made:
+            if transport is not None:
+                transport.close()
+        raise errors[0]
+    return [t for t in made if t is not None]
+
+
+def run_on_threads(transports: Sequence[SocketTransport],
+                   fn: Callable[[SocketTransport], Any]) -> list[Any]:
+    """Run ``fn(transport)`` for every rank on its own thread; results in rank order.
+
+    A rank that raises closes its transport, so the ranks waiting on it fail at
+    once; the first exception (by rank) is re-raised after every thread finished.
+    """
+    import threading
+
+    results: list[Any] = [None] * len(transports)
+    errors: dict[int, BaseException] = {}
+
+    def body(rank: int) -> None:
+        try:
+            results[rank] = fn(transports[rank])
+        except BaseException as exc:  # noqa: BLE001 - re-raised below in the caller's thread
+            errors[rank] = exc
+            transports[rank].close()  # so peers waiting on this rank fail fast, not hang
+
+    threads = [threading.Thread(target=body, args=(r,)) for r in range(len(transports))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[min(errors)]
+    return results

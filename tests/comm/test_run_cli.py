@@ -1,0 +1,154 @@
+"""``mlfleet run collective``: the nccl-tests-like table, its JSON, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from cli_helpers import assert_one_line_error, run_cli
+from mlfleet.cli import main
+from mlfleet.comm.run_cli import parse_sizes
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    code = main(["run", "collective", *args, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    document: dict[str, Any] = json.loads(out)
+    return document
+
+
+def test_parse_sizes_doubles_like_nccl_tests() -> None:
+    assert parse_sizes("4K:64M")[:3] == (4096, 8192, 16384)
+    assert parse_sizes("4K:64M")[-1] == 64 * 2**20
+    assert len(parse_sizes("4K:64M")) == 15
+    assert parse_sizes("1K,1M") == (1024, 2**20)
+    assert parse_sizes("0") == (0,)
+    assert parse_sizes("3K:7K") == (3072, 6144)
+
+
+def test_allreduce_json_has_times_bandwidths_model_and_checks(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    doc = run_json(capsys, "allreduce", "--ranks", "3", "--sizes", "1K:4K", "--repeats", "2")
+    assert (doc["fidelity"], doc["collective"], doc["algorithm"], doc["ranks"]) == (
+        "run", "allreduce", "ring", 3)
+    assert [r["size_bytes"] for r in doc["rows"]] == [1024, 2048, 4096]
+    for row in doc["rows"]:
+        assert row["correct"] is True and row["bytes_exact"] is True
+        assert row["time_s"] > 0
+        assert row["busbw_bytes_per_s"] == pytest.approx(row["algbw_bytes_per_s"] * 4 / 3)
+        assert row["predicted_s"] is None or row["predicted_s"] > 0
+    assert doc["link"] is None or doc["link"]["source"] == "ping-pong ranks 0-1"
+
+
+@pytest.mark.parametrize("args", [
+    ["alltoall", "--ranks", "4", "--hot-fraction", "0.5"],
+    ["allreduce", "--algo", "hierarchical", "--ranks", "4", "--ranks-per-node", "2"],
+    ["allreduce", "--algo", "ps", "--ranks", "3", "--servers", "2"],
+    ["allreduce", "--algo", "rhd", "--ranks", "3", "--dtype", "int64"],
+    ["broadcast", "--ranks", "3", "--root", "2"],
+    ["reduce", "--ranks", "2"],
+    ["allgather", "--ranks", "2"],
+    ["reducescatter", "--ranks", "2", "--latency", "1ms"],
+])
+def test_every_collective_runs_correctly(capsys: pytest.CaptureFixture[str],
+                                         args: list[str]) -> None:
+    doc = run_json(capsys, *args, "--sizes", "1K,5K", "--repeats", "1", "--warmup", "0",
+                   "--alpha", "10us", "--bw", "1GB/s")
+    assert all(r["correct"] and r["bytes_exact"] for r in doc["rows"])
+    assert doc["link"] == {"alpha_s": 1e-5, "bw_bytes_per_s": 1e9, "source": "given"}
+
+
+def test_the_table_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "collective", "allgather", "--ranks", "2", "--sizes", "4K",
+                 "--repeats", "1", "--no-check"]) == 0
+    out = capsys.readouterr().out
+    assert "allgather/ring on 2 ranks" in out and "busbw" in out
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["allsum"], "unknown collective 'allsum'"),
+    (["allreduce", "--algo", "rong"], "unknown allreduce algorithm 'rong'; known: ring"),
+    (["allreduce", "--sizes", "4K:1K"], "0 < START <= END"),
+    (["allreduce", "--sizes", "lots"], "lots"),
+    (["allreduce", "--ranks", "0"], "--ranks '0' must be an integer in 1..64"),
+    (["allreduce", "--backend", "mpi"], "--backend 'mpi' is not one of: socket, torch"),
+    (["allreduce", "--hosts", "no-such-lab"], "no-such-lab"),
+    (["allreduce", "--hot-fraction", "0.5"], "--hot-fraction applies to alltoall only"),
+    (["allreduce", "--root", "1"], "--root does not apply to allreduce/ring"),
+    (["allreduce", "--algo", "builtin"], "--algo 'builtin' needs --backend torch"),
+    (["allreduce", "--dtype", "complex64"], "--dtype 'complex64' must be a numeric"),
+    (["allreduce", "--alpha", "1us"], "--alpha and --bw go together"),
+    (["allreduce", "--repeats", "0"], "--repeats(=0) must be >= 1"),
+    (["allreduce", "--timeout", "-1s"], "--timeout '-1s' must be > 0"),
+])
+def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], args: list[str],
+                                         fragment: str) -> None:
+    assert main(["run", "collective", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and fragment in err[0], err
+
+
+def test_bad_input_in_a_real_process_is_one_line_without_traceback() -> None:
+    assert_one_line_error(run_cli("run", "collective", "allreduce", "--algo", "rong"), "rong")
+
+
+def test_standalone_worker_on_static_ports() -> None:
+    base_port = _two_free_ports()
+    argv = [sys.executable, "-m", "mlfleet.comm.worker", "allreduce", "--backend", "socket",
+            "--hosts", "127.0.0.1,127.0.0.1", "--base-port", str(base_port), "--sizes", "1K",
+            "--repeats", "1", "--json", "--timeout", "20s"]
+    procs = [subprocess.Popen(argv, env={**os.environ, "RANK": str(r), "WORLD_SIZE": "2"},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for r in range(2)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    doc = json.loads(outs[0][0])
+    assert doc["ranks"] == 2 and doc["rows"][0]["correct"] is True
+    assert outs[1][0] == ""  # only rank 0 prints
+
+
+def _two_free_ports() -> int:
+    """A port p with p and p + 1 free, below the kernel's ephemeral range (so no
+    outgoing connection takes one of them meanwhile)."""
+    rng = random.Random(os.getpid())
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no two adjacent free ports")
+
+
+@pytest.mark.slow
+def test_torch_backend_and_gloo_builtin(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch.distributed")
+    doc = run_json(capsys, "allreduce", "--backend", "torch", "--algo", "builtin", "--ranks",
+                   "2", "--sizes", "4K", "--repeats", "1")
+    assert doc["rows"][0]["correct"] is True
+    assert doc["rows"][0]["bytes_exact"] is None and doc["rows"][0]["predicted_s"] is None
+
+
+@pytest.mark.slow
+def test_torchrun_runs_the_worker_standalone() -> None:
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    if not os.path.exists(torchrun):
+        pytest.skip("torchrun is not installed")
+    proc = subprocess.run(
+        [torchrun, "--standalone", "--nproc-per-node", "2", "-m", "mlfleet.comm.worker",
+         "allreduce", "--backend", "torch", "--sizes", "1K", "--repeats", "1", "--json"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(proc.stdout)
+    assert doc["rows"][0]["correct"] is True and doc["rows"][0]["bytes_exact"] is True
