@@ -7,6 +7,16 @@ arrival it asks the :class:`Admission` policy whether to admit the request, then
 module (``serving/lb/power_of_two.py``, ``serving/admission/token_bucket.py``) and is
 registered by name in that package's registry, which rejects unknown names listing the
 known ones. Randomness comes from the ``rng`` the engine passes in (seeded per run).
+
+Contract details the engine guarantees:
+
+* ``replicas[i].index == i``: a policy always receives the whole fleet in index order
+  and returns the ``index`` of its pick. Replicas it must not pick (dead, not yet
+  started, or outside the traffic group of this request during a canary split) show
+  ``alive == False``.
+* ``choose`` is called only when at least one replica in the sequence is alive.
+* The :class:`Request` a policy receives is a snapshot built from the engine's
+  per-request columns; changing it changes nothing in the simulation.
 """
 
 from __future__ import annotations
@@ -46,6 +56,11 @@ class Request:
     """pending | done | rejected | failed | coalesced"""
     attempts: int = 0
     """Times it was (re)dispatched; > 1 after a fail-over."""
+    service_s: float = math.nan
+    """Service demand of a non-LLM request on a unit-speed server (e.g. exponential for
+    M/M/c); NaN lets the replica's service-time model decide."""
+    preemptions: int = 0
+    """Times a paged-KV replica preempted it (its KV freed, recomputed later)."""
 
 
 class ReplicaView(Protocol):

@@ -1,0 +1,117 @@
+"""Priority classes with guards against priority inversion and starvation.
+
+Two pieces, for the two places priority acts (class 0 is the highest):
+
+* :class:`PriorityAdmission` — admission by reserved capacity. Of ``max_outstanding``
+  slots, each class owns ``guaranteed_per_class`` that no other class may use (so low
+  priority always progresses, however much high-priority traffic arrives); the rest is
+  a shared pool of which class c may fill only ``(1 − c·reserve_fraction)``, so a
+  flood of low-priority work always leaves headroom for high priority (high is never
+  blocked behind low).
+* :class:`AgingPriorityQueue` — the order a replica serves its queue. A request's
+  effective priority is p − waited/aging_s: it rises one class per ``aging_s`` of
+  waiting, so a low-priority request waits at most about Δp·aging_s (plus the backlog
+  ahead of it) before it outranks fresh high-priority arrivals — bounded, never
+  starved — while high priority, arriving fresh, overtakes any low request that has
+  waited less than that. Since p − (now − a)/A orders like p + a/A, a heap keyed on
+  the arrival time suffices (no re-keying as time passes).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+
+from mlfleet.serving.lb.checks import PolicyConfigError, fraction, positive, positive_int
+from mlfleet.serving.sim.interfaces import Request, SystemView
+
+
+class AgingPriorityQueue:
+    """Priority queue with aging; ``aging_s=None`` gives strict priority (can starve)."""
+
+    def __init__(self, *, aging_s: float | None = 1.0) -> None:
+        self.aging_s = None if aging_s is None else positive("aging_s", aging_s)
+        """Seconds of waiting that raise a request by one priority class."""
+        self._heap: list[tuple[float, float, int, Request]] = []
+        self._seq = itertools.count()
+
+    def push(self, request: Request) -> None:
+        """Enqueue ``request`` (its ``arrival_s`` is when its waiting began)."""
+        heapq.heappush(self._heap, (self._key(request), request.arrival_s, next(self._seq),
+                                    request))
+
+    def pop(self) -> Request:
+        """Remove and return the request with the best effective priority (oldest on ties)."""
+        return heapq.heappop(self._heap)[-1]
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def _key(self, request: Request) -> float:
+        if self.aging_s is None:
+            return float(request.priority)
+        return request.priority + request.arrival_s / self.aging_s
+
+
+class PriorityAdmission:
+    """Reserved-capacity admission over ``n_classes`` priority classes (see module doc).
+
+    Priorities >= ``n_classes`` count as the lowest class, negative ones as class 0.
+    """
+
+    def __init__(self, *, max_outstanding: int, n_classes: int = 2,
+                 guaranteed_per_class: int = 1, reserve_fraction: float = 0.2) -> None:
+        self.max_outstanding = positive_int("max_outstanding", max_outstanding)
+        self.n_classes = positive_int("n_classes", n_classes)
+        self.guaranteed_per_class = positive_int("guaranteed_per_class", guaranteed_per_class,
+                                                 minimum=0)
+        self.reserve_fraction = fraction("reserve_fraction", reserve_fraction)
+        if n_classes * guaranteed_per_class > max_outstanding:
+            raise PolicyConfigError(
+                f"n_classes·guaranteed_per_class(={n_classes}·{guaranteed_per_class}) must be "
+                f"<= max_outstanding(={max_outstanding})")
+        self.shared = max_outstanding - n_classes * guaranteed_per_class
+        """Slots not owned by any class."""
+        self._own = [0] * n_classes
+        self._shared_used = 0
+        self._pool: dict[int, tuple[int, bool]] = {}
+        """Admitted request id -> (class, took a shared slot)."""
+
+    def ceiling(self, cls: int) -> int:
+        """Shared slots class ``cls`` may fill: ⌊shared·(1 − cls·reserve_fraction)⌋, >= 0."""
+        return max(0, math.floor(self.shared * (1.0 - cls * self.reserve_fraction) + 1e-9))
+
+    def class_of(self, request: Request) -> int:
+        """The request's class, clamped into [0, n_classes)."""
+        return min(max(request.priority, 0), self.n_classes - 1)
+
+    def admit(self, request: Request, system: SystemView) -> bool:
+        """Admit into the class's own slots first, then the shared pool up to its ceiling."""
+        cls = self.class_of(request)
+        if self._own[cls] < self.guaranteed_per_class:
+            self._own[cls] += 1
+            self._pool[request.id] = (cls, False)
+        elif self._shared_used < self.ceiling(cls):
+            self._shared_used += 1
+            self._pool[request.id] = (cls, True)
+        else:
+            return False
+        assert self.in_flight() <= self.max_outstanding
+        return True
+
+    def on_finish(self, request: Request, now_s: float) -> None:
+        """Release the slot the request held (ignores requests this policy did not admit)."""
+        held = self._pool.pop(request.id, None)
+        if held is None:
+            return
+        cls, shared = held
+        if shared:
+            self._shared_used -= 1
+        else:
+            self._own[cls] -= 1
+        assert self._shared_used >= 0 and self._own[cls] >= 0
+
+    def in_flight(self) -> int:
+        """Requests admitted and not yet finished."""
+        return self._shared_used + sum(self._own)

@@ -1,0 +1,1 @@
+"""Deployments and failures: canary, blue-green, shadow, replica failures, burn-rate alerts."""

@@ -1,0 +1,112 @@
+"""Helpers every load balancer shares: the alive replicas and the least-loaded one.
+
+``load`` throughout is :attr:`ReplicaView.outstanding` (queued + in service), the
+quantity least-connections and power-of-d-choices compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from mlfleet.errors import MlfleetError
+from mlfleet.serving.sim.interfaces import ReplicaView
+
+T = TypeVar("T")
+
+
+class NoAliveReplicaError(MlfleetError):
+    """``choose`` was called while every replica is dead (the engine should shed instead)."""
+
+
+def alive_indices(replicas: Sequence[ReplicaView]) -> list[int]:
+    """Indices of the alive replicas, in order; raises :class:`NoAliveReplicaError` if none."""
+    alive = [r.index for r in replicas if r.alive]
+    if not alive:
+        raise NoAliveReplicaError(f"no alive replica among {len(replicas)}")
+    return alive
+
+
+def sample_alive(replicas: Sequence[ReplicaView], k: int,
+                 rng: np.random.Generator, *, tries: int = 8) -> list[int]:
+    """``k`` distinct alive replicas, uniformly at random (all alive ones if fewer).
+
+    Draws k distinct replicas from the whole fleet up to ``tries`` times and keeps the
+    first draw that is all alive, falling back to sampling from the alive list; a healthy
+    fleet costs O(k), not O(n). Every path is uniform over the alive k-subsets
+    (rejection sampling), so the result is too.
+    """
+    n = len(replicas)
+    if n > k:
+        for _ in range(tries):
+            picks = _distinct(n, k, rng)
+            if all(replicas[i].alive for i in picks):
+                return [replicas[i].index for i in picks]
+    alive = alive_indices(replicas)
+    if len(alive) <= k:
+        return alive
+    return [alive[j] for j in _distinct(len(alive), k, rng)]
+
+
+def _distinct(n: int, k: int, rng: np.random.Generator) -> list[int]:
+    """k distinct integers from range(n), uniformly (n > k).
+
+    ``int(rng.random() * n)`` is uniform to within 2⁻⁵³ and several times cheaper per
+    call than ``rng.integers(n)``, which matters once per simulated request.
+    """
+    if k == 1:
+        return [int(rng.random() * n)]
+    if k == 2:
+        first, second = int(rng.random() * n), int(rng.random() * (n - 1))
+        return [first, second + (second >= first)]
+    return [int(j) for j in rng.choice(n, size=k, replace=False)]
+
+
+def least_loaded(candidates: Sequence[int], replicas: Sequence[ReplicaView],
+                 rng: np.random.Generator) -> int:
+    """The candidate with the fewest outstanding requests; ties broken uniformly by ``rng``.
+
+    A random tie-break matters: always taking the lowest index herds every request of
+    an idle fleet onto replica 0.
+    """
+    loads = [replicas[i].outstanding for i in candidates]
+    low = min(loads)
+    tied = [i for i, load in zip(candidates, loads, strict=True) if load == low]
+    return tied[0] if len(tied) == 1 else tied[_distinct(len(tied), 1, rng)[0]]
+
+
+class StatelessBalancer:
+    """Base for policies that keep no per-fleet state: replica changes are a no-op."""
+
+    def on_replicas_changed(self, replicas: Sequence[ReplicaView]) -> None:
+        """Nothing to rebuild."""
+
+
+class PerCandidateSet(Generic[T]):
+    """Balancer state kept per set of candidate replicas (one per traffic group).
+
+    During a canary split or shadow mirroring the engine routes each group through the
+    same balancer, showing only that group's replicas alive; keeping a cursor, credit
+    table or ring per candidate set stops the groups from disturbing one another. At
+    most ``max_sets`` sets are kept (oldest dropped), as fleets change over a run.
+    """
+
+    def __init__(self, make: Callable[[tuple[int, ...]], T], *, max_sets: int = 64) -> None:
+        self._make = make
+        self._state: dict[tuple[int, ...], T] = {}
+        self._max_sets = max_sets
+
+    def get(self, alive: tuple[int, ...]) -> T:
+        """The state of candidate set ``alive``, created on first use."""
+        if alive not in self._state:
+            if len(self._state) >= self._max_sets:
+                del self._state[next(iter(self._state))]
+            self._state[alive] = self._make(alive)
+        return self._state[alive]
+
+    def put(self, alive: tuple[int, ...], value: T) -> None:
+        """Replace the state of candidate set ``alive``."""
+        self.get(alive)
+        self._state[alive] = value

@@ -1,0 +1,79 @@
+"""Power of d choices: sample d alive replicas at random, send to the less loaded.
+
+Balls into bins (n balls, n bins): one random choice leaves a maximum load of
+~ ln n / ln ln n (Gonnet 1981; Raab & Steger 1998); two choices cut it to
+ln ln n / ln 2 + O(1) (Azar, Broder, Karlin & Upfal 1999), an exponential improvement;
+d > 2 only improves the constant (ln ln n / ln d). In a queueing system (Mitzenmacher
+2001, "The Power of Two Choices in Randomized Load Balancing", IEEE TPDS 12(10)) the
+fraction of queues with at least i jobs falls as λ^(2^i − 1) instead of λ^i, so tail
+waits at high utilisation drop by orders of magnitude while each decision reads only
+two loads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from mlfleet.serving.lb.base import StatelessBalancer, least_loaded, sample_alive
+from mlfleet.serving.lb.checks import PolicyConfigError, positive_int
+from mlfleet.serving.sim.interfaces import ReplicaView, Request
+
+
+class PowerOfTwoBalancer(StatelessBalancer):
+    """Samples ``d`` distinct alive replicas with ``rng`` and picks the least loaded."""
+
+    def __init__(self, *, d: int = 2) -> None:
+        self.d = positive_int("d", d)
+        """Replicas sampled per request (2 is the classic; 1 degenerates to random)."""
+
+    def choose(self, request: Request, replicas: Sequence[ReplicaView],
+               rng: np.random.Generator) -> int:
+        """The less loaded of ``d`` distinct random alive replicas (all if fewer are alive)."""
+        return least_loaded(sample_alive(replicas, self.d, rng), replicas, rng)
+
+
+def max_load_one_choice(n_bins: npt.ArrayLike) -> np.ndarray:
+    """Leading-order max load of n balls in n bins, one random choice: ln n / ln ln n."""
+    n = np.asarray(n_bins, dtype=float)
+    return np.log(n) / np.log(np.log(n))
+
+
+def max_load_d_choices(n_bins: npt.ArrayLike, d: int = 2) -> np.ndarray:
+    """Leading-order max load with d choices: ln ln n / ln d (plus an O(1) term)."""
+    n = np.asarray(n_bins, dtype=float)
+    return np.log(np.log(n)) / math.log(positive_int("d", d, minimum=2))
+
+
+def tail_fraction_supermarket(utilisation: float, i: int, d: int = 2) -> float:
+    """Mitzenmacher's fixed point: share of queues with >= i jobs, λ^((d^i − 1)/(d − 1)).
+
+    For d = 1 (random) it is λ^i, the M/M/1 tail. Valid as n → ∞ for Poisson arrivals
+    at rate λ·n and exponential service at rate 1 per server.
+    """
+    exponent = i if d == 1 else (d ** i - 1) / (d - 1)
+    return float(utilisation ** exponent)
+
+
+def mean_sojourn_supermarket(utilisation: float, d: int = 2, *, terms: int = 64) -> float:
+    """Mean time in system, in mean service times, as n → ∞ (Mitzenmacher 2001, thm 3.4).
+
+    E[T] = Σ_{i≥1} λ^((d^i − d)/(d − 1)); for d = 1 it is the M/M/1 value 1/(1 − λ).
+    At λ = 0.9: 10 for random, 2.61 for two choices.
+    """
+    lam = float(utilisation)
+    if not 0.0 <= lam < 1.0:
+        raise PolicyConfigError(f"utilisation(={utilisation!r}) must be in [0, 1)")
+    if positive_int("d", d) == 1:
+        return 1.0 / (1.0 - lam)
+    total = 0.0
+    for i in range(1, terms + 1):
+        exponent = (d ** i - d) / (d - 1)
+        term = lam ** exponent
+        total += term
+        if term < 1e-15:
+            break
+    return total

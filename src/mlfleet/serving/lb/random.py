@@ -1,0 +1,23 @@
+"""Uniform random choice among the alive replicas: the baseline every policy beats.
+
+With n replicas and n requests the busiest gets ~ ln n / ln ln n of them (balls into
+bins; Gonnet 1981), which is what :mod:`power_of_two` improves on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from mlfleet.serving.lb.base import StatelessBalancer, sample_alive
+from mlfleet.serving.sim.interfaces import ReplicaView, Request
+
+
+class RandomBalancer(StatelessBalancer):
+    """Picks an alive replica uniformly at random with the engine's ``rng``."""
+
+    def choose(self, request: Request, replicas: Sequence[ReplicaView],
+               rng: np.random.Generator) -> int:
+        """A uniformly random alive replica."""
+        return sample_alive(replicas, 1, rng)[0]

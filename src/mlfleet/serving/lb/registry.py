@@ -1,0 +1,37 @@
+"""The registry of load balancers: name -> constructor, rejecting unknown names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mlfleet.serving.lb.checks import build_policy
+from mlfleet.serving.lb.consistent_hash import ConsistentHashBalancer
+from mlfleet.serving.lb.kv_aware import KvAwareBalancer
+from mlfleet.serving.lb.least_outstanding import LeastOutstandingBalancer
+from mlfleet.serving.lb.power_of_two import PowerOfTwoBalancer
+from mlfleet.serving.lb.random import RandomBalancer
+from mlfleet.serving.lb.round_robin import RoundRobinBalancer
+from mlfleet.serving.lb.weighted import WeightedRoundRobinBalancer
+from mlfleet.serving.sim.interfaces import LoadBalancer
+
+LOAD_BALANCERS: dict[str, Callable[..., LoadBalancer]] = {
+    "random": RandomBalancer,
+    "round_robin": RoundRobinBalancer,
+    "weighted": WeightedRoundRobinBalancer,
+    "least_outstanding": LeastOutstandingBalancer,
+    "power_of_two": PowerOfTwoBalancer,
+    "consistent_hash": ConsistentHashBalancer,
+    "kv_aware": KvAwareBalancer,
+}
+"""Every load balancer by name; each constructor takes keyword-only parameters."""
+
+
+def make_load_balancer(name: str, **params: Any) -> LoadBalancer:
+    """A fresh load balancer ``name`` configured with ``params``.
+
+    Raises :class:`PolicyConfigError` for an unknown name (listing the known ones), an
+    unknown parameter, or a parameter outside its allowed range.
+    """
+    return build_policy(LOAD_BALANCERS, "load balancer", name, params)
+

@@ -1,0 +1,281 @@
+"""``mlfleet sim``: the serving simulator from the command line.
+
+* ``mlfleet sim serve [SCENARIO]`` — requests through a fleet of replicas (batching,
+  load balancing), with TTFT / TPOT / end-to-end percentiles, throughput, goodput
+  within the SLO and utilisation. Traffic comes from the scenario's ``serving``
+  section when one is given; options override it.
+* ``mlfleet sim mmc`` — M/M/c through the engine next to Erlang C, with 95 %
+  confidence intervals.
+
+``--json`` prints a stable JSON document. A progress bar goes to stderr for long runs
+when stderr is a terminal (never with ``--json``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+import numpy as np
+
+from mlfleet import units
+from mlfleet.errors import InputError
+
+SERVE_DEFAULTS: dict[str, Any] = {"workload": "Llama-3-8B", "accelerator": "A100-80GB",
+                                  "qps": 4.0, "prompt_tokens": 1000, "output_tokens": 130,
+                                  "precision": "bf16"}
+"""Traffic when neither a scenario nor an option says otherwise (a Vidur-like setup)."""
+
+
+@click.group("sim", context_settings={"help_option_names": ["-h", "--help"]})
+def sim_group() -> None:
+    """Discrete-event simulation of serving: batching, load balancing, M/M/c."""
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@contextlib.contextmanager
+def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr (None when disabled or stderr is not a terminal)."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def _quantity(text: str | None, target: str, option: str) -> float | None:
+    if text is None:
+        return None
+    value = units.parse_quantity(text, target)
+    if value <= 0:
+        raise InputError(f"{option}(={text!r}) must be > 0")
+    return value
+
+
+def _traffic(scenario: str | None, opts: dict[str, Any]) -> dict[str, Any]:
+    """Defaults < scenario < options, for workload, accelerator, rate, sizes and SLOs."""
+    merged = dict(SERVE_DEFAULTS)
+    if scenario is not None:
+        from mlfleet.scenario import load_scenario
+
+        sc = load_scenario(scenario)
+        if sc.serving is None:
+            raise InputError(f"scenario {scenario!r} has no serving section to simulate")
+        sv = sc.serving
+        merged.update(workload=sc.workload, accelerator=sc.cluster.accelerator, qps=sv.qps,
+                      precision=sv.precision, items_per_request=sv.items_per_request)
+        merged.update({k: getattr(sv, k) for k in ("prompt_tokens", "output_tokens")
+                       if getattr(sv, k) is not None})
+        if sv.slo is not None:
+            merged.update(slo_e2e_s=sv.slo.p99_s, slo_ttft_s=sv.slo.ttft_p99_s,
+                          slo_tpot_s=sv.slo.tpot_p99_s)
+    for key in ("workload", "accelerator", "precision", "prompt_tokens", "output_tokens"):
+        if opts.get(key) is not None:
+            merged[key] = opts[key]
+    if opts.get("qps") is not None:
+        merged["qps"] = _quantity(opts["qps"], "per_s", "--qps")
+    for key in ("slo_e2e", "slo_ttft", "slo_tpot"):
+        value = _quantity(opts.get(key), "s", "--" + key.replace("_", "-"))
+        if value is not None:
+            merged[key + "_s"] = value
+    return merged
+
+
+def _stream(traffic: dict[str, Any], opts: dict[str, Any], llm: bool,
+            rng: np.random.Generator) -> Any:
+    from mlfleet.serving.sim import arrivals as arr
+
+    if opts["trace"] is not None:
+        return arr.read_trace(opts["trace"], limit=opts["requests"])
+    rate = float(traffic["qps"])
+    process: arr.ArrivalProcess
+    if opts["arrivals"] == "gamma":
+        process = arr.GammaArrivals(rate_per_s=rate, cv=opts["cv"])
+    elif opts["arrivals"] == "diurnal":
+        process = arr.DiurnalArrivals(mean_rate_per_s=rate, period_s=opts["period"] or 86400.0)
+    else:
+        process = arr.PoissonArrivals(rate_per_s=rate)
+    if not llm:
+        return arr.make_requests(opts["requests"], arrivals=process, rng=rng)
+    sigma, longest = opts["length_sigma"], traffic.get("context_tokens")
+
+    def lengths(median: int) -> arr.LengthDistribution:
+        if sigma == 0:
+            return arr.Fixed(tokens=median)
+        cap = max(median, longest // 2) if longest else 1_000_000
+        return arr.LogNormal(median=median, sigma=sigma, max_tokens=cap)
+
+    return arr.make_requests(opts["requests"], arrivals=process, rng=rng,
+                             prompt=lengths(int(traffic["prompt_tokens"])),
+                             output=lengths(int(traffic["output_tokens"])))
+
+
+def run_serve(scenario: str | None, opts: dict[str, Any],
+              progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Build and run the simulation ``mlfleet sim serve`` describes; its JSON document."""
+    from mlfleet.catalog.types import Workload
+    from mlfleet.serving.lb.registry import make_load_balancer
+    from mlfleet.serving.sim.engine import Engine
+    from mlfleet.serving.sim.fleet import FleetSpec, build_fleet
+    from mlfleet.serving.sim.results import Slo
+
+    traffic = _traffic(scenario, opts)
+    workload = Workload.from_name(traffic["workload"])
+    traffic["context_tokens"] = int(workload.shape.get("seq_len", 0)) or None
+    spec = FleetSpec(workload=traffic["workload"], accelerator=traffic["accelerator"],
+                     precision=traffic["precision"], batching=opts["batching"],
+                     replicas=opts["replicas"], tp=opts["tp"], max_batch=opts["max_batch"],
+                     items_per_request=int(traffic.get("items_per_request", 1)))
+    llm = workload.unit == "token"
+    r_stream, r_engine = np.random.default_rng(opts["seed"]).spawn(2)
+    start = time.perf_counter()
+    stream = _stream(traffic, opts, llm, r_stream)
+    engine = Engine(requests=stream, replicas=build_fleet(spec), rng=r_engine,
+                    lb=make_load_balancer(opts["lb"]), progress=progress)
+    result = engine.run()
+    wall = time.perf_counter() - start
+    slo = Slo(e2e_s=traffic.get("slo_e2e_s"), ttft_s=traffic.get("slo_ttft_s"),
+              tpot_s=traffic.get("slo_tpot_s"))
+    metrics = result.summary(slo=slo)
+    counts, edges = result.histogram(result.e2e_s, bins=20)
+    p99 = {"e2e_s": metrics.e2e.p99_s, "ttft_s": metrics.ttft.p99_s,
+           "tpot_s": metrics.tpot.p99_s}
+    slo_p99 = {f"{k[:-2]}_p99_met": bool(p99[k] <= v) for k, v in vars(slo).items()
+               if v is not None}
+    return {"fidelity": "simulate", "workload": spec.workload,
+            "accelerator": spec.accelerator, "precision": spec.precision,
+            "batching": spec.batching, "replicas": spec.replicas, "lb": opts["lb"],
+            "qps": traffic["qps"], "requests": len(stream), "seed": opts["seed"],
+            "arrivals": "trace" if opts["trace"] else opts["arrivals"],
+            "slo": {k: v for k, v in vars(slo).items() if v is not None},
+            "slo_check": slo_p99, "metrics": metrics.as_dict(),
+            "e2e_histogram": {"counts": counts.tolist(), "edges_s": edges.tolist()},
+            "wall_s": wall, "simulated_requests_per_wall_s": len(stream) / wall}
+
+
+@sim_group.command("serve")
+@click.argument("scenario", required=False)
+@click.option("--workload", "-w", help="Catalog workload [scenario's, else Llama-3-8B].")
+@click.option("--accelerator", "-a", help="Catalog accelerator [scenario's, else A100-80GB].")
+@click.option("--precision", help="Serving precision [scenario's, else bf16].")
+@click.option("--qps", help="Mean requests per second, e.g. 4 or 50k [scenario's, else 4].")
+@click.option("--requests", "-n", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--batching", type=click.Choice(("none", "static", "dynamic", "continuous",
+                                               "paged", "chunked")),
+              default="paged", show_default=True)
+@click.option("--replicas", "-r", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--lb", default="round_robin", show_default=True,
+              help="Load balancer (round_robin, random, least_outstanding, power_of_two, ...).")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--prompt-tokens", type=click.IntRange(min=1), help="Median prompt length.")
+@click.option("--output-tokens", type=click.IntRange(min=1), help="Median output length.")
+@click.option("--length-sigma", type=click.FloatRange(min=0), default=0.6, show_default=True,
+              help="Log-space sigma of the lognormal lengths (0: fixed lengths).")
+@click.option("--arrivals", type=click.Choice(("poisson", "gamma", "diurnal")),
+              default="poisson", show_default=True)
+@click.option("--cv", type=click.FloatRange(min=0, min_open=True), default=2.0,
+              show_default=True, help="Gap coefficient of variation (gamma arrivals).")
+@click.option("--period", type=click.FloatRange(min=0, min_open=True),
+              help="Diurnal period in seconds [86400].")
+@click.option("--trace", type=click.Path(dir_okay=False),
+              help="CSV trace (arrival_s, prompt_tokens, output_tokens, ...) to replay.")
+@click.option("--max-batch", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Max sequences (iteration-level) or requests (static/dynamic) per batch.")
+@click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Tensor-parallel GPUs per LLM replica.")
+@click.option("--slo-e2e", help="End-to-end latency SLO per request, e.g. 10s.")
+@click.option("--slo-ttft", help="Time-to-first-token SLO, e.g. 500ms.")
+@click.option("--slo-tpot", help="Time-per-output-token SLO, e.g. 50ms.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def serve_command(scenario: str | None, as_json: bool, **opts: Any) -> None:
+    """Simulate requests through a fleet of replicas and report latency and goodput."""
+    with progress_bar(not as_json and opts["requests"] >= 100_000, "simulating") as bar:
+        doc = run_serve(scenario, opts, bar)
+    if as_json:
+        from mlfleet.cli import emit_json
+
+        emit_json(doc)
+        return
+    _print_serve(doc)
+
+
+def _print_serve(doc: dict[str, Any]) -> None:
+    from mlfleet.report.terminal import print_table
+
+    m = doc["metrics"]
+    dur = units.format_duration
+    rows = [[name, dur(m[key]["mean_s"]), dur(m[key]["p50_s"]), dur(m[key]["p99_s"]),
+             dur(m[key]["p999_s"])]
+            for name, key in (("TTFT", "ttft"), ("TPOT", "tpot"), ("end-to-end", "e2e"),
+                              ("queue", "queue"), ("service", "service"))
+            if m[key]["mean_s"] == m[key]["mean_s"]]
+    print_table(["latency", "mean", "p50", "p99", "p99.9"], rows,
+                title=(f"{doc['workload']} on {doc['replicas']} x {doc['accelerator']}, "
+                       f"{doc['batching']} batching, {doc['qps']:g} req/s (simulated)"))
+    click.echo(f"completed {m['completed']:,} of {m['requests']:,} (rejected {m['rejected']}, "
+               f"failed {m['failed']}); throughput {m['throughput_per_s']:.3g} req/s, "
+               f"{m['tokens_per_s']:.3g} tokens/s; goodput {m['goodput_per_s']:.3g} req/s "
+               f"({m['slo_attainment']:.1%} within SLO); utilisation "
+               f"{m['utilization']:.0%}; preemptions {m['preemptions']}")
+    for name, met in doc["slo_check"].items():
+        click.echo(f"SLO {name.replace('_met', '')}: {'met' if met else 'NOT met'}")
+    click.echo(f"simulated {doc['requests']:,} requests in {doc['wall_s']:.2f} s "
+               f"({doc['simulated_requests_per_wall_s']:,.0f} per wall-second)")
+
+
+# --------------------------------------------------------------------------- mmc
+
+
+@sim_group.command("mmc")
+@click.option("--servers", "-c", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--utilization", "-u", type=float, default=0.9, show_default=True,
+              help="ρ = λ / (c μ), in (0, 1).")
+@click.option("--requests", "-n", type=click.IntRange(min=1), default=1_000_000,
+              show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--batches", type=click.IntRange(min=2), default=20, show_default=True,
+              help="Batches for the batch-means confidence intervals.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def mmc_command(servers: int, utilization: float, requests: int, seed: int, batches: int,
+                as_json: bool) -> None:
+    """M/M/c through the simulator next to Erlang C (waits, with 95 % CIs)."""
+    from mlfleet.serving.sim.mmc import STATISTICS, simulate_mmc
+
+    with progress_bar(not as_json and requests >= 100_000, "simulating M/M/c") as bar:
+        cmp = simulate_mmc(servers=servers, utilization=utilization, requests=requests,
+                           seed=seed, batches=batches, progress=bar)
+    doc = {"fidelity": "simulate", **cmp.as_dict()}
+    if as_json:
+        from mlfleet.cli import emit_json
+
+        emit_json(doc)
+        return
+    from mlfleet.report.terminal import print_table
+
+    rows = []
+    for name in STATISTICS:
+        row = doc["statistics"][name]
+        rows.append([name, f"{row['simulated']:.4g} ± {row['ci95_half_width']:.2g}",
+                     f"{row['erlang_c']:.4g}", "yes" if row["within_ci"] else "no"])
+    print_table(["statistic", "simulated (95% CI)", "Erlang C", "within CI"], rows,
+                title=f"M/M/{servers} at utilisation {utilization:g}, "
+                      f"{requests:,} requests, seed {seed}")
+    click.echo(f"simulated in {doc['wall_s']:.2f} s "
+               f"({doc['requests_per_wall_s']:,.0f} requests per wall-second)")

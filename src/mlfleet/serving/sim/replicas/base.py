@@ -1,0 +1,96 @@
+"""The contract between a replica and the engine, and what every replica shares.
+
+The engine calls :meth:`Replica.enqueue` when the load balancer routes a request here,
+:meth:`Replica.on_timer` when a timed event this replica pushed comes due, and
+:meth:`Replica.evict` when the replica dies. A replica reads a request's sizes from the
+engine's columns (``engine.prompt[rid]`` ...), writes its milestones
+(``engine.start_s[rid]``, ``engine.first_token_s[rid]``) and hands a finished request
+back with ``engine.complete(rid, now_s)``. It pushes its own timed events with
+``engine.queue.push(time_s, TIMER, self)`` (hot paths inline it with ``_heap`` and
+``_seqs``, see :mod:`~mlfleet.serving.sim.kernel`) and ignores popped events whose ``seq`` is
+no longer live (a rescheduled or killed timer).
+
+A replica is also the :class:`~mlfleet.serving.sim.interfaces.ReplicaView` the
+policies read: ``index``, ``alive``, ``weight``, ``outstanding``, ``queued``,
+``has_session``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from mlfleet.errors import InputError
+
+if TYPE_CHECKING:
+    from mlfleet.serving.sim.engine import Engine
+
+
+class Replica(ABC):
+    """One model replica (one or more accelerators serving one copy of the model)."""
+
+    kind = "replica"
+    """Name of the batching policy (``static``, ``paged`` ...)."""
+    engine: Engine
+    """The engine this replica is attached to (set by :meth:`attach`)."""
+
+    def __init__(self, *, group: str = "stable", weight: float = 1.0) -> None:
+        if not group or not isinstance(group, str):
+            raise InputError(f"group(={group!r}) must be a non-empty string")
+        if not (isinstance(weight, int | float) and weight > 0):
+            raise InputError(f"weight(={weight!r}) must be a number > 0")
+        self.index = -1
+        """Position in the engine's fleet (set when attached)."""
+        self.group = group
+        """Traffic group (``stable``, ``canary`` ...): the unit of a traffic split."""
+        self.weight = float(weight)
+        """Relative capacity, read by weighted load balancers."""
+        self.alive = True
+        self.busy_s = 0.0
+        """Time this replica spent serving (server-seconds for multi-server replicas)."""
+        self.capacity = 1
+        """Servers in parallel (utilisation = busy_s / (capacity · horizon))."""
+        self.sessions: set[int] = set()
+        """Sessions whose state (KV cache) this replica holds; lost when it dies."""
+
+    def attach(self, engine: Engine, index: int) -> None:
+        """Called once by the engine before the run."""
+        if getattr(self, "engine", engine) is not engine:
+            raise InputError(f"replica {self.kind!r} is already attached to another engine")
+        self.engine, self.index = engine, index
+        self._heap = engine.queue.heap
+        self._seqs = engine.queue.counter
+        self._on_attach(engine)
+
+    def _on_attach(self, engine: Engine) -> None:
+        """Hook for replicas that check the workload (e.g. request lengths)."""
+        return None
+
+    def has_session(self, session: int) -> bool:
+        return session in self.sessions
+
+    @property
+    @abstractmethod
+    def outstanding(self) -> int:
+        """Requests queued plus in service here."""
+
+    @property
+    @abstractmethod
+    def queued(self) -> int:
+        """Requests waiting here, not yet in service."""
+
+    @abstractmethod
+    def enqueue(self, rid: int, now_s: float) -> None:
+        """Request ``rid`` was routed here at ``now_s``."""
+
+    @abstractmethod
+    def on_timer(self, now_s: float, seq: int) -> None:
+        """A timed event this replica pushed (``seq``) came due; stale ones are ignored."""
+
+    @abstractmethod
+    def evict(self, now_s: float) -> list[int]:
+        """The replica died: drop every request (returned, in arrival order) and all state."""
+
+    def on_drained(self, now_s: float) -> None:
+        """No more arrivals will come (static batching flushes its partial batch)."""
+        return None

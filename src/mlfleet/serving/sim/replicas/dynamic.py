@@ -1,0 +1,54 @@
+"""Dynamic batching as in NVIDIA Triton's dynamic batcher.
+
+When the server is free: dispatch ``max_batch`` if that many wait; else the largest
+preferred batch size that can be formed; else wait until the oldest queued request
+has waited ``max_queue_delay_s`` and dispatch whatever is there. With a zero delay it
+dispatches at once (batches form only from requests that queued while busy).
+Source: Triton Inference Server docs, "Dynamic Batcher" (model configuration:
+``max_batch_size``, ``preferred_batch_size``, ``max_queue_delay_microseconds``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from mlfleet.errors import InputError
+from mlfleet.serving.sim.replicas.batch import BatchReplica
+from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime
+
+
+class DynamicBatchReplica(BatchReplica):
+    """Triton-style batching: max batch, max queue delay, preferred sizes."""
+
+    kind = "dynamic"
+
+    def __init__(self, *, max_batch: int, max_queue_delay_s: float = 0.0,
+                 preferred_sizes: tuple[int, ...] = (), service: BatchServiceTime | None = None,
+                 step_time: StepTime | None = None, group: str = "stable",
+                 weight: float = 1.0) -> None:
+        super().__init__(service=service, step_time=step_time, group=group, weight=weight)
+        if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
+            raise InputError(f"max_batch(={max_batch!r}) must be an integer >= 1")
+        if not (math.isfinite(max_queue_delay_s) and max_queue_delay_s >= 0):
+            raise InputError(f"max_queue_delay_s(={max_queue_delay_s!r}) must be a finite "
+                             "number >= 0")
+        bad = [p for p in preferred_sizes if not (isinstance(p, int) and 1 <= p <= max_batch)]
+        if bad:
+            raise InputError(f"preferred_sizes(={bad[0]!r}) must be integers in "
+                             f"[1, max_batch={max_batch}]")
+        self.max_batch = max_batch
+        self.max_queue_delay_s = float(max_queue_delay_s)
+        self.preferred_sizes = tuple(sorted(set(preferred_sizes)))
+
+    def _batch_size(self, now_s: float) -> int:
+        n = len(self._queue)
+        if n >= self.max_batch:
+            return self.max_batch
+        preferred = [p for p in self.preferred_sizes if p <= n]
+        if preferred:
+            return preferred[-1]
+        deadline = self._enqueued_s[0] + self.max_queue_delay_s
+        if deadline <= now_s:
+            return n
+        self._set_timeout(deadline)
+        return 0

@@ -1,0 +1,118 @@
+"""Request-level service: c servers share one FIFO queue, one request per server.
+
+With Poisson arrivals and exponential service demands this is exactly M/M/c, which
+:mod:`mlfleet.serving.sim.mmc` checks against Erlang C. A request's service time is
+its own demand (``service_s`` of the stream) divided by ``speed``; without one, the
+replica's model decides: an LLM request served alone (prefill, then decode at batch
+one) under ``step_time``, or ``service(1)`` for a non-LLM request.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from heapq import heappush
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mlfleet.errors import InputError
+from mlfleet.serving.sim.kernel import TIMER
+from mlfleet.serving.sim.replicas.base import Replica
+from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime, request_service_s
+
+if TYPE_CHECKING:
+    from mlfleet.serving.sim.engine import Engine
+
+
+class RequestLevelReplica(Replica):
+    """``servers`` parallel servers and a FIFO queue (no batching)."""
+
+    kind = "none"
+
+    def __init__(self, *, servers: int = 1, speed: float = 1.0,
+                 service: BatchServiceTime | None = None, step_time: StepTime | None = None,
+                 group: str = "stable", weight: float = 1.0) -> None:
+        super().__init__(group=group, weight=weight)
+        if isinstance(servers, bool) or not isinstance(servers, int) or servers < 1:
+            raise InputError(f"servers(={servers!r}) must be an integer >= 1")
+        if not (isinstance(speed, int | float) and math.isfinite(speed) and speed > 0):
+            raise InputError(f"speed(={speed!r}) must be a finite number > 0")
+        self.servers = self.capacity = servers
+        self.speed = float(speed)
+        """Service-rate multiplier applied to request demands (a slower canary: < 1)."""
+        self.service = service
+        self.step_time = step_time
+        self._queue: deque[int] = deque()
+        self._inflight: dict[int, int] = {}
+        """Live timer seq -> request id."""
+        self._free = servers
+
+    def _on_attach(self, engine: Engine) -> None:
+        if self.service is None and self.step_time is None \
+                and engine.requests.service_s.size and np.isnan(engine.requests.service_s).any():
+            raise InputError("a request-level replica needs service_s demands on every "
+                             "request, a service-time model or a step-time model")
+
+    @property
+    def outstanding(self) -> int:
+        return len(self._queue) + len(self._inflight)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def enqueue(self, rid: int, now_s: float) -> None:
+        if self._free:
+            self._free -= 1
+            self._start(rid, now_s)
+        else:
+            self._queue.append(rid)
+
+    def _start(self, rid: int, now_s: float) -> None:
+        """Serve ``rid`` on a server already taken off ``_free``."""
+        eng = self.engine
+        demand = eng.service_s[rid]
+        if demand == demand:  # not NaN
+            svc = demand / self.speed
+        elif self.step_time is not None:
+            ttft, svc = request_service_s(self.step_time, eng.prompt[rid], eng.output[rid])
+            eng.first_token_s[rid] = now_s + ttft
+        else:
+            assert self.service is not None
+            svc = self.service(1)
+        eng.start_s[rid] = now_s
+        self.busy_s += svc
+        seq = next(self._seqs)
+        heappush(self._heap, (now_s + svc, seq, TIMER, self))
+        self._inflight[seq] = rid
+
+    def on_timer(self, now_s: float, seq: int) -> None:
+        rid = self._inflight.pop(seq, None)
+        if rid is None:
+            return
+        self.engine.complete(rid, now_s)
+        if self._queue:
+            self._start(self._queue.popleft(), now_s)
+        else:
+            self._free += 1
+
+    def evict(self, now_s: float) -> list[int]:
+        eng = self.engine
+        for rid in self._inflight.values():  # give back the unserved part of the busy time
+            self.busy_s -= max(0.0, eng.start_s[rid] + self._service_of(rid) - now_s)
+        rids = sorted([*self._inflight.values(), *self._queue])
+        self._inflight.clear()
+        self._queue.clear()
+        self._free = self.servers
+        return rids
+
+    def _service_of(self, rid: int) -> float:
+        eng = self.engine
+        demand = eng.service_s[rid]
+        if demand == demand:
+            return demand / self.speed
+        if self.step_time is not None:
+            return request_service_s(self.step_time, eng.prompt[rid], eng.output[rid])[1]
+        assert self.service is not None
+        return self.service(1)

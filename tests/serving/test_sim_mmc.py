@@ -1,0 +1,69 @@
+"""M/M/c through the engine agrees with Erlang C (within the simulation's 95 % CI)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sim_builders import mm_stream
+
+from mlfleet.errors import InputError
+from mlfleet.serving.sim.engine import Engine
+from mlfleet.serving.sim.mmc import STATISTICS, erlang_c_waits, simulate_mmc
+from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
+
+
+@pytest.mark.parametrize(("servers", "utilization"), [(1, 0.7), (8, 0.9), (32, 0.95)])
+def test_simulated_waits_match_erlang_c_over_seeds(servers: int, utilization: float) -> None:
+    """Over 5 seeds the Erlang C mean wait and P(wait > 0) lie in the simulation's 95 %
+    CI at least 4 times each (a CI misses with probability ~5 %, 2 misses in 5 ~2 %)."""
+    hits = {"mean_wait_s": 0, "p_wait": 0}
+    for seed in range(5):
+        cmp = simulate_mmc(servers=servers, utilization=utilization, requests=60_000,
+                           seed=seed)
+        for name in hits:
+            hits[name] += cmp.simulated[name].contains(cmp.erlang_c[name])
+    assert all(h >= 4 for h in hits.values()), hits
+
+
+@pytest.mark.slow
+def test_wait_percentiles_match_erlang_c_on_a_long_run() -> None:
+    """Tail quantiles need long runs (rare long busy periods): 1e6 requests at ρ = 0.9."""
+    cmp = simulate_mmc(servers=8, utilization=0.9, requests=1_000_000, seed=3)
+    for name in STATISTICS:
+        assert cmp.simulated[name].value == pytest.approx(cmp.erlang_c[name], rel=0.06), name
+
+
+def test_mean_wait_is_within_five_percent_on_a_long_run() -> None:
+    cmp = simulate_mmc(servers=4, utilization=0.8, requests=200_000, seed=11)
+    assert cmp.simulated["mean_wait_s"].value == pytest.approx(cmp.erlang_c["mean_wait_s"],
+                                                                rel=0.05)
+    assert cmp.simulated["p_wait"].value == pytest.approx(cmp.erlang_c["p_wait"], abs=0.01)
+    assert cmp.simulated["p99_wait_s"].value == pytest.approx(cmp.erlang_c["p99_wait_s"],
+                                                               rel=0.1)
+
+
+def test_erlang_c_reference_values() -> None:
+    """M/M/1 at ρ: P(wait) = ρ, E[W] = ρ/(μ - λ)."""
+    waits = erlang_c_waits(servers=1, utilization=0.5)
+    assert waits["p_wait"] == pytest.approx(0.5) and waits["mean_wait_s"] == pytest.approx(1.0)
+
+
+def test_the_engine_is_the_textbook_fcfs_recursion() -> None:
+    """One server, FIFO: start_k = max(arrival_k, finish_{k-1}) (Lindley)."""
+    stream = mm_stream(2000, rate_per_s=0.9)
+    res = Engine(requests=stream, replicas=[RequestLevelReplica()],
+                 rng=np.random.default_rng(0)).run()
+    finish = 0.0
+    for a, s, start in zip(stream.arrival_s, stream.service_s, res.start_s, strict=True):
+        assert start == max(a, finish)
+        finish = start + s
+    assert res.finish_s[-1] == pytest.approx(finish)
+
+
+@pytest.mark.parametrize(("kw", "fragment"), [
+    ({"servers": 0}, "servers(=0)"), ({"utilization": 1.0}, "utilization(=1.0)"),
+    ({"requests": 10}, "requests(=10)"), ({"batches": 1}, "batches(=1)")])
+def test_bad_parameters_name_the_value(kw: dict[str, float], fragment: str) -> None:
+    args = {"servers": 2, "utilization": 0.5, "requests": 10_000, "seed": 0, **kw}
+    with pytest.raises(InputError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        simulate_mmc(**args)  # type: ignore[arg-type]
