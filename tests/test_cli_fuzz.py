@@ -1,7 +1,7 @@
 """Fuzz the model commands' argument lists: every run ends in exit 0, 2 or 3 — never a traceback.
 
-(`tests/test_scenario_fuzz.py` fuzzes `scenario` and `catalog`; this covers `plan`, `infra`
-and `comm`. Commands that start processes or need root — `run`, `lab` — have their own
+(`tests/test_scenario_fuzz.py` fuzzes `scenario` and `catalog`; this covers `plan`, `infra`,
+`comm` and `serving`. Commands that start processes or need root — `run`, `lab` — have their own
 fault-path tests.)
 """
 
@@ -17,12 +17,17 @@ from mlfleet.cli import main
 
 HEADS = [["plan"], ["infra", "roofline"], ["comm", "allreduce"], ["comm", "crossover"],
          ["comm", "zero"], ["comm", "bucket"], ["comm", "patterns"], ["comm", "topology"],
-         ["infra"], ["comm"]]
+         ["infra"], ["comm"], ["serving", "step"], ["serving", "kv"], ["serving", "erlang"],
+         ["serving", "speculative"], ["serving", "replicas"], ["serving", "embedding"],
+         ["serving", "tables"], ["serving"]]
 OPTIONS = ["--cluster", "--ranks", "--size", "--alpha", "--bw", "--gpus-per-node", "--json",
            "--workload", "--gpus", "--precision-bytes", "--accelerator", "--precision", "--gemm",
            "--flop", "--bytes", "--phase", "--batch", "--seq-len", "--compute-efficiency",
            "--overhead", "--min-size", "--max-size", "--backward-time", "--tensors", "--nope",
-           "--tokens-per-gpu", "--samples-per-gpu", "--intra-bw", "--nodes-per-leaf"]
+           "--tokens-per-gpu", "--samples-per-gpu", "--intra-bw", "--nodes-per-leaf", "--tp",
+           "--pp", "--context", "--kv-precision", "--utilization", "--qps", "--service-time",
+           "--percentiles", "--k", "--cost-ratio", "--draft", "--slo-p99", "--items", "--shards",
+           "-c", "-w", "-a", "-p"]
 VALUES = ["H100", "DGX-H100", "H100-1k-fat-tree", "TPU-v5p-pod", "nope", "Llama-3-8B", "DLRM",
           "ResNet-50", "8", "-8", "0", "1", "2", "512", "1e9", "1e999", "nan", "inf", "64KB",
           "4K", "1GB", "400Gb/s", "2ms", "-1ms", "bf16", "fp8", "int4", "decode", "prefill",
