@@ -1,0 +1,154 @@
+"""Acceptance: ring AllReduce across 4 emulated hosts matches the cost model and tc's counters.
+
+Four network namespaces on one bridge, every link shaped by tc tbf in both
+directions; mlfleet's ring AllReduce over the socket transport, one rank per
+namespace, started by the launcher. For each case:
+
+(ii) in every measured window, on every host's uplink and downlink,
+     ``tc bytes − packets × 66`` equals the payload the algorithm's
+     ``predicted_bytes_sent`` puts on that link — exactly; no drops, no
+     retransmissions;
+(i)  the median call time is within 10% of the ring model
+     ``2(n−1)α + 2(n−1)/n · S/B + (n−1)/n · S·γ`` with B = shaped rate ×
+     MSS/(MTU + 14), α measured by a tiny AllReduce on the same lab and γ by
+     timing the reduction (numpy ``+=`` of one chunk) here: mlfleet's ring does
+     not pipeline, so its n−1 chunk additions sit on the critical path.
+
+(i) needs CPUs to spare: every byte is copied and shaped in software, and each of
+the 2(n−1) ring steps waits for a process wake-up and a qdisc timer. At 100 Mbit/s
+the ring meets the model (−1% … −7% observed, busy or idle). At 1 Gbit/s on this
+2-core machine it does not reliably: +7% … +13% at 4 MiB with the CPUs mostly free,
+up to +75% when busy (docs/communication-lab.md). Those cases are reported as an
+expected failure *with the measured numbers* when off by more than 10% — a known,
+open gap, not a pass — and as a pass when within. (ii) is asserted in every case.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlfleet.comm.lab import Lab, payload_rate_bytes_per_s
+from mlfleet.comm.lab import lab as lab_mod
+from mlfleet.comm.lab import state as state_mod
+from mlfleet.comm.lab.measure import Measurement, measure
+
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None
+                       or shutil.which("tc") is None,
+                       reason="the network lab needs root and iproute2 (ip, tc)"),
+]
+
+N_HOSTS = 4
+MTU_BYTES = 9000
+GBIT_1, MBIT_100 = 125e6, 12.5e6  # bytes/s
+MIB = 2**20
+CASES = [(GBIT_1, 1 * MIB), (GBIT_1, 4 * MIB), (MBIT_100, 1 * MIB)]
+REPS = 5
+TIME_TOLERANCE = 0.10
+#: Rates at which this 2-core machine's ring is known to be CPU-bound (see the docstring).
+CPU_BOUND_RATES = {GBIT_1}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    directory = tmp_path_factory.mktemp("labs")
+    previous = os.environ.get(state_mod.STATE_DIR_ENV)
+    os.environ[state_mod.STATE_DIR_ENV] = str(directory)
+    yield directory
+    for leftover in state_mod.list_states():
+        lab_mod.destroy(leftover)
+    if previous is None:
+        os.environ.pop(state_mod.STATE_DIR_ENV)
+    else:
+        os.environ[state_mod.STATE_DIR_ENV] = previous
+
+
+@pytest.fixture(scope="module")
+def labs(state_dir: Path) -> Iterator[dict[float, Lab]]:
+    with Lab(hosts=N_HOSTS, rate_bytes_per_s=GBIT_1) as g1, \
+            Lab(hosts=N_HOSTS, rate_bytes_per_s=MBIT_100) as m100:
+        yield {GBIT_1: g1, MBIT_100: m100}
+
+
+@pytest.fixture(scope="module")
+def alpha_s(labs: dict[float, Lab]) -> dict[float, float]:
+    """Per lab, α = a tiny ring AllReduce's time / 2(n−1) steps."""
+    steps = 2 * (N_HOSTS - 1)
+    return {rate: measure(lab.state, size_bytes=4 * N_HOSTS, reps=2 * REPS).median_s / steps
+            for rate, lab in labs.items()}
+
+
+def gamma_s_per_byte(size_bytes: int, reps: int = 15) -> float:
+    """γ: seconds per byte of the ring's reduction, ``chunk += incoming`` on float32 chunks."""
+    chunk = np.ones(size_bytes // 4 // N_HOSTS, np.float32)
+    incoming = np.ones_like(chunk)
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        chunk += incoming
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) / chunk.nbytes
+
+
+def model_s(rate: float, size_bytes: int, alpha: float, gamma: float) -> float:
+    from mlfleet.comm.cost.allreduce import ring_allreduce_time
+
+    bw = payload_rate_bytes_per_s(rate, MTU_BYTES)
+    return float(ring_allreduce_time(N_HOSTS, size_bytes, alpha_s=alpha, bw_bytes_per_s=bw,
+                                     gamma_s_per_byte=gamma))
+
+
+def assert_bytes_exact(m: Measurement) -> None:
+    for window in m.windows:
+        for link in window.links:
+            assert link.payload_bytes == link.predicted_payload_bytes, (
+                f"window {window.rep}, host {link.host} {link.direction}link: tc saw "
+                f"{link.tc_bytes} bytes in {link.packets} packets = {link.payload_bytes} "
+                f"payload bytes, predicted {link.predicted_payload_bytes}")
+            assert link.drops == 0
+        assert window.tcp_retrans_segs == 0
+
+
+def cpu_busy_fraction(interval_s: float = 1.0) -> float:
+    """Share of all CPUs' time spent busy (not idle/iowait) over ``interval_s``."""
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + fields[4]
+        return sum(fields[:8]) - idle, sum(fields[:8])
+
+    busy0, total0 = sample()
+    time.sleep(interval_s)
+    busy1, total1 = sample()
+    return (busy1 - busy0) / max(1, total1 - total0)
+
+
+@pytest.mark.parametrize(("rate", "size_bytes"), CASES,
+                         ids=[f"{r * 8 / 1e6:g}Mbit-{s // MIB}MiB" for r, s in CASES])
+def test_ring_allreduce_on_shaped_links(labs: dict[float, Lab], alpha_s: dict[float, float],
+                                        rate: float, size_bytes: int) -> None:
+    busy_before = cpu_busy_fraction()
+    m = measure(labs[rate].state, size_bytes=size_bytes, reps=REPS)
+    busy = max(busy_before, cpu_busy_fraction())
+    assert_bytes_exact(m)
+    gamma = gamma_s_per_byte(size_bytes)
+    expected_s = model_s(rate, size_bytes, alpha_s[rate], gamma)
+    error = m.median_s / expected_s - 1
+    print(f"\n{rate * 8 / 1e6:g} Mbit/s, {size_bytes} B: median {m.median_s * 1e3:.2f} ms, model "
+          f"{expected_s * 1e3:.2f} ms (α {alpha_s[rate] * 1e6:.0f} µs, γ {gamma * 1e9:.2f} ns/B), "
+          f"error {error:+.1%}; "
+          f"other CPU use {busy:.0%}; windows {[round(w.elapsed_s * 1e3, 2) for w in m.windows]}")
+    if rate in CPU_BOUND_RATES and abs(error) > TIME_TOLERANCE:
+        pytest.xfail(f"bytes exact; time off: {m.median_s * 1e3:.1f} ms against a model of "
+                     f"{expected_s * 1e3:.1f} ms ({error:+.0%}), other CPU use {busy:.0%}: "
+                     "the ring is CPU-bound at 1 Gbit/s on this machine")
+    assert abs(error) <= TIME_TOLERANCE, (m.median_s, expected_s)
