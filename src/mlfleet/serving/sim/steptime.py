@@ -318,8 +318,15 @@ class BatchServiceTime:
         bw = device.mem_bw_bytes_per_s * memory_efficiency
         compute = (0.0, w.fwd_flop * items_per_request / peak)
         per_param = device.bytes_per_element / bw
-        memory = (0.0, w.active_params * items_per_request * per_param) \
-            if w.active_params < w.params else (w.params * per_param, 0.0)
+        memory = (w.params * per_param, 0.0)
+        if w.active_params < w.params:
+            memory = (0.0, w.active_params * items_per_request * per_param)
+            if w.family == "recsys" and w.embedding_bytes:
+                # Dense layers are read once per batch; only the embedding rows an item
+                # touches are per item (the catalog's tables are fp32: 4 bytes per value).
+                dense = max(0.0, w.params - w.embedding_bytes / 4.0)
+                rows = max(0.0, w.active_params - dense)
+                memory = (dense * per_param, rows * items_per_request * per_param)
         return cls(pieces=(compute, memory), overhead_s=overhead_s)
 
 
