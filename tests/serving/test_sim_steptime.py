@@ -76,7 +76,8 @@ def test_batch_service_time_of_a_dense_and_a_sparse_model() -> None:
     assert resnet(64) < 64 * resnet(1)  # weights are read once per batch
     dlrm = BatchServiceTime.from_roofline(workload="DLRM-DCNv2", accelerator="H100",
                                           overhead_s=0.0, precision="fp16")
-    assert dlrm(64) == pytest.approx(64 * dlrm(1), rel=1e-9)  # lookups scale per item
+    assert dlrm(64) < 64 * dlrm(1)  # dense layers are read once per batch ...
+    assert dlrm(128) > dlrm(64)  # ... embedding rows per item
 
 
 @pytest.mark.parametrize(("build", "fragment"), [
