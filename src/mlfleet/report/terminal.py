@@ -22,8 +22,12 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title:
 
 
 def _width() -> int:
+    """The terminal's width on a tty; wide when piped, so tables are never folded."""
     import shutil
+    import sys
 
+    if not sys.stdout.isatty():
+        return 200
     return max(100, shutil.get_terminal_size((120, 40)).columns)
 
 
