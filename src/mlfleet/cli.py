@@ -31,9 +31,9 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
                 "Serving models: step time, KV cache, Erlang C, replicas."),
     "sim": ("mlfleet.serving.sim.cli", "sim_group", "Simulations: serving, M/M/c."),
     "serve": ("mlfleet.serving.server.cli", "serve_command",
-              "Real HTTP model server (tiny GPT + ranker) on 127.0.0.1."),
+              "Real HTTP model server (tiny GPT + ranker, aiohttp + PyTorch) on 127.0.0.1."),
     "loadgen": ("mlfleet.serving.loadgen", "loadgen_command",
-                "Open-loop load generator against a server."),
+                "Open-loop Poisson load against a running server."),
 }
 
 

@@ -43,6 +43,7 @@ from mlfleet.comm.lab.measure import Measurement, measure
 pytestmark = [
     pytest.mark.root,
     pytest.mark.slow,
+    pytest.mark.serial,
     pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None
                        or shutil.which("tc") is None,
                        reason="the network lab needs root and iproute2 (ip, tc)"),

@@ -1,0 +1,135 @@
+"""Admission control for the real server: shed (429 + Retry-After) before the queue overflows.
+
+The server asks an :class:`AdmissionPolicy` at every arrival, before queueing, and tells
+it when an admitted request finishes. The default, :class:`BoundedQueue`, admits while
+fewer than ``queue_capacity`` requests wait, so an admitted request waits at most
+``ceil(capacity / batch) + 1`` batch times: admitted latency stays bounded under any
+overload. :class:`SharedPolicy` runs any of the simulator's admission policies
+(``serving/admission``: token bucket, priority, coalescing ...) in the real server,
+behind the same queue bound, so one policy object is checked in simulation and for real.
+
+``Retry-After`` is the time the current queue needs to drain at the recently measured
+throughput, rounded up to whole seconds as HTTP requires (RFC 9110 §10.2.3).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mlfleet.serving.sim.interfaces import Admission, Request, SystemView
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadView:
+    """What a policy sees about one batcher and the arriving request."""
+
+    queued: int
+    """Requests waiting."""
+    running: int
+    """Requests in service (sequences decoding, for generate)."""
+    queue_capacity: int
+    served_per_s: float
+    """Recent throughput in requests per second (0 before the first batch)."""
+    user: int = 0
+    """The request's user / tenant id."""
+    priority: int = 0
+    """The request's priority class, 0 highest."""
+    prompt_tokens: int = 1
+    """Prompt length (generate), 1 for rank."""
+    output_tokens: int = 1
+    """Tokens asked for (generate), 1 for rank."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdmissionDecision:
+    """Admit, or shed with a hint of when to come back."""
+
+    admitted: bool
+    retry_after_s: float = 0.0
+    reason: str = ""
+    ticket: Any = None
+    """Policy-private state handed back to :meth:`AdmissionPolicy.on_finish`."""
+
+
+class AdmissionPolicy(Protocol):
+    """Decides at arrival (cheap: it runs on the event loop); hears of finished requests."""
+
+    def decide(self, load: LoadView) -> AdmissionDecision: ...
+
+    def on_finish(self, decision: AdmissionDecision) -> None:
+        """An admitted request left (answered, failed or expired)."""
+        ...
+
+
+def _drain_s(load: LoadView) -> float:
+    return (load.queued + 1) / load.served_per_s if load.served_per_s > 0 else 1.0
+
+
+class BoundedQueue:
+    """Admit while the queue has room; otherwise 429 with the queue's drain time."""
+
+    def decide(self, load: LoadView) -> AdmissionDecision:
+        if load.queued < load.queue_capacity:
+            return AdmissionDecision(admitted=True)
+        return AdmissionDecision(admitted=False, retry_after_s=_drain_s(load),
+                                 reason=f"queue full ({load.queued}/{load.queue_capacity} waiting)")
+
+    def on_finish(self, decision: AdmissionDecision) -> None:
+        """Stateless."""
+
+
+class SharedPolicy:
+    """A simulator admission policy (``mlfleet.serving.admission``) behind the queue bound.
+
+    Each arrival becomes a :class:`~mlfleet.serving.sim.interfaces.Request` stamped with
+    ``clock()`` seconds; the server is one replica in the :class:`SystemView`.
+    """
+
+    def __init__(self, policy: Admission, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.policy = policy
+        self._clock = clock
+        self._bound = BoundedQueue()
+        self._ids = itertools.count()
+
+    def decide(self, load: LoadView) -> AdmissionDecision:
+        bounded = self._bound.decide(load)
+        if not bounded.admitted:
+            return bounded
+        now = self._clock()
+        request = Request(id=next(self._ids), arrival_s=now, prompt_tokens=load.prompt_tokens,
+                          output_tokens=load.output_tokens, user=load.user,
+                          priority=load.priority)
+        system = SystemView(now_s=now, queued_total=load.queued,
+                            outstanding_total=load.queued + load.running, alive_replicas=1,
+                            queued_by_priority={})
+        if self.policy.admit(request, system):
+            return AdmissionDecision(admitted=True, ticket=request)
+        return AdmissionDecision(admitted=False, retry_after_s=_drain_s(load),
+                                 reason=f"shed by {type(self.policy).__name__}")
+
+    def on_finish(self, decision: AdmissionDecision) -> None:
+        if isinstance(decision.ticket, Request):
+            self.policy.on_finish(decision.ticket, self._clock())
+
+
+def make_policy(name: str | None, params: dict[str, Any] | None = None) -> AdmissionPolicy:
+    """``None`` -> :class:`BoundedQueue`; else the named shared policy behind the bound.
+
+    Raises :class:`~mlfleet.serving.lb.checks.PolicyConfigError` (an InputError) for an
+    unknown name or bad parameters, listing what is allowed.
+    """
+    if name is None:
+        return BoundedQueue()
+    from mlfleet.serving.admission.registry import make_admission
+
+    return SharedPolicy(make_admission(name, **(params or {})))
+
+
+def retry_after_header(retry_after_s: float) -> str:
+    """HTTP ``Retry-After`` delay-seconds: a whole number, at least 1."""
+    return str(max(1, math.ceil(retry_after_s)))

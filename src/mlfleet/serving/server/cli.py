@@ -1,0 +1,142 @@
+"""``mlfleet serve``: run the real inference server until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Any
+
+import click
+
+from mlfleet.errors import InputError
+from mlfleet.serving.server.admission import make_policy
+from mlfleet.serving.server.config import (
+    ContinuousBatchingConfig,
+    DynamicBatchingConfig,
+    ServerConfig,
+)
+
+
+async def serve(config: ServerConfig, *, announce: bool = True) -> None:
+    """Serve ``config`` until SIGINT or SIGTERM; prints the bound URL, then ``ready``."""
+    from aiohttp import web
+
+    from mlfleet.serving.server.app import create_app, wait_ready
+
+    app = create_app(config)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise InputError(f"cannot bind {config.host}:{config.port}: {exc.strerror}") from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    port = runner.addresses[0][1] if runner.addresses else config.port
+    if announce:
+        click.echo(f"mlfleet serve: listening on http://{config.host}:{port}", err=True)
+    try:
+        await wait_ready(app)
+        if announce:
+            click.echo(f"mlfleet serve: ready on http://{config.host}:{port}", err=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def _parse_params(pairs: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """``("rate_per_s=100", "cost=tokens")`` -> ``(("rate_per_s", 100), ("cost", "tokens"))``."""
+    out: list[tuple[str, Any]] = []
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--admission-param(={pair!r}) must look like KEY=VALUE")
+        value: Any = raw
+        for kind in (int, float):
+            try:
+                value = kind(raw)
+                break
+            except ValueError:
+                continue
+        out.append((key, value))
+    return tuple(out)
+
+
+def _apply_process_settings(torch_threads: int) -> None:
+    """One intra-op thread: batch times stay stable beside the event loop thread."""
+    import torch
+
+    torch.set_num_threads(torch_threads)
+    # Hand the GIL back quickly between the loop thread and the worker thread.
+    sys.setswitchinterval(0.0005)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port (0: any free port).")
+@click.option("--device", default="auto", show_default=True,
+              help="auto (CUDA when present), cpu, cuda, cuda:N.")
+@click.option("--max-batch", default=16, show_default=True, type=int,
+              help="Rank path: most requests per batch.")
+@click.option("--max-delay-ms", default=4.0, show_default=True, type=float,
+              help="Rank path: longest the oldest request waits for a fuller batch.")
+@click.option("--queue-capacity", default=64, show_default=True, type=int,
+              help="Rank path: most waiting requests before 429.")
+@click.option("--max-running", default=16, show_default=True, type=int,
+              help="Generate path: most sequences decoding at once.")
+@click.option("--generate-queue-capacity", default=64, show_default=True, type=int,
+              help="Generate path: most waiting sequences before 429.")
+@click.option("--max-body-bytes", default=64 * 1024, show_default=True, type=int,
+              help="Largest request body (413 above).")
+@click.option("--default-deadline-ms", default=None, type=float,
+              help="Deadline for requests that carry none (504 if still queued).")
+@click.option("--admission", default=None,
+              help="Shared admission policy behind the queue bound: token_bucket, priority, "
+                   "queue_depth, coalescing.")
+@click.option("--admission-param", "admission_params", multiple=True, metavar="KEY=VALUE",
+              help="A parameter of --admission (repeatable), e.g. rate_per_s=100.")
+@click.option("--torch-threads", default=1, show_default=True, type=int,
+              help="torch intra-op threads.")
+def serve_command(host: str, port: int, device: str, max_batch: int, max_delay_ms: float,
+                  queue_capacity: int, max_running: int, generate_queue_capacity: int,
+                  max_body_bytes: int, default_deadline_ms: float | None,
+                  admission: str | None, admission_params: tuple[str, ...],
+                  torch_threads: int) -> None:
+    """Serve a tiny GPT (continuous batching) and a ranker (dynamic batching) over HTTP.
+
+    Endpoints: POST /v1/rank, POST /v1/generate, GET /healthz, /readyz, /metrics,
+    /v1/stats, /v1/info. Stops on Ctrl-C / SIGTERM.
+    """
+    if torch_threads < 1:
+        raise InputError(f"--torch-threads(={torch_threads}) must be >= 1")
+    config = ServerConfig(
+        host=host, port=port, device=device, max_body_bytes=max_body_bytes,
+        default_deadline_s=None if default_deadline_ms is None else default_deadline_ms / 1e3,
+        rank=DynamicBatchingConfig(max_batch_size=max_batch, max_queue_delay_s=max_delay_ms / 1e3,
+                                   queue_capacity=queue_capacity),
+        generate=ContinuousBatchingConfig(max_running=max_running,
+                                          queue_capacity=generate_queue_capacity),
+        admission=admission, admission_params=_parse_params(admission_params))
+    make_policy(config.admission, dict(config.admission_params))  # bad names fail here, early
+    _apply_process_settings(torch_threads)
+    asyncio.run(serve(config))
+
+
+def main() -> int:
+    """``python -m mlfleet.serving.server``: the same command without the ``mlfleet`` group."""
+    from mlfleet.errors import MlfleetError, one_line
+
+    try:
+        serve_command.main(prog_name="mlfleet serve", standalone_mode=False)
+    except MlfleetError as exc:
+        click.echo(f"error: {one_line(str(exc))}", err=True)
+        return exc.exit_code
+    except click.ClickException as exc:
+        click.echo(f"error: {one_line(exc.format_message())}", err=True)
+        return 2
+    return 0

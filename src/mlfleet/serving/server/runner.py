@@ -1,0 +1,90 @@
+"""Model execution: the only code that touches torch tensors, run on the one worker thread.
+
+:class:`ModelRunner` owns both models on their device plus the generator's KV cache.
+Its methods are called from a single-thread executor (never from the event loop), so
+no lock is needed and timing is stable. On CUDA, results are copied to host, which
+synchronises the stream, so the measured time includes the kernels.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+
+from mlfleet.serving.server.config import ServerConfig
+from mlfleet.serving.server.models import Ranker, TinyGPT, select_device
+
+
+@dataclass(frozen=True, slots=True)
+class RankInput:
+    """One rank request: a user and its candidate items."""
+
+    user: int
+    items: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PrefillInput:
+    """A sequence entering the running batch: its slot and prompt tokens."""
+
+    slot: int
+    prompt: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutput:
+    """Tokens from one generation iteration, and how long the worker computed."""
+
+    first_tokens: list[int]
+    """One per prefilled sequence, in input order."""
+    next_tokens: list[int]
+    """One per decoded slot, in input order."""
+    run_s: float
+
+
+class ModelRunner:
+    """Both models on one device; methods run on the worker thread only."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.device = select_device(config.device)
+        self.config = config
+        self.ranker = Ranker(config.ranker).to(self.device).eval()
+        self.gpt = TinyGPT(config.gpt).to(self.device).eval()
+        self.cache = self.gpt.new_cache(config.generate.max_running)
+
+    @torch.no_grad()
+    def rank(self, batch: list[RankInput]) -> tuple[list[list[float]], float]:
+        """Scores per request (padding dropped), and the compute time in seconds."""
+        t0 = time.perf_counter()
+        n_max = max(len(r.items) for r in batch)
+        items = torch.zeros((len(batch), n_max), dtype=torch.long)  # (B, N) padded with item 0
+        for row, req in enumerate(batch):
+            items[row, : len(req.items)] = torch.tensor(req.items, dtype=torch.long)
+        users = torch.tensor([r.user for r in batch], dtype=torch.long)
+        scores = self.ranker(users.to(self.device), items.to(self.device)).cpu()
+        out = [scores[row, : len(req.items)].tolist() for row, req in enumerate(batch)]
+        return out, time.perf_counter() - t0
+
+    @torch.no_grad()
+    def step(self, prefill: list[PrefillInput], decode_slots: list[int],
+             decode_last: list[int]) -> StepOutput:
+        """One continuous-batching iteration: prefill new sequences, decode running ones."""
+        t0 = time.perf_counter()
+        first = [self.gpt.prefill(torch.tensor(p.prompt, device=self.device), self.cache, p.slot)
+                 for p in prefill]
+        nxt: list[int] = []
+        if decode_slots:
+            nxt = self.gpt.decode(torch.tensor(decode_last, device=self.device), self.cache,
+                                  torch.tensor(decode_slots, device=self.device))
+        return StepOutput(first_tokens=first, next_tokens=nxt, run_s=time.perf_counter() - t0)
+
+    def warmup(self) -> None:
+        """Run every rank batch size and a short generation so first requests are not slow."""
+        rank_cfg = self.config.rank
+        for size in range(1, rank_cfg.max_batch_size + 1):
+            self.rank([RankInput(user=0, items=tuple(range(64)))] * size)
+        slots = list(range(min(2, self.config.generate.max_running)))
+        out = self.step([PrefillInput(slot=s, prompt=(1, 2, 3)) for s in slots], [], [])
+        self.step([], slots, out.first_tokens)

@@ -1,0 +1,176 @@
+"""The open-loop load generator: arrivals, report, and a run against the real app."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mlfleet.errors import InputError
+from mlfleet.serving.loadgen import (
+    LoadSpec,
+    RequestRecord,
+    arrival_trace,
+    format_report,
+    parse_server_timing,
+    poisson_arrivals,
+    run_closed_loop_async,
+    run_load_async,
+    summarize,
+)
+from mlfleet.serving.server.config import DynamicBatchingConfig
+from mlfleet.serving.server.testing import blocked_worker, running_app, small_config
+
+
+def spec(**overrides: object) -> LoadSpec:
+    base: dict[str, object] = {"url": "http://127.0.0.1:1/v1/rank", "rate_rps": 50.0,
+                               "duration_s": 1.0}
+    return LoadSpec(**{**base, **overrides})  # type: ignore[arg-type]
+
+
+def test_poisson_arrivals_rate_and_range() -> None:
+    t = poisson_arrivals(200.0, 50.0, np.random.default_rng(1))
+    assert np.all(np.diff(t) > 0) and t[0] >= 0 and t[-1] < 50.0
+    assert abs(t.size / 50.0 - 200.0) < 200.0 * 0.05
+    gaps = np.diff(t)
+    assert abs(gaps.std() / gaps.mean() - 1.0) < 0.05  # exponential: CV = 1
+
+
+def test_arrival_trace_is_seeded() -> None:
+    a, b = arrival_trace(spec(seed=3)), arrival_trace(spec(seed=3))
+    assert np.array_equal(a, b) and not np.array_equal(a, arrival_trace(spec(seed=4)))
+
+
+@pytest.mark.parametrize(("overrides", "fragment"), [
+    ({"url": "ftp://x/v1/rank"}, "http"),
+    ({"url": "http://127.0.0.1:1/v1/other"}, "/v1/rank or /v1/generate"),
+    ({"rate_rps": 0.0}, "rate_rps"),
+    ({"duration_s": math.inf}, "duration_s"),
+    ({"items_per_request": 0}, "items_per_request"),
+    ({"slo_s": -1.0}, "slo_s"),
+])
+def test_spec_validation_quotes_value(overrides: dict[str, object], fragment: str) -> None:
+    with pytest.raises(InputError, match=fragment):
+        spec(**overrides)
+
+
+def test_parse_server_timing() -> None:
+    parsed = parse_server_timing("queue;dur=1.5, service;dur=3, app;desc=x;dur=bad, x")
+    assert parsed == {"queue": 0.0015, "service": 0.003}
+    assert parse_server_timing(None) == {}
+
+
+def test_summarize_percentiles_counts_goodput() -> None:
+    records = [RequestRecord(index=i, intended_s=0.0, sent_s=0.001, status="200",
+                             latency_s=(i + 1) / 1000) for i in range(100)]
+    records += [RequestRecord(index=100 + i, intended_s=0.0, sent_s=0.0, status="429",
+                              latency_s=0.001) for i in range(10)]
+    report = summarize(records, spec(duration_s=2.0, slo_s=0.05))
+    assert report.status_counts == {"200": 100, "429": 10}
+    assert report.throughput_per_s == 50.0 and report.goodput_per_s == 25.0
+    assert (report.completed, report.rejected, report.failed) == (100, 10, 0)
+    assert report.slo_attainment == pytest.approx(50 / 110)
+    assert report.e2e.p50_s == pytest.approx(0.0505)
+    assert report.e2e.p99_s == pytest.approx(0.09901)
+    assert report.e2e.mean_s == pytest.approx(0.0505)
+    assert report.client_lag_p99_s == pytest.approx(0.001)
+    assert math.isnan(report.ttft.p50_s)
+    assert "429=10" in format_report(report)
+
+
+def test_open_loop_run_against_the_app_reports_everything() -> None:
+    roomy = small_config(rank=DynamicBatchingConfig(max_batch_size=8, queue_capacity=1000))
+
+    async def main() -> None:
+        async with running_app(roomy) as client:
+            url = str(client.make_url("/v1/rank"))
+            load = spec(url=url, rate_rps=40.0, duration_s=1.0, items_per_request=8, seed=5)
+            run = await run_load_async(load)
+            report = summarize(run.records, load)
+            assert report.requests == len(arrival_trace(load))
+            assert report.status_counts == {"200": report.requests}
+            assert 0 < report.e2e.p50_s <= report.e2e.p99_s <= report.e2e.p999_s
+            assert all({"queue", "service", "post"} <= set(r.server_s) for r in run.records)
+            gen = spec(url=str(client.make_url("/v1/generate")), rate_rps=10.0, duration_s=1.0,
+                       prompt_tokens=4, max_new_tokens=5, slo_s=10.0)
+            gen_run = await run_load_async(gen)
+            gen_report = summarize(gen_run.records, gen)
+            assert gen_report.status_counts == {"200": len(gen_run.records)}
+            assert all(r.tokens == 5 for r in gen_run.records)
+            assert 0 < gen_report.ttft.p50_s <= gen_report.e2e.p50_s
+            assert gen_report.tpot.p50_s > 0
+            assert gen_report.goodput_per_s == gen_report.throughput_per_s
+            assert gen_report.tokens_per_s == pytest.approx(5 * gen_report.throughput_per_s)
+            assert "TTFT" in format_report(gen_report)
+
+    asyncio.run(main())
+
+
+def test_loadgen_counts_429_and_retry_after() -> None:
+    config = small_config(rank=DynamicBatchingConfig(max_batch_size=1, queue_capacity=1,
+                                                     max_queue_delay_s=0.0))
+
+    async def main() -> None:
+        async with running_app(config) as client:
+            with blocked_worker(client.app) as release:
+                load = spec(url=str(client.make_url("/v1/rank")), rate_rps=40.0, duration_s=0.5)
+                task = asyncio.ensure_future(run_load_async(load))
+                await asyncio.sleep(1.0)
+                release.set()
+                run = await task
+            report = summarize(run.records, load)
+            assert report.status_counts["429"] >= 1 and report.status_counts["200"] >= 1
+            assert all(r.retry_after_s >= 1 for r in run.records if r.status == "429")
+
+    asyncio.run(main())
+
+
+def test_closed_loop_keeps_concurrency() -> None:
+    async def main() -> None:
+        async with running_app() as client:
+            load = spec(url=str(client.make_url("/v1/rank")), duration_s=0.5, items_per_request=4)
+            records = await run_closed_loop_async(load, concurrency=4)
+            assert len(records) >= 4 and all(r.status == "200" for r in records)
+            doc = await (await client.get("/v1/stats")).json()
+            assert max(r[3] for r in doc["records"]) >= 2  # concurrent clients got batched
+
+    asyncio.run(main())
+
+
+def test_unreachable_server_is_a_run_error() -> None:
+    code = ("import sys; from mlfleet.serving.loadgen import loadgen_command; "
+            "from mlfleet.errors import MlfleetError\n"
+            "try:\n    loadgen_command.main(sys.argv[1:], standalone_mode=False)\n"
+            "except MlfleetError as e:\n    print('ERR', e); sys.exit(e.exit_code)")
+    proc = subprocess.run([sys.executable, "-c", code, "--url", "http://127.0.0.1:9/v1/rank",
+                           "--rate", "20", "--duration", "0.2"], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 1 and "no response" in proc.stdout
+
+
+def test_loadgen_cli_json_against_a_live_server() -> None:
+    async def main() -> str:
+        async with running_app() as client:
+            url = str(client.make_url("/v1/rank"))
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c",
+                "import sys; from mlfleet.serving.loadgen import loadgen_command; "
+                "loadgen_command.main(sys.argv[1:])",
+                "--url", url, "--rate", "50", "--duration", "0.5", "--items", "8", "--json",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await asyncio.wait_for(proc.communicate(), 120)
+            assert proc.returncode == 0, err.decode()
+            return out.decode()
+
+    report = json.loads(asyncio.run(main()))
+    assert report["route"] == "rank" and report["status_counts"].get("200", 0) >= 1
+    for key in ("throughput_per_s", "goodput_per_s", "slo_attainment", "rejected"):
+        assert key in report
+    for stats in ("e2e", "ttft", "tpot"):
+        assert set(report[stats]) == {"mean_s", "p50_s", "p99_s", "p999_s"}
+    assert report["e2e"]["p50_s"] > 0
