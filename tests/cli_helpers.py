@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from typing import Any
+
+import pytest
+
+from mlfleet.cli import main
 
 ENTRY = "import sys; from mlfleet.cli import main; sys.exit(main())"
 
@@ -23,3 +29,17 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], *fragments: st
     assert "Traceback" not in proc.stderr
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run ``mlfleet ARGS`` in-process; (exit status, stdout, stderr)."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_main_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
+    """Run ``mlfleet ARGS --json`` in-process, assert success, return the parsed JSON."""
+    code, out, err = run_main(capsys, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from comm_builders import make_cluster
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlfleet.catalog.types import Accelerator, Cluster, Interconnect
 from mlfleet.comm import bucket as Bk
 from mlfleet.comm import select as S
 from mlfleet.comm import topology as T
 from mlfleet.comm.cost import CommInputError
 from mlfleet.comm.cost.allreduce import ring_allreduce_time
-
-
-def make_cluster(**overrides: object) -> Cluster:
-    """A DGX-H100-like cluster built by hand (no catalog needed)."""
-    chip = Accelerator(name="H100-test", peak_flops_per_s={"bf16": 989e12}, hbm_bytes=80e9,
-                       hbm_bw_bytes_per_s=3.35e12, tdp_w=700.0, scaleup_bw_bytes_per_s=450e9)
-    fields: dict[str, object] = {
-        "name": "test-cluster", "accelerator": chip, "nodes": 128, "gpus_per_node": 8,
-        "scaleup": Interconnect(name="NVSwitch", bw_bytes_per_s=450e9, latency_s=0.6e-6,
-                                scope="scale-up"),
-        "scaleout": Interconnect(name="IB-NDR", bw_bytes_per_s=50e9, latency_s=1e-6,
-                                 scope="scale-out"),
-        "rails_per_node": 8, "oversubscription": 2.0, "topology": "fat-tree"}
-    fields.update(overrides)
-    return Cluster(**fields)  # type: ignore[arg-type]
 
 
 def ring_cost(alpha_s: float = 5e-6, bw: float = 25e9, n: int = 16) -> Bk.AllReduceCost:

@@ -1,40 +1,28 @@
 """``mlfleet serving ...``: every sub-command in text and JSON, and one-line errors (exit 2).
 
-The tests register the group in :data:`mlfleet.cli.SUBCOMMANDS` themselves, so they run
-before and after the lead adds the entry, and go through :func:`mlfleet.cli.main` exactly
-as a user's command line does.
+The tests go through :func:`mlfleet.cli.main` exactly as a user's command line does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlfleet import cli
-
-
-@pytest.fixture(autouse=True)
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(cli.SUBCOMMANDS, "serving",
-                        ("mlfleet.serving.cli", "serving_group", "Serving models."))
+from cli_helpers import run_main, run_main_json
+from mlfleet.cli import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = cli.main(["serving", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_main(capsys, "serving", *args)
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
-    code, out, err = run(capsys, *args, "--json")
-    assert code == 0, err
-    return json.loads(out)
+    return run_main_json(capsys, "serving", *args)
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,10 +143,8 @@ def test_fuzzed_arguments_end_in_0_or_2_without_traceback(data: st.DataObject) -
     for _ in range(data.draw(st.integers(0, 3))):
         tail += [data.draw(st.sampled_from(_OPTIONS)), data.draw(st.sampled_from(_VALUES))]
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-            pytest.MonkeyPatch.context() as mp:
-        mp.setitem(cli.SUBCOMMANDS, "serving", ("mlfleet.serving.cli", "serving_group", "S"))
-        rc = cli.main(["serving", command, *tail])
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(["serving", command, *tail])
     assert rc in (0, 2), (tail, rc, err.getvalue())
     assert "Traceback" not in out.getvalue() + err.getvalue()
     if rc == 2:

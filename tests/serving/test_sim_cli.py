@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mlfleet import cli
-
-
-@pytest.fixture(autouse=True)
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(cli.SUBCOMMANDS, "sim",
-                        ("mlfleet.serving.sim.cli", "sim_group", "Simulations."))
+from cli_helpers import run_main, run_main_json
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = cli.main(["sim", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_main(capsys, "sim", *args)
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
-    code, out, err = run(capsys, *args, "--json")
-    assert code == 0, err
-    return json.loads(out)
+    return run_main_json(capsys, "sim", *args)
 
 
 def test_serve_defaults_to_a_vidur_like_llm_setup(capsys: pytest.CaptureFixture[str]) -> None:
