@@ -41,6 +41,8 @@ def param_variants(collective: str, name: str, n: int) -> list[dict[str, Any]]:
                 for m in ("shard", "leader")]
     if name == "ps":
         return [{"n_servers": k} for k in sorted({1, 2, n} & set(range(1, n + 1)))]
+    if name == "ring":  # default, unpipelined, and pipelined finer than the chunk allows
+        return [{}, {"blocks": 1}, {"blocks": 3}, {"blocks": 64}]
     if collective in ("broadcast", "reduce"):
         return [{"root": r} for r in sorted({0, n - 1, n // 2})]
     return [{}]

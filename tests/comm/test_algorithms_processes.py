@@ -34,6 +34,8 @@ def variants(collective: str, name: str, n: int) -> list[dict[str, Any]]:
         return [{"n_servers": k} for k in sorted({1, n})]
     if collective in ("broadcast", "reduce"):
         return [{"root": r} for r in sorted({0, n - 1})]
+    if name == "ring":  # default, unpipelined, and pipelined finer than the chunk allows
+        return [{}, {"blocks": 1}, {"blocks": 3}, {"blocks": 64}]
     if collective == "alltoall":
         rng = np.random.default_rng(n)
         return [{}, {"counts": hot_expert_counts(n, 40, hot_fraction=0.75)},

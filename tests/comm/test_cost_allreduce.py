@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from mlfleet.comm.cost import ALGORITHMS, CommInputError, allreduce_time, busbw_bytes_per_s
 from mlfleet.comm.cost.allreduce import (
     double_binary_tree_allreduce_time,
+    pipelined_ring_allreduce_time,
     rabenseifner_allreduce_time,
     recursive_doubling_allreduce_time,
     ring_allreduce_time,
@@ -128,3 +129,49 @@ def test_ring_approaches_two_s_over_b_for_many_ranks() -> None:
     # with latency, the ring's busbw at large S approaches B
     t = ring_allreduce_time(1024, 1e12, **LINK)
     assert float(busbw_bytes_per_s("allreduce", 1024, 1e12, t)) == pytest.approx(B, rel=0.01)
+
+
+def simulate_pipelined_ring(n: int, size: float, alpha: float, bw: float, gamma: float,
+                            k: int) -> float:
+    """Exact event-by-event schedule of the pipelined ring (all ranks are symmetric).
+
+    One link sends its 2(n-1)·k blocks in order; block (s, j) may leave once the link is
+    free and block (s-1, j) has arrived (α after its last byte left) and, after a
+    reduce-scatter step, been added (b·γ). Returns the time the last block arrives.
+    """
+    block = size / (n * k)
+    tau = block / bw
+    link_free = 0.0
+    arrived = [0.0] * k  # when block j of the previous step arrived (ready to forward)
+    for step in range(2 * (n - 1)):
+        reduce_delay = block * gamma if 0 < step <= n - 1 else 0.0
+        for j in range(k):
+            ready = 0.0 if step == 0 else arrived[j] + reduce_delay
+            start = max(link_free, ready)
+            link_free = start + tau
+            arrived[j] = link_free + alpha
+    return max(arrived)
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(2, 12), size=st.floats(1.0, 1e9), alpha=st.floats(0.0, 1e-3),
+       bw=st.floats(1e6, 1e11), gamma=st.floats(0.0, 1e-8), k=st.integers(1, 16))
+def test_pipelined_ring_closed_form_equals_schedule_simulation(
+        n: int, size: float, alpha: float, bw: float, gamma: float, k: int) -> None:
+    model = float(pipelined_ring_allreduce_time(n, size, alpha_s=alpha, bw_bytes_per_s=bw,
+                                                blocks=k, gamma_s_per_byte=gamma))
+    assert model == pytest.approx(simulate_pipelined_ring(n, size, alpha, bw, gamma, k),
+                                  rel=1e-9, abs=1e-15)
+
+
+def test_pipelined_ring_with_one_block_is_the_classic_ring_and_blocks_hide_latency() -> None:
+    for n in (2, 3, 8, 64):
+        classic = ring_allreduce_time(n, 1e6, gamma_s_per_byte=1e-12, **LINK)
+        one = pipelined_ring_allreduce_time(n, 1e6, blocks=1, gamma_s_per_byte=1e-12, **LINK)
+        assert float(one) == pytest.approx(float(classic))
+    times = [float(pipelined_ring_allreduce_time(8, 64e6, blocks=k, **LINK)) for k in (1, 2, 8)]
+    bound = 2 * 7 / 8 * 64e6 / B
+    assert times[0] == pytest.approx(14 * A + bound)  # every step pays α
+    assert times[1] == times[2] == pytest.approx(bound + A, rel=1e-9)  # the link never idles
+    with pytest.raises(InputError, match="blocks"):
+        pipelined_ring_allreduce_time(4, 1e6, blocks=0, **LINK)

@@ -102,11 +102,15 @@ def gamma_s_per_byte(size_bytes: int, reps: int = 15) -> float:
 
 
 def model_s(rate: float, size_bytes: int, alpha: float, gamma: float) -> float:
-    from mlfleet.comm.cost.allreduce import ring_allreduce_time
+    """The pipelined ring model with the blocks the ring will use at this size."""
+    from mlfleet.comm.algorithms.ring import pipeline_blocks
+    from mlfleet.comm.cost.allreduce import pipelined_ring_allreduce_time
 
     bw = payload_rate_bytes_per_s(rate, MTU_BYTES)
-    return float(ring_allreduce_time(N_HOSTS, size_bytes, alpha_s=alpha, bw_bytes_per_s=bw,
-                                     gamma_s_per_byte=gamma))
+    blocks = pipeline_blocks(size_bytes // N_HOSTS)
+    return float(pipelined_ring_allreduce_time(N_HOSTS, size_bytes, alpha_s=alpha,
+                                               bw_bytes_per_s=bw, blocks=blocks,
+                                               gamma_s_per_byte=gamma))
 
 
 def assert_bytes_exact(m: Measurement) -> None:

@@ -248,3 +248,53 @@ def test_transport_used_after_close_raises() -> None:
     transports[0].close()
     with pytest.raises(RunError, match="after close"):
         transports[0].send(1, np.zeros(1))
+
+
+def test_posted_messages_match_in_posting_order_whatever_order_they_are_waited_in() -> None:
+    transports = mesh(2)
+    sizes = [5, 0, 200_000, 3, 1_000_000]  # one zero-byte message, some beyond the buffers
+
+    def body(t: SocketTransport) -> list[np.ndarray]:
+        if t.rank == 0:
+            handles = [t.isend(1, np.full(m, i, np.int32)) for i, m in enumerate(sizes)]
+            for handle in reversed(handles):
+                t.wait(handle)
+            return []
+        outs = [np.full(m, -1, np.int32) for m in sizes]
+        handles = [t.irecv(0, out) for out in outs]
+        for i in (4, 0, 2, 1, 3):  # the last posted first: it progresses the earlier ones
+            t.wait(handles[i])
+        return outs
+
+    outs = run_on_threads(transports, body)[1]
+    for i, out in enumerate(outs):
+        assert out.size == sizes[i] and np.all(out == i)
+    assert transports[0].bytes_sent() == {1: 4 * sum(sizes)}
+
+
+def test_posted_sends_and_receives_progress_together_without_deadlock() -> None:
+    n, numel, messages = 4, 300_000, 6  # every rank posts all its sends before any receive
+
+    def body(t: SocketTransport) -> list[np.ndarray]:
+        sends = [t.isend((t.rank + 1) % n, np.full(numel, 10 * t.rank + i, np.float32))
+                 for i in range(messages)]
+        outs = [np.empty(numel, np.float32) for _ in range(messages)]
+        recvs = [t.irecv((t.rank - 1) % n, out) for out in outs]
+        for handle in recvs + sends:
+            t.wait(handle)
+        return outs
+
+    for r, outs in enumerate(run_on_threads(mesh(n), body)):
+        left = (r - 1) % n
+        assert [float(o[0]) for o in outs] == [10 * left + i for i in range(messages)]
+
+
+def test_wait_rejects_a_handle_from_another_transport_and_silence_times_out() -> None:
+    a, b = mesh(2, timeout_s=0.5)
+    with pytest.raises(TypeError, match="handle"):
+        a.wait(object())  # type: ignore[arg-type]
+    handle = a.irecv(1, np.empty(8))
+    with pytest.raises(PeerLost, match=r"rank 0: timed out after 0.5s"):
+        a.wait(handle)
+    b.close()
+    a.close()

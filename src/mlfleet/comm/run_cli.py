@@ -134,6 +134,8 @@ def model_time_s(job: CollectiveJob, n_ranks: int, size_bytes: int,
         from mlfleet.comm.cost import collective_time
     except ImportError:
         return None
+    if (job.collective, job.algorithm) == ("allreduce", "ring"):
+        return _pipelined_ring_s(job, n_ranks, size_bytes, link)
     extra: dict[str, Any] = {}
     if job.algorithm == "hierarchical":
         extra["ranks_per_node"] = job.params.get("ranks_per_node", 2)
@@ -144,6 +146,17 @@ def model_time_s(job: CollectiveJob, n_ranks: int, size_bytes: int,
                                      bw_bytes_per_s=link[1], **extra))
     except Exception:  # noqa: BLE001 - a model that refuses a point leaves the column empty
         return None
+
+
+def _pipelined_ring_s(job: CollectiveJob, n_ranks: int, size_bytes: int,
+                      link: tuple[float, float]) -> float:
+    """The ring as it runs: its chunks cut into the blocks the algorithm will use."""
+    from mlfleet.comm.algorithms.ring import pipeline_blocks
+    from mlfleet.comm.cost.allreduce import pipelined_ring_allreduce_time
+
+    blocks = job.params.get("blocks") or pipeline_blocks(-(-size_bytes // n_ranks))
+    return float(pipelined_ring_allreduce_time(n_ranks, size_bytes, alpha_s=link[0],
+                                               bw_bytes_per_s=link[1], blocks=blocks))
 
 
 def summarise(job: CollectiveJob, results: Sequence[RankResult], *,
@@ -240,6 +253,8 @@ def _job_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--root", default=None, type=int, help="Broadcast/Reduce root rank."),
         click.option("--ranks-per-node", default=None, type=int, help="hierarchical: g."),
         click.option("--mode", default=None, help="hierarchical: shard or leader."),
+        click.option("--blocks", default=None, type=int,
+                     help="ring: blocks per chunk to pipeline (default: by chunk size; 1: off)."),
         click.option("--servers", "n_servers", default=None, type=int,
                      help="ps: number of server ranks."),
         click.option("--hot-fraction", default=None, type=float,
@@ -285,13 +300,17 @@ def _common(collective: str, options: dict[str, Any]) -> tuple[
     backend = _choice("--backend", options["backend"], BACKENDS)
     given_link = _given_link(options["alpha"], options["bw"])
     params = {"root": options["root"], "ranks_per_node": options["ranks_per_node"],
-              "mode": options["mode"], "n_servers": options["n_servers"]}
+              "mode": options["mode"], "n_servers": options["n_servers"],
+              "blocks": options["blocks"]}
     algorithm = get_algorithm(check_collective(collective),
                               options["algo"] or DEFAULT_ALGORITHM[collective])
     if backend not in algorithm.backends:
         raise InputError(f"--algo {algorithm.name!r} needs --backend "
                          f"{' or '.join(algorithm.backends)}")
     given = {k: v for k, v in params.items() if v is not None}
+    if given.get("blocks", 1) < 1:
+        raise InputError(f"--blocks {given['blocks']} must be >= 1 (blocks per ring chunk; "
+                         "1: no pipelining)")
     unknown = sorted(set(given) - set(algorithm.params))
     if unknown:
         flag = "--" + unknown[0].replace("_", "-").replace("n-servers", "servers")

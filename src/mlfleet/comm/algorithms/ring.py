@@ -20,70 +20,182 @@ elements, allgather ``numel - |chunk (r+1) % n|`` elements. An empty chunk
 (``numel < n``, e.g. 3 elements on 4 ranks) is not sent at all. The public
 ``allgather_ring`` gathers equal per-rank blocks (block ``i`` = rank ``i``'s
 input), so each rank sends ``(n - 1) * numel_per_rank`` elements to the right.
+
+Pipelining (as NCCL's ring moves a chunk in slices). Every chunk is cut into
+``k`` blocks (array_split again; :func:`pipeline_blocks` picks ``k`` from the
+chunk size) and the 2(n−1) steps run as one stream of ``2(n−1)·k`` block
+messages per link: block ``b`` of step ``s + 1`` is sent as soon as block ``b``
+of step ``s`` has arrived (and, in the reduce-scatter, been added), while later
+blocks are still on the wire. Up to ``k`` receives are posted ahead. So the link
+never waits for a whole step to finish: the per-step latency and the additions
+overlap the transfer. The messages, and so the bytes per link, are the same
+as without pipelining (``k = 1``), only cut finer.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
 from mlfleet.comm.algorithms.chunks import ByteCounts, chunk_bounds, chunk_sizes, empty_counts
-from mlfleet.comm.transport.base import Transport
+from mlfleet.comm.transport.base import Pending, Transport
+from mlfleet.errors import InputError
 
 Bounds = list[tuple[int, int]]
 
+#: Most blocks a chunk is cut into; more cost a message each for little overlap gained.
+MAX_PIPELINE_BLOCKS = 8
+#: Smallest block worth a message of its own.
+MIN_BLOCK_BYTES = 32 * 2**10
 
-def ring_reduce_scatter_inplace(t: Transport, flat: np.ndarray, bounds: Bounds) -> None:
-    """Reduce-scatter ``flat`` in place: afterwards chunk ``t.rank`` holds the sum."""
-    n, r = t.world_size, t.rank
-    if n == 1:
+
+def pipeline_blocks(chunk_bytes: int) -> int:
+    """How many blocks a ring chunk of ``chunk_bytes`` is cut into (1: no pipelining)."""
+    return max(1, min(MAX_PIPELINE_BLOCKS, math.ceil(chunk_bytes / MIN_BLOCK_BYTES)))
+
+
+def check_blocks(blocks: int) -> int:
+    """``blocks`` if it is a whole number >= 1, else InputError."""
+    if isinstance(blocks, bool) or not isinstance(blocks, int | np.integer) or blocks < 1:
+        raise InputError(f"blocks(={blocks!r}) must be a whole number >= 1 "
+                         "(blocks per ring chunk; 1: no pipelining)")
+    return int(blocks)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One ring step: the chunk sent to the right, the chunk received from the left."""
+
+    send: tuple[int, int]
+    recv: tuple[int, int]
+    reduce: bool
+
+
+def _reduce_scatter_steps(n: int, r: int, bounds: Bounds) -> list[_Step]:
+    return [_Step(bounds[(r - s - 1) % n], bounds[(r - s - 2) % n], True) for s in range(n - 1)]
+
+
+def _allgather_steps(n: int, r: int, bounds: Bounds) -> list[_Step]:
+    return [_Step(bounds[(r - s) % n], bounds[(r - s - 1) % n], False) for s in range(n - 1)]
+
+
+def _split(span: tuple[int, int], k: int) -> Bounds:
+    lo, hi = span
+    return [(lo + a, lo + b) for a, b in chunk_bounds(hi - lo, k)]
+
+
+def run_ring_steps(t: Transport, flat: np.ndarray, steps: list[_Step],
+                   blocks: int | None = None) -> None:
+    """Run consecutive ring steps on ``flat`` in place, pipelined in blocks.
+
+    Step ``i + 1`` must send the chunk step ``i`` received (true of the ring's
+    reduce-scatter, its allgather, and the two back to back). ``blocks=None``:
+    :func:`pipeline_blocks` of the largest chunk.
+    """
+    if not steps:
         return
-    scratch = np.empty(max(hi - lo for lo, hi in bounds), flat.dtype)
-    for s in range(n - 1):
-        slo, shi = bounds[(r - s - 1) % n]
-        rlo, rhi = bounds[(r - s - 2) % n]
-        incoming = scratch[: rhi - rlo]
-        t.sendrecv((r + 1) % n, flat[slo:shi], (r - 1) % n, incoming)
-        flat[rlo:rhi] += incoming
-
-
-def ring_allgather_inplace(t: Transport, flat: np.ndarray, bounds: Bounds) -> None:
-    """AllGather in place: each rank contributes chunk ``t.rank``, ends with all chunks."""
     n, r = t.world_size, t.rank
-    for s in range(n - 1):
-        slo, shi = bounds[(r - s) % n]
-        rlo, rhi = bounds[(r - s - 1) % n]
-        t.sendrecv((r + 1) % n, flat[slo:shi], (r - 1) % n, flat[rlo:rhi])
+    right, left = (r + 1) % n, (r - 1) % n
+    largest = max(hi - lo for step in steps for lo, hi in (step.send, step.recv))
+    k = check_blocks(blocks) if blocks is not None else pipeline_blocks(largest * flat.itemsize)
+    sends_at = [blk for step in steps for blk in _split(step.send, k)]
+    recvs_at = [blk for step in steps for blk in _split(step.recv, k)]
+    reduce_at = [step.reduce for step in steps for _ in range(k)]
+    total, window = len(sends_at), k
+    scratch = np.empty((window, max(1, -(-largest // k))), flat.dtype)
+    sent: list[Pending | None] = [None] * total
+    sent_from: dict[tuple[int, int], Pending] = {}
+    received: list[Pending | None] = [None] * total
+
+    def post_send(j: int) -> None:
+        lo, hi = sends_at[j]
+        sent[j] = sent_from[(lo, hi)] = t.isend(right, flat[lo:hi])
+
+    def post_recv(j: int) -> None:
+        lo, hi = recvs_at[j]
+        if reduce_at[j]:
+            received[j] = t.irecv(left, scratch[j % window, :hi - lo])
+            return
+        earlier = sent_from.pop((lo, hi), None)
+        if earlier is not None:  # this block is still being sent from: let it go first
+            t.wait(earlier)
+        received[j] = t.irecv(left, flat[lo:hi])
+
+    for j in range(min(k, total)):  # step 0 sends data this rank already has
+        post_send(j)
+    for j in range(min(window, total)):
+        post_recv(j)
+    for j in range(total):
+        pending = received[j]
+        assert pending is not None
+        t.wait(pending)
+        if reduce_at[j]:
+            lo, hi = recvs_at[j]
+            flat[lo:hi] += scratch[j % window, :hi - lo]
+        if j + k < total:
+            post_send(j + k)
+        if j + window < total:
+            post_recv(j + window)
+    for pending in sent:
+        assert pending is not None
+        t.wait(pending)
 
 
-def allreduce_ring(t: Transport, x: np.ndarray) -> np.ndarray:
+def ring_reduce_scatter_inplace(t: Transport, flat: np.ndarray, bounds: Bounds,
+                                blocks: int | None = None) -> None:
+    """Reduce-scatter ``flat`` in place: afterwards chunk ``t.rank`` holds the sum."""
+    if t.world_size > 1:
+        run_ring_steps(t, flat, _reduce_scatter_steps(t.world_size, t.rank, bounds), blocks)
+
+
+def ring_allgather_inplace(t: Transport, flat: np.ndarray, bounds: Bounds,
+                           blocks: int | None = None) -> None:
+    """AllGather in place: each rank contributes chunk ``t.rank``, ends with all chunks."""
+    if t.world_size > 1:
+        run_ring_steps(t, flat, _allgather_steps(t.world_size, t.rank, bounds), blocks)
+
+
+def ring_allreduce_inplace(t: Transport, flat: np.ndarray, blocks: int | None = None) -> None:
+    """AllReduce ``flat`` in place: reduce-scatter and allgather as one pipelined stream."""
+    n, r = t.world_size, t.rank
+    if n > 1:
+        bounds = chunk_bounds(flat.size, n)
+        steps = _reduce_scatter_steps(n, r, bounds) + _allgather_steps(n, r, bounds)
+        run_ring_steps(t, flat, steps, blocks)
+
+
+def allreduce_ring(t: Transport, x: np.ndarray, blocks: int | None = None) -> np.ndarray:
     """Sum of ``x`` over all ranks, same shape, by ring reduce-scatter + allgather."""
     flat = x.reshape(-1).copy()
-    bounds = chunk_bounds(flat.size, t.world_size)
-    ring_reduce_scatter_inplace(t, flat, bounds)
-    ring_allgather_inplace(t, flat, bounds)
+    ring_allreduce_inplace(t, flat, blocks)
     return flat.reshape(x.shape)
 
 
-def reducescatter_ring(t: Transport, x: np.ndarray) -> np.ndarray:
+def reducescatter_ring(t: Transport, x: np.ndarray, blocks: int | None = None) -> np.ndarray:
     """Chunk ``t.rank`` (array_split of the flat ``x``) of the sum over ranks."""
     flat = x.reshape(-1).copy()
     bounds = chunk_bounds(flat.size, t.world_size)
-    ring_reduce_scatter_inplace(t, flat, bounds)
+    ring_reduce_scatter_inplace(t, flat, bounds, blocks)
     lo, hi = bounds[t.rank]
     return flat[lo:hi].copy()
 
 
-def allgather_ring(t: Transport, x: np.ndarray) -> np.ndarray:
+def allgather_ring(t: Transport, x: np.ndarray, blocks: int | None = None) -> np.ndarray:
     """Every rank's flat ``x`` (same size on all ranks), concatenated in rank order."""
     n, m = t.world_size, x.size
     out = np.empty(n * m, x.dtype)
     out[t.rank * m:(t.rank + 1) * m] = x.reshape(-1)
-    ring_allgather_inplace(t, out, [(i * m, (i + 1) * m) for i in range(n)])
+    ring_allgather_inplace(t, out, [(i * m, (i + 1) * m) for i in range(n)], blocks)
     return out
 
 
-def predicted_bytes_allreduce_ring(n_ranks: int, numel: int, itemsize: int) -> ByteCounts:
+def predicted_bytes_allreduce_ring(n_ranks: int, numel: int, itemsize: int,
+                                 blocks: int | None = None) -> ByteCounts:
     """Per rank, payload bytes sent to each peer by :func:`allreduce_ring`."""
+    if blocks is not None:  # pipelining cuts the same messages finer: bytes do not change
+        check_blocks(blocks)
     counts = empty_counts(n_ranks)
     if n_ranks > 1:
         sizes = chunk_sizes(numel, n_ranks)
@@ -93,8 +205,11 @@ def predicted_bytes_allreduce_ring(n_ranks: int, numel: int, itemsize: int) -> B
     return counts
 
 
-def predicted_bytes_reducescatter_ring(n_ranks: int, numel: int, itemsize: int) -> ByteCounts:
+def predicted_bytes_reducescatter_ring(n_ranks: int, numel: int, itemsize: int,
+                                 blocks: int | None = None) -> ByteCounts:
     """Per rank, payload bytes sent by :func:`reducescatter_ring` (``numel``: input size)."""
+    if blocks is not None:  # pipelining cuts the same messages finer: bytes do not change
+        check_blocks(blocks)
     counts = empty_counts(n_ranks)
     if n_ranks > 1:
         sizes = chunk_sizes(numel, n_ranks)
@@ -103,8 +218,11 @@ def predicted_bytes_reducescatter_ring(n_ranks: int, numel: int, itemsize: int) 
     return counts
 
 
-def predicted_bytes_allgather_ring(n_ranks: int, numel: int, itemsize: int) -> ByteCounts:
+def predicted_bytes_allgather_ring(n_ranks: int, numel: int, itemsize: int,
+                                 blocks: int | None = None) -> ByteCounts:
     """Per rank, payload bytes sent by :func:`allgather_ring` (``numel``: per-rank input)."""
+    if blocks is not None:  # pipelining cuts the same messages finer: bytes do not change
+        check_blocks(blocks)
     counts = empty_counts(n_ranks)
     if n_ranks > 1:
         for r in range(n_ranks):

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TypeVar, cast
 
 import numpy as np
 
-from mlfleet.comm.transport.base import Message
+from mlfleet.comm.transport.base import Message, Pending
 from mlfleet.errors import RunError
 
 T = TypeVar("T")
@@ -32,6 +33,15 @@ class _Fabric:
         self.barrier = threading.Barrier(world_size)
 
 
+class _LoopbackPending(Pending):
+    """A posted message; a receive completes when waited on (or an earlier one from its peer)."""
+
+    __slots__ = ("peer", "buf", "done")
+
+    def __init__(self, peer: int, buf: np.ndarray, done: bool) -> None:
+        self.peer, self.buf, self.done = peer, buf, done
+
+
 class LoopbackTransport:
     """One rank's end of a loopback world (see :func:`run_loopback`)."""
 
@@ -40,6 +50,7 @@ class LoopbackTransport:
         self._rank = rank
         self._timeout_s = timeout_s
         self._sent = {peer: 0 for peer in range(fabric.world_size) if peer != rank}
+        self._posted: dict[int, deque[_LoopbackPending]] = {}
 
     @property
     def rank(self) -> int:
@@ -85,6 +96,28 @@ class LoopbackTransport:
             self.send(dst, buf)
         for src, buf in recvs:
             self.recv(src, buf)
+
+    def isend(self, dst: int, buf: np.ndarray) -> Pending:
+        """Send now (queues are unbounded); the handle is already complete."""
+        self.send(dst, buf)
+        return _LoopbackPending(dst, buf, done=True)
+
+    def irecv(self, src: int, buf: np.ndarray) -> Pending:
+        """Post a receive; it is matched in posting order when waited on."""
+        pending = _LoopbackPending(src, buf, done=buf.nbytes == 0)
+        if not pending.done:
+            self._posted.setdefault(src, deque()).append(pending)
+        return pending
+
+    def wait(self, pending: Pending) -> None:
+        """Complete ``pending`` (and every receive posted before it from the same peer)."""
+        if not isinstance(pending, _LoopbackPending):
+            raise TypeError(f"wait() takes a handle from this transport, not {pending!r}")
+        queue = self._posted.get(pending.peer)
+        while not pending.done and queue:
+            head = queue.popleft()
+            self.recv(head.peer, head.buf)
+            head.done = True
 
     def bytes_sent(self) -> dict[int, int]:
         """Payload bytes sent to each peer so far."""

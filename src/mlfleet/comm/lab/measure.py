@@ -6,7 +6,8 @@ once untimed (it opens TCP windows and settles ACKs) and passes a barrier. Then,
 for every repetition, the parent and the ranks step through a window::
 
     ranks: "ready" ──▶ parent: read tc counters ("before"), answer "go" to every rank
-    ranks: run the collective, "done" ──▶ parent (all done): read tc counters ("after"),
+    ranks: run the collective ``iters`` times back to back, "done" ──▶ parent (all done):
+           read tc counters ("after"),
                                                  answer "ok" (a rank may now close its sockets)
 
 Control never crosses a shaped link: it runs over a Unix socket in a local
@@ -17,8 +18,11 @@ and they cancel out of ``bytes − packets × 66``. So each window's payload per
 link direction is exact and is compared with the algorithm's prediction:
 host i's uplink carries what rank i sends, its downlink what rank i receives.
 
-A call's time is ``max(end) − min(start)`` over ranks (``time.monotonic`` is one
-clock for every process on the machine).
+A window's time is ``max(end) − min(start)`` over ranks (``time.monotonic`` is one
+clock for every process on the machine), and a call's time is that over ``iters``,
+as nccl-tests times a loop of back-to-back calls: the ranks leave the "go" a few
+milliseconds apart on a busy 2-CPU host (``Window.start_skew_s``), and one call of
+a few milliseconds would count that skew in full.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from mlfleet.comm.lab.lab import hosts_of
 from mlfleet.comm.lab.netns import Runner, run_command
 from mlfleet.comm.lab.shaping import TCP_FRAME_HEADER_BYTES
 from mlfleet.comm.lab.state import LabState
-from mlfleet.errors import RunError
+from mlfleet.errors import InputError, RunError
 
 ByteCounts = list[dict[int, int]]
 _CONTROL_TIMEOUT_S = 300.0
@@ -80,11 +84,20 @@ class Window:
     rep: int
     """Repetition number, from 0."""
     elapsed_s: float
-    """``max(end) − min(start)`` over ranks."""
+    """``max(end) − min(start)`` over ranks, for all ``iters`` calls."""
+    iters: int = 1
+    """Back-to-back calls in the window."""
     links: tuple[LinkAccount, ...]
     """Every host's uplink and downlink accounting."""
     tcp_retrans_segs: int
     """TCP retransmissions on all hosts during the window (should be 0)."""
+    start_skew_s: float = 0.0
+    """``max(start) − min(start)`` over ranks: how unevenly the ranks were released."""
+
+    @property
+    def call_s(self) -> float:
+        """Seconds per call: the window's time over its calls."""
+        return self.elapsed_s / self.iters
 
     @property
     def exact(self) -> bool:
@@ -108,8 +121,8 @@ class Measurement:
 
     @property
     def median_s(self) -> float:
-        """Median call time over the windows."""
-        return statistics.median(w.elapsed_s for w in self.windows)
+        """Median over the windows of the time per call."""
+        return statistics.median(w.call_s for w in self.windows)
 
 
 def link_payloads(predicted: ByteCounts) -> tuple[list[int], list[int]]:
@@ -134,7 +147,8 @@ def account(delta: Sequence[HostCounters], predicted: ByteCounts | None) -> list
 
 
 def windowed_rank(t: Any, *, collective: str, algorithm: str, numel: int, dtype: str,
-                  reps: int, control_path: str) -> dict[str, Any]:
+                  reps: int, control_path: str, params: dict[str, Any] | None = None,
+                  iters: int = 1) -> dict[str, Any]:
     """The rank side of a measurement (runs under the launcher; see the module docstring).
 
     Returns ``{"starts": [...], "ends": [...], "ok": bool}``: monotonic times per
@@ -143,7 +157,8 @@ def windowed_rank(t: Any, *, collective: str, algorithm: str, numel: int, dtype:
     from mlfleet.comm.algorithms.registry import run_collective
 
     x = np.full(numel, t.rank + 1, dtype=np.dtype(dtype))
-    run_collective(t, collective, algorithm, x)  # warm-up: TCP windows open, ACKs settle
+    params = params or {}
+    run_collective(t, collective, algorithm, x, **params)  # warm-up: TCP windows open, ACKs settle
     t.barrier()
     starts, ends = [], []
     out = x
@@ -152,7 +167,8 @@ def windowed_rank(t: Any, *, collective: str, algorithm: str, numel: int, dtype:
             control.say("ready")
             control.expect("go")
             starts.append(time.monotonic())
-            out = run_collective(t, collective, algorithm, x)
+            for _ in range(iters):
+                out = run_collective(t, collective, algorithm, x, **params)
             ends.append(time.monotonic())
             control.say("done")
             control.expect("ok")  # the counters are read: this rank may close its sockets
@@ -258,9 +274,14 @@ def measure(
     dtype: str = "float32",
     reps: int = 3,
     timeout_s: float = 60.0,
+    params: dict[str, Any] | None = None,
+    iters: int = 1,
     runner: Runner = run_command,
 ) -> Measurement:
     """Run ``reps`` measured windows of one collective on every host of ``state``.
+
+    ``params`` go to the algorithm (e.g. ``{"blocks": 1}`` for an unpipelined ring);
+    ``iters`` calls run back to back in each window (bytes are predicted for all).
 
     Raises RunError if a rank fails or a result is wrong.
     """
@@ -270,8 +291,13 @@ def measure(
     itemsize = np.dtype(dtype).itemsize
     numel = size_bytes // itemsize
     n = len(state.hosts)
-    predicted = (predicted_bytes_sent(collective, algorithm, n, numel, itemsize)
+    if not (isinstance(iters, int) and iters >= 1):
+        raise InputError(f"iters(={iters!r}) must be a whole number >= 1")
+    params = dict(params or {})
+    predicted = (predicted_bytes_sent(collective, algorithm, n, numel, itemsize, **params)
                  if get_algorithm(collective, algorithm).predicted_bytes_sent else None)
+    if predicted is not None:
+        predicted = [{peer: iters * b for peer, b in row.items()} for row in predicted]
     hosts = [HostSpec(ip=h.ip, exec_prefix=h.exec_prefix, env={"GLOO_SOCKET_IFNAME": h.ifname})
              for h in hosts_of(state)]
     with tempfile.TemporaryDirectory(prefix="mlfleet-lab-") as tmp:
@@ -283,7 +309,8 @@ def measure(
                              timeout_s=timeout_s,
                              kwargs={"collective": collective, "algorithm": algorithm,
                                      "numel": numel, "dtype": dtype, "reps": reps,
-                                     "control_path": path})
+                                     "control_path": path, "params": params,
+                                     "iters": iters})
         except BaseException:
             conductor.stop()  # unblock it: the ranks are gone
             raise
@@ -297,6 +324,9 @@ def measure(
     for rep in range(reps):
         elapsed = max(r["ends"][rep] for r in results) - min(r["starts"][rep] for r in results)
         delta = conductor.deltas[rep]
-        windows.append(Window(rep=rep, elapsed_s=elapsed, links=tuple(account(delta, predicted)),
-                              tcp_retrans_segs=sum(c.tcp_retrans_segs for c in delta)))
+        skew = max(r["starts"][rep] for r in results) - min(r["starts"][rep] for r in results)
+        windows.append(Window(rep=rep, elapsed_s=elapsed, iters=iters,
+                              links=tuple(account(delta, predicted)),
+                              tcp_retrans_segs=sum(c.tcp_retrans_segs for c in delta),
+                              start_skew_s=skew))
     return Measurement(size_bytes=numel * itemsize, windows=tuple(windows))

@@ -18,6 +18,13 @@ Conventions shared by every backend (the algorithms rely on them):
   receives at once and progresses them together; ``sendrecv`` is its
   one-send-one-receive case. Algorithms whose ranks would otherwise both block
   in ``send`` (a parameter server with several servers) use it.
+* ``isend`` / ``irecv`` post one message and return a :class:`Pending` handle at
+  once; ``wait(handle)`` returns when that message has completed, progressing
+  every posted message meanwhile. A posted send's buffer must not change, and a
+  posted receive's buffer must not be read, until its handle is waited on.
+  Messages between one pair of ranks match in posting order, whatever order
+  they are waited in. A pipelined algorithm (the ring) keeps several messages
+  in flight this way while it reduces the ones that have arrived.
 """
 
 from __future__ import annotations
@@ -31,6 +38,15 @@ from mlfleet.errors import RunError
 
 # One posted message: (peer rank, contiguous buffer).
 Message = tuple[int, np.ndarray]
+
+
+class Pending:
+    """Handle of one posted :meth:`Transport.isend` / :meth:`Transport.irecv`.
+
+    Opaque: each backend subclasses it. Pass it to the same transport's ``wait``.
+    """
+
+    __slots__ = ()
 
 
 @runtime_checkable
@@ -64,6 +80,18 @@ class Transport(Protocol):
 
         Several messages to (or from) the same peer go in list order.
         """
+        ...
+
+    def isend(self, dst: int, buf: np.ndarray) -> Pending:
+        """Post a send of ``buf`` to ``dst``; returns at once."""
+        ...
+
+    def irecv(self, src: int, buf: np.ndarray) -> Pending:
+        """Post a receive of exactly ``buf.nbytes`` bytes from ``src`` into ``buf``."""
+        ...
+
+    def wait(self, pending: Pending) -> None:
+        """Block until the posted message ``pending`` has completed."""
         ...
 
     def bytes_sent(self) -> dict[int, int]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlfleet.comm.transport.base import Message, Transport
+from mlfleet.comm.transport.base import Message, Pending, Transport
 
 
 class GroupTransport:
@@ -51,6 +51,18 @@ class GroupTransport:
         """Post sends and receives addressed by group rank."""
         self._parent.exchange([(self._ranks[p], b) for p, b in sends],
                               [(self._ranks[p], b) for p, b in recvs])
+
+    def isend(self, dst: int, buf: np.ndarray) -> Pending:
+        """Post a send to group rank ``dst``."""
+        return self._parent.isend(self._ranks[dst], buf)
+
+    def irecv(self, src: int, buf: np.ndarray) -> Pending:
+        """Post a receive from group rank ``src``."""
+        return self._parent.irecv(self._ranks[src], buf)
+
+    def wait(self, pending: Pending) -> None:
+        """Wait on a handle of the parent transport."""
+        self._parent.wait(pending)
 
     def bytes_sent(self) -> dict[int, int]:
         """The parent's payload counters for the group's peers, keyed by group rank."""

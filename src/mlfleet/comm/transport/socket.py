@@ -37,6 +37,7 @@ blocks without a deadline.
 
 from __future__ import annotations
 
+import math
 import selectors
 import socket
 import struct
@@ -47,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from mlfleet.comm.transport.base import Message, PeerLost, as_bytes, zero_counts
+from mlfleet.comm.transport.base import Message, PeerLost, Pending, as_bytes, zero_counts
 from mlfleet.errors import RunError
 
 DEFAULT_BUFFER_BYTES = 4 * 2**20  # kernel caps it at net.core.[rw]mem_max; <= 0: autotune
@@ -77,15 +78,22 @@ def bind_listener(ip: str = "127.0.0.1", port: int = 0, *,
     return sock
 
 
-class _Op:
-    """One posted message: a byte view and how much of it has moved."""
+class _Op(Pending):
+    """One posted message: a byte view, how much of it has moved, when it may leave."""
 
-    __slots__ = ("peer", "view", "done")
+    __slots__ = ("peer", "view", "done", "ready_at", "counter")
 
-    def __init__(self, peer: int, buf: np.ndarray) -> None:
+    def __init__(self, peer: int, buf: np.ndarray, ready_at: float,
+                 counter: dict[int, int] | None) -> None:
         self.peer = peer
         self.view = as_bytes(buf)
         self.done = 0
+        self.ready_at = ready_at
+        self.counter = counter
+
+    @property
+    def complete(self) -> bool:
+        return self.done == len(self.view)
 
 
 class SocketTransport:
@@ -103,6 +111,8 @@ class SocketTransport:
         self._control = control_bytes
         self._sel = selectors.DefaultSelector()
         self._interest: dict[int, int] = {}
+        self._sendq: dict[int, deque[_Op]] = {}
+        self._recvq: dict[int, deque[_Op]] = {}
         self._closed = False
         for sock in socks.values():
             sock.setblocking(False)
@@ -182,6 +192,20 @@ class SocketTransport:
         """Progress all sends and receives together (payload, counted in bytes_sent)."""
         self._exchange(sends, recvs, self._sent)
 
+    def isend(self, dst: int, buf: np.ndarray) -> Pending:
+        """Post a send to ``dst``; it leaves ``latency_s`` after now, as the socket takes it."""
+        return self._post(self._sendq, dst, buf, self._sent)
+
+    def irecv(self, src: int, buf: np.ndarray) -> Pending:
+        """Post a receive from ``src`` into ``buf``."""
+        return self._post(self._recvq, src, buf, None)
+
+    def wait(self, pending: Pending) -> None:
+        """Progress every posted message until ``pending`` has completed."""
+        if not isinstance(pending, _Op):
+            raise TypeError(f"wait() takes a handle from this transport, not {pending!r}")
+        self._progress_until(lambda: pending.complete)
+
     def bytes_sent(self) -> dict[int, int]:
         """Payload bytes sent to each peer so far (no handshake, no barrier bytes)."""
         return dict(self._sent)
@@ -210,39 +234,49 @@ class SocketTransport:
             sock.close()
 
     # --- the progress engine ----------------------------------------------------
+    #
+    # Posted messages wait in per-peer FIFO queues (``_sendq``, ``_recvq``) that live
+    # across calls; only the head of each queue moves. Every wait pumps all queues,
+    # so messages posted earlier keep flowing while the caller waits on another.
+
+    def _post(self, queues: dict[int, deque[_Op]], peer: int, buf: np.ndarray,
+              counter: dict[int, int] | None) -> _Op:
+        if self._closed:
+            raise RunError(f"rank {self._rank}: transport used after close()")
+        if peer not in self._socks:
+            raise ValueError(f"rank {self._rank}: no connection to rank {peer!r}")
+        op = _Op(peer, buf, time.monotonic() + self._latency_s, counter)
+        if len(op.view):
+            queues.setdefault(peer, deque()).append(op)
+        return op
 
     def _exchange(self, sends: Sequence[Message], recvs: Sequence[Message],
                   counter: dict[int, int]) -> None:
+        ops = [self._post(self._sendq, peer, buf, counter) for peer, buf in sends]
+        ops += [self._post(self._recvq, peer, buf, None) for peer, buf in recvs]
+        self._progress_until(lambda: all(op.complete for op in ops))
+
+    def _progress_until(self, finished: Callable[[], bool]) -> None:
         if self._closed:
             raise RunError(f"rank {self._rank}: transport used after close()")
-        sendq = self._queue(sends)
-        recvq = self._queue(recvs)
-        ready_at = time.monotonic() + self._latency_s
-        quiet_since = ready_at
-        while sendq or recvq:
+        quiet_since = time.monotonic()
+        while not finished():
+            moved = self._pump_recvs()
             now = time.monotonic()
-            moved = self._pump_recvs(recvq)
-            if sendq and now >= ready_at:
-                moved = self._pump_sends(sendq, counter) or moved
+            moved = self._pump_sends(now) or moved
             if moved:
-                quiet_since = max(time.monotonic(), ready_at)
-            elif sendq or recvq:
-                self._wait(sendq if now >= ready_at else {}, recvq, now, ready_at, quiet_since)
+                quiet_since = now
+            elif not finished():
+                self._wait(now, quiet_since)
 
-    def _queue(self, messages: Sequence[Message]) -> dict[int, deque[_Op]]:
-        queues: dict[int, deque[_Op]] = {}
-        for peer, buf in messages:
-            if peer not in self._socks:
-                raise ValueError(f"rank {self._rank}: no connection to rank {peer!r}")
-            if buf.nbytes:
-                queues.setdefault(peer, deque()).append(_Op(peer, buf))
-        return queues
-
-    def _pump_sends(self, sendq: dict[int, deque[_Op]], counter: dict[int, int]) -> bool:
+    def _pump_sends(self, now: float) -> bool:
         moved = False
+        sendq = self._sendq
         for peer in list(sendq):
             queue = sendq[peer]
             op = queue[0]
+            if op.ready_at > now:
+                continue
             try:
                 n = self._socks[peer].send(op.view[op.done:])
             except BlockingIOError:
@@ -250,7 +284,8 @@ class SocketTransport:
             except OSError as exc:
                 raise self._lost(peer, f"send failed: {exc}") from exc
             op.done += n
-            counter[peer] += n
+            if op.counter is not None:
+                op.counter[peer] += n
             moved = moved or n > 0
             if op.done == len(op.view):
                 queue.popleft()
@@ -258,8 +293,9 @@ class SocketTransport:
                     del sendq[peer]
         return moved
 
-    def _pump_recvs(self, recvq: dict[int, deque[_Op]]) -> bool:
+    def _pump_recvs(self) -> bool:
         moved = False
+        recvq = self._recvq
         for peer in list(recvq):
             queue = recvq[peer]
             op = queue[0]
@@ -279,17 +315,26 @@ class SocketTransport:
                     del recvq[peer]
         return moved
 
-    def _wait(self, sendq: dict[int, deque[_Op]], recvq: dict[int, deque[_Op]],
-              now: float, ready_at: float, quiet_since: float) -> None:
-        """Sleep until a socket is ready, the latency elapses, or the silence limit."""
-        wake_at = quiet_since + self._timeout_s
-        if now < ready_at:
-            wake_at = min(wake_at, ready_at)
-        elif now >= wake_at:
-            raise self._silent(sendq, recvq)
-        want = dict.fromkeys(recvq, selectors.EVENT_READ)
-        for peer in sendq:
-            want[peer] = want.get(peer, 0) | selectors.EVENT_WRITE
+    def _wait(self, now: float, quiet_since: float) -> None:
+        """Sleep until a socket is ready, a send's latency elapses, or the silence limit.
+
+        Silence counts from the last byte moved or the latest time a posted send
+        became ready, whichever is later.
+        """
+        want = dict.fromkeys(self._recvq, selectors.EVENT_READ)
+        wake_at = math.inf
+        ready_since = quiet_since
+        for peer, queue in self._sendq.items():
+            head = queue[0].ready_at
+            if head <= now:
+                want[peer] = want.get(peer, 0) | selectors.EVENT_WRITE
+                ready_since = max(ready_since, head)
+            else:
+                wake_at = min(wake_at, head)
+        deadline = ready_since + self._timeout_s
+        if wake_at == math.inf and now >= deadline:
+            raise self._silent()
+        wake_at = min(wake_at, deadline)
         self._set_interest(want)
         self._sel.select(max(0.0, wake_at - now))
 
@@ -309,11 +354,12 @@ class SocketTransport:
         host, port = self._addresses[peer]
         return PeerLost(f"rank {self._rank}: lost rank {peer} ({host}:{port}): {why}")
 
-    def _silent(self, sendq: dict[int, deque[_Op]], recvq: dict[int, deque[_Op]]) -> PeerLost:
-        waiting = sorted(set(sendq) | set(recvq))
+    def _silent(self) -> PeerLost:
+        sending, receiving = sorted(self._sendq), sorted(self._recvq)
+        waiting = sorted(set(sending) | set(receiving))
         return PeerLost(f"rank {self._rank}: timed out after {self._timeout_s:g}s with no "
-                        f"progress to/from rank(s) {waiting} (sending to {sorted(sendq)}, "
-                        f"receiving from {sorted(recvq)})")
+                        f"progress to/from rank(s) {waiting} (sending to {sending}, "
+                        f"receiving from {receiving})")
 
 
 def _set_buffers(sock: socket.socket, buffer_bytes: int) -> None:

@@ -34,13 +34,24 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from mlfleet.comm.transport.base import Message, PeerLost, as_bytes, zero_counts
+from mlfleet.comm.transport.base import Message, PeerLost, Pending, as_bytes, zero_counts
 from mlfleet.errors import RunError
 
 
 def default_backend() -> str:
     """``"nccl"`` when a CUDA device is visible, else ``"gloo"``."""
     return "nccl" if torch.cuda.is_available() else "gloo"
+
+
+class _TorchPending(Pending):
+    """A posted isend/irecv: the torch work (None until launched, for NCCL) and its buffers."""
+
+    __slots__ = ("peer", "buf", "tensor", "is_send", "works", "done")
+
+    def __init__(self, peer: int, buf: np.ndarray, tensor: torch.Tensor, is_send: bool) -> None:
+        self.peer, self.buf, self.tensor, self.is_send = peer, buf, tensor, is_send
+        self.works: list[Any] = []
+        self.done = buf.nbytes == 0
 
 
 class TorchTransport:
@@ -63,6 +74,7 @@ class TorchTransport:
         self._sent = zero_counts(self._rank, self._world_size)
         self._device = _device_for(self._backend)
         self._closed = False
+        self._unlaunched: list[_TorchPending] = []
 
     @classmethod
     def from_store(cls, *, rank: int, world_size: int, store: Any,
@@ -155,6 +167,64 @@ class TorchTransport:
         if self._device.type != "cpu":
             for _, buf, tensor in staged_recvs:
                 as_bytes(buf)[:] = tensor.cpu().numpy().data
+
+    def isend(self, dst: int, buf: np.ndarray) -> Pending:
+        """Post a send (gloo: started now; NCCL: launched with the others at the next wait)."""
+        return self._post(dst, buf, is_send=True)
+
+    def irecv(self, src: int, buf: np.ndarray) -> Pending:
+        """Post a receive into ``buf``."""
+        return self._post(src, buf, is_send=False)
+
+    def wait(self, pending: Pending) -> None:
+        """Block until ``pending`` completed (received bytes are in the numpy buffer)."""
+        if not isinstance(pending, _TorchPending):
+            raise TypeError(f"wait() takes a handle from this transport, not {pending!r}")
+        if pending.done:
+            return
+        if self._unlaunched:
+            self._launch()
+        try:
+            for work in pending.works:
+                work.wait(self._timeout)
+        except RuntimeError as exc:
+            raise PeerLost(f"rank {self._rank}: point-to-point with rank {pending.peer} "
+                           f"failed: {_first_line(exc)}") from exc
+        if self._device.type == "cuda":
+            torch.cuda.synchronize(self._device)
+            if not pending.is_send:
+                as_bytes(pending.buf)[:] = pending.tensor.cpu().numpy().data
+        pending.done = True
+
+    def _post(self, peer: int, buf: np.ndarray, *, is_send: bool) -> _TorchPending:
+        pending = _TorchPending(peer, buf, self._tensor(buf) if buf.nbytes else
+                                torch.empty(0, dtype=torch.uint8), is_send)
+        if pending.done:
+            return pending
+        if is_send:
+            self._sent[peer] += buf.nbytes
+        self._unlaunched.append(pending)
+        if self._backend != "nccl":
+            self._launch()
+        return pending
+
+    def _launch(self) -> None:
+        """Start the posted operations; NCCL gets them as one group (no send/send deadlock)."""
+        posted, self._unlaunched = self._unlaunched, []
+        ops = [dist.P2POp(dist.isend if p.is_send else dist.irecv, p.tensor,
+                          self._global[p.peer]) for p in posted]
+        try:
+            if self._backend == "nccl":
+                works = dist.batch_isend_irecv(ops)
+            else:
+                works = [op.op(op.tensor, op.peer) for op in ops]
+        except RuntimeError as exc:
+            raise PeerLost(f"rank {self._rank}: posting point-to-point operations failed: "
+                           f"{_first_line(exc)}") from exc
+        works = [w for w in works if w is not None]
+        for i, pending in enumerate(posted):
+            # NCCL coalescing may return one work for the whole group: wait on all of it.
+            pending.works = [works[i]] if len(works) == len(posted) else works
 
     def bytes_sent(self) -> dict[int, int]:
         """Payload bytes handed to torch for each peer."""
