@@ -204,7 +204,8 @@ class SocketTransport:
         """Progress every posted message until ``pending`` has completed."""
         if not isinstance(pending, _Op):
             raise TypeError(f"wait() takes a handle from this transport, not {pending!r}")
-        self._progress_until(lambda: pending.complete)
+        if not pending.complete:
+            self._progress_until([pending])
 
     def bytes_sent(self) -> dict[int, int]:
         """Payload bytes sent to each peer so far (no handshake, no barrier bytes)."""
@@ -245,7 +246,8 @@ class SocketTransport:
             raise RunError(f"rank {self._rank}: transport used after close()")
         if peer not in self._socks:
             raise ValueError(f"rank {self._rank}: no connection to rank {peer!r}")
-        op = _Op(peer, buf, time.monotonic() + self._latency_s, counter)
+        ready_at = time.monotonic() + self._latency_s if self._latency_s else 0.0
+        op = _Op(peer, buf, ready_at, counter)
         if len(op.view):
             queues.setdefault(peer, deque()).append(op)
         return op
@@ -254,19 +256,22 @@ class SocketTransport:
                   counter: dict[int, int]) -> None:
         ops = [self._post(self._sendq, peer, buf, counter) for peer, buf in sends]
         ops += [self._post(self._recvq, peer, buf, None) for peer, buf in recvs]
-        self._progress_until(lambda: all(op.complete for op in ops))
+        self._progress_until(ops)
 
-    def _progress_until(self, finished: Callable[[], bool]) -> None:
+    def _progress_until(self, ops: list[_Op]) -> None:
+        """Pump every queue until each of ``ops`` has completed."""
         if self._closed:
             raise RunError(f"rank {self._rank}: transport used after close()")
         quiet_since = time.monotonic()
-        while not finished():
+        pending = [op for op in ops if not op.complete]
+        while pending:
             moved = self._pump_recvs()
             now = time.monotonic()
             moved = self._pump_sends(now) or moved
+            pending = [op for op in pending if not op.complete]
             if moved:
                 quiet_since = now
-            elif not finished():
+            elif pending:
                 self._wait(now, quiet_since)
 
     def _pump_sends(self, now: float) -> bool:
