@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mlfleet.serving.lb.checks import PolicyConfigError
-from mlfleet.serving.sim.interfaces import Admission, Request, SystemView
+from mlfleet.serving.sim.interfaces import Admission, Coalescing, Request, SystemView
 
 
 class AllOf:
@@ -35,3 +35,11 @@ class AllOf:
         """Forward to every policy."""
         for policy in self.policies:
             policy.on_finish(request, now_s)
+
+    def coalesced_into(self, rid: int) -> int | None:
+        """The leader a coalescing member named for the refused request ``rid``, if any."""
+        for policy in self.policies:
+            if isinstance(policy, Coalescing) and (leader := policy.coalesced_into(rid)) \
+                    is not None:
+                return leader
+        return None

@@ -7,10 +7,11 @@ answered with the leader's response when it completes. N duplicates in flight co
 backend request. Keys of -1 never coalesce. Exact-key matching only; semantic
 similarity would replace the key with an embedding neighbourhood.
 
-The simulator's Admission interface has only admit / reject, so followers are
-returned as not admitted (the engine records them ``rejected``) and this policy
-remembers who follows whom: :meth:`CoalescingAdmission.follower_finish_s` gives each
-follower's completion time (its leader's), from which its latency follows.
+A follower is refused by ``admit`` and named by :meth:`CoalescingAdmission.coalesced_into`
+(the :class:`~mlfleet.serving.sim.interfaces.Coalescing` seam): the engine never
+dispatches it and records it ``coalesced``, finishing with its leader. The policy also
+remembers who follows whom (:attr:`~CoalescingAdmission.leader_of`,
+:meth:`~CoalescingAdmission.follower_finish_s`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class CoalescingAdmission:
             return True
         self.leader_of[request.id] = leader
         return False
+
+    def coalesced_into(self, rid: int) -> int | None:
+        """The leader a refused request follows; None if it was not refused here."""
+        return self.leader_of.get(rid)
 
     def on_finish(self, request: Request, now_s: float) -> None:
         """A leader finished: its key is free again and its followers are answered."""

@@ -8,13 +8,18 @@ Two pieces, for the two places priority acts (class 0 is the highest):
   a shared pool of which class c may fill only ``(1 − c·reserve_fraction)``, so a
   flood of low-priority work always leaves headroom for high priority (high is never
   blocked behind low).
-* :class:`AgingPriorityQueue` — the order a replica serves its queue. A request's
-  effective priority is p − waited/aging_s: it rises one class per ``aging_s`` of
-  waiting, so a low-priority request waits at most about Δp·aging_s (plus the backlog
-  ahead of it) before it outranks fresh high-priority arrivals — bounded, never
-  starved — while high priority, arriving fresh, overtakes any low request that has
-  waited less than that. Since p − (now − a)/A orders like p + a/A, a heap keyed on
-  the arrival time suffices (no re-keying as time passes).
+* :class:`AgingPriorityQueue` — the order a replica serves its queue (a
+  :class:`~mlfleet.serving.sim.interfaces.QueueDiscipline`: give each request-level,
+  static or dynamic batching replica its own, ``discipline=``). A request's effective
+  priority is p − waited/aging_s: it rises one class per ``aging_s`` of waiting, so a
+  low-priority request waits at most about Δp·aging_s (plus the backlog ahead of it)
+  before it outranks fresh high-priority arrivals — bounded, never starved — while
+  high priority, arriving fresh, overtakes any low request that has waited less than
+  that.
+  Since p − (now − a)/A orders like p + a/A, a heap keyed on the time the request
+  started waiting suffices (no re-keying as time passes). Without aging it is strict
+  non-preemptive priority, whose mean waits in M/G/1 are Cobham's (1954):
+  W_k = W₀ / ((1 − σ_{k−1})(1 − σ_k)), σ_k the load of classes 0..k, W₀ = Σλᵢ E[Sᵢ²]/2.
 """
 
 from __future__ import annotations
@@ -28,30 +33,40 @@ from mlfleet.serving.sim.interfaces import Request, SystemView
 
 
 class AgingPriorityQueue:
-    """Priority queue with aging; ``aging_s=None`` gives strict priority (can starve)."""
+    """Priority queue with aging; ``aging_s=None`` gives strict priority (can starve).
+
+    One instance per replica (it holds that replica's waiting requests).
+    """
 
     def __init__(self, *, aging_s: float | None = 1.0) -> None:
         self.aging_s = None if aging_s is None else positive("aging_s", aging_s)
         """Seconds of waiting that raise a request by one priority class."""
-        self._heap: list[tuple[float, float, int, Request]] = []
+        self._heap: list[tuple[float, float, int, int]] = []
+        """(effective-priority key, waiting since, push order, request id)."""
         self._seq = itertools.count()
 
-    def push(self, request: Request) -> None:
-        """Enqueue ``request`` (its ``arrival_s`` is when its waiting began)."""
-        heapq.heappush(self._heap, (self._key(request), request.arrival_s, next(self._seq),
-                                    request))
+    def push(self, rid: int, priority: int, now_s: float) -> None:
+        """Request ``rid`` of class ``priority`` starts waiting at ``now_s``."""
+        heapq.heappush(self._heap, (self.key(priority, now_s), now_s, next(self._seq), rid))
 
-    def pop(self) -> Request:
+    def pop(self) -> int:
         """Remove and return the request with the best effective priority (oldest on ties)."""
         return heapq.heappop(self._heap)[-1]
 
     def __len__(self) -> int:
         return len(self._heap)
 
-    def _key(self, request: Request) -> float:
+    def drain(self) -> list[int]:
+        """Remove and return every waiting request."""
+        rids = [entry[-1] for entry in self._heap]
+        self._heap.clear()
+        return rids
+
+    def key(self, priority: int, since_s: float) -> float:
+        """p + since/aging_s: smaller is served first (p alone without aging)."""
         if self.aging_s is None:
-            return float(request.priority)
-        return request.priority + request.arrival_s / self.aging_s
+            return float(priority)
+        return priority + since_s / self.aging_s
 
 
 class PriorityAdmission:

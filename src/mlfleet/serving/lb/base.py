@@ -1,7 +1,10 @@
 """Helpers every load balancer shares: the alive replicas and the least-loaded one.
 
 ``load`` throughout is :attr:`ReplicaView.outstanding` (queued + in service), the
-quantity least-connections and power-of-d-choices compare.
+quantity least-connections and power-of-d-choices compare. Draws take a
+:class:`~mlfleet.serving.sim.interfaces.Uniforms` where one double per call suffices, so
+a balancer's ``choose`` (given the engine's generator) and its router (given the
+engine's block-drawn uniforms) run the same code on the same numbers.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from mlfleet.errors import MlfleetError
-from mlfleet.serving.sim.interfaces import ReplicaView
+from mlfleet.serving.sim.interfaces import ReplicaView, Uniforms
 
 T = TypeVar("T")
 
@@ -57,15 +60,25 @@ def _distinct(n: int, k: int, rng: np.random.Generator) -> list[int]:
     call than ``rng.integers(n)``, which matters once per simulated request.
     """
     if k == 1:
-        return [int(rng.random() * n)]
+        return [uniform_index(n, rng)]
     if k == 2:
-        first, second = int(rng.random() * n), int(rng.random() * (n - 1))
-        return [first, second + (second >= first)]
+        return list(distinct_pair(n, rng))
     return [int(j) for j in rng.choice(n, size=k, replace=False)]
 
 
+def uniform_index(n: int, uniforms: Uniforms) -> int:
+    """An integer of range(n), uniformly, from one double."""
+    return int(uniforms.random() * n)
+
+
+def distinct_pair(n: int, uniforms: Uniforms) -> tuple[int, int]:
+    """Two distinct integers of range(n) (n >= 2), uniformly, from two doubles."""
+    first, second = int(uniforms.random() * n), int(uniforms.random() * (n - 1))
+    return first, second + (second >= first)
+
+
 def least_loaded(candidates: Sequence[int], replicas: Sequence[ReplicaView],
-                 rng: np.random.Generator) -> int:
+                 rng: Uniforms) -> int:
     """The candidate with the fewest outstanding requests; ties broken uniformly by ``rng``.
 
     A random tie-break matters: always taking the lowest index herds every request of
@@ -73,8 +86,15 @@ def least_loaded(candidates: Sequence[int], replicas: Sequence[ReplicaView],
     """
     loads = [replicas[i].outstanding for i in candidates]
     low = min(loads)
+    if loads.count(low) == 1:
+        return candidates[loads.index(low)]
     tied = [i for i, load in zip(candidates, loads, strict=True) if load == low]
-    return tied[0] if len(tied) == 1 else tied[_distinct(len(tied), 1, rng)[0]]
+    return tied[uniform_index(len(tied), rng)]
+
+
+def all_alive(replicas: Sequence[ReplicaView]) -> bool:
+    """Whether every replica is alive (routers specialise for a healthy fleet)."""
+    return all(r.alive for r in replicas)
 
 
 class StatelessBalancer:
@@ -105,8 +125,3 @@ class PerCandidateSet(Generic[T]):
                 del self._state[next(iter(self._state))]
             self._state[alive] = self._make(alive)
         return self._state[alive]
-
-    def put(self, alive: tuple[int, ...], value: T) -> None:
-        """Replace the state of candidate set ``alive``."""
-        self.get(alive)
-        self._state[alive] = value

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlfleet.serving.lb.base import StatelessBalancer, alive_indices, least_loaded
-from mlfleet.serving.sim.interfaces import ReplicaView, Request
+from mlfleet.serving.lb.base import StatelessBalancer, alive_indices, all_alive, least_loaded
+from mlfleet.serving.sim.interfaces import ReplicaView, Request, Router, Uniforms
 
 
 class LeastOutstandingBalancer(StatelessBalancer):
@@ -22,3 +22,21 @@ class LeastOutstandingBalancer(StatelessBalancer):
                rng: np.random.Generator) -> int:
         """A least-loaded alive replica."""
         return least_loaded(alive_indices(replicas), replicas, rng)
+
+    def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router:
+        """``choose`` with the alive list computed once per fleet; for a healthy fleet,
+        :func:`least_loaded` over every replica, inlined."""
+        if not all_alive(replicas):
+            alive = alive_indices(replicas)
+            return lambda: least_loaded(alive, replicas, uniforms)
+        fleet, draw = tuple(replicas), uniforms.random
+
+        def least_outstanding() -> int:
+            loads = [r.outstanding for r in fleet]
+            low = min(loads)
+            if loads.count(low) == 1:
+                return loads.index(low)
+            tied = [i for i, load in enumerate(loads) if load == low]
+            return tied[int(draw() * len(tied))]
+
+        return least_outstanding

@@ -18,9 +18,16 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from mlfleet.serving.lb.base import StatelessBalancer, least_loaded, sample_alive
+from mlfleet.serving.lb.base import (
+    StatelessBalancer,
+    all_alive,
+    distinct_pair,
+    least_loaded,
+    sample_alive,
+    uniform_index,
+)
 from mlfleet.serving.lb.checks import PolicyConfigError, positive_int
-from mlfleet.serving.sim.interfaces import ReplicaView, Request
+from mlfleet.serving.sim.interfaces import ReplicaView, Request, Router, Uniforms
 
 
 class PowerOfTwoBalancer(StatelessBalancer):
@@ -34,6 +41,25 @@ class PowerOfTwoBalancer(StatelessBalancer):
                rng: np.random.Generator) -> int:
         """The less loaded of ``d`` distinct random alive replicas (all if fewer are alive)."""
         return least_loaded(sample_alive(replicas, self.d, rng), replicas, rng)
+
+    def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router | None:
+        """For d <= 2 over a healthy fleet of more than d: ``choose``'s first try, which
+        then always succeeds, without building lists. Otherwise None."""
+        n = len(replicas)
+        if self.d > 2 or n <= self.d or not all_alive(replicas):
+            return None
+        draw = uniforms.random
+        if self.d == 1:
+            return lambda: int(draw() * n)  # uniform_index(n, uniforms), one call fewer
+
+        def two_choices() -> int:
+            a, b = distinct_pair(n, uniforms)
+            load_a, load_b = replicas[a].outstanding, replicas[b].outstanding
+            if load_a == load_b:  # least_loaded's tie-break over [a, b]
+                return (a, b)[uniform_index(2, uniforms)]
+            return a if load_a < load_b else b
+
+        return two_choices
 
 
 def max_load_one_choice(n_bins: npt.ArrayLike) -> np.ndarray:

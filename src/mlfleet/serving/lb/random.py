@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlfleet.serving.lb.base import StatelessBalancer, sample_alive
-from mlfleet.serving.sim.interfaces import ReplicaView, Request
+from mlfleet.serving.lb.base import StatelessBalancer, all_alive, sample_alive
+from mlfleet.serving.sim.interfaces import ReplicaView, Request, Router, Uniforms
 
 
 class RandomBalancer(StatelessBalancer):
@@ -21,3 +21,11 @@ class RandomBalancer(StatelessBalancer):
                rng: np.random.Generator) -> int:
         """A uniformly random alive replica."""
         return sample_alive(replicas, 1, rng)[0]
+
+    def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router | None:
+        """One double per request while every replica is alive (``choose``'s first try)."""
+        n = len(replicas)
+        if n < 2 or not all_alive(replicas):
+            return None
+        draw = uniforms.random
+        return lambda: int(draw() * n)  # uniform_index(n, uniforms), one call fewer

@@ -9,10 +9,19 @@ Construction::
 At each arrival the engine asks the :class:`~.interfaces.Admission` policy (if any)
 whether to admit, draws the request's traffic group when a split is set
 (:meth:`Engine.set_split`), asks the :class:`~.interfaces.LoadBalancer` for a replica of
-that group (skipped when only one replica can serve) and hands the request over. The
+that group (skipped when only one replica can serve) and hands the request over. A
+request the policy refuses is shed, or, when the policy coalesced it into one in flight
+(:class:`~.interfaces.Coalescing`), answered with that one ('coalesced'). The
 replicas own batching and time (one event per batch iteration or per coalesced decode
 run, never per token). Arrivals are read from sorted arrays rather than pushed onto
 the heap, so a request costs the heap nothing until a replica schedules work for it.
+
+With nothing to decide but the replica — no admission, split or mirror — a balancer
+that ignores the request routes through its router (:class:`~.interfaces.RoutesBlind`),
+which draws from the engine's generator through :class:`~.uniforms.BlockUniforms`
+(doubles taken ahead in blocks and given back before anyone else reads
+:attr:`Engine.rng`): the same choices as ``choose``, without a request snapshot or a
+numpy call per request.
 
 Hooks for failure and deployment policies (``serving/deploy``), each taking effect at
 a simulated time:
@@ -43,15 +52,25 @@ import numpy as np
 from mlfleet.errors import InputError
 from mlfleet.serving.lb.round_robin import RoundRobinBalancer
 from mlfleet.serving.sim.arrivals.stream import RequestStream
-from mlfleet.serving.sim.interfaces import Admission, LoadBalancer, ReplicaView, Request, SystemView
+from mlfleet.serving.sim.interfaces import (
+    Admission,
+    Coalescing,
+    LoadBalancer,
+    ReplicaView,
+    Request,
+    Router,
+    RoutesBlind,
+    SystemView,
+)
 from mlfleet.serving.sim.kernel import CALL, TIMER, EventQueue
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.results import STATUS, SimResult
+from mlfleet.serving.sim.uniforms import BlockUniforms
 
 REST = "\x00rest"
 """Routing target of the traffic a split leaves: replicas outside the split's groups."""
-PENDING, DONE, REJECTED, FAILED = (STATUS.index(s) for s in ("pending", "done", "rejected",
-                                                            "failed"))
+PENDING, DONE, REJECTED, FAILED, COALESCED = (
+    STATUS.index(s) for s in ("pending", "done", "rejected", "failed", "coalesced"))
 
 
 class _GroupView:
@@ -97,14 +116,19 @@ class Engine:
             raise InputError("replicas(=[]) must hold at least one replica")
         self.queue = EventQueue()
         self.now_s = 0.0
-        self.rng = rng
-        """The engine's generator (load balancing, traffic splits)."""
+        self._rng = rng
+        self._uniforms = BlockUniforms(rng)
+        """The generator's ``random()`` sequence, drawn ahead in blocks for routers."""
         self._init_columns(requests)
         self.replicas: list[Replica] = []
         self.lb: LoadBalancer = lb if lb is not None else RoundRobinBalancer()
         self.admission = admission
         self._track_finish = admission is not None or bool(np.any(requests.session >= 0))
         """Whether a completion must update sessions or the admission policy."""
+        self._coalesced_into = admission.coalesced_into \
+            if isinstance(admission, Coalescing) else None
+        self._followers: dict[int, list[int]] = {}
+        """Request id -> the ids coalesced into it, answered when it finishes."""
         self._progress = progress
         self._split: list[tuple[float, str]] = []
         self._mirror: tuple[str, float] | None = None
@@ -149,6 +173,7 @@ class Engine:
         """Simulate until every request is resolved (or ``until_s``); the records."""
         heap, arrivals, n = self.queue.heap, self.arrival_s, self.n_arrivals
         replica_of, attempts, progress = self.replica, self.attempts, self._progress
+        replicas = self.replicas
         self.until_s = until_s
         inf = math.inf
         i = self._next
@@ -163,6 +188,7 @@ class Engine:
                 if kind == TIMER:
                     payload.on_timer(t, seq)
                 else:
+                    self._uniforms.release()  # the callback may draw from the generator
                     payload(self)
             elif i < n:
                 if t_arr > until_s:
@@ -173,6 +199,10 @@ class Engine:
                     replica_of[i] = fast.index
                     attempts[i] = 1
                     fast.enqueue(i, t_arr)
+                elif (route := self._route) is not None:  # no policies, a blind balancer
+                    replica_of[i] = index = route()
+                    attempts[i] = 1
+                    replicas[index].enqueue(i, t_arr)
                 else:
                     self._arrive(i, t_arr)
                 i += 1
@@ -184,6 +214,7 @@ class Engine:
             else:
                 break
         self._next = i
+        self._uniforms.release()
         if progress is not None:
             progress(i, n)
         return self.snapshot()
@@ -208,13 +239,23 @@ class Engine:
             return
         if self.admission is not None and not self.admission.admit(self.request(rid),
                                                                   self._system(now_s)):
-            self.status[rid] = REJECTED
+            self._refuse(rid)
             return
         self._dispatch(rid, now_s, self._draw_group())
         if self._mirror is not None:
             group, fraction = self._mirror
             if fraction >= 1.0 or self.rng.random() < fraction:
                 self._dispatch(self._copy(rid), now_s, group)
+
+    def _refuse(self, rid: int) -> None:
+        """Shed ``rid``, or attach it to the in-flight request it was coalesced into."""
+        leader = None if self._coalesced_into is None else self._coalesced_into(rid)
+        if leader is None:
+            self.status[rid] = REJECTED
+            return
+        assert self.status[leader] == PENDING and self.shadow_of[leader] < 0, (
+            f"request {rid} was coalesced into request {leader}, which is not in flight")
+        self._followers.setdefault(leader, []).append(rid)
 
     def _dispatch(self, rid: int, now_s: float, group: str | None) -> None:
         """Route ``rid`` to a replica of ``group`` (None: any) and enqueue it there."""
@@ -234,6 +275,8 @@ class Engine:
             return None
         if group is None and len(alive) == 1:
             return alive[0]
+        if group is None and self._route is not None:
+            return self.replicas[self._route()]
         if group is not None and not any(self._member(r, group) for r in alive):
             group = None
         views = self._views.get(group)
@@ -279,20 +322,36 @@ class Engine:
             if session >= 0:
                 self.replicas[self.replica[rid]].sessions.add(session)
             if self.admission is not None and self.shadow_of[rid] < 0:
-                self.admission.on_finish(self.request(rid), now_s)
+                self._admitted_finished(rid, now_s)
 
     def reject(self, rid: int, now_s: float) -> None:
         """Called by a replica that can never serve ``rid`` (e.g. longer than its KV)."""
         self.status[rid] = REJECTED
         self.finish_s[rid] = now_s
         if self.admission is not None and self.shadow_of[rid] < 0:
-            self.admission.on_finish(self.request(rid), now_s)
+            self._admitted_finished(rid, now_s)
 
     def _fail(self, rid: int, now_s: float) -> None:
         self.status[rid] = FAILED
         self.finish_s[rid] = now_s
         if self.admission is not None and self.shadow_of[rid] < 0:
-            self.admission.on_finish(self.request(rid), now_s)
+            self._admitted_finished(rid, now_s)
+
+    def _admitted_finished(self, rid: int, now_s: float) -> None:
+        """Tell the admission policy, then answer the requests coalesced into ``rid``:
+        'coalesced' at its finish if it is done (first token no earlier than their own
+        arrival), else its status."""
+        assert self.admission is not None
+        self.admission.on_finish(self.request(rid), now_s)
+        followers = self._followers.pop(rid, None)
+        if followers is None:
+            return
+        status, first_s = self.status[rid], self.first_token_s[rid]
+        for follower in followers:
+            self.status[follower] = COALESCED if status == DONE else status
+            self.finish_s[follower] = now_s
+            if status == DONE and not math.isnan(first_s):
+                self.first_token_s[follower] = max(first_s, self.arrival_s[follower])
 
     # ------------------------------------------------------------------ policy views
 
@@ -304,6 +363,16 @@ class Engine:
                        self.replica[rid], self.start_s[rid], self.first_token_s[rid],
                        self.finish_s[rid], STATUS[self.status[rid]], self.attempts[rid],
                        self.service_s[rid], self.preemptions[rid])
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The engine's generator (load balancing, traffic splits).
+
+        Reading it first gives back the doubles drawn ahead for a router
+        (:mod:`~.uniforms`), so every reader sees the sequence as if none had been.
+        """
+        self._uniforms.release()
+        return self._rng
 
     def _system(self, now_s: float) -> SystemView:
         alive = self._alive
@@ -401,11 +470,16 @@ class Engine:
         self._update_fast()
 
     def _update_fast(self) -> None:
-        """The replica every arrival goes to when there is nothing to decide, else None."""
+        """The replica every arrival goes to when there is nothing to decide, else None;
+        the balancer's router when only it decides and it offers one, else None."""
         self._route_only = (self.admission is None and not self._split
                             and self._mirror is None)
-        self._fast: Replica | None = self._alive[0] if (self._route_only
-                                                         and len(self._alive) == 1) else None
+        alive = self._alive
+        self._fast: Replica | None = alive[0] if self._route_only and len(alive) == 1 \
+            else None
+        self._route: Router | None = None
+        if self._route_only and len(alive) > 1 and isinstance(self.lb, RoutesBlind):
+            self._route = self.lb.router(self.replicas, self._uniforms)
 
     def _set_alive(self, index: int, alive: bool) -> None:
         replica = self.replicas[index]

@@ -17,14 +17,19 @@ Contract details the engine guarantees:
 * ``choose`` is called only when at least one replica in the sequence is alive.
 * The :class:`Request` a policy receives is a snapshot built from the engine's
   per-request columns; changing it changes nothing in the simulation.
+* A balancer whose choice ignores the request may also offer a :class:`Router`
+  (:class:`RoutesBlind`): the engine then routes through it while every alive replica
+  is a candidate (no admission, split or mirror), skipping the per-request snapshot.
+* A replica may take a :class:`QueueDiscipline` deciding which waiting request it
+  serves next (FIFO without one).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -103,6 +108,33 @@ class LoadBalancer(Protocol):
         ...
 
 
+class Uniforms(Protocol):
+    """A source of U[0, 1) doubles; ``numpy.random.Generator`` is one."""
+
+    def random(self) -> float: ...
+
+
+Router = Callable[[], int]
+"""Returns the index of the replica the next request goes to."""
+
+
+@runtime_checkable
+class RoutesBlind(Protocol):
+    """A :class:`LoadBalancer` whose choice ignores the request can offer a fast path.
+
+    While every alive replica is a candidate (no admission, split or mirror), the engine
+    asks for a router after each change of the fleet or of that mode, and calls it
+    instead of ``choose`` for each request (and each fail-over). The router
+    must return exactly what ``choose(request, replicas, rng)`` would for any request,
+    drawing the same doubles through ``uniforms.random()`` in the same order (the engine
+    hands out the generator's ``random()`` sequence through it) and sharing the
+    balancer's state with ``choose``: the two may alternate. ``None``: no fast path for
+    this fleet.
+    """
+
+    def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router | None: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class SystemView:
     """What an admission policy may read about the whole system at an arrival."""
@@ -115,6 +147,28 @@ class SystemView:
     queued_by_priority: dict[int, int] = field(default_factory=dict)
 
 
+class QueueDiscipline(Protocol):
+    """The order in which one replica serves the requests waiting for it.
+
+    A replica without one serves FIFO. One instance per replica: it holds that
+    replica's waiting requests by id.
+    """
+
+    def push(self, rid: int, priority: int, now_s: float) -> None:
+        """Request ``rid`` of class ``priority`` (0 highest) starts waiting at ``now_s``."""
+        ...
+
+    def pop(self) -> int:
+        """Remove and return the request to serve next (only called when not empty)."""
+        ...
+
+    def __len__(self) -> int: ...
+
+    def drain(self) -> list[int]:
+        """Remove and return every waiting request (the replica died)."""
+        ...
+
+
 class Admission(Protocol):
     """Admits or sheds a request at arrival (shed requests get status 'rejected')."""
 
@@ -122,4 +176,20 @@ class Admission(Protocol):
 
     def on_finish(self, request: Request, now_s: float) -> None:
         """Called when an admitted request finishes or fails (release slots, tokens)."""
+        ...
+
+
+@runtime_checkable
+class Coalescing(Protocol):
+    """An :class:`Admission` that may answer a refused request with another's response.
+
+    When ``admit`` refuses a request, the engine asks ``coalesced_into``. Given the id
+    of an admitted request still in flight (the leader), the refused one (a follower)
+    is never dispatched and is resolved with its leader: status 'coalesced' and the
+    leader's finish time when the leader is done (first token at the leader's, or at its
+    own arrival if later), or the leader's status ('failed', 'rejected') otherwise.
+    """
+
+    def coalesced_into(self, rid: int) -> int | None:
+        """The leader whose response answers ``rid``; None if ``rid`` was shed."""
         ...

@@ -1,6 +1,7 @@
 """What a simulation run produced: per-request records as numpy arrays, and the metrics.
 
-Latency metrics (all seconds, per completed request):
+Latency metrics (all seconds, per answered request — completed by a replica, or
+coalesced into a request that was):
 
 * TTFT — time to first token: first_token - arrival (for a non-LLM request, its
   response time);
@@ -10,8 +11,9 @@ Latency metrics (all seconds, per completed request):
   (finish - start) time;
 
 reported as mean, p50, p99 and p99.9 (numpy ``percentile``, linear interpolation).
-Throughput is completed requests (and output tokens) per second over the run's span
+Throughput is answered requests (and output tokens) per second over the run's span
 (first arrival to last finish); goodput counts only requests meeting every SLO given.
+Queue and service times exist only for requests a replica served.
 Utilisation is each replica's busy time over its capacity × the span.
 """
 
@@ -30,7 +32,8 @@ if TYPE_CHECKING:
     from mlfleet.serving.sim.engine import Engine
 
 STATUS = ("pending", "done", "rejected", "failed", "coalesced")
-"""Request status names; ``SimResult.status`` holds indices into this tuple."""
+"""Request status names; ``SimResult.status`` holds indices into this tuple. 'coalesced':
+answered with the response of an identical request in flight (never dispatched)."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -77,6 +80,8 @@ class ServingMetrics:
 
     requests: int
     completed: int
+    """Answered requests: served by a replica, or coalesced (counted in ``coalesced``)."""
+    coalesced: int
     rejected: int
     failed: int
     span_s: float
@@ -144,7 +149,8 @@ class SimResult:
         status = np.array(eng.status, i64)
         finish = np.array(eng.finish_s, f64)
         first = np.array(eng.first_token_s, f64)
-        first = np.where(np.isnan(first) & (status == STATUS.index("done")), finish, first)
+        answered = (status == STATUS.index("done")) | (status == STATUS.index("coalesced"))
+        first = np.where(np.isnan(first) & answered, finish, first)
         return cls(
             arrival_s=column(stream.arrival_s, eng.arrival_s, f64),
             start_s=np.array(eng.start_s, f64), first_token_s=first, finish_s=finish,
@@ -162,22 +168,28 @@ class SimResult:
 
     @property
     def done(self) -> npt.NDArray[np.bool_]:
+        """Served to completion by a replica."""
         return self.status == STATUS.index("done")
 
     @property
+    def answered(self) -> npt.NDArray[np.bool_]:
+        """Done, or coalesced into a request that was: the user got a response."""
+        return self.done | (self.status == STATUS.index("coalesced"))
+
+    @property
     def ttft_s(self) -> FloatArray:
-        return np.where(self.done, self.first_token_s - self.arrival_s, np.nan)
+        return np.where(self.answered, self.first_token_s - self.arrival_s, np.nan)
 
     @property
     def tpot_s(self) -> FloatArray:
         steps = self.output_tokens - 1
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.done & (steps > 0),
+            return np.where(self.answered & (steps > 0),
                             (self.finish_s - self.first_token_s) / steps, np.nan)
 
     @property
     def e2e_s(self) -> FloatArray:
-        return np.where(self.done, self.finish_s - self.arrival_s, np.nan)
+        return np.where(self.answered, self.finish_s - self.arrival_s, np.nan)
 
     @property
     def queue_s(self) -> FloatArray:
@@ -195,8 +207,8 @@ class SimResult:
     # ------------------------------------------------------------ summaries
 
     def meets(self, slo: Slo | None) -> npt.NDArray[np.bool_]:
-        """Completed requests that meet every objective of ``slo``."""
-        ok = self.done.copy()
+        """Answered requests that meet every objective of ``slo``."""
+        ok = self.answered.copy()
         if slo is None:
             return ok
         for limit, values in ((slo.e2e_s, self.e2e_s), (slo.ttft_s, self.ttft_s),
@@ -228,7 +240,7 @@ class SimResult:
 
 def _summarise(res: SimResult, mask: npt.NDArray[np.bool_], replicas: npt.NDArray[np.bool_],
                slo: Slo | None) -> ServingMetrics:
-    done = res.done & mask
+    done = res.answered & mask
     n_done = int(done.sum())
     finished = res.finish_s[mask & ~np.isnan(res.finish_s)]
     start = float(res.arrival_s[mask].min()) if mask.any() else 0.0
@@ -243,6 +255,7 @@ def _summarise(res: SimResult, mask: npt.NDArray[np.bool_], replicas: npt.NDArra
 
     return ServingMetrics(
         requests=int(mask.sum()), completed=n_done,
+        coalesced=int((mask & (res.status == STATUS.index("coalesced"))).sum()),
         rejected=int((mask & (res.status == STATUS.index("rejected"))).sum()),
         failed=int((mask & (res.status == STATUS.index("failed"))).sum()),
         span_s=span, throughput_per_s=rate(n_done),

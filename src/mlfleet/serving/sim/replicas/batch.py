@@ -6,6 +6,11 @@ max(output) - 1 decode iterations at batch B — finished sequences keep their s
 padding until the longest is done (FasterTransformer-style request-level batching,
 the head-of-line blocking Orca removed). Every request of the batch gets its first
 token when the prefill ends and its response when the batch ends.
+
+A batch takes the requests that have waited longest, or, with a
+:class:`~mlfleet.serving.sim.interfaces.QueueDiscipline`, the first ones in its order
+(Triton's dynamic batcher with ``priority_levels`` forms batches from the highest
+priority first). Timeouts still count from the longest wait.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections import deque
 
 from mlfleet.errors import InputError
 from mlfleet.serving.sim.decode_run import plan_run, run_duration_s
+from mlfleet.serving.sim.interfaces import QueueDiscipline
 from mlfleet.serving.sim.kernel import TIMER
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime
@@ -25,16 +31,21 @@ class BatchReplica(Replica):
     """Queue + one batch at a time; subclasses choose when to dispatch and how many."""
 
     def __init__(self, *, service: BatchServiceTime | None = None,
-                 step_time: StepTime | None = None, group: str = "stable",
-                 weight: float = 1.0) -> None:
+                 step_time: StepTime | None = None, discipline: QueueDiscipline | None = None,
+                 group: str = "stable", weight: float = 1.0) -> None:
         super().__init__(group=group, weight=weight)
         if (service is None) == (step_time is None):
             raise InputError("a batching replica needs exactly one of service (non-LLM) "
                              "or step_time (LLM)")
         self.service = service
         self.step_time = step_time
+        self.discipline = discipline
+        """Who waits here, in the order served; None: ``_queue``, FIFO."""
         self._queue: deque[int] = deque()
         self._enqueued_s: deque[float] = deque()
+        """FIFO: when each request in ``_queue`` started waiting."""
+        self._since: dict[int, float] = {}
+        """With a discipline: request id -> when it started waiting, oldest first."""
         self._batch: list[int] = []
         self._batch_seq = -1
         self._timeout_seq = -1
@@ -45,17 +56,38 @@ class BatchReplica(Replica):
 
     @property
     def outstanding(self) -> int:
-        return len(self._queue) + len(self._batch)
+        return self.queued + len(self._batch)
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
+        return len(self._queue) if self.discipline is None else len(self.discipline)
 
     def enqueue(self, rid: int, now_s: float) -> None:
-        self._queue.append(rid)
-        self._enqueued_s.append(now_s)
+        if self.discipline is None:
+            self._queue.append(rid)
+            self._enqueued_s.append(now_s)
+        else:
+            self.discipline.push(rid, self.engine.priority[rid], now_s)
+            self._since[rid] = now_s
         if not self._batch:
             self._try_dispatch(now_s)
+
+    def _oldest_since_s(self) -> float:
+        """When the longest-waiting request started waiting (some request waits)."""
+        if self.discipline is None:
+            return self._enqueued_s[0]
+        return next(iter(self._since.values()))
+
+    def _take(self, size: int) -> list[int]:
+        """Remove and return the next ``size`` waiting requests in serving order."""
+        if self.discipline is None:
+            for _ in range(size):
+                self._enqueued_s.popleft()
+            return [self._queue.popleft() for _ in range(size)]
+        batch = [self.discipline.pop() for _ in range(size)]
+        for rid in batch:
+            del self._since[rid]
+        return batch
 
     def on_timer(self, now_s: float, seq: int) -> None:
         if seq == self._batch_seq:
@@ -84,12 +116,10 @@ class BatchReplica(Replica):
         """How many queued requests to dispatch now (0: wait; may set a timeout)."""
 
     def _try_dispatch(self, now_s: float) -> None:
-        size = self._batch_size(now_s) if self._queue else 0
+        size = self._batch_size(now_s) if self.queued else 0
         if size <= 0:
             return
-        batch = [self._queue.popleft() for _ in range(size)]
-        for _ in range(size):
-            self._enqueued_s.popleft()
+        batch = self._take(size)
         duration = self._run(batch, now_s)
         self._batch = batch
         self.busy_s += duration
@@ -118,9 +148,11 @@ class BatchReplica(Replica):
     def evict(self, now_s: float) -> list[int]:
         if self._batch:
             self.busy_s -= max(0.0, self._batch_end_s - now_s)
-        rids = sorted([*self._batch, *self._queue])
+        waiting = list(self._queue) if self.discipline is None else self.discipline.drain()
+        rids = sorted([*self._batch, *waiting])
         self._batch, self._batch_seq, self._timeout_seq = [], -1, -1
         self._timeout_s = math.inf
         self._queue.clear()
         self._enqueued_s.clear()
+        self._since.clear()
         return rids

@@ -1,10 +1,14 @@
-"""Request-level service: c servers share one FIFO queue, one request per server.
+"""Request-level service: c servers share one queue, one request per server.
 
 With Poisson arrivals and exponential service demands this is exactly M/M/c, which
 :mod:`mlfleet.serving.sim.mmc` checks against Erlang C. A request's service time is
 its own demand (``service_s`` of the stream) divided by ``speed``; without one, the
 replica's model decides: an LLM request served alone (prefill, then decode at batch
 one) under ``step_time``, or ``service(1)`` for a non-LLM request.
+
+The queue is FIFO unless a :class:`~mlfleet.serving.sim.interfaces.QueueDiscipline`
+is given (e.g. ``serving/admission/priority.py``'s aging priority queue), which then
+chooses the request a freed server takes next; service is never preempted.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mlfleet.errors import InputError
+from mlfleet.serving.sim.interfaces import QueueDiscipline
 from mlfleet.serving.sim.kernel import TIMER
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime, request_service_s
@@ -26,13 +31,18 @@ if TYPE_CHECKING:
 
 
 class RequestLevelReplica(Replica):
-    """``servers`` parallel servers and a FIFO queue (no batching)."""
+    """``servers`` parallel servers and a queue, FIFO or in ``discipline``'s order."""
 
     kind = "none"
+    outstanding = 0
+    """Requests queued plus in service here: a counter, as load balancers read it for
+    every request. Nobody waits while a server is free, so a server is free exactly
+    when ``outstanding < servers``."""
 
     def __init__(self, *, servers: int = 1, speed: float = 1.0,
                  service: BatchServiceTime | None = None, step_time: StepTime | None = None,
-                 group: str = "stable", weight: float = 1.0) -> None:
+                 discipline: QueueDiscipline | None = None, group: str = "stable",
+                 weight: float = 1.0) -> None:
         super().__init__(group=group, weight=weight)
         if isinstance(servers, bool) or not isinstance(servers, int) or servers < 1:
             raise InputError(f"servers(={servers!r}) must be an integer >= 1")
@@ -43,10 +53,12 @@ class RequestLevelReplica(Replica):
         """Service-rate multiplier applied to request demands (a slower canary: < 1)."""
         self.service = service
         self.step_time = step_time
+        self.discipline = discipline
+        """Who waits here, in the order served; None: ``_queue``, FIFO (the fast path)."""
         self._queue: deque[int] = deque()
         self._inflight: dict[int, int] = {}
         """Live timer seq -> request id."""
-        self._free = servers
+        self.outstanding = 0
 
     def _on_attach(self, engine: Engine) -> None:
         if self.service is None and self.step_time is None \
@@ -55,22 +67,20 @@ class RequestLevelReplica(Replica):
                              "request, a service-time model or a step-time model")
 
     @property
-    def outstanding(self) -> int:
-        return len(self._queue) + len(self._inflight)
-
-    @property
     def queued(self) -> int:
-        return len(self._queue)
+        return len(self._queue) if self.discipline is None else len(self.discipline)
 
     def enqueue(self, rid: int, now_s: float) -> None:
-        if self._free:
-            self._free -= 1
+        load = self.outstanding = self.outstanding + 1
+        if load <= self.servers:
             self._start(rid, now_s)
-        else:
+        elif self.discipline is None:
             self._queue.append(rid)
+        else:
+            self.discipline.push(rid, self.engine.priority[rid], now_s)
 
     def _start(self, rid: int, now_s: float) -> None:
-        """Serve ``rid`` on a server already taken off ``_free``."""
+        """Serve ``rid`` on a free server (already counted in ``outstanding``)."""
         eng = self.engine
         demand = eng.service_s[rid]
         if demand == demand:  # not NaN
@@ -91,20 +101,22 @@ class RequestLevelReplica(Replica):
         rid = self._inflight.pop(seq, None)
         if rid is None:
             return
+        load = self.outstanding = self.outstanding - 1
         self.engine.complete(rid, now_s)
-        if self._queue:
-            self._start(self._queue.popleft(), now_s)
-        else:
-            self._free += 1
+        if load >= self.servers:  # someone waits: the freed server takes it
+            discipline = self.discipline
+            self._start(self._queue.popleft() if discipline is None else discipline.pop(),
+                        now_s)
 
     def evict(self, now_s: float) -> list[int]:
         eng = self.engine
         for rid in self._inflight.values():  # give back the unserved part of the busy time
             self.busy_s -= max(0.0, eng.start_s[rid] + self._service_of(rid) - now_s)
-        rids = sorted([*self._inflight.values(), *self._queue])
+        waiting = list(self._queue) if self.discipline is None else self.discipline.drain()
+        rids = sorted([*self._inflight.values(), *waiting])
         self._inflight.clear()
         self._queue.clear()
-        self._free = self.servers
+        self.outstanding = 0
         return rids
 
     def _service_of(self, rid: int) -> float:

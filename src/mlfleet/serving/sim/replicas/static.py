@@ -8,6 +8,7 @@ batch. A partial batch runs only once the arrivals have ended (so a finite run d
 from __future__ import annotations
 
 from mlfleet.errors import InputError
+from mlfleet.serving.sim.interfaces import QueueDiscipline
 from mlfleet.serving.sim.replicas.batch import BatchReplica
 from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime
 
@@ -18,15 +19,16 @@ class StaticBatchReplica(BatchReplica):
     kind = "static"
 
     def __init__(self, *, batch_size: int, service: BatchServiceTime | None = None,
-                 step_time: StepTime | None = None, group: str = "stable",
-                 weight: float = 1.0) -> None:
-        super().__init__(service=service, step_time=step_time, group=group, weight=weight)
+                 step_time: StepTime | None = None, discipline: QueueDiscipline | None = None,
+                 group: str = "stable", weight: float = 1.0) -> None:
+        super().__init__(service=service, step_time=step_time, discipline=discipline,
+                         group=group, weight=weight)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size(={batch_size!r}) must be an integer >= 1")
         self.batch_size = batch_size
 
     def _batch_size(self, now_s: float) -> int:
-        n = len(self._queue)
+        n = self.queued
         if n >= self.batch_size:
             return self.batch_size
         return n if self.drained else 0
