@@ -1,7 +1,7 @@
 """The engine on request-level (non-batched) service against bare heapq loops.
 
-Run: ``.venv/bin/python benchmarks/bench_mmc_vs_heapq.py [requests] [--repeats 5]``.
-Not a test. Each system is run by the engine and by a bare loop on the same requests
+Run: ``.venv/bin/python benchmarks/bench_mmc_vs_heapq.py [requests] [--repeats 5]
+[--general]``. Not a test. Each system is run by the engine and by a bare loop on the same requests
 (same seed):
 
 * M/M/c: c = 8 servers sharing one FIFO queue at ρ = 0.9 (the engine: one
@@ -22,6 +22,10 @@ prints the speed ratio (bare time / engine time; the goal is >= 0.7): the median
 the repeats of the ratio of a bare run and the engine run right after it, which a
 shared machine's changing speed disturbs least. Times are CPU seconds (medians);
 engine construction and result arrays included.
+
+Every row's configuration takes the engine's request-level lane
+(``serving/sim/request_lane.py``); ``--general`` times the engine's general loop instead
+(``Engine._request_lane = False``), which gives the same records.
 """
 
 from __future__ import annotations
@@ -269,11 +273,23 @@ def requests(n: int, seed: int) -> RequestStream:
                          rng=np.random.default_rng(seed), service=Exponential(mean_s=1.0))
 
 
-def engine_lb(stream: RequestStream, policy: str) -> Callable[[], Any]:
-    return lambda: Engine(requests=stream, replicas=[RequestLevelReplica()
-                                                     for _ in range(SERVERS)],
-                          rng=np.random.default_rng(LB_SEED),
-                          lb=make_load_balancer(policy)).run()
+def run_engine(engine: Engine, *, general: bool) -> Any:
+    """``engine.run()``, on the general loop rather than the request-level lane if asked."""
+    engine._request_lane = not general
+    return engine.run()
+
+
+def engine_mmc(stream: RequestStream, *, general: bool) -> Callable[[], Any]:
+    return lambda: run_engine(Engine(requests=stream,
+                                     replicas=[RequestLevelReplica(servers=SERVERS)],
+                                     rng=np.random.default_rng(0)), general=general)
+
+
+def engine_lb(stream: RequestStream, policy: str, *, general: bool) -> Callable[[], Any]:
+    return lambda: run_engine(Engine(requests=stream, replicas=[RequestLevelReplica()
+                                                                for _ in range(SERVERS)],
+                                     rng=np.random.default_rng(LB_SEED),
+                                     lb=make_load_balancer(policy)), general=general)
 
 
 def compare(name: str, bare: Callable[[], Times], engine: Callable[[], Any],
@@ -295,25 +311,26 @@ def compare(name: str, bare: Callable[[], Times], engine: Callable[[], Any],
           f"| {ratio:.2f}x | {same} |", flush=True)
 
 
-def cases(stream: RequestStream) -> list[tuple[str, Callable[[], Times], Callable[[], Any]]]:
-    """(row name, bare run, engine run) of every comparison, on ``stream``."""
+def cases(stream: RequestStream, *,
+          general: bool) -> list[tuple[str, Callable[[], Times], Callable[[], Any]]]:
+    """(row name, bare run, engine run) of every comparison, on ``stream``; ``general``:
+    the engine on its general loop."""
     arrival, service = stream.arrival_s.tolist(), stream.service_s.tolist()
     rows: list[tuple[str, Callable[[], Times], Callable[[], Any]]] = [(
         f"M/M/{SERVERS}, one replica", lambda: bare_mmc(arrival, service, SERVERS),
-        lambda: Engine(requests=stream, replicas=[RequestLevelReplica(servers=SERVERS)],
-                       rng=np.random.default_rng(0)).run())]
+        engine_mmc(stream, general=general))]
     for policy, bare in BARE.items():
         rows.append((f"{SERVERS} × M/M/1, `{policy}`",
                      lambda b=bare: b(arrival, service, SERVERS),  # type: ignore[misc]
-                     engine_lb(stream, policy)))
+                     engine_lb(stream, policy, general=general)))
     rows.append((f"{SERVERS} × M/M/1, `random`, bare draws per call",
                  lambda: bare_random_per_call(arrival, service, SERVERS,
                                               np.random.default_rng(LB_SEED)),
-                 engine_lb(stream, "random")))
+                 engine_lb(stream, "random", general=general)))
     return rows
 
 
-def warm_up(seed: int) -> None:
+def warm_up(seed: int, *, general: bool) -> None:
     """Run every bare loop and engine WARMUP_CALLS times on a small stream.
 
     CPython 3.11 specialises a function's bytecode only once it has been entered 8
@@ -321,7 +338,7 @@ def warm_up(seed: int) -> None:
     runs execute unspecialised, about 1.8x slower (the engine's many small methods are
     specialised within its first run).
     """
-    for _, bare, engine in cases(requests(2000, seed)):
+    for _, bare, engine in cases(requests(2000, seed), general=general):
         for _ in range(WARMUP_CALLS):
             bare()
             engine()
@@ -332,15 +349,17 @@ def main() -> None:
     parser.add_argument("requests", nargs="?", type=int, default=300_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--general", action="store_true",
+                        help="time the engine's general loop, not the request-level lane")
     args = parser.parse_args()
     n = args.requests
     print(f"{n:,} requests, Poisson at rho = {UTILIZATION} over {SERVERS} servers, "
           f"exponential service of mean 1 s, seed {args.seed}; medians of {args.repeats} "
-          "paired runs after a warm-up\n")
-    warm_up(args.seed + 1)
+          f"paired runs after a warm-up; engine: {'general loop' if args.general else 'lane'}\n")
+    warm_up(args.seed + 1, general=args.general)
     print("| system | bare µs/request | engine µs/request | engine speed (goal >= 0.7x) "
           "| identical |\n|---|---|---|---|---|")
-    for name, bare, engine in cases(requests(n, args.seed)):
+    for name, bare, engine in cases(requests(n, args.seed), general=args.general):
         compare(name, bare, engine, args.repeats, n)
 
 

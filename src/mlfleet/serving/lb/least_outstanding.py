@@ -8,6 +8,7 @@ because it reacts to load; its cost is reading every replica's load per request,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import floor
 
 import numpy as np
 
@@ -34,9 +35,11 @@ class LeastOutstandingBalancer(StatelessBalancer):
         def least_outstanding() -> int:
             loads = [r.outstanding for r in fleet]
             low = min(loads)
-            if loads.count(low) == 1:
-                return loads.index(low)
-            tied = [i for i, load in enumerate(loads) if load == low]
-            return tied[int(draw() * len(tied))]
+            ties = loads.count(low)
+            pick = loads.index(low)
+            if ties > 1:  # least_loaded's tie-break: its tied[j], found without building tied
+                for _ in range(floor(draw() * ties)):
+                    pick = loads.index(low, pick + 1)
+            return pick
 
         return least_outstanding

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from math import floor
 
 import numpy as np
 import numpy.typing as npt
@@ -21,10 +22,8 @@ import numpy.typing as npt
 from mlfleet.serving.lb.base import (
     StatelessBalancer,
     all_alive,
-    distinct_pair,
     least_loaded,
     sample_alive,
-    uniform_index,
 )
 from mlfleet.serving.lb.checks import PolicyConfigError, positive_int
 from mlfleet.serving.sim.interfaces import ReplicaView, Request, Router, Uniforms
@@ -48,15 +47,17 @@ class PowerOfTwoBalancer(StatelessBalancer):
         n = len(replicas)
         if self.d > 2 or n <= self.d or not all_alive(replicas):
             return None
-        draw = uniforms.random
+        draw, n_float, fleet = uniforms.random, float(n), tuple(replicas)
         if self.d == 1:
-            return lambda: int(draw() * n)  # uniform_index(n, uniforms), one call fewer
+            return lambda: floor(draw() * n_float)  # uniform_index(n, uniforms), inlined
 
         def two_choices() -> int:
-            a, b = distinct_pair(n, uniforms)
-            load_a, load_b = replicas[a].outstanding, replicas[b].outstanding
+            a = floor(draw() * n_float)  # distinct_pair(n, uniforms), inlined
+            b = floor(draw() * (n_float - 1.0))
+            b += b >= a
+            load_a, load_b = fleet[a].outstanding, fleet[b].outstanding
             if load_a == load_b:  # least_loaded's tie-break over [a, b]
-                return (a, b)[uniform_index(2, uniforms)]
+                return b if draw() >= 0.5 else a  # (a, b)[uniform_index(2, uniforms)]
             return a if load_a < load_b else b
 
         return two_choices

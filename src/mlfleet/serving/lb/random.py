@@ -7,6 +7,7 @@ bins; Gonnet 1981), which is what :mod:`power_of_two` improves on.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import floor
 
 import numpy as np
 
@@ -27,5 +28,5 @@ class RandomBalancer(StatelessBalancer):
         n = len(replicas)
         if n < 2 or not all_alive(replicas):
             return None
-        draw = uniforms.random
-        return lambda: int(draw() * n)  # uniform_index(n, uniforms), one call fewer
+        draw, n_float = uniforms.random, float(n)  # x * float(n) == x * n, bit for bit
+        return lambda: floor(draw() * n_float)  # uniform_index(n, uniforms), one call fewer

@@ -21,7 +21,10 @@ that ignores the request routes through its router (:class:`~.interfaces.RoutesB
 which draws from the engine's generator through :class:`~.uniforms.BlockUniforms`
 (doubles taken ahead in blocks and given back before anyone else reads
 :attr:`Engine.rng`): the same choices as ``choose``, without a request snapshot or a
-numpy call per request.
+numpy call per request. When moreover every replica is a plain
+:class:`~.replicas.request_level.RequestLevelReplica` serving the stream's demands and
+nothing is scheduled (no failure, deployment or callback), a whole run goes through
+:mod:`~.request_lane`, a loop specialised for that case that gives the same records.
 
 Hooks for failure and deployment policies (``serving/deploy``), each taking effect at
 a simulated time:
@@ -64,6 +67,7 @@ from mlfleet.serving.sim.interfaces import (
 )
 from mlfleet.serving.sim.kernel import CALL, TIMER, EventQueue
 from mlfleet.serving.sim.replicas.base import Replica
+from mlfleet.serving.sim.request_lane import fits_lane, serve_request_level
 from mlfleet.serving.sim.results import STATUS, SimResult
 from mlfleet.serving.sim.uniforms import BlockUniforms
 
@@ -107,6 +111,9 @@ class _GroupView:
 
 class Engine:
     """One simulation run (see the module docstring). Not reusable: build one per run."""
+
+    _request_lane = True
+    """Private switch: False keeps every run on the general loop (tests compare the two)."""
 
     def __init__(self, *, requests: RequestStream, replicas: Sequence[Replica],
                  rng: np.random.Generator, lb: LoadBalancer | None = None,
@@ -171,6 +178,8 @@ class Engine:
 
     def run(self, *, until_s: float = math.inf) -> SimResult:
         """Simulate until every request is resolved (or ``until_s``); the records."""
+        if self._takes_request_lane(until_s):
+            return self._run_request_lane()
         heap, arrivals, n = self.queue.heap, self.arrival_s, self.n_arrivals
         replica_of, attempts, progress = self.replica, self.attempts, self._progress
         replicas = self.replicas
@@ -217,6 +226,24 @@ class Engine:
         self._uniforms.release()
         if progress is not None:
             progress(i, n)
+        return self.snapshot()
+
+    def _takes_request_lane(self, until_s: float) -> bool:
+        """Whether this run is a plain request-level fleet routed by a blind balancer (or
+        one replica) from start to end: see :mod:`~.request_lane`."""
+        return (self._request_lane and until_s == math.inf and self._next == 0
+                and not self.queue.heap and self._route_only and not self._track_finish
+                and (self._fast is not None or self._route is not None)
+                and fits_lane(self.replicas, self.requests.service_s))
+
+    def _run_request_lane(self) -> SimResult:
+        """The whole run in :func:`~.request_lane.serve_request_level`; the records."""
+        n = self.n_arrivals
+        self.now_s = serve_request_level(self, router=self._route, progress=self._progress)
+        self._next, self._drained, self.next_arrival_s = n, True, math.inf
+        self._uniforms.release()
+        if self._progress is not None:
+            self._progress(n, n)
         return self.snapshot()
 
     def _drain(self) -> None:

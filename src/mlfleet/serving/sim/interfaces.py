@@ -129,7 +129,8 @@ class RoutesBlind(Protocol):
     drawing the same doubles through ``uniforms.random()`` in the same order (the engine
     hands out the generator's ``random()`` sequence through it) and sharing the
     balancer's state with ``choose``: the two may alternate. ``None``: no fast path for
-    this fleet.
+    this fleet. The request-level lane (``sim/request_lane.py``) calls it the same way,
+    reading loads from the same replica objects.
     """
 
     def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router | None: ...
