@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -233,6 +234,7 @@ def test_info_reports_config_and_device() -> None:
             info = await (await client.get("/v1/info")).json()
             assert info["device"] == "cpu"
             assert info["config"]["rank"]["max_batch_size"] == 4
+            assert info["pid"] == os.getpid()  # in-process app
 
     run(main())
 

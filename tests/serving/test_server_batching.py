@@ -6,12 +6,14 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 import torch
 
 from mlfleet.serving.loadgen import parse_server_timing
 from mlfleet.serving.server.app import STATE
 from mlfleet.serving.server.config import ContinuousBatchingConfig, DynamicBatchingConfig
-from mlfleet.serving.server.models import GPTSpec, TinyGPT
+from mlfleet.serving.server.models import GPTSpec, Ranker, TinyGPT
+from mlfleet.serving.server.runner import ModelRunner, RankInput, trace_ranker
 from mlfleet.serving.server.testing import blocked_worker, running_app, small_config
 
 
@@ -101,6 +103,22 @@ def test_generation_matches_full_recompute_and_is_deterministic() -> None:
             assert isinstance(first["text"], str)
 
     run(main())
+
+
+def test_traced_ranker_scores_exactly_like_eager_for_any_shape() -> None:
+    traced = ModelRunner(small_config(rank=DynamicBatchingConfig(trace_model=True)))
+    eager = ModelRunner(small_config())
+    batch = [RankInput(user=3, items=(1, 2, 3)), RankInput(user=9, items=tuple(range(40, 57)))]
+    for size in (1, 2):
+        assert traced.rank(batch[:size])[0] == eager.rank(batch[:size])[0]
+    assert [len(row) for row in traced.rank(batch)[0]] == [3, 17]  # padding dropped
+
+
+def test_ranker_falls_back_to_eager_when_it_cannot_be_traced() -> None:
+    ranker = Ranker(small_config().ranker)
+    ranker.forward = lambda users, items: users.tolist()  # type: ignore[method-assign,assignment]
+    with pytest.warns(UserWarning, match="running it eagerly"):
+        assert trace_ranker(ranker, torch.device("cpu")) is ranker
 
 
 def test_same_seed_same_weights_across_instances() -> None:

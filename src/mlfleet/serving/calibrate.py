@@ -7,50 +7,50 @@ The experiment (``run_experiment``) drives a running ``mlfleet serve`` on its ra
    batches of every size; the server reports each batch's busy time (dispatch to
    results back on the event loop) at ``/v1/stats``. :class:`ServiceTimeModel` keeps the
    empirical distribution per batch size, and a least-squares line ``a + b·B`` with
-   multiplicative residuals for sizes seen too rarely.
-2. **Capacity** is the throughput of the highest-concurrency sweep, where every batch is
-   full: about ``max_batch / s(max_batch)``. It is re-measured (1.5 s) just before each
-   load point and the overload run, as a shared machine's speed drifts; loads are
-   fractions of the capacity just measured, and the predictive service model is
-   rescaled by the ratio of the two capacities.
-3. **Overhead.** What the simulator does not model (client, loopback, HTTP parsing,
-   JSON, response writing) is measured per request at low load as client latency minus
-   the server's queue + service time (``Server-Timing``), and added to simulated
-   latencies by resampling — plus the *response fan-out*: the requests of one batch are
-   answered one after another by the event loop, so the k-th (from 0) leaves
-   ``(k + 1)·c`` after the batch; ``c`` is measured at the top of the sweep, where the
-   next batch computes while the loop answers (GIL and CPU contention make ``c``
-   several times its idle value).
-4. **Compare.** At each load (fractions of the measured capacity) the load generator
-   sends an open-loop Poisson trace; the shared simulator (``serving/sim``: one
-   Triton-style :class:`DynamicBatchReplica` with the server's max batch and max queue
-   delay, queue-depth admission at the server's queue capacity) replays **the same
-   arrival times**, with every batch's service time drawn from the calibrated model,
-   over several replications. p50 and p99 latency of successful requests are compared.
+   multiplicative residuals for sizes seen too rarely: the *shape* of ``s(B)``.
+2. **Capacity** is the throughput of the highest-concurrency level, run longer
+   (``capacity_duration_s``), counting completions inside the run only
+   (:func:`closed_loop_throughput`). It is measured once; every load is a fraction of it.
+3. **Open-loop calibration runs** at loads other than the compared ones (by default
+   15 % and 100 % of capacity) measure what the sweep cannot: how much slower batches
+   run under open-loop load, ``k(λ)`` (:class:`LoadSlowdown`, a line in the offered
+   rate through the runs' :func:`speed_factor`), and the overhead outside the batcher —
+   client, loopback, HTTP parsing, JSON, response writing: client latency minus the
+   server's queue + service + post time (``Server-Timing``), resampled — plus the
+   *response fan-out*: the requests of one batch are answered one after another by the
+   event loop, so the k-th (from 0) leaves ``(k + 1)·c`` after the batch. Overhead and
+   ``c`` grow with the load; :class:`LoadCalibration` interpolates them by rate
+   between the calibration runs (quantile by quantile, never beyond them).
+4. **Compare.** At each load the load generator sends an open-loop Poisson trace; the
+   shared simulator (``serving/sim``: one Triton-style :class:`DynamicBatchReplica`
+   with the server's max batch and max queue delay, queue-depth admission at the
+   server's queue capacity) replays **the same arrival times** over several
+   replications. p50 and p99 latency of successful requests are compared.
 
 Two calibrations are reported:
 
-* ``predictive`` — service model from the sweep and overhead from the low-load run,
-  both measured before any comparison run; service times are drawn independently.
+* ``predictive`` — everything above, measured before any compared run: service times
+  drawn from the sweep's distribution times ``k(λ)`` at the run's rate, overhead at
+  the run's rate.
 * ``per_run`` (trace-driven) — the sweep's service model (its mean per batch size)
   times the machine's speed during *that* run, as the server measured it: each real
   batch's busy time ÷ the sweep's mean for its size, applied to the simulated batch that
-  starts while that real batch was the latest one. Overhead is still the low-load
-  model. The simulator decides, on its own, how requests form batches and how long they
-  queue. On a host shared with other work, whose speed drifts by 2x within a minute,
-  this separates the fidelity of the batching/queueing model from the drift. Even in
-  calm periods ``predictive`` misses at 60 % load: batch times under open-loop load
-  differ from the closed-loop sweep's (docs/serving-real.md has the numbers).
+  starts while that real batch was the latest one. The simulator still decides, on its
+  own, how requests form batches and how long they queue, so this separates the
+  fidelity of the batching/queueing model from the host's speed, which on a shared
+  host varies by 5-10 % between runs tens of seconds apart (docs/serving-real.md).
 
-The real p99 of ~2,000 requests is itself uncertain: each comparison carries the 95 %
-order-statistics interval of the measured p99 (typically ±10 %).
+Every timed run reports the CPU that *other* processes used meanwhile
+(:class:`~mlfleet.serving.host_cpu.HostCpuMeter`); a disturbed sweep or calibration run
+is repeated. The real p99 of ~2,000 requests is itself uncertain: each comparison
+carries the 95 % order-statistics interval of the measured p99 (typically ±10 %).
 """
-
 from __future__ import annotations
 
 import asyncio
 import json
 import math
+import os
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -62,8 +62,10 @@ from scipy.optimize import nnls
 
 from mlfleet.errors import InputError, RunError
 from mlfleet.serving.admission.queue_depth import QueueDepthAdmission
+from mlfleet.serving.host_cpu import HostCpuMeter
 from mlfleet.serving.loadgen import (
     LoadReport,
+    LoadRun,
     LoadSpec,
     RequestRecord,
     arrival_trace,
@@ -225,6 +227,47 @@ class SpeedTrace:
         return float(self.factor[max(i, 0)])
 
 
+def speed_factor(samples: BatchSamples, model: ServiceTimeModel) -> float:
+    """How much slower the server ran than ``model`` says: the batches' total busy time
+    over the model's mean busy time for the same batch sizes (1.0: as in the sweep)."""
+    if samples.size.size == 0:
+        raise RunError("no batches to measure the speed of")
+    expected = sum(model.mean_s(int(b)) for b in samples.size)
+    return float(samples.cycle_s.sum()) / expected
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadSlowdown:
+    """Batch busy time under open-loop load relative to the closed-loop sweep, as a
+    function of the offered rate: ``k(λ) = k0 + k1·λ``.
+
+    Why it depends on λ: the event loop parses requests and writes responses while the
+    worker thread computes, and the load generator runs beside them; both take CPU and
+    the GIL from the worker in proportion to how many requests pass per second. The
+    closed-loop sweep's contention pattern differs (there, at low concurrency, no request
+    arrives while a batch runs), so the sweep gives the *shape* of ``s(B)`` and open-loop
+    calibration runs at other rates give ``k``. Least squares through the calibration
+    runs' :func:`speed_factor` (a line through two points), evaluated anywhere.
+    """
+
+    intercept: float
+    per_rps: float
+    """Change of ``k`` per request per second of offered load."""
+
+    @classmethod
+    def fit(cls, rates_rps: Sequence[float], factors: Sequence[float]) -> LoadSlowdown:
+        rates, k = np.asarray(rates_rps, dtype=np.float64), np.asarray(factors, dtype=np.float64)
+        if rates.size != k.size or np.unique(rates).size < 2:
+            raise InputError(f"need speed factors at >= 2 distinct rates, got rates {rates_rps}")
+        slope, intercept = np.polyfit(rates, k, 1)
+        return cls(intercept=float(intercept), per_rps=float(slope))
+
+    def at(self, rate_rps: float) -> float:
+        """``k`` at ``rate_rps``, floored at 0.5: a busy host never makes batches twice as
+        fast as the sweep, whatever a steep line through noisy points says."""
+        return max(self.intercept + self.per_rps * rate_rps, 0.5)
+
+
 @dataclass(frozen=True, kw_only=True)
 class OverheadModel:
     """Latency outside the batcher: resampled client + HTTP overhead, plus response fan-out.
@@ -239,16 +282,28 @@ class OverheadModel:
     """Event-loop time to resume one handler and build its response."""
 
     @classmethod
-    def at_low_load(cls, records: Sequence[RequestRecord]) -> OverheadModel:
-        """Client latency minus queue + service + post; fan-out from the median ``post``
-        (batches hold about one request at low load: the idle per-response cost)."""
+    def measure(cls, records: Sequence[RequestRecord], *, mean_batch: float) -> OverheadModel:
+        """From an open-loop run: client latency minus queue + service + post per request,
+        and the fan-out cost from the mean ``post`` (:func:`fan_out_per_response_s`)."""
         ok = _timed(records)
         if len(ok) < 20:
             raise RunError(f"need >= 20 successful requests with Server-Timing, got {len(ok)}")
         over = np.array([r.latency_s - r.server_s["queue"] - r.server_s["service"]
                          - r.server_s["post"] for r in ok])
-        return cls(samples_s=over,
-                   per_response_s=float(np.median([r.server_s["post"] for r in ok])))
+        return cls(samples_s=over, per_response_s=fan_out_per_response_s(ok, mean_batch))
+
+    @classmethod
+    def interpolate(cls, low: OverheadModel, high: OverheadModel, *,
+                    weight: float) -> OverheadModel:
+        """Between two measured overheads: quantile by quantile (so the tail moves with the
+        load, not only the mean) and the fan-out cost linearly; ``weight`` 0 is ``low``,
+        1 is ``high``, clipped to [0, 1] (never extrapolated beyond what was measured)."""
+        w = min(max(weight, 0.0), 1.0)
+        q = np.linspace(0.0, 100.0, 401)
+        samples = ((1 - w) * np.percentile(low.samples_s, q)
+                   + w * np.percentile(high.samples_s, q))
+        return cls(samples_s=samples,
+                   per_response_s=(1 - w) * low.per_response_s + w * high.per_response_s)
 
     @classmethod
     def of_run(cls, records: Sequence[RequestRecord]) -> OverheadModel:
@@ -398,20 +453,25 @@ class ExperimentSpec:
     base_url: str
     """``http://HOST:PORT`` of a running ``mlfleet serve`` on this host."""
     load_fractions: tuple[float, ...] = (0.3, 0.6, 0.9)
-    """Offered loads as fractions of the measured capacity."""
+    """Compared offered loads, as fractions of the measured capacity."""
+    calibration_fractions: tuple[float, ...] = (0.15, 1.0)
+    """Open-loop calibration runs, fractions of the measured capacity: the slowdown of
+    batches under load and the client + HTTP overhead are measured there and
+    interpolated by rate. Each must be at least 0.05 away from every compared load, so
+    no compared run is predicted from a run at its own load."""
+    calibration_requests: int = 800
+    """Requests per calibration run (the duration stays within the run bounds)."""
     min_requests: int = 2000
-    """Requests per load point (the duration is stretched to reach it, within bounds)."""
+    """Requests per compared load point (the duration is stretched to reach it, within
+    ``min_duration_s`` .. ``max_duration_s``)."""
     min_duration_s: float = 8.0
     max_duration_s: float = 30.0
     sweep_concurrency: tuple[int, ...] = (1, 2, 4, 8, 12, 16, 24, 32, 48)
     sweep_duration_s: float = 2.0
-    overhead_fraction: float = 0.1
-    """Load of the overhead-measurement run (fraction of capacity)."""
-    overhead_requests: int = 300
-    capacity_check_s: float = 1.5
-    """Before each load point, capacity is re-measured this long (closed loop at the top
-    sweep concurrency), because a shared machine's speed drifts: loads are fractions of
-    the capacity just measured, and the predictive service model is rescaled by it."""
+    capacity_duration_s: float = 4.0
+    """The top sweep concurrency runs this long; its throughput is the capacity that
+    every load fraction refers to (measured once: a 1.5 s re-measurement varies by
+    ±10 % on a quiet 2-core host, more than the drift it would correct)."""
     overload_factor: float | None = 2.0
     """Overload run at this multiple of capacity; ``None`` skips it."""
     overload_duration_s: float = 8.0
@@ -430,13 +490,84 @@ class ExperimentSpec:
     fresh run, new seed) up to this many times. Every attempt is kept in the result.
     Rationale: the real p99 of ~2,000 requests is uncertain by about ±10-20 % on a
     shared host (see :func:`p99_confidence_interval`)."""
+    quiet_cores: float = 0.1
+    """A run during which other processes on the host used more CPU than this (cores,
+    :mod:`mlfleet.serving.host_cpu`) counts as *disturbed*: a disturbed sweep or
+    calibration run is repeated (up to ``calibration_attempts``, the least disturbed is
+    kept), and every compared run reports its figure."""
+    quiet_wait_s: float = 0.0
+    """Before each timed run, wait up to this long for a quiet host (other processes
+    below ``quiet_cores`` over one second); 0 never waits."""
+    calibration_attempts: int = 2
     seed: int = 0
 
     def __post_init__(self) -> None:
         if not self.load_fractions or any(not 0 < f < 1 for f in self.load_fractions):
             raise InputError(f"load_fractions(={self.load_fractions}) must be in (0, 1)")
-        if self.min_requests < 100:
-            raise InputError(f"min_requests(={self.min_requests}) must be >= 100")
+        cal = self.calibration_fractions
+        if len(set(cal)) < 2 or any(not 0 < f <= 1.5 for f in cal):
+            raise InputError(f"calibration_fractions(={cal}) must be >= 2 distinct values "
+                             "in (0, 1.5]")
+        near = [(c, f) for c in cal for f in self.load_fractions if abs(c - f) < 0.05]
+        if near:
+            raise InputError(f"calibration_fractions(={cal}) must stay 0.05 away from "
+                             f"load_fractions(={self.load_fractions}): {near}")
+        for name in ("min_requests", "calibration_requests"):
+            if getattr(self, name) < 100:
+                raise InputError(f"{name}(={getattr(self, name)}) must be >= 100")
+        if self.calibration_attempts < 1 or self.max_attempts < 1:
+            raise InputError(f"calibration_attempts(={self.calibration_attempts}) and "
+                             f"max_attempts(={self.max_attempts}) must be >= 1")
+        if self.calibration not in ("predictive", "per_run"):
+            raise InputError(f"calibration(={self.calibration!r}) must be 'predictive' or "
+                             "'per_run'")
+
+    def duration_s(self, rate_rps: float, requests: int) -> float:
+        """How long a run at ``rate_rps`` must last to send about ``requests``."""
+        return min(max(requests / rate_rps, self.min_duration_s), self.max_duration_s)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalibrationRun:
+    """What one open-loop calibration run measured."""
+
+    fraction: float
+    rate_rps: float
+    requests: int
+    speed: float
+    """Busy time over the sweep model's (:func:`speed_factor`)."""
+    mean_batch: float
+    overhead_p50_s: float
+    overhead_p99_s: float
+    per_response_s: float
+    others_cores: float
+    """CPU used by other processes on the host meanwhile (:mod:`mlfleet.serving.host_cpu`)."""
+    attempts: int = 1
+    """Runs made at this load (a disturbed one is repeated; the least disturbed is kept)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadCalibration:
+    """The predictive calibration, measured before any compared run: the sweep's service
+    shape, its slowdown under open-loop load ``k(λ)``, and the overhead by rate."""
+
+    service: ServiceTimeModel
+    slowdown: LoadSlowdown
+    rates_rps: tuple[float, ...]
+    """Rates of the calibration runs, ascending."""
+    overheads: tuple[OverheadModel, ...]
+    """Overhead measured in each calibration run (same order)."""
+
+    def service_at(self, rate_rps: float) -> ServiceTimeModel:
+        return self.service.scaled(self.slowdown.at(rate_rps))
+
+    def overhead_at(self, rate_rps: float) -> OverheadModel:
+        """Interpolated between the calibration runs that bracket ``rate_rps`` (the
+        nearest one outside them)."""
+        i = int(np.clip(np.searchsorted(self.rates_rps, rate_rps), 1, len(self.rates_rps) - 1))
+        lo, hi = self.rates_rps[i - 1], self.rates_rps[i]
+        return OverheadModel.interpolate(self.overheads[i - 1], self.overheads[i],
+                                         weight=(rate_rps - lo) / (hi - lo))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -445,7 +576,7 @@ class LoadComparison:
 
     load_fraction: float
     capacity_rps: float
-    """Capacity measured just before this point."""
+    """The measured capacity the fraction refers to."""
     rate_rps: float
     real: LoadReport
     real_p99_ci_s: tuple[float, float]
@@ -456,6 +587,12 @@ class LoadComparison:
     real_overhead_p50_s: float
     """Client latency minus server queue + service, median, this run."""
     real_overhead_p99_s: float
+    predicted_speed: float
+    """The slowdown ``k(λ)`` the predictive calibration used (1.0: as in the sweep)."""
+    real_speed: float
+    """The slowdown the server actually ran at in this run (:func:`speed_factor`)."""
+    others_cores: float = math.nan
+    """CPU used by other processes on the host during the run (nan where unknown)."""
     attempt: int = 1
     """Which measurement of this load point (see ``ExperimentSpec.max_attempts``)."""
 
@@ -503,8 +640,10 @@ class ExperimentResult:
     """Measured saturation throughput (the top of the sweep)."""
     model_capacity_rps: float
     """``max_batch / mean s(max_batch)`` from the calibrated service model."""
-    overhead_p50_s: float
-    per_response_s: float
+    sweep_others_cores: float
+    """CPU other processes used during the (kept) sweep."""
+    slowdown: LoadSlowdown
+    calibration_runs: list[CalibrationRun] = field(default_factory=list)
     comparisons: list[LoadComparison] = field(default_factory=list)
     overload: OverloadResult | None = None
 
@@ -530,10 +669,21 @@ def _spec(exp: ExperimentSpec, *, rate_rps: float, duration_s: float, seed: int,
 
 async def _closed_loop(exp: ExperimentSpec, concurrency: int, duration_s: float,
                        seed: int) -> tuple[list[RequestRecord], float]:
-    """Closed-loop records and throughput (successes per second)."""
+    """Closed-loop records and throughput (:func:`closed_loop_throughput`)."""
     spec = _spec(exp, rate_rps=1.0, duration_s=duration_s, seed=seed)
     records = await run_closed_loop_async(spec, concurrency=concurrency)
-    return records, sum(r.status == "200" for r in records) / duration_s
+    return records, closed_loop_throughput(records, duration_s=duration_s)
+
+
+def closed_loop_throughput(records: Sequence[RequestRecord], *, duration_s: float) -> float:
+    """Successes completed per second inside the run, after a warm-up of a quarter of it
+    (at most 0.5 s). Counting every success over ``duration_s`` instead would add the up
+    to ``concurrency`` requests still in flight at the end: +32 req/s (~13 %) for 48
+    clients over 1.5 s, which turns "90 % of capacity" into ~100 %."""
+    warmup_s = min(0.5, duration_s / 4)
+    done = [r.intended_s + r.latency_s for r in records if r.status == "200"]
+    n = sum(warmup_s < t <= duration_s for t in done)
+    return n / (duration_s - warmup_s)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -543,95 +693,181 @@ class Sweep:
     batches: BatchSamples
     """Every batch of every concurrency level."""
     capacity_rps: float
-    """Throughput at the top concurrency (full batches)."""
-    per_response_s: float
-    """Response fan-out cost per request at full batches (see :func:`fan_out_per_response_s`)."""
+    """Throughput at the top concurrency (full batches), run ``capacity_duration_s``."""
+    others_cores: float = math.nan
+    """CPU other processes used meanwhile."""
 
 
 def fan_out_per_response_s(records: Sequence[RequestRecord], mean_batch: float) -> float:
-    """Event-loop time per response while batches run back to back: the mean ``post``
-    of a batch of B is ``c·(B + 1)/2`` when the k-th response leaves ``(k + 1)·c`` after
-    the batch. Measured at saturation because there the next batch computes on the
-    worker thread while the loop answers, and they contend for the GIL and the CPU
-    (``c`` is several times its idle value)."""
+    """Event-loop time per response after a batch: the mean ``post`` of a batch of B is
+    ``c·(B + 1)/2`` when the k-th response leaves ``(k + 1)·c`` after the batch. It
+    grows with the load, since the next batch computes on the worker thread while the
+    loop answers and the two contend for the CPU (and the GIL)."""
     posts = [r.server_s["post"] for r in _timed(records)]
     return float(np.mean(posts)) / ((mean_batch + 1.0) / 2.0) if posts else 0.0
 
 
-async def _sweep(exp: ExperimentSpec) -> Sweep:
-    """Closed-loop runs at rising concurrency (see :class:`Sweep`)."""
+async def _sweep_once(exp: ExperimentSpec, meter: HostCpuMeter | None) -> Sweep:
+    await _wait_for_quiet(exp, meter)
     since = fetch_batches(exp.base_url).last_seq
-    records: list[RequestRecord] = []
     throughput = 0.0
+    top = max(exp.sweep_concurrency)
+    if meter is not None:
+        meter.start()
     for c in exp.sweep_concurrency:
-        top_since = fetch_batches(exp.base_url).last_seq
-        records, throughput = await _closed_loop(exp, c, exp.sweep_duration_s, exp.seed + 100)
-    top = fetch_batches(exp.base_url, since=top_since)
+        duration = exp.capacity_duration_s if c == top else exp.sweep_duration_s
+        _, throughput = await _closed_loop(exp, c, duration, exp.seed + 100)
+    others = meter.others_cores() if meter is not None else math.nan
     return Sweep(batches=fetch_batches(exp.base_url, since=since), capacity_rps=throughput,
-                 per_response_s=fan_out_per_response_s(records, float(top.size.mean())))
+                 others_cores=others)
 
 
-async def measure_capacity(exp: ExperimentSpec) -> float:
-    """Saturation throughput now: the top sweep concurrency for ``capacity_check_s``."""
-    _, throughput = await _closed_loop(exp, max(exp.sweep_concurrency), exp.capacity_check_s,
-                                       exp.seed + 150)
-    return throughput
+async def _sweep(exp: ExperimentSpec, meter: HostCpuMeter | None) -> Sweep:
+    """Closed-loop runs at rising concurrency (see :class:`Sweep`); the top one, which
+    measures the capacity, runs ``capacity_duration_s``. Repeated when disturbed."""
+    sweeps = [await _sweep_once(exp, meter)]
+    while len(sweeps) < exp.calibration_attempts and _disturbed(exp, sweeps[-1].others_cores):
+        sweeps.append(await _sweep_once(exp, meter))
+    return min(sweeps, key=lambda s: _nan_last(s.others_cores))
+
+
+def _disturbed(exp: ExperimentSpec, others_cores: float) -> bool:
+    return others_cores > exp.quiet_cores  # nan (unknown) is not disturbed
+
+
+def _nan_last(value: float) -> float:
+    return math.inf if math.isnan(value) else value
+
+
+async def _wait_for_quiet(exp: ExperimentSpec, meter: HostCpuMeter | None) -> None:
+    """Up to ``quiet_wait_s``, until other processes use less than ``quiet_cores`` over 1 s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + exp.quiet_wait_s
+    while meter is not None and loop.time() < deadline:
+        meter.start()
+        await asyncio.sleep(1.0)
+        if not _disturbed(exp, meter.others_cores()):
+            return
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Measured:
+    """One open-loop run with the batches the server executed meanwhile."""
+
+    spec: LoadSpec
+    run: LoadRun
+    batches: BatchSamples
+    others_cores: float
+
+
+async def _open_loop(exp: ExperimentSpec, spec: LoadSpec, meter: HostCpuMeter | None
+                     ) -> _Measured:
+    await _wait_for_quiet(exp, meter)
+    since = fetch_batches(exp.base_url).last_seq
+    if meter is not None:
+        meter.start()
+    run = await run_load_async(spec)
+    others = meter.others_cores() if meter is not None else math.nan
+    return _Measured(spec=spec, run=run, batches=fetch_batches(exp.base_url, since=since),
+                     others_cores=others)
+
+
+def _server_meter(base_url: str) -> HostCpuMeter | None:
+    """Watches this process (the load generator) and the server, when it reports its pid."""
+    pid = get_json(base_url + "/v1/info").get("pid")
+    return HostCpuMeter([os.getpid(), pid]) if isinstance(pid, int) else None
+
+
+async def _calibration_run(exp: ExperimentSpec, service: ServiceTimeModel, meter: HostCpuMeter | None,
+                           *, fraction: float, rate_rps: float, seed: int
+                           ) -> tuple[CalibrationRun, OverheadModel]:
+    """One open-loop calibration run at ``rate_rps``, repeated when disturbed."""
+    tries: list[_Measured] = []
+    while not tries or (len(tries) < exp.calibration_attempts
+                        and _disturbed(exp, tries[-1].others_cores)):
+        spec = _spec(exp, rate_rps=rate_rps, seed=seed + 10 * len(tries),
+                     duration_s=exp.duration_s(rate_rps, exp.calibration_requests))
+        tries.append(await _open_loop(exp, spec, meter))
+    m = min(tries, key=lambda t: _nan_last(t.others_cores))
+    mean_batch = float(m.batches.size.mean())
+    overhead = OverheadModel.measure(m.run.records, mean_batch=mean_batch)
+    return CalibrationRun(
+        fraction=fraction, rate_rps=rate_rps, requests=len(m.run.records),
+        speed=speed_factor(m.batches, service), mean_batch=mean_batch,
+        overhead_p50_s=_pct(overhead.samples_s, 50), overhead_p99_s=_pct(overhead.samples_s, 99),
+        per_response_s=overhead.per_response_s, others_cores=m.others_cores,
+        attempts=len(tries)), overhead
+
+
+async def _calibrate_under_load(exp: ExperimentSpec, service: ServiceTimeModel,
+                                capacity_rps: float, meter: HostCpuMeter | None
+                                ) -> tuple[LoadCalibration, list[CalibrationRun]]:
+    """The open-loop calibration runs, and the predictive calibration fitted on them."""
+    runs = [await _calibration_run(exp, service, meter, fraction=f, rate_rps=f * capacity_rps,
+                                   seed=exp.seed + 200 + k)
+            for k, f in enumerate(sorted(exp.calibration_fractions))]
+    cal = [r for r, _ in runs]
+    slowdown = LoadSlowdown.fit([r.rate_rps for r in cal], [r.speed for r in cal])
+    model = LoadCalibration(service=service, slowdown=slowdown,
+                            rates_rps=tuple(r.rate_rps for r in cal),
+                            overheads=tuple(o for _, o in runs))
+    return model, cal
 
 
 async def run_experiment_async(exp: ExperimentSpec) -> ExperimentResult:
     """Run the whole experiment (see the module docstring) against ``exp.base_url``."""
     policy = BatchingPolicy.from_server(exp.base_url)
-    sweep = await _sweep(exp)
-    capacity = sweep.capacity_rps
+    meter = _server_meter(exp.base_url)
+    sweep = await _sweep(exp, meter)
     service = ServiceTimeModel.fit(sweep.batches)
-    rate = exp.overhead_fraction * capacity
-    low = await run_load_async(_spec(exp, rate_rps=rate, duration_s=exp.overhead_requests / rate,
-                                     seed=exp.seed + 200))
-    overhead = replace(OverheadModel.at_low_load(low.records),
-                       per_response_s=sweep.per_response_s)
-    result = ExperimentResult(policy=policy, service=service.summary(), capacity_rps=capacity,
+    calibration, runs = await _calibrate_under_load(exp, service, sweep.capacity_rps, meter)
+    result = ExperimentResult(policy=policy, service=service.summary(),
+                              capacity_rps=sweep.capacity_rps,
                               model_capacity_rps=service.capacity_rps(policy.max_batch_size),
-                              overhead_p50_s=float(np.median(overhead.samples_s)),
-                              per_response_s=overhead.per_response_s)
+                              sweep_others_cores=sweep.others_cores,
+                              slowdown=calibration.slowdown, calibration_runs=runs)
     for k, fraction in enumerate(exp.load_fractions):
         for attempt in range(exp.max_attempts):
-            comparison = await _compare_at(exp, policy, service, overhead, fraction=fraction,
-                                           capacity_rps=capacity,
+            comparison = await _compare_at(exp, policy, calibration, meter, fraction=fraction,
+                                           capacity_rps=sweep.capacity_rps,
                                            seed=exp.seed + k + 1000 * attempt)
             result.comparisons.append(replace(comparison, attempt=attempt + 1))
-            if comparison.agrees(exp.calibration, exp.tolerance):
+            if (comparison.agrees(exp.calibration, exp.tolerance)
+                    and not _disturbed(exp, comparison.others_cores)):
                 break
     if exp.overload_factor is not None:
-        result = replace(result, overload=await _overload(exp, policy, service, overhead))
+        overload = await _overload(exp, policy, calibration, sweep.capacity_rps)
+        result = replace(result, overload=overload)
     return result
 
 
-async def _compare_at(exp: ExperimentSpec, policy: BatchingPolicy, service: ServiceTimeModel,
-                      overhead: OverheadModel, *, fraction: float, capacity_rps: float,
+async def _compare_at(exp: ExperimentSpec, policy: BatchingPolicy, calibration: LoadCalibration,
+                      meter: HostCpuMeter | None, *, fraction: float, capacity_rps: float,
                       seed: int) -> LoadComparison:
-    capacity_now = await measure_capacity(exp)
-    rate = fraction * capacity_now
-    duration = min(max(exp.min_requests / rate, exp.min_duration_s), exp.max_duration_s)
-    spec = _spec(exp, rate_rps=rate, duration_s=duration, seed=seed)
-    since = fetch_batches(exp.base_url).last_seq
-    run = await run_load_async(spec)
-    batches = fetch_batches(exp.base_url, since=since)
+    rate = fraction * capacity_rps
+    spec = _spec(exp, rate_rps=rate, duration_s=exp.duration_s(rate, exp.min_requests),
+                 seed=seed)
+    m = await _open_loop(exp, spec, meter)
     arrivals = arrival_trace(spec)
-    predictive = predict(arrivals, policy=policy, service=service.scaled(capacity_rps / capacity_now),
+    overhead = calibration.overhead_at(rate)
+    predictive = predict(arrivals, policy=policy, service=calibration.service_at(rate),
                          overhead=overhead, replications=exp.replications, seed=seed)
-    per_run = predict(arrivals, policy=policy, service=service, overhead=overhead,
+    sweep_model = calibration.service
+    per_run = predict(arrivals, policy=policy, service=sweep_model, overhead=overhead,
                       replications=exp.replications, seed=seed,
-                      speed=SpeedTrace.measure(batches, service, t0_s=run.t0_s))
-    run_overhead = OverheadModel.of_run(run.records)
-    real = summarize(run.records, spec)
+                      speed=SpeedTrace.measure(m.batches, sweep_model, t0_s=m.run.t0_s))
+    run_overhead = OverheadModel.of_run(m.run.records)
     return LoadComparison(
-        load_fraction=fraction, capacity_rps=capacity_now, rate_rps=rate, real=real,
+        load_fraction=fraction, capacity_rps=capacity_rps, rate_rps=rate,
+        real=summarize(m.run.records, spec),
         real_p99_ci_s=p99_confidence_interval(
-            np.array([r.latency_s for r in run.records if r.status == "200"])),
-        real_mean_batch=float(batches.size.mean()) if batches.size.size else math.nan,
+            np.array([r.latency_s for r in m.run.records if r.status == "200"])),
+        real_mean_batch=float(m.batches.size.mean()) if m.batches.size.size else math.nan,
         predictive=predictive, per_run=per_run,
         real_overhead_p50_s=_pct(run_overhead.samples_s, 50),
-        real_overhead_p99_s=_pct(run_overhead.samples_s, 99))
+        real_overhead_p99_s=_pct(run_overhead.samples_s, 99),
+        predicted_speed=calibration.slowdown.at(rate),
+        real_speed=speed_factor(m.batches, sweep_model), others_cores=m.others_cores)
 
 
 def derived_slo_s(policy: BatchingPolicy, service: ServiceTimeModel) -> float:
@@ -645,23 +881,24 @@ def derived_slo_s(policy: BatchingPolicy, service: ServiceTimeModel) -> float:
     return 2.0 * batches * service.mean_s(policy.max_batch_size)
 
 
-async def _overload(exp: ExperimentSpec, policy: BatchingPolicy, service: ServiceTimeModel,
-                    overhead: OverheadModel) -> OverloadResult:
-    """Open-loop at ``overload_factor`` x the capacity measured just before. The SLO
-    (unless given) is :func:`derived_slo_s` of the batch times measured during this run:
-    the guarantee the bounded queue gives is relative to how fast the machine serves now.
-    The trace-driven simulator predicts the shed fraction and the admitted p99 too."""
+async def _overload(exp: ExperimentSpec, policy: BatchingPolicy, calibration: LoadCalibration,
+                    capacity_rps: float) -> OverloadResult:
+    """Open-loop at ``overload_factor`` x the measured capacity. The SLO (unless given)
+    is :func:`derived_slo_s` of the batch times measured during this run: the guarantee
+    the bounded queue gives is relative to how fast the machine serves now. The
+    trace-driven simulator predicts the shed fraction and the admitted p99 too."""
     assert exp.overload_factor is not None
-    rate = exp.overload_factor * await measure_capacity(exp)
+    rate = exp.overload_factor * capacity_rps
     spec = _spec(exp, rate_rps=rate, duration_s=exp.overload_duration_s, seed=exp.seed + 300)
     since = fetch_batches(exp.base_url).last_seq
     run = await run_load_async(spec)
     batches = fetch_batches(exp.base_url, since=since)
     slo = exp.slo_s if exp.slo_s is not None else derived_slo_s(
         policy, ServiceTimeModel.fit(batches))
-    sim = predict(arrival_trace(spec), policy=policy, service=service, overhead=overhead,
-                  replications=exp.replications, seed=exp.seed + 300,
-                  speed=SpeedTrace.measure(batches, service, t0_s=run.t0_s))
+    service = calibration.service
+    sim = predict(arrival_trace(spec), policy=policy, service=service,
+                  overhead=calibration.overhead_at(rate), replications=exp.replications,
+                  seed=exp.seed + 300, speed=SpeedTrace.measure(batches, service, t0_s=run.t0_s))
     report = summarize(run.records, replace(spec, slo_s=slo))
     admitted = [r for r in run.records if r.status != "429"]
     server = np.array([sum(r.server_s.get(k, 0.0) for k in ("pre", "queue", "service", "post"))
@@ -681,30 +918,40 @@ def run_experiment(exp: ExperimentSpec) -> ExperimentResult:
     return asyncio.run(run_experiment_async(exp))
 
 
-def format_result(result: ExperimentResult) -> str:
-    """The comparison table and the overload check, as text."""
+def _comparison_row(c: LoadComparison) -> str:
     ms = 1e3
-    svc = result.service
+    row = (f"{c.load_fraction:>4.0%}{'*' if c.attempt > 1 else ' '}"
+           f"{c.rate_rps:6.1f} {c.real.requests:5d} "
+           f"| {c.real.e2e.p50_s * ms:7.2f} {c.real.e2e.p99_s * ms:7.2f} ")
+    for name in ("predictive", "per_run"):
+        sim: SimPrediction = getattr(c, name)
+        e50, e99 = c.errors(name)
+        row += f"| {sim.p50_s * ms:7.2f} ({e50:+6.1%}) {sim.p99_s * ms:7.2f} ({e99:+6.1%}) "
+    lo, hi = c.real_p99_ci_s
+    return row + (f"| {c.real_mean_batch:5.2f}/{c.predictive.mean_batch:5.2f} "
+                  f"| {c.predicted_speed:.3f}/{c.real_speed:.3f} | {c.others_cores:9.2f} "
+                  f"| {lo * ms:.1f}-{hi * ms:.1f}")
+
+
+def format_result(result: ExperimentResult) -> str:
+    """The calibration, the comparison table and the overload check, as text."""
+    ms = 1e3
+    svc, k = result.service, result.slowdown
     lines = [f"capacity {result.capacity_rps:.1f} req/s measured, "
              f"{result.model_capacity_rps:.1f} req/s from the service model "
-             f"(a={svc['intercept_s'] * ms:.2f} ms, b={svc['per_request_s'] * ms:.2f} ms/request); "
-             f"overhead p50 {result.overhead_p50_s * ms:.2f} ms, "
-             f"per response {result.per_response_s * ms:.2f} ms",
-             "load   rate  n     capac. | real p50   p99    | predictive p50 (err)  p99 (err)     "
-             "| per-run p50 (err)     p99 (err)      | batch real/pred/per-run"]
-    for c in result.comparisons:
-        row = (f"{c.load_fraction:>4.0%}{'*' if c.attempt > 1 else ' '}"
-               f"{c.rate_rps:6.1f} {c.real.requests:5d} "
-               f"{c.capacity_rps:6.1f} "
-               f"| {c.real.e2e.p50_s * ms:7.2f} {c.real.e2e.p99_s * ms:7.2f} ")
-        for name in ("predictive", "per_run"):
-            sim: SimPrediction = getattr(c, name)
-            e50, e99 = c.errors(name)
-            row += (f"| {sim.p50_s * ms:7.2f} ({e50:+6.1%}) {sim.p99_s * ms:7.2f} ({e99:+6.1%}) ")
-        lo, hi = c.real_p99_ci_s
-        row += (f"| {c.real_mean_batch:.2f}/{c.predictive.mean_batch:.2f}/"
-                f"{c.per_run.mean_batch:.2f} | real p99 95% CI {lo * ms:.1f}-{hi * ms:.1f}")
-        lines.append(row)
+             f"(a={svc['intercept_s'] * ms:.2f} ms, b={svc['per_request_s'] * ms:.2f} ms/request; "
+             f"sweep: other CPU {result.sweep_others_cores:.2f} cores); "
+             f"slowdown under load k(rate) = {k.intercept:.3f} {k.per_rps * 1e3:+.3f}e-3/(req/s)"]
+    for r in result.calibration_runs:
+        lines.append(f"  calibration run {r.fraction:.0%} ({r.rate_rps:.1f} req/s, {r.requests}): "
+                     f"speed {r.speed:.3f}, batch {r.mean_batch:.2f}, overhead p50/p99 "
+                     f"{r.overhead_p50_s * ms:.2f}/{r.overhead_p99_s * ms:.2f} ms, per response "
+                     f"{r.per_response_s * ms:.2f} ms, other CPU {r.others_cores:.2f} cores "
+                     f"({r.attempts} run{'s' if r.attempts > 1 else ''})")
+    lines.append("load   rate  n     | real p50   p99    | predictive p50 (err)  p99 (err)     "
+                 "| per-run p50 (err)     p99 (err)      | batch real/pred | speed pred/real "
+                 "| other CPU | real p99 95% CI")
+    lines += [_comparison_row(c) for c in result.comparisons]
     if any(c.attempt > 1 for c in result.comparisons):
         lines.append("* a repeated measurement of the load point above it")
     if result.overload is not None:

@@ -15,7 +15,7 @@ Endpoints (JSON unless stated):
                       readiness check passes, else 503 with the reasons
 ``GET /metrics``      Prometheus text exposition format
 ``GET /v1/stats``     executed batches (``?since=SEQ``), for calibration
-``GET /v1/info``      device, model shapes, batching and admission settings
+``GET /v1/info``      device, model shapes, batching and admission settings, process id
 ====================  =====================================================================
 
 Status codes: 400 malformed input, 413 body / items / prompt too large, 429 shed by
@@ -454,13 +454,15 @@ async def stats_handler(request: web.Request) -> web.StreamResponse:
 
 
 async def info_handler(request: web.Request) -> web.StreamResponse:
-    """Device, model shapes and batching/admission settings."""
+    """Device, model shapes, batching/admission settings, and the server's process id
+    (calibration on the same host separates the server's CPU time from other work)."""
     import dataclasses
+    import os
 
     state = request.app[STATE]
     cfg = dataclasses.asdict(state.config)
     device = str(state.runner.device) if state.runner is not None else None
-    return web.json_response({"device": device, "config": cfg})
+    return web.json_response({"device": device, "config": cfg, "pid": os.getpid()})
 
 
 # ----------------------------------------------------------------------------- lifecycle

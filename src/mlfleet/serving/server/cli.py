@@ -102,11 +102,14 @@ def _apply_process_settings(torch_threads: int) -> None:
               help="A parameter of --admission (repeatable), e.g. rate_per_s=100.")
 @click.option("--torch-threads", default=1, show_default=True, type=int,
               help="torch intra-op threads.")
+@click.option("--trace-ranker/--eager-ranker", default=False, show_default=True,
+              help="Run the ranker as a TorchScript trace (GIL taken once per batch, not "
+                   "once per op), or op by op in eager mode.")
 def serve_command(host: str, port: int, device: str, max_batch: int, max_delay_ms: float,
                   queue_capacity: int, max_running: int, generate_queue_capacity: int,
                   max_body_bytes: int, default_deadline_ms: float | None,
                   admission: str | None, admission_params: tuple[str, ...],
-                  torch_threads: int) -> None:
+                  torch_threads: int, trace_ranker: bool) -> None:
     """Serve a tiny GPT (continuous batching) and a ranker (dynamic batching) over HTTP.
 
     Endpoints: POST /v1/rank, POST /v1/generate, GET /healthz, /readyz, /metrics,
@@ -118,7 +121,7 @@ def serve_command(host: str, port: int, device: str, max_batch: int, max_delay_m
         host=host, port=port, device=device, max_body_bytes=max_body_bytes,
         default_deadline_s=None if default_deadline_ms is None else default_deadline_ms / 1e3,
         rank=DynamicBatchingConfig(max_batch_size=max_batch, max_queue_delay_s=max_delay_ms / 1e3,
-                                   queue_capacity=queue_capacity),
+                                   queue_capacity=queue_capacity, trace_model=trace_ranker),
         generate=ContinuousBatchingConfig(max_running=max_running,
                                           queue_capacity=generate_queue_capacity),
         admission=admission, admission_params=_parse_params(admission_params))

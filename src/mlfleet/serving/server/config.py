@@ -27,6 +27,10 @@ class DynamicBatchingConfig:
     """Most requests waiting (not yet in a batch); more are shed with 429."""
     max_items_per_request: int = 256
     """Most candidate items one rank request may carry (more: 413)."""
+    trace_model: bool = False
+    """Run the ranker as a TorchScript trace, which takes the GIL once per batch instead of
+    once per op, so a batch does not wait for the event loop between ops (eager mode if
+    tracing fails)."""
 
     def __post_init__(self) -> None:
         _require(self.max_batch_size >= 1, f"max_batch_size(={self.max_batch_size}) must be >= 1")

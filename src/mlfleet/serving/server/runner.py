@@ -9,7 +9,10 @@ synchronises the stream, so the measured time includes the kernels.
 from __future__ import annotations
 
 import time
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 
@@ -51,6 +54,9 @@ class ModelRunner:
         self.device = select_device(config.device)
         self.config = config
         self.ranker = Ranker(config.ranker).to(self.device).eval()
+        self._score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = self.ranker
+        if config.rank.trace_model:
+            self._score = trace_ranker(self.ranker, self.device)
         self.gpt = TinyGPT(config.gpt).to(self.device).eval()
         self.cache = self.gpt.new_cache(config.generate.max_running)
 
@@ -59,12 +65,11 @@ class ModelRunner:
         """Scores per request (padding dropped), and the compute time in seconds."""
         t0 = time.perf_counter()
         n_max = max(len(r.items) for r in batch)
-        items = torch.zeros((len(batch), n_max), dtype=torch.long)  # (B, N) padded with item 0
-        for row, req in enumerate(batch):
-            items[row, : len(req.items)] = torch.tensor(req.items, dtype=torch.long)
+        padded = [list(r.items) + [0] * (n_max - len(r.items)) for r in batch]  # item 0 pads
+        items = torch.tensor(padded, dtype=torch.long)  # (B, N)
         users = torch.tensor([r.user for r in batch], dtype=torch.long)
-        scores = self.ranker(users.to(self.device), items.to(self.device)).cpu()
-        out = [scores[row, : len(req.items)].tolist() for row, req in enumerate(batch)]
+        scores = self._score(users.to(self.device), items.to(self.device)).cpu().tolist()
+        out = [row[: len(req.items)] for row, req in zip(scores, batch, strict=True)]
         return out, time.perf_counter() - t0
 
     @torch.no_grad()
@@ -88,3 +93,22 @@ class ModelRunner:
         slots = list(range(min(2, self.config.generate.max_running)))
         out = self.step([PrefillInput(slot=s, prompt=(1, 2, 3)) for s in slots], [], [])
         self.step([], slots, out.first_tokens)
+
+
+def trace_ranker(ranker: Ranker, device: torch.device
+                 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The ranker as a TorchScript trace: one call runs the whole forward in C++ with the
+    GIL released, where eager mode takes the GIL back after every op and so waits
+    whenever the event loop thread holds it. Same weights, same outputs; the graph has no
+    shape-dependent Python, so any batch size and item count run the same trace. Falls
+    back to the eager module (with a warning) if this torch cannot trace it."""
+    users = torch.zeros(2, dtype=torch.long, device=device)
+    items = torch.zeros((2, 3), dtype=torch.long, device=device)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # torch.jit is in maintenance mode; it still works
+            traced = torch.jit.trace(ranker, (users, items), check_trace=False)
+    except Exception as exc:  # any tracing failure: serve eagerly rather than not at all
+        warnings.warn(f"ranker not traced ({exc!s:.200}); running it eagerly", stacklevel=2)
+        return ranker
+    return cast(Callable[[torch.Tensor, torch.Tensor], torch.Tensor], traced)
