@@ -193,11 +193,16 @@ def allgather_ring(t: Transport, x: np.ndarray, blocks: int | None = None) -> np
     return out
 
 
+def _bytes_do_not_depend_on(blocks: int | None) -> None:
+    """Validate ``blocks`` for a byte prediction: pipelining cuts the same messages finer."""
+    if blocks is not None:
+        check_blocks(blocks)
+
+
 def predicted_bytes_allreduce_ring(n_ranks: int, numel: int, itemsize: int,
                                  blocks: int | None = None) -> ByteCounts:
     """Per rank, payload bytes sent to each peer by :func:`allreduce_ring`."""
-    if blocks is not None:  # pipelining cuts the same messages finer: bytes do not change
-        check_blocks(blocks)
+    _bytes_do_not_depend_on(blocks)
     counts = empty_counts(n_ranks)
     if n_ranks > 1:
         sizes = chunk_sizes(numel, n_ranks)
@@ -210,8 +215,7 @@ def predicted_bytes_allreduce_ring(n_ranks: int, numel: int, itemsize: int,
 def predicted_bytes_reducescatter_ring(n_ranks: int, numel: int, itemsize: int,
                                  blocks: int | None = None) -> ByteCounts:
     """Per rank, payload bytes sent by :func:`reducescatter_ring` (``numel``: input size)."""
-    if blocks is not None:  # pipelining cuts the same messages finer: bytes do not change
-        check_blocks(blocks)
+    _bytes_do_not_depend_on(blocks)
     counts = empty_counts(n_ranks)
     if n_ranks > 1:
         sizes = chunk_sizes(numel, n_ranks)
@@ -223,8 +227,7 @@ def predicted_bytes_reducescatter_ring(n_ranks: int, numel: int, itemsize: int,
 def predicted_bytes_allgather_ring(n_ranks: int, numel: int, itemsize: int,
                                  blocks: int | None = None) -> ByteCounts:
     """Per rank, payload bytes sent by :func:`allgather_ring` (``numel``: per-rank input)."""
-    if blocks is not None:  # pipelining cuts the same messages finer: bytes do not change
-        check_blocks(blocks)
+    _bytes_do_not_depend_on(blocks)
     counts = empty_counts(n_ranks)
     if n_ranks > 1:
         for r in range(n_ranks):
