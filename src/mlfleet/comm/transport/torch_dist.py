@@ -146,27 +146,11 @@ class TorchTransport:
         self.exchange([(dst, sendbuf)], [(src, recvbuf)])
 
     def exchange(self, sends: Sequence[Message], recvs: Sequence[Message]) -> None:
-        """Post every isend/irecv, then wait for all of them."""
-        sends = [(p, b) for p, b in sends if b.nbytes]
-        recvs = [(p, b) for p, b in recvs if b.nbytes]
-        if not sends and not recvs:
-            return
-        staged_recvs = [(peer, buf, self._tensor(buf)) for peer, buf in recvs]
-        ops = [dist.P2POp(dist.isend, self._tensor(buf), self._global[peer])
-               for peer, buf in sends]
-        ops += [dist.P2POp(dist.irecv, tensor, self._global[peer])
-                for peer, _, tensor in staged_recvs]
-        peers = sorted({p for p, _ in sends} | {p for p, _ in recvs})
-        try:
-            self._run(ops)
-        except RuntimeError as exc:
-            raise PeerLost(f"rank {self._rank}: point-to-point with rank(s) {peers} "
-                           f"failed: {_first_line(exc)}") from exc
-        for peer, buf in sends:
-            self._sent[peer] += buf.nbytes
-        if self._device.type != "cpu":
-            for _, buf, tensor in staged_recvs:
-                as_bytes(buf)[:] = tensor.cpu().numpy().data
+        """Post every isend/irecv (NCCL: as one group), then wait for all of them."""
+        posted = [self._post(peer, buf, is_send=True) for peer, buf in sends]
+        posted += [self._post(peer, buf, is_send=False) for peer, buf in recvs]
+        for pending in posted:
+            self.wait(pending)
 
     def isend(self, dst: int, buf: np.ndarray) -> Pending:
         """Post a send (gloo: started now; NCCL: launched with the others at the next wait)."""
@@ -249,18 +233,6 @@ class TorchTransport:
     def _tensor(self, buf: np.ndarray) -> torch.Tensor:
         tensor = torch.frombuffer(as_bytes(buf), dtype=torch.uint8)
         return tensor if self._device.type == "cpu" else tensor.to(self._device)
-
-    def _run(self, ops: list[Any]) -> None:
-        if self._backend == "nccl":
-            works = dist.batch_isend_irecv(ops)
-        else:
-            works = [op.op(op.tensor, op.peer) for op in ops]
-        for work in works:
-            if work is not None:
-                work.wait(self._timeout)
-        if self._device.type == "cuda":
-            torch.cuda.synchronize(self._device)
-
 
 def _device_for(backend: str) -> torch.device:
     if backend != "nccl":
