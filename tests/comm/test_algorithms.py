@@ -52,6 +52,9 @@ def check_case(case: Case, n: int) -> None:
     """Run ``case`` on an ``n``-rank mesh; compare outputs and bytes with their definitions."""
     transports = mesh(n)
     inputs = [case.make_input(r) for r in range(n)]
+    originals = [x.copy() for x in inputs]
+    for x in inputs:  # no algorithm may write its input (out of place, like NCCL's sendbuff)
+        x.setflags(write=False)
     before = [t.bytes_sent() for t in transports]
     try:
         outs = run_on_threads(transports, lambda t: run_collective(
@@ -65,6 +68,8 @@ def check_case(case: Case, n: int) -> None:
                                 counts=case.params.get("counts"))
     for r in range(n):
         assert same_bits(outs[r], expected[r]), (case, n, r)
+        assert same_bits(inputs[r], originals[r]), (case, n, r)
+        assert outs[r].flags.writeable and not np.shares_memory(outs[r], inputs[r]), (case, r)
     itemsize = np.dtype(case.dtype).itemsize
     assert predicted_bytes_sent(case.collective, case.algorithm, n, case.numel, itemsize,
                                 **case.params) == measured, (case, n)

@@ -30,6 +30,14 @@ blocks are still on the wire. Up to ``k`` receives are posted ahead. So the link
 never waits for a whole step to finish: the per-step latency and the additions
 overlap the transfer. The messages, and so the bytes per link, are the same
 as without pipelining (``k = 1``), only cut finer.
+
+Out of place (as NCCL's ring reads ``sendbuff`` and writes ``recvbuff``). The
+functions returning a new array do not copy their input first: step 0 sends
+straight from the input, and a reduce-scatter block is received into the output
+and the input's block added there. Each rank adds each chunk's own term once,
+so the sums are the in-place ones bit for bit; what goes away is a full copy of
+the buffer before any byte can leave (16 MiB: several ms in which every link
+sits idle, measured in :mod:`benchmarks.bench_lab_busbw`).
 """
 
 from __future__ import annotations
@@ -89,12 +97,18 @@ def _split(span: tuple[int, int], k: int) -> Bounds:
 
 
 def run_ring_steps(t: Transport, flat: np.ndarray, steps: list[_Step],
-                   blocks: int | None = None) -> None:
-    """Run consecutive ring steps on ``flat`` in place, pipelined in blocks.
+                   blocks: int | None = None, src: np.ndarray | None = None) -> None:
+    """Run consecutive ring steps into ``flat``, pipelined in blocks.
 
     Step ``i + 1`` must send the chunk step ``i`` received (true of the ring's
     reduce-scatter, its allgather, and the two back to back). ``blocks=None``:
     :func:`pipeline_blocks` of the largest chunk.
+
+    ``src=None``: in place, ``flat`` holds this rank's terms and ends with the
+    result. Otherwise ``src`` (same size, not written) holds the terms: step 0
+    sends from it and every reduction adds its block into ``flat``, so ``flat``
+    may start uninitialised as long as the steps write every chunk of it (the
+    ring's reduce-scatter followed by its allgather does).
     """
     if not steps:
         return
@@ -106,18 +120,26 @@ def run_ring_steps(t: Transport, flat: np.ndarray, steps: list[_Step],
     recvs_at = [blk for step in steps for blk in _split(step.recv, k)]
     reduce_at = [step.reduce for step in steps for _ in range(k)]
     total, window = len(sends_at), k
-    scratch = np.empty((window, max(1, -(-largest // k))), flat.dtype)
+    in_place = src is None
+    # in place, a reduce-scatter block must land beside this rank's term; out of
+    # place it lands in the output, where the term is then added
+    scratch = (np.empty((window, max(1, -(-largest // k))), flat.dtype)
+               if in_place and any(reduce_at) else None)
+    terms = flat if src is None else src
     sent: list[Pending | None] = [None] * total
     sent_from: dict[tuple[int, int], Pending] = {}
     received: list[Pending | None] = [None] * total
 
     def post_send(j: int) -> None:
         lo, hi = sends_at[j]
+        if j < k and not in_place:  # step 0 sends this rank's own terms
+            sent[j] = t.isend(right, terms[lo:hi])
+            return
         sent[j] = sent_from[(lo, hi)] = t.isend(right, flat[lo:hi])
 
     def post_recv(j: int) -> None:
         lo, hi = recvs_at[j]
-        if reduce_at[j]:
+        if reduce_at[j] and scratch is not None:
             received[j] = t.irecv(left, scratch[j % window, :hi - lo])
             return
         earlier = sent_from.pop((lo, hi), None)
@@ -135,7 +157,8 @@ def run_ring_steps(t: Transport, flat: np.ndarray, steps: list[_Step],
         t.wait(pending)
         if reduce_at[j]:
             lo, hi = recvs_at[j]
-            flat[lo:hi] += scratch[j % window, :hi - lo]
+            addend = scratch[j % window, :hi - lo] if scratch is not None else terms[lo:hi]
+            flat[lo:hi] += addend
         if j + k < total:
             post_send(j + k)
         if j + window < total:
@@ -169,19 +192,31 @@ def ring_allreduce_inplace(t: Transport, flat: np.ndarray, blocks: int | None = 
 
 
 def allreduce_ring(t: Transport, x: np.ndarray, blocks: int | None = None) -> np.ndarray:
-    """Sum of ``x`` over all ranks, same shape, by ring reduce-scatter + allgather."""
-    flat = x.reshape(-1).copy()
-    ring_allreduce_inplace(t, flat, blocks)
-    return flat.reshape(x.shape)
+    """Sum of ``x`` over all ranks, same shape, by ring reduce-scatter + allgather.
+
+    Out of place without a copy of ``x`` first (see the module docstring).
+    """
+    src = x.reshape(-1)
+    n, r = t.world_size, t.rank
+    if n == 1:
+        return src.copy().reshape(x.shape)
+    out = np.empty_like(src)
+    bounds = chunk_bounds(src.size, n)
+    steps = _reduce_scatter_steps(n, r, bounds) + _allgather_steps(n, r, bounds)
+    run_ring_steps(t, out, steps, blocks, src=src)
+    return out.reshape(x.shape)
 
 
 def reducescatter_ring(t: Transport, x: np.ndarray, blocks: int | None = None) -> np.ndarray:
     """Chunk ``t.rank`` (array_split of the flat ``x``) of the sum over ranks."""
-    flat = x.reshape(-1).copy()
-    bounds = chunk_bounds(flat.size, t.world_size)
-    ring_reduce_scatter_inplace(t, flat, bounds, blocks)
+    src = x.reshape(-1)
+    bounds = chunk_bounds(src.size, t.world_size)
     lo, hi = bounds[t.rank]
-    return flat[lo:hi].copy()
+    if t.world_size == 1:
+        return src[lo:hi].copy()
+    out = np.empty_like(src)  # only the chunks the reduce-scatter writes are read
+    run_ring_steps(t, out, _reduce_scatter_steps(t.world_size, t.rank, bounds), blocks, src=src)
+    return out[lo:hi].copy()
 
 
 def allgather_ring(t: Transport, x: np.ndarray, blocks: int | None = None) -> np.ndarray:

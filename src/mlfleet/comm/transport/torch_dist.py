@@ -231,6 +231,8 @@ class TorchTransport:
         self._closed = True
 
     def _tensor(self, buf: np.ndarray) -> torch.Tensor:
+        if not buf.flags.writeable:  # a send from a read-only input: torch wants writable memory
+            buf = buf.copy()
         tensor = torch.frombuffer(as_bytes(buf), dtype=torch.uint8)
         return tensor if self._device.type == "cpu" else tensor.to(self._device)
 
