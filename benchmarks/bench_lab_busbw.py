@@ -100,7 +100,8 @@ def run(rate: float, sizes: list[int], reps: int, *, gloo: bool,
                 g = measure(lab.state, size_bytes=size, reps=reps, iters=iters,
                             backend="torch", algorithm="builtin")
                 row.update(gloo_s=g.median_s,
-                           gloo_busbw_fraction=busbw_fraction(size, g.median_s, rate))
+                           gloo_busbw_fraction=busbw_fraction(size, g.median_s, rate),
+                           gloo_over_ring=g.median_s / ring.median_s)
             rows.append(row)
             print(_line(row), file=log, flush=True)
     return rows
@@ -114,7 +115,8 @@ def _line(row: dict[str, Any]) -> str:
             f" | bytes exact {'yes' if row['ring_bytes_exact'] else 'NO'}"
             f" | cpu {row['cpu_s'] * 1e3:6.2f} ms")
     if "gloo_s" in row:
-        text += f" | gloo {row['gloo_busbw_fraction']:.3f}"
+        text += (f" | gloo {row['gloo_busbw_fraction']:.3f} "
+                 f"(gloo time / ring {row['gloo_over_ring']:.3f})")
     return text
 
 

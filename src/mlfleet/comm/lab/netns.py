@@ -39,6 +39,11 @@ HOST_SYSCTLS: dict[str, str] = {
     "net.ipv4.tcp_sack": "1",
     "net.ipv4.tcp_slow_start_after_idle": "0",  # a ring step's pause must not reset cwnd
     "net.ipv4.tcp_early_retrans": "0",  # no tail-loss probes: they resend data spuriously here
+    # The namespaces inherit the machine's default (BBR here), whose PROBE_RTT drops
+    # cwnd to 4 packets every 10 s and whose bandwidth estimate reads ACKs queued
+    # behind data as a slower link: a ring link then stalls for ~50 ms at 100 Mbit/s.
+    # The shapers never drop, so Reno simply opens cwnd to the receive-window clamp.
+    "net.ipv4.tcp_congestion_control": "reno",
 }
 SWITCH_SYSCTLS: dict[str, str] = {
     "net.ipv6.conf.all.disable_ipv6": "1",
