@@ -236,6 +236,7 @@ class TorchTransport:
         tensor = torch.frombuffer(as_bytes(buf), dtype=torch.uint8)
         return tensor if self._device.type == "cpu" else tensor.to(self._device)
 
+
 def _device_for(backend: str) -> torch.device:
     if backend != "nccl":
         return torch.device("cpu")
