@@ -90,9 +90,27 @@ def test_without_overlap_everything_adds() -> None:
     assert d.time_compressed_s == pytest.approx(0.3 + d.comm_compressed_s + d.codec_s)
 
 
+def test_reduction_arithmetic_is_charged_per_dtype_and_only_to_allreduces() -> None:
+    base = dict(alpha_s=0.0, encode_s=0.0, decode_s=0.0, backward_compute_s=0.0, overlap=False)
+    g32, g16 = 0.1e-9, 3e-9  # s/B: numpy float16 adds run in software, ~30x slower
+    dense = decide(gamma_s_per_byte=g32, **base)
+    assert dense.comm_dense_s == pytest.approx(float(ring_allreduce_time(
+        8, GB, alpha_s=0.0, bw_bytes_per_s=1.25 * GB, gamma_s_per_byte=g32)))
+    fp16 = decide(compression_ratio=2.0, summable=True, gamma_s_per_byte=g32,
+                  payload_gamma_s_per_byte=g16, **base)
+    # (n-1)/n of the half-size payload is added, at the float16 rate
+    no_adds = decide(compression_ratio=2.0, summable=True, **base)
+    assert fp16.comm_compressed_s - no_adds.comm_compressed_s == pytest.approx(7 / 8 * GB / 2 * g16)
+    same = decide(compression_ratio=2.0, summable=True, gamma_s_per_byte=g32, **base)
+    assert same.comm_compressed_s - no_adds.comm_compressed_s == pytest.approx(7 / 8 * GB / 2 * g32)
+    gathered = decide(gamma_s_per_byte=g32, payload_gamma_s_per_byte=g16, **base)
+    assert gathered.comm_compressed_s == decide(**base).comm_compressed_s  # no adds on the way
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("compression_ratio", 0.5), ("n_ranks", 1), ("encode_s", -1.0), ("grad_bytes", -1.0)],
+    [("compression_ratio", 0.5), ("n_ranks", 1), ("encode_s", -1.0), ("grad_bytes", -1.0),
+     ("gamma_s_per_byte", -1e-9), ("payload_gamma_s_per_byte", -1e-9)],
 )
 def test_bad_inputs_raise(field: str, value: float) -> None:
     with pytest.raises(InputError, match=field):

@@ -70,3 +70,39 @@ def test_a_failing_rank_surfaces_as_run_error() -> None:
 
     with pytest.raises(RunError, match="rank 2"):
         run_loopback(RANKS, body)
+
+
+def test_the_timed_phases_are_the_exchange_and_fit_recovers_the_link() -> None:
+    """time_exchange_rank times prepare / finish / the whole exchange on real ranks, and
+    the α-β fit with γ apart recovers a known link from exact ring times."""
+    from mlfleet.comm.compression.measure import fit_ring_alpha_beta, time_exchange_rank
+
+    out = run_loopback(RANKS, lambda t: time_exchange_rank(t, ["fp16", "topk"], NUMEL, 2, 0))
+    for per_rank in out:
+        for method, times in per_rank.items():
+            assert set(times) == {"encode", "decode", "exchange", "gamma"}, method
+            assert all(len(v) == 2 and min(v) > 0 for v in times.values()), (method, times)
+    sizes = [2**16, 2**20, 2**24]
+    alpha, bw, gamma, n = 40e-6, 2e9, 0.3e-9, 4
+    exact = [2 * (n - 1) * alpha + 2 * (n - 1) / n * s / bw + (n - 1) / n * s * gamma
+             for s in sizes]
+    fit_alpha, fit_bw = fit_ring_alpha_beta(n, sizes, exact, gamma)
+    assert fit_alpha == pytest.approx(alpha) and fit_bw == pytest.approx(bw)
+    folded_alpha, folded_bw = fit_ring_alpha_beta(n, sizes, exact)  # γ folded into B
+    assert folded_bw < bw
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_phases_compose_to_the_exchange(method: str) -> None:
+    from mlfleet.comm.compression.exchange import combine, finish, prepare
+
+    def body(t: LoopbackTransport) -> tuple[np.ndarray, np.ndarray]:
+        whole = aggregate_mean(t, make_compressor(method), local_grad(t.rank),
+                               np.random.default_rng([3, t.rank]))
+        codec, rng = make_compressor(method), np.random.default_rng([3, t.rank])  # fresh state
+        wire = prepare(codec, local_grad(t.rank), t.world_size, rng)
+        parts = finish(codec, combine(t, codec, wire), (NUMEL,), t.world_size)
+        return whole, parts
+
+    for whole, parts in run_loopback(RANKS, body):
+        assert np.array_equal(whole, parts)

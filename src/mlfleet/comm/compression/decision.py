@@ -14,11 +14,11 @@ compression ratio r, link latency α and bandwidth B:
   alone an allgathered codec beats the ring only if r > n/2;
 * codec: encode once, decode one payload (summable) or decode and sum n
   payloads (allgather); it runs on the same processor as backward, so it is
-  never hidden.
-
-Left out: the reduction arithmetic inside the AllReduce (the γ term of
-:mod:`mlfleet.comm.cost`), which matters where it is slow — numpy adds float16
-in software, so a CPU fp16 allreduce costs more than the model says.
+  never hidden;
+* the reduction arithmetic inside a ring AllReduce, (n−1)/n · S · γ (the γ term
+  of :mod:`mlfleet.comm.cost`), with γ per byte of the dtype being added: it
+  matters where adds are slow — numpy adds float16 in software, ~30× slower per
+  byte than float32 on this CPU.
 
 With ``overlap`` (DDP-style bucketing) communication hides under the backward
 pass: time = max(backward, comm) + codec; without, backward + comm + codec.
@@ -56,13 +56,16 @@ class Decision:
 
 
 def compressed_comm_s(
-    *, payload_bytes: float, n_ranks: int, alpha_s: float, bw_bytes_per_s: float, summable: bool
+    *, payload_bytes: float, n_ranks: int, alpha_s: float, bw_bytes_per_s: float, summable: bool,
+    gamma_s_per_byte: float = 0.0,
 ) -> float:
-    """Exchange time of one compressed payload per rank: ring AllReduce or ring AllGather."""
+    """Exchange time of one compressed payload per rank: ring AllReduce (adding at
+    ``gamma_s_per_byte``) or ring AllGather (no arithmetic on the way)."""
     if summable:
         return float(
             ring_allreduce_time(
-                n_ranks, payload_bytes, alpha_s=alpha_s, bw_bytes_per_s=bw_bytes_per_s
+                n_ranks, payload_bytes, alpha_s=alpha_s, bw_bytes_per_s=bw_bytes_per_s,
+                gamma_s_per_byte=gamma_s_per_byte,
             )
         )
     # nccl-tests convention: AllGather's size is the gathered output, n payloads.
@@ -85,14 +88,22 @@ def compression_pays(
     backward_compute_s: float,
     overlap: bool = True,
     summable: bool = False,
+    gamma_s_per_byte: float = 0.0,
+    payload_gamma_s_per_byte: float | None = None,
 ) -> Decision:
     """Compare one data-parallel step with and without compression.
 
-    ``decode_s`` is the time to decode one payload and add it into the sum;
-    ``summable`` says whether the codec's payloads can be allreduced (fp16) or
-    must be allgathered. Raises
-    InputError for a ratio < 1, fewer than 2 ranks, or negative sizes and times.
+    ``encode_s`` is everything a rank does before the exchange; ``decode_s`` the
+    time to decode one payload and add it into the sum (an allgathered codec
+    pays it n times); ``summable`` says whether the codec's payloads can be
+    allreduced (fp16) or must be allgathered. ``gamma_s_per_byte``: seconds per
+    byte to add the dense gradient's dtype inside the AllReduce;
+    ``payload_gamma_s_per_byte``: the same for a summable payload's dtype
+    (None: ``gamma_s_per_byte``). Raises InputError for a ratio < 1, fewer than
+    2 ranks, or negative sizes and times.
     """
+    payload_gamma = gamma_s_per_byte if payload_gamma_s_per_byte is None \
+        else payload_gamma_s_per_byte
     _check(
         grad_bytes=grad_bytes,
         compression_ratio=compression_ratio,
@@ -100,11 +111,15 @@ def compression_pays(
         decode_s=decode_s,
         n_ranks=n_ranks,
         backward_compute_s=backward_compute_s,
+        gamma_s_per_byte=gamma_s_per_byte,
+        payload_gamma_s_per_byte=payload_gamma,
     )
     link = {"alpha_s": alpha_s, "bw_bytes_per_s": bw_bytes_per_s}
-    comm_dense = float(ring_allreduce_time(n_ranks, grad_bytes, **link))
+    comm_dense = float(ring_allreduce_time(n_ranks, grad_bytes, gamma_s_per_byte=gamma_s_per_byte,
+                                           **link))
     comm_comp = compressed_comm_s(
-        payload_bytes=grad_bytes / compression_ratio, n_ranks=n_ranks, summable=summable, **link
+        payload_bytes=grad_bytes / compression_ratio, n_ranks=n_ranks, summable=summable,
+        gamma_s_per_byte=payload_gamma, **link
     )
     codec = encode_s + decode_s * (1 if summable else n_ranks)
     combine = max if overlap else (lambda a, b: a + b)

@@ -25,18 +25,44 @@ def aggregate_mean(
     """The mean over ranks of each rank's compressed-then-decoded ``grad`` (float32, grad's shape).
 
     Every rank gets bit-identical results (same payloads, same order of operations).
+    Three phases, public so that their costs can be timed on their own
+    (:mod:`~mlfleet.comm.compression.measure`): :func:`prepare` (local),
+    :func:`combine` (the collective), :func:`finish` (local).
     """
-    n = transport.world_size
+    wire = prepare(compressor, grad, transport.world_size, rng)
+    return finish(compressor, combine(transport, compressor, wire), grad.shape,
+                  transport.world_size)
+
+
+def prepare(compressor: Compressor, grad: np.ndarray, n_ranks: int,
+            rng: np.random.Generator) -> np.ndarray:
+    """This rank's buffer for the collective: the encoded ``grad / n`` (summable codecs,
+    divided first as DDP's fp16 hook does, so the sum cannot overflow) or the packed
+    encoded ``grad`` (the others)."""
     if compressor.summable:
-        # Divide before encoding, as DDP's fp16 hook does, so the fp16 sum cannot overflow.
-        payload = compressor.encode(grad / np.float32(n), rng)
+        payload = compressor.encode(grad / np.float32(n_ranks), rng)
         (field,) = compressor.layout(grad.size)
-        summed = allreduce_ring(transport, payload.buffers[field.name])
-        return compressor.decode(make_payload((field,), **{field.name: summed}), grad.shape)
-    layout = compressor.layout(grad.size)
-    wire_bytes = pack(compressor.encode(grad, rng))
-    gathered = allgather_ring(transport, wire_bytes).reshape(n, wire_bytes.size)
-    total = np.zeros(grad.size, np.float32)
-    for wire in gathered:  # rank order: every rank sums in the same order, bit-identical
+        return payload.buffers[field.name]
+    return pack(compressor.encode(grad, rng))
+
+
+def combine(transport: Transport, compressor: Compressor, wire: np.ndarray) -> np.ndarray:
+    """The collective: ring allreduce of summable payloads, else ring allgather (n rows)."""
+    if compressor.summable:
+        return allreduce_ring(transport, wire)
+    return allgather_ring(transport, wire).reshape(transport.world_size, wire.size)
+
+
+def finish(compressor: Compressor, combined: np.ndarray, shape: tuple[int, ...],
+           n_ranks: int) -> np.ndarray:
+    """The mean from :func:`combine`'s result: decode the sum, or decode and average every
+    rank's payload in rank order (so every rank's bits are the same)."""
+    numel = int(np.prod(shape, dtype=np.int64))
+    layout = compressor.layout(numel)
+    if compressor.summable:
+        (field,) = layout
+        return compressor.decode(make_payload((field,), **{field.name: combined}), shape)
+    total = np.zeros(numel, np.float32)
+    for wire in combined:
         compressor.accumulate(unpack(wire, layout), total)
-    return (total / np.float32(n)).reshape(grad.shape)
+    return (total / np.float32(n_ranks)).reshape(shape)

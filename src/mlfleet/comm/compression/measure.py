@@ -18,7 +18,7 @@ import numpy as np
 
 from mlfleet.comm.algorithms.ring import allreduce_ring
 from mlfleet.comm.compression.base import DENSE_DTYPE, compression_ratio
-from mlfleet.comm.compression.exchange import aggregate_mean
+from mlfleet.comm.compression.exchange import aggregate_mean, combine, finish, prepare
 from mlfleet.comm.compression.registry import make_compressor
 from mlfleet.comm.transport.base import Transport
 
@@ -78,35 +78,55 @@ def codec_timing(method: str, numel: int, *, reps: int = 3, seed: int = 0) -> Co
 def time_exchange_rank(
     transport: Transport, methods: Sequence[str], numel: int, reps: int, seed: int
 ) -> dict[str, dict[str, list[float]]]:
-    """Per method, ``reps`` timings on this rank: ``encode``, ``decode`` (one payload, decoded
-    and added into a running sum, as the exchange does) and ``exchange`` (a whole
-    :func:`aggregate_mean`), each started together on every rank.
+    """Per method, ``reps`` timings on this rank: ``encode`` (the exchange's local
+    :func:`~exchange.prepare` phase), ``decode`` (its :func:`~exchange.finish` phase
+    per payload it decodes: all of it for a summable codec, 1/n of it otherwise),
+    ``exchange`` (a whole :func:`aggregate_mean`), and ``gamma`` (seconds per byte of
+    the ``+=`` a ring AllReduce of this codec's payload does), each started together
+    on every rank.
 
-    The codec is timed on the ranks themselves, so it shares the cores as in the exchange.
+    Everything is timed on the ranks themselves, so it shares the cores as in the exchange.
     """
+    n = transport.world_size
     grad = sample_gradient(numel, seed + transport.rank)
     rng = np.random.default_rng([seed, transport.rank])
     out: dict[str, dict[str, list[float]]] = {}
     for method in methods:
         codec = make_compressor(method)
         aggregate_mean(transport, codec, grad, rng)  # warm-up
-        times: dict[str, list[float]] = {"encode": [], "decode": [], "exchange": []}
-        total = np.zeros_like(grad)
+        combined = combine(transport, codec, prepare(codec, grad, n, rng))
+        decodes = 1 if codec.summable else n
+        times: dict[str, list[float]] = {"encode": [], "decode": [], "exchange": [], "gamma": []}
         for _ in range(reps):
             transport.barrier()
             t0 = time.perf_counter()
-            payload = codec.encode(grad, rng)
+            wire = prepare(codec, grad, n, rng)
             t1 = time.perf_counter()
-            codec.accumulate(payload, total)
+            finish(codec, combined, grad.shape, n)
             t2 = time.perf_counter()
             transport.barrier()
             t3 = time.perf_counter()
             aggregate_mean(transport, codec, grad, rng)
             t4 = time.perf_counter()
-            for key, value in (("encode", t1 - t0), ("decode", t2 - t1), ("exchange", t4 - t3)):
-                times[key].append(value)
+            times["encode"].append(t1 - t0)
+            times["decode"].append((t2 - t1) / decodes)
+            times["exchange"].append(t4 - t3)
+            times["gamma"].append(add_s_per_byte(wire.dtype, -(-wire.size // n)))
         out[method] = times
     return out
+
+
+def add_s_per_byte(dtype: np.dtype[Any], numel: int) -> float:
+    """γ: seconds per byte of ``chunk += incoming`` on ``numel`` elements of ``dtype``
+    (what each ring reduce-scatter step does to one chunk), best of three."""
+    chunk = np.ones(max(1, numel), dtype)
+    incoming = np.ones_like(chunk)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        chunk += incoming
+        best = min(best, time.perf_counter() - start)
+    return best / chunk.nbytes
 
 
 def time_allreduce_rank(
@@ -133,17 +153,19 @@ def slowest_rank_best(per_rank: Sequence[Sequence[float]]) -> float:
 
 
 def fit_ring_alpha_beta(
-    n_ranks: int, sizes_bytes: Sequence[float], times_s: Sequence[float]
+    n_ranks: int, sizes_bytes: Sequence[float], times_s: Sequence[float],
+    gamma_s_per_byte: float = 0.0,
 ) -> tuple[float, float]:
-    """(α s, B bytes/s) least-squares fit of T = 2(n−1)α + 2(n−1)/n · S/B to measured times.
+    """(α s, B bytes/s) least-squares fit of T = 2(n−1)α + 2(n−1)/n · S/B + (n−1)/n · S·γ
+    to measured times, γ known (0: the adds are folded into B).
 
     α is clipped at 0 (a negative intercept means the small sizes are noise-dominated).
     """
     s = np.asarray(sizes_bytes, dtype=np.float64)
-    design = np.column_stack(
-        [np.full_like(s, 2.0 * (n_ranks - 1)), 2.0 * (n_ranks - 1) / n_ranks * s]
-    )
-    (alpha, beta), *_ = np.linalg.lstsq(design, np.asarray(times_s, dtype=np.float64), rcond=None)
+    frac = (n_ranks - 1) / n_ranks
+    design = np.column_stack([np.full_like(s, 2.0 * (n_ranks - 1)), 2.0 * frac * s])
+    wire_s = np.asarray(times_s, dtype=np.float64) - frac * s * gamma_s_per_byte
+    (alpha, beta), *_ = np.linalg.lstsq(design, wire_s, rcond=None)
     return max(float(alpha), 0.0), 1.0 / float(beta)
 
 
