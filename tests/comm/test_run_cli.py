@@ -115,6 +115,21 @@ def test_standalone_worker_on_static_ports() -> None:
     assert outs[1][0] == ""  # only rank 0 prints
 
 
+@pytest.mark.parametrize(("env", "fragment"), [
+    ({}, "needs RANK"),
+    ({"RANK": "0", "WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "2"}, "across nodes needs --hosts"),
+])
+def test_standalone_socket_without_hosts_says_what_is_missing(env: dict[str, str],
+                                                              fragment: str) -> None:
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE")}
+    proc = subprocess.run([sys.executable, "-m", "mlfleet.comm.worker", "allreduce", "--backend",
+                           "socket", "--sizes", "1K"], env={**clean, **env},
+                          capture_output=True, text=True, timeout=60, check=False)
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1 and fragment in err[0], proc.stderr
+
+
 def _two_free_ports() -> int:
     """A port p with p and p + 1 free, below the kernel's ephemeral range (so no
     outgoing connection takes one of them meanwhile)."""
@@ -141,13 +156,16 @@ def test_torch_backend_and_gloo_builtin(capsys: pytest.CaptureFixture[str]) -> N
 
 
 @pytest.mark.slow
-def test_torchrun_runs_the_worker_standalone() -> None:
+@pytest.mark.parametrize("backend", ["torch", "socket"])
+def test_torchrun_runs_the_worker_standalone(backend: str) -> None:
+    """Both backends under torchrun on one node (socket: loopback ports, no --hosts needed)."""
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
     if not os.path.exists(torchrun):
         pytest.skip("torchrun is not installed")
     proc = subprocess.run(
         [torchrun, "--standalone", "--nproc-per-node", "2", "-m", "mlfleet.comm.worker",
-         "allreduce", "--backend", "torch", "--sizes", "1K", "--repeats", "1", "--json"],
+         "allreduce", "--backend", backend, "--sizes", "1K", "--repeats", "1", "--json",
+         "--base-port", str(_two_free_ports())],
         capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     doc = json.loads(proc.stdout)

@@ -406,12 +406,21 @@ def _standalone_transport(backend: str, hosts: str | None, base_port: int,
         return TorchTransport.from_env(timeout_s=timeout_s)
     from mlfleet.comm.transport.socket import SocketTransport
 
-    if hosts is None or "RANK" not in os.environ:
-        raise InputError("socket backend standalone needs RANK in the environment and "
-                         "--hosts ip0,ip1,...")
-    return SocketTransport.from_static_ports(rank=int(os.environ["RANK"]),
-                                             hosts=hosts.split(","), base_port=base_port,
-                                             timeout_s=timeout_s)
+    if "RANK" not in os.environ:
+        raise InputError("socket backend standalone needs RANK in the environment (torchrun "
+                         "sets it) and --hosts ip0,ip1,... unless every rank is on this host")
+    host_list = hosts.split(",") if hosts is not None else _single_node_hosts()
+    return SocketTransport.from_static_ports(rank=int(os.environ["RANK"]), hosts=host_list,
+                                             base_port=base_port, timeout_s=timeout_s)
+
+
+def _single_node_hosts() -> list[str]:
+    """Loopback for every rank when torchrun put them all on this node, else InputError."""
+    world, local = os.environ.get("WORLD_SIZE"), os.environ.get("LOCAL_WORLD_SIZE")
+    if world is None or world != local:
+        raise InputError("socket backend across nodes needs --hosts ip0,ip1,... (one IP per "
+                         "rank), or use --backend torch under torchrun")
+    return ["127.0.0.1"] * int(world)
 
 
 def standalone_main(argv: Sequence[str]) -> int:

@@ -152,31 +152,33 @@ def _measure_size(t: Transport, job: CollectiveJob, size_bytes: int) -> SizeResu
 
 def calibrate_link(t: Transport, *, small_bytes: int = 8, large_bytes: int = 4 * 2**20,
                    repeats: int = 20) -> tuple[float, float] | None:
-    """α (s) and B (bytes/s) between ranks 0 and 1 from ping-pong medians; None elsewhere.
+    """α (s) and B (bytes/s) of one ring step, measured with every rank at once; rank 0 returns
+    them, the others None.
 
-    α is half the round trip of a ``small_bytes`` message; B is ``large_bytes``
-    over the one-way time of a ``large_bytes`` message minus α. Every rank calls it.
+    Every rank sends to its right neighbour while it receives from its left, as in
+    a ring step, so the calibration sees what the collectives see: every link busy
+    and every rank's process wanting a CPU at the same moment (a ping-pong between
+    two ranks of four on two cores read α and B ~5x too good). α is the median
+    step with ``small_bytes``; B is ``large_bytes`` over the median step with
+    ``large_bytes`` minus α. Every rank calls it.
     """
     link = None
-    if t.world_size >= 2 and t.rank < 2:
-        alpha_s = _one_way_s(t, small_bytes, repeats)
-        large_s = _one_way_s(t, large_bytes, max(3, repeats // 4))
-        link = (alpha_s, large_bytes / max(large_s - alpha_s, 1e-12))
+    if t.world_size >= 2:
+        alpha_s = _ring_step_s(t, small_bytes, repeats)
+        large_s = _ring_step_s(t, large_bytes, max(3, repeats // 4))
+        if t.rank == 0:
+            link = (alpha_s, large_bytes / max(large_s - alpha_s, 1e-12))
     t.barrier()
     return link
 
 
-def _one_way_s(t: Transport, n_bytes: int, repeats: int) -> float:
-    buf = np.zeros(n_bytes, np.uint8)
-    peer = 1 - t.rank
+def _ring_step_s(t: Transport, n_bytes: int, repeats: int) -> float:
+    """Median seconds of a ring step: send ``n_bytes`` right, receive ``n_bytes`` from the left."""
+    out, into = np.zeros(n_bytes, np.uint8), np.zeros(n_bytes, np.uint8)
+    right, left = (t.rank + 1) % t.world_size, (t.rank - 1) % t.world_size
     samples = []
     for _ in range(repeats + 1):
         start = time.perf_counter()
-        if t.rank == 0:
-            t.send(peer, buf)
-            t.recv(peer, buf)
-        else:
-            t.recv(peer, buf)
-            t.send(peer, buf)
-        samples.append((time.perf_counter() - start) / 2.0)
+        t.sendrecv(right, out, left, into)
+        samples.append(time.perf_counter() - start)
     return statistics.median(samples[1:])

@@ -13,7 +13,8 @@ Three ways to start one:
 * :meth:`TorchTransport.from_env` — under ``torchrun`` (``RANK``, ``WORLD_SIZE``,
   ``MASTER_ADDR``, ``MASTER_PORT``, ``LOCAL_RANK`` come from the environment)::
 
-      torchrun --standalone --nproc-per-node 4 -m mlfleet.comm.worker allreduce --algo ring --sizes 4K:16M
+      torchrun --standalone --nproc-per-node 4 -m mlfleet.comm.worker allreduce --algo ring \\
+          --sizes 4K:16M --backend torch
 
 * the constructor, around a process group you initialised yourself.
 
