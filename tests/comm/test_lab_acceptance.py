@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mlfleet.comm.algorithms.benchmark import add_s_per_byte
 from mlfleet.comm.lab import Lab, payload_rate_bytes_per_s
 from mlfleet.comm.lab import lab as lab_mod
 from mlfleet.comm.lab import state as state_mod
@@ -106,16 +106,9 @@ def iters_for(rate: float, size_bytes: int) -> int:
     return max(1, math.ceil(WINDOW_S / link_s))
 
 
-def gamma_s_per_byte(size_bytes: int, reps: int = 15) -> float:
+def gamma_s_per_byte(size_bytes: int) -> float:
     """γ: seconds per byte of the ring's reduction, ``chunk += incoming`` on float32 chunks."""
-    chunk = np.ones(size_bytes // 4 // N_HOSTS, np.float32)
-    incoming = np.ones_like(chunk)
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        chunk += incoming
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / chunk.nbytes
+    return add_s_per_byte(np.float32, size_bytes // 4 // N_HOSTS, reps=15)
 
 
 def model_s(rate: float, size_bytes: int, alpha: float, gamma: float) -> float:

@@ -182,3 +182,16 @@ def _ring_step_s(t: Transport, n_bytes: int, repeats: int) -> float:
         t.sendrecv(right, out, left, into)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples[1:])
+
+
+def add_s_per_byte(dtype: np.dtype[Any] | type, numel: int, reps: int = 3) -> float:
+    """γ: seconds per byte of ``chunk += incoming`` on ``numel`` elements of ``dtype`` (what a
+    ring reduce-scatter step does to one chunk), best of ``reps``."""
+    chunk = np.ones(max(1, numel), dtype)
+    incoming = np.ones_like(chunk)
+    best = float("inf")
+    for _ in range(reps):
+        start = time.perf_counter()
+        chunk += incoming
+        best = min(best, time.perf_counter() - start)
+    return best / chunk.nbytes

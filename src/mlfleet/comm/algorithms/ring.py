@@ -91,6 +91,12 @@ def _allgather_steps(n: int, r: int, bounds: Bounds) -> list[_Step]:
     return [_Step(bounds[(r - s) % n], bounds[(r - s - 1) % n], False) for s in range(n - 1)]
 
 
+def _allreduce_steps(n: int, r: int, numel: int) -> list[_Step]:
+    """Reduce-scatter then allgather, as one stream of steps."""
+    bounds = chunk_bounds(numel, n)
+    return _reduce_scatter_steps(n, r, bounds) + _allgather_steps(n, r, bounds)
+
+
 def _split(span: tuple[int, int], k: int) -> Bounds:
     lo, hi = span
     return [(lo + a, lo + b) for a, b in chunk_bounds(hi - lo, k)]
@@ -184,11 +190,8 @@ def ring_allgather_inplace(t: Transport, flat: np.ndarray, bounds: Bounds,
 
 def ring_allreduce_inplace(t: Transport, flat: np.ndarray, blocks: int | None = None) -> None:
     """AllReduce ``flat`` in place: reduce-scatter and allgather as one pipelined stream."""
-    n, r = t.world_size, t.rank
-    if n > 1:
-        bounds = chunk_bounds(flat.size, n)
-        steps = _reduce_scatter_steps(n, r, bounds) + _allgather_steps(n, r, bounds)
-        run_ring_steps(t, flat, steps, blocks)
+    if t.world_size > 1:
+        run_ring_steps(t, flat, _allreduce_steps(t.world_size, t.rank, flat.size), blocks)
 
 
 def allreduce_ring(t: Transport, x: np.ndarray, blocks: int | None = None) -> np.ndarray:
@@ -197,13 +200,10 @@ def allreduce_ring(t: Transport, x: np.ndarray, blocks: int | None = None) -> np
     Out of place without a copy of ``x`` first (see the module docstring).
     """
     src = x.reshape(-1)
-    n, r = t.world_size, t.rank
-    if n == 1:
+    if t.world_size == 1:
         return src.copy().reshape(x.shape)
     out = np.empty_like(src)
-    bounds = chunk_bounds(src.size, n)
-    steps = _reduce_scatter_steps(n, r, bounds) + _allgather_steps(n, r, bounds)
-    run_ring_steps(t, out, steps, blocks, src=src)
+    run_ring_steps(t, out, _allreduce_steps(t.world_size, t.rank, src.size), blocks, src=src)
     return out.reshape(x.shape)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mlfleet.comm.algorithms.benchmark import add_s_per_byte
 from mlfleet.comm.algorithms.ring import allreduce_ring
 from mlfleet.comm.compression.base import DENSE_DTYPE, compression_ratio
 from mlfleet.comm.compression.exchange import aggregate_mean, combine, finish, prepare
@@ -114,19 +115,6 @@ def time_exchange_rank(
             times["gamma"].append(add_s_per_byte(wire.dtype, -(-wire.size // n)))
         out[method] = times
     return out
-
-
-def add_s_per_byte(dtype: np.dtype[Any], numel: int) -> float:
-    """γ: seconds per byte of ``chunk += incoming`` on ``numel`` elements of ``dtype``
-    (what each ring reduce-scatter step does to one chunk), best of three."""
-    chunk = np.ones(max(1, numel), dtype)
-    incoming = np.ones_like(chunk)
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        chunk += incoming
-        best = min(best, time.perf_counter() - start)
-    return best / chunk.nbytes
 
 
 def time_allreduce_rank(
