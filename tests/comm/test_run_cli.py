@@ -45,7 +45,7 @@ def test_allreduce_json_has_times_bandwidths_model_and_checks(
         assert row["time_s"] > 0
         assert row["busbw_bytes_per_s"] == pytest.approx(row["algbw_bytes_per_s"] * 4 / 3)
         assert row["predicted_s"] is None or row["predicted_s"] > 0
-    assert doc["link"] is None or doc["link"]["source"] == "ping-pong ranks 0-1"
+    assert doc["link"] is None or doc["link"]["source"] == "measured ring step"
 
 
 @pytest.mark.parametrize("args", [
@@ -98,6 +98,16 @@ def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], arg
 
 def test_bad_input_in_a_real_process_is_one_line_without_traceback() -> None:
     assert_one_line_error(run_cli("run", "collective", "allreduce", "--algo", "rong"), "rong")
+
+
+def test_iters_times_calls_back_to_back_and_keeps_bytes_per_call(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    doc = run_json(capsys, "allreduce", "--ranks", "3", "--sizes", "4K", "--repeats", "2",
+                   "--iters", "4")
+    assert doc["iters"] == 4
+    row = doc["rows"][0]
+    assert row["correct"] is True and row["bytes_exact"] is True  # bytes of one call, not four
+    assert_one_line_error(run_cli("run", "collective", "allreduce", "--iters", "0"), "--iters")
 
 
 def test_standalone_worker_on_static_ports() -> None:

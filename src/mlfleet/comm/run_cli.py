@@ -7,7 +7,7 @@
 Per size: the time of a call (the slowest rank's, median over ``--repeats``),
 algbw = S/t, busbw = algbw × the nccl-tests factor (AllReduce 2(n-1)/n;
 AllGather, ReduceScatter, AlltoAll (n-1)/n; Broadcast, Reduce 1), the cost
-model's prediction with α and B measured by ping-pong between ranks 0 and 1 in
+model's prediction with α and B measured on a ring step (every rank at once) in
 the same run (or given with ``--alpha``/``--bw``) and its relative error, whether
 every rank's output is bit-identical to the collective's definition, and whether
 the payload bytes each rank sent equal the algorithm's ``predicted_bytes_sent``.
@@ -110,18 +110,20 @@ def _dtype(text: str) -> str:
 
 def build_job(collective: str, *, algo: str | None, sizes: str, dtype: str, repeats: int,
               warmup: int, params: dict[str, Any], hot_fraction: float | None,
-              check: bool, calibrate: bool) -> CollectiveJob:
+              check: bool, calibrate: bool, iters: int = 1) -> CollectiveJob:
     """Validate CLI values into a :class:`CollectiveJob` (InputError on bad input)."""
     check_collective(collective)
     algorithm = get_algorithm(collective, algo or DEFAULT_ALGORITHM[collective])
     if repeats < 1 or warmup < 0:
         raise InputError(f"--repeats(={repeats}) must be >= 1 and --warmup(={warmup}) >= 0")
+    if iters < 1:
+        raise InputError(f"--iters(={iters}) must be >= 1 (calls per timed repeat)")
     if hot_fraction is not None and collective != "alltoall":
         raise InputError("--hot-fraction applies to alltoall only")
     return CollectiveJob(collective=collective, algorithm=algorithm.name,
                          sizes_bytes=parse_sizes(sizes), dtype=_dtype(dtype), repeats=repeats,
                          warmup=warmup, params=params, hot_fraction=hot_fraction, check=check,
-                         calibrate=calibrate)
+                         calibrate=calibrate, iters=iters)
 
 
 def model_time_s(job: CollectiveJob, n_ranks: int, size_bytes: int,
@@ -214,7 +216,9 @@ def render(job: CollectiveJob, rows: list[dict[str, Any]], *, n_ranks: int, back
     link_text = ("link n/a" if link is None else
                  f"α={format_duration(link[0])} B={format_rate(link[1])} ({link_source})")
     title = (f"{job.collective}/{job.algorithm} on {n_ranks} ranks, {backend} backend, "
-             f"{job.dtype}, median of {job.repeats}; model {link_text}")
+             f"{job.dtype}, median of {job.repeats}"
+             + (f" windows of {job.iters} calls" if job.iters > 1 else "")
+             + f"; model {link_text}")
     print_table(["size", "count", "time", "algbw", "busbw", "model", "model err", "check",
                  "bytes"], table, title=title)
 
@@ -225,6 +229,7 @@ def payload(job: CollectiveJob, rows: list[dict[str, Any]], *, n_ranks: int, bac
     return {
         "fidelity": "run", "collective": job.collective, "algorithm": job.algorithm,
         "backend": backend, "ranks": n_ranks, "dtype": job.dtype, "repeats": job.repeats,
+        "iters": job.iters,
         "warmup": job.warmup, "params": dict(job.params), "hot_fraction": job.hot_fraction,
         "link": None if link is None else {"alpha_s": link[0], "bw_bytes_per_s": link[1],
                                            "source": link_source},
@@ -249,6 +254,9 @@ def _job_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help=f"Transport: {', '.join(BACKENDS)}."),
         click.option("--repeats", default=5, show_default=True, type=int),
         click.option("--warmup", default=1, show_default=True, type=int),
+        click.option("--iters", default=1, show_default=True, type=int,
+                     help="Calls back to back per timed repeat (nccl-tests -n); the time is "
+                     "per call, so the ranks' start skew is spread over them."),
         click.option("--dtype", default="float32", show_default=True),
         click.option("--root", default=None, type=int, help="Broadcast/Reduce root rank."),
         click.option("--ranks-per-node", default=None, type=int, help="hierarchical: g."),
@@ -260,7 +268,7 @@ def _job_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--hot-fraction", default=None, type=float,
                      help="alltoall: share of every rank's data sent to rank 0 (MoE skew)."),
         click.option("--alpha", default=None, help="Model latency α (e.g. 20us); "
-                     "default: ping-pong between ranks 0 and 1."),
+                     "default: measured on a ring step, every rank at once."),
         click.option("--bw", default=None, help="Model bandwidth B (e.g. 1GB/s, 10gbit)."),
         click.option("--no-check", is_flag=True, help="Skip the comparison with the definition."),
         click.option("--timeout", default="60s", show_default=True,
@@ -317,7 +325,7 @@ def _common(collective: str, options: dict[str, Any]) -> tuple[
         raise InputError(f"{flag} does not apply to {collective}/{algorithm.name}")
     job = build_job(collective, algo=algorithm.name, sizes=options["sizes"],
                     dtype=options["dtype"], repeats=options["repeats"],
-                    warmup=options["warmup"], params=given,
+                    warmup=options["warmup"], params=given, iters=options["iters"],
                     hot_fraction=options["hot_fraction"], check=not options["no_check"],
                     calibrate=given_link is None and (collective, algorithm.name) in MODEL_NAMES)
     timeout_s = parse_quantity(options["timeout"], "s")
@@ -340,7 +348,7 @@ def _given_link(alpha: str | None, bw: str | None) -> tuple[float, float] | None
 def _report(job: CollectiveJob, results: Sequence[RankResult], *, backend: str,
             given_link: tuple[float, float] | None, as_json: bool) -> None:
     link = given_link if given_link is not None else results[0].link
-    source = "given" if given_link is not None else "ping-pong ranks 0-1"
+    source = "given" if given_link is not None else "measured ring step"
     rows = summarise(job, results, link=link)
     if as_json:
         from mlfleet.cli import emit_json

@@ -2,11 +2,14 @@
 
 :func:`measure_collective` is a launch function (``fn(transport, job)``): for each
 size it builds this rank's deterministic input, runs ``warmup`` untimed calls,
-then ``repeats`` timed calls each started right after a barrier, records this
-rank's wall time per call, the payload bytes this rank sent to each peer in one
-call, and whether its output is bit-identical to the collective's definition.
-The caller combines ranks: a call's time is the slowest rank's, the reported
-time the median over repeats (see ``mlfleet.comm.run_cli``).
+then ``repeats`` timed windows each started right after a barrier — ``iters``
+calls back to back per window, as nccl-tests' ``-n`` — records this rank's wall
+time per call (window over ``iters``), the payload bytes this rank sent to each
+peer in one call, and whether its output is bit-identical to the collective's
+definition. The caller combines ranks: a call's time is the slowest rank's, the
+reported time the median over repeats (see ``mlfleet.comm.run_cli``). With
+``iters = 1`` every call counts the few hundred µs to ms by which the ranks
+leave the barrier apart on a busy host; more calls per window spread it.
 
 Sizes follow nccl-tests: ``size_bytes`` is the buffer for AllReduce, Broadcast and
 Reduce, the gathered output for AllGather, the input for ReduceScatter, and one
@@ -43,7 +46,9 @@ class CollectiveJob:
     dtype: str = "float32"
     """numpy dtype of the buffers."""
     repeats: int = 5
-    """Timed calls per size."""
+    """Timed windows per size."""
+    iters: int = 1
+    """Calls back to back in each timed window (nccl-tests ``-n``); times are per call."""
     warmup: int = 1
     """Untimed calls per size before the timed ones."""
     seed: int = 0
@@ -55,7 +60,7 @@ class CollectiveJob:
     hot_fraction: float | None = None
     """AlltoAll only: fraction of each rank's elements routed to rank 0 (MoE hot expert)."""
     calibrate: bool = False
-    """Measure α and B between ranks 0 and 1 by ping-pong before the sizes."""
+    """Measure α and B of a ring step, every rank at once, before the sizes."""
     keep_outputs: bool = False
     """Return each output array (tests); otherwise only the check result."""
 
@@ -85,7 +90,7 @@ class RankResult:
     rank: int
     sizes: list[SizeResult]
     link: tuple[float, float] | None = None
-    """Calibrated ``(alpha_s, bw_bytes_per_s)`` on ranks 0 and 1, else None."""
+    """Calibrated ``(alpha_s, bw_bytes_per_s)`` on rank 0, else None."""
 
 
 def input_numel(collective: str, size_bytes: int, itemsize: int, n_ranks: int) -> int:
@@ -134,8 +139,9 @@ def _measure_size(t: Transport, job: CollectiveJob, size_bytes: int) -> SizeResu
     for k in range(job.repeats):
         t.barrier()
         start = time.perf_counter()
-        out = algorithm.run(t, x, **params)
-        times.append(time.perf_counter() - start)
+        for _ in range(job.iters):
+            out = algorithm.run(t, x, **params)
+        times.append((time.perf_counter() - start) / job.iters)
         if k == 0:
             after = t.bytes_sent()
     correct = None
@@ -146,7 +152,8 @@ def _measure_size(t: Transport, job: CollectiveJob, size_bytes: int) -> SizeResu
             input_of=lambda j: make_input(rank=j, numel=numel, dtype=job.dtype, seed=job.seed))
     return SizeResult(size_bytes=used_size_bytes(job.collective, numel, itemsize, n),
                       numel=numel, times_s=times,
-                      bytes_sent={p: after[p] - before[p] for p in after}, correct=correct,
+                      bytes_sent={p: (after[p] - before[p]) // job.iters for p in after},
+                      correct=correct,
                       output=out if job.keep_outputs else None)
 
 
