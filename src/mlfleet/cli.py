@@ -8,7 +8,6 @@ violated, 1 a real run failed.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +16,7 @@ import click
 
 from mlfleet import __version__
 from mlfleet.errors import MlfleetError, one_line
+from mlfleet.lazy_group import LazyGroup
 
 # name -> (module, attribute, one-line help). Imported lazily on first use.
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
@@ -26,10 +26,10 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "infra": ("mlfleet.infra.cli", "infra_group", "Infrastructure models: roofline, host probe."),
     "comm": ("mlfleet.comm.cli", "comm_group", "Collective communication cost models and selection."),
     "lab": ("mlfleet.comm.lab.cli", "lab_group", "Emulated multi-host lab (network namespaces)."),
-    "run": ("mlfleet.comm.run_cli", "run_group", "Run real implementations and measure them."),
+    "run": ("mlfleet.run.cli", "run_group", "Run real implementations and measure them."),
     "serving": ("mlfleet.serving.cli", "serving_group",
                 "Serving models: step time, KV cache, Erlang C, replicas."),
-    "sim": ("mlfleet.serving.sim.cli", "sim_group", "Simulations: serving, M/M/c."),
+    "sim": ("mlfleet.sim.cli", "sim_group", "Simulations on the shared kernel: serving, M/M/c."),
     "serve": ("mlfleet.serving.server.cli", "serve_command",
               "Real HTTP model server (tiny GPT + ranker, aiohttp + PyTorch) on 127.0.0.1."),
     "loadgen": ("mlfleet.serving.loadgen", "loadgen_command",
@@ -37,37 +37,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A click group whose sub-commands are imported on first use."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, (mod, _, _) in SUBCOMMANDS.items() if _available(mod))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in SUBCOMMANDS or not _available(SUBCOMMANDS[cmd_name][0]):
-            return None
-        module, attr, _ = SUBCOMMANDS[cmd_name]
-        command = getattr(importlib.import_module(module), attr)
-        assert isinstance(command, click.Command)
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, SUBCOMMANDS[name][2]) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-
-def _available(module: str) -> bool:
-    """Whether a sub-command's module exists, without importing it."""
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, registry=SUBCOMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlfleet")
 def cli() -> None:
     """mlfleet: ML systems at production scale — model, simulate, run.

@@ -238,11 +238,6 @@ def payload(job: CollectiveJob, rows: list[dict[str, Any]], *, n_ranks: int, bac
     }
 
 
-@click.group("run")
-def run_group() -> None:
-    """Run real implementations and measure them."""
-
-
 def _job_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.argument("collective", metavar=f"{{{','.join(COLLECTIVES)}}}"),
@@ -280,7 +275,7 @@ def _job_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-@run_group.command("collective")
+@click.command("collective")
 @_job_options
 @click.option("--ranks", "-n", "ranks", default="4", show_default=True, help="Processes.")
 @click.option("--latency", default="0", show_default=True,
@@ -447,7 +442,7 @@ def standalone_main(argv: Sequence[str]) -> int:
     return 0
 
 
-@run_group.command("compression")
+@click.command("compression")
 @click.option("--methods", default=None,
               help="Comma list, e.g. dense,topk,topk+ef (default: every method).")
 @click.option("--ranks", "-n", default=4, show_default=True, type=int, help="Processes.")

@@ -31,11 +31,6 @@ SERVE_DEFAULTS: dict[str, Any] = {"workload": "Llama-3-8B", "accelerator": "A100
 """Traffic when neither a scenario nor an option says otherwise (a Vidur-like setup)."""
 
 
-@click.group("sim", context_settings={"help_option_names": ["-h", "--help"]})
-def sim_group() -> None:
-    """Discrete-event simulation of serving: batching, load balancing, M/M/c."""
-
-
 # --------------------------------------------------------------------------- progress
 
 
@@ -170,7 +165,7 @@ def run_serve(scenario: str | None, opts: dict[str, Any],
             "wall_s": wall, "simulated_requests_per_wall_s": len(stream) / wall}
 
 
-@sim_group.command("serve")
+@click.command("serve")
 @click.argument("scenario", required=False)
 @click.option("--workload", "-w", help="Catalog workload [scenario's, else Llama-3-8B].")
 @click.option("--accelerator", "-a", help="Catalog accelerator [scenario's, else A100-80GB].")
@@ -243,7 +238,7 @@ def _print_serve(doc: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- mmc
 
 
-@sim_group.command("mmc")
+@click.command("mmc")
 @click.option("--servers", "-c", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--utilization", "-u", type=float, default=0.9, show_default=True,
               help="ρ = λ / (c μ), in (0, 1).")

@@ -1,0 +1,25 @@
+"""``mlfleet sim``: every chapter's simulations under one group.
+
+A chapter registers a simulation by adding a row to :data:`SIM_COMMANDS`; the command
+is imported only when invoked.
+"""
+
+from __future__ import annotations
+
+import click
+
+from mlfleet.lazy_group import LazyGroup
+
+SIM_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "serve": ("mlfleet.serving.sim.cli", "serve_command",
+              "Requests through a fleet of replicas: batching, load balancing, SLOs."),
+    "mmc": ("mlfleet.serving.sim.cli", "mmc_command",
+            "M/M/c through the serving engine next to Erlang C, with 95 % CIs."),
+}
+"""Command name -> (module, attribute, one-line help)."""
+
+
+@click.group("sim", cls=LazyGroup, registry=SIM_COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
+def sim_group() -> None:
+    """Discrete-event simulations (all on the kernel in mlfleet.sim)."""

@@ -1,0 +1,230 @@
+"""The discrete-event kernel every chapter's simulator runs on.
+
+A :class:`Simulation` alone owns the clock, the heap of ``(time_s, seq, kind,
+payload)`` events and the sequence counter. As in SimPy, ``seq`` is counted per
+instance, so events at the same time pop in the order they were scheduled and two
+simulations never share state. Components never touch the heap or the clock: they
+call :meth:`Simulation.schedule` / :meth:`Simulation.cancel`, and a handler may return
+follow-up events, ``(at_s, kind, payload)`` tuples, which the kernel schedules (as
+Vidur's event handlers do).
+
+``kind`` is a small int naming what an event is (:meth:`Simulation.kind` registers a
+name and returns its int); a run dispatches each popped event to ``handlers[kind]``
+with ``(time_s, seq, payload)``. Cancelling is lazy: a cancelled ``seq`` stays on the
+heap and is dropped when it comes due, never dispatched and never counted.
+
+Exogenous events that are already sorted (request arrivals read from an array) need
+not go through the heap at all: a :class:`Source` offers its next time, and
+:meth:`Simulation.run` merges it with the heap, the source first on ties (an arrival
+at the instant a service ends is seen by that service's completion handler).
+
+Randomness: :meth:`Simulation.stream` gives each named component its own generator,
+derived from the run's seed and the component's *name* (``SeedSequence(seed,
+spawn_key=(crc32(name),))``), so adding, removing or reordering components never
+shifts another component's draws, and a run is reproducible from its seed.
+
+Invariants (``tests/sim/test_kernel.py``): time never goes back; equal-time events pop
+in schedule order; a run is reproducible from its seed.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from heapq import heappop, heappush
+from typing import Any, Protocol
+
+import numpy as np
+
+from mlfleet.errors import InputError
+
+Event = tuple[float, int, int, Any]
+"""``(time_s, seq, kind, payload)``."""
+FollowUp = tuple[float, int, Any]
+"""``(at_s, kind, payload)``: an event a handler asks the kernel to schedule."""
+Handler = Callable[[float, int, Any], Iterable[FollowUp] | None]
+"""``handler(time_s, seq, payload)``; returns follow-up events, or None."""
+
+
+class SimulationError(InputError):
+    """A component asked the kernel for something impossible (an event in the past)."""
+
+
+class Source(Protocol):
+    """Sorted exogenous events (e.g. arrivals) that bypass the heap.
+
+    ``next_s`` is the time of the next one (+inf when exhausted); :meth:`fire` handles
+    it at ``now_s`` and advances ``next_s`` (which must not decrease).
+    """
+
+    next_s: float
+
+    def fire(self, now_s: float) -> Iterable[FollowUp] | None:
+        """Handle the event due at ``now_s``; may return follow-up events."""
+
+
+class Simulation:
+    """Clock, event heap, sequence counter, per-kind counters and seeded streams."""
+
+    __slots__ = ("_heap", "_seq", "_now_s", "_cancelled", "_kinds", "_counts", "_seed")
+
+    def __init__(self, *, seed: int = 0, start_s: float = 0.0) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise InputError(f"seed(={seed!r}) must be an integer >= 0")
+        if not math.isfinite(start_s):
+            raise InputError(f"start_s(={start_s!r}) must be a finite time")
+        self._heap: list[Event] = []
+        self._seq = 0
+        self._now_s = float(start_s)
+        self._cancelled: set[int] = set()
+        self._kinds: list[str] = []
+        self._counts: list[int] = []
+        self._seed = seed
+
+    # ---------------------------------------------------------------- clock and kinds
+
+    @property
+    def now_s(self) -> float:
+        """The simulated time (s): the time of the event being handled."""
+        return self._now_s
+
+    @property
+    def seed(self) -> int:
+        """The run's seed, root of every :meth:`stream`."""
+        return self._seed
+
+    def kind(self, name: str) -> int:
+        """The int of event kind ``name``, registered on first use (0, 1, 2, ...)."""
+        try:
+            return self._kinds.index(name)
+        except ValueError:
+            self._kinds.append(name)
+            self._counts.append(0)
+            return len(self._kinds) - 1
+
+    # ---------------------------------------------------------------- scheduling
+
+    def schedule(self, at_s: float, kind: int, payload: Any = None) -> int:
+        """Schedule an event at ``at_s`` (>= now); returns its ``seq``.
+
+        Raises :class:`SimulationError` for a time in the past or not a number.
+        """
+        if not at_s >= self._now_s:  # also catches NaN
+            raise SimulationError(f"at_s(={at_s!r}) must be >= now ({self._now_s!r} s)")
+        seq = self._seq
+        self._seq = seq + 1
+        heappush(self._heap, (at_s, seq, kind, payload))
+        return seq
+
+    def schedule_in(self, delay_s: float, kind: int, payload: Any = None) -> int:
+        """Schedule an event ``delay_s`` (>= 0) from now; returns its ``seq``."""
+        if not delay_s >= 0:
+            raise SimulationError(f"delay_s(={delay_s!r}) must be >= 0")
+        return self.schedule(self._now_s + delay_s, kind, payload)
+
+    def cancel(self, seq: int) -> None:
+        """Drop the pending event ``seq``: it is never dispatched (no-op if it was)."""
+        if 0 <= seq < self._seq:
+            self._cancelled.add(seq)
+
+    def pending(self) -> int:
+        """Events on the heap not cancelled."""
+        return sum(1 for e in self._heap if e[1] not in self._cancelled)
+
+    def peek_s(self) -> float:
+        """Time of the next live event, or +inf when none is pending."""
+        heap, cancelled = self._heap, self._cancelled
+        while heap and cancelled and heap[0][1] in cancelled:
+            cancelled.discard(heappop(heap)[1])
+        return heap[0][0] if heap else math.inf
+
+    def pop(self) -> Event | None:
+        """Remove the next live event, move the clock to it and count it; None if none."""
+        heap, cancelled = self._heap, self._cancelled
+        while heap:
+            event = heappop(heap)
+            if cancelled and event[1] in cancelled:
+                cancelled.discard(event[1])
+                continue
+            assert event[0] >= self._now_s, "time went back"
+            self._now_s = event[0]
+            self._counts[event[2]] += 1
+            return event
+        return None
+
+    def advance(self, to_s: float) -> None:
+        """Move the clock to ``to_s`` for an event handled outside the heap (a
+        :class:`Source`'s); raises :class:`SimulationError` if that is in the past or
+        after the next pending event."""
+        if not self._now_s <= to_s <= self.peek_s():
+            raise SimulationError(f"to_s(={to_s!r}) must lie between now ({self._now_s!r} s)"
+                                  f" and the next event ({self.peek_s()!r} s)")
+        self._now_s = to_s
+
+    # ---------------------------------------------------------------- running
+
+    def run(self, handlers: Mapping[int, Handler], *, until_s: float = math.inf,
+            source: Source | None = None, source_kind: int | None = None) -> float:
+        """Dispatch events in time order until none is left or the next is after
+        ``until_s``; returns the clock.
+
+        ``source`` (with ``source_kind``, the kind its events are counted under) is
+        merged with the heap, first on ties. Follow-up events a handler returns are
+        scheduled in the order returned.
+        """
+        if source is not None and source_kind is None:
+            source_kind = self.kind("source")
+        heap, cancelled, counts = self._heap, self._cancelled, self._counts
+        schedule = self.schedule
+        while True:
+            t_src = source.next_s if source is not None else math.inf
+            if heap and heap[0][0] < t_src:
+                t, seq, kind, payload = heap[0]
+                if t > until_s:
+                    break
+                heappop(heap)
+                if cancelled and seq in cancelled:
+                    cancelled.discard(seq)
+                    continue
+                assert t >= self._now_s, "time went back"
+                self._now_s = t
+                counts[kind] += 1
+                follow = handlers[kind](t, seq, payload)
+            elif t_src < math.inf:
+                if t_src > until_s:
+                    break
+                assert source is not None and source_kind is not None
+                assert t_src >= self._now_s, "a source went back in time"
+                self._now_s = t_src
+                counts[source_kind] += 1
+                follow = source.fire(t_src)
+            else:
+                break
+            if follow is not None:
+                for at_s, kind, payload in follow:
+                    schedule(at_s, kind, payload)
+        return self._now_s
+
+    # ---------------------------------------------------------------- statistics, streams
+
+    def counts(self) -> dict[str, int]:
+        """Events dispatched so far, per kind name (cancelled ones are not counted)."""
+        return dict(zip(self._kinds, self._counts, strict=True))
+
+    @property
+    def events(self) -> int:
+        """Events dispatched so far, all kinds."""
+        return sum(self._counts)
+
+    def stream(self, name: str) -> np.random.Generator:
+        """A generator for component ``name``, independent of every other name's and
+        fixed by (seed, name) alone: adding a component shifts no one's draws."""
+        return np.random.default_rng(stream_seed(self._seed, name))
+
+
+def stream_seed(seed: int, name: str) -> np.random.SeedSequence:
+    """The seed sequence of component ``name`` in a run seeded ``seed``."""
+    if not name:
+        raise InputError("stream name(='') must be a non-empty string")
+    return np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),))

@@ -1,0 +1,130 @@
+"""The kernel's invariants: time never goes back, equal-time events pop in schedule
+order, cancelled events are never dispatched, runs reproduce from their seed, and a
+component's stream does not depend on which other components exist."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlfleet.sim import FollowUp, Simulation, SimulationError
+
+times = st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1,
+                 max_size=200)
+
+
+@given(times)
+def test_time_never_goes_back_and_ties_pop_in_schedule_order(ts: list[float]) -> None:
+    sim = Simulation()
+    tick = sim.kind("tick")
+    seqs = [sim.schedule(t, tick, i) for i, t in enumerate(ts)]
+    assert seqs == list(range(len(ts)))
+    popped = []
+    while (event := sim.pop()) is not None:
+        popped.append(event)
+        assert sim.now_s == event[0]
+    assert [e[0] for e in popped] == sorted(ts)
+    # stable: equal times keep the order they were scheduled in
+    assert [e[3] for e in popped] == sorted(range(len(ts)), key=lambda i: ts[i])
+    assert sim.counts() == {"tick": len(ts)} and sim.events == len(ts)
+
+
+@given(times, st.data())
+def test_cancelled_events_are_never_dispatched(ts: list[float], data: st.DataObject) -> None:
+    sim = Simulation()
+    tick = sim.kind("tick")
+    seqs = [sim.schedule(t, tick, i) for i, t in enumerate(ts)]
+    dropped = set(data.draw(st.sets(st.sampled_from(seqs))))
+    for seq in dropped:
+        sim.cancel(seq)
+    seen: list[int] = []
+    sim.run({tick: lambda t, seq, payload: seen.append(seq)})
+    assert sorted(seen) == sorted(set(seqs) - dropped)
+    assert sim.events == len(seqs) - len(dropped) and sim.pending() == 0
+
+
+def test_handlers_follow_ups_are_scheduled_and_the_source_goes_first_on_ties() -> None:
+    sim = Simulation()
+    done = sim.kind("done")
+    log: list[tuple[str, float]] = []
+
+    class Arrivals:
+        def __init__(self) -> None:
+            self.times = [1.0, 2.0, 3.0]
+            self.next_s = self.times[0]
+
+        def fire(self, now_s: float) -> list[FollowUp]:
+            log.append(("arrive", now_s))
+            self.times.pop(0)
+            self.next_s = self.times[0] if self.times else math.inf
+            return [(now_s + 1.0, done, None)]  # each takes 1 s: ends with the next arrival
+
+    def finish(t: float, seq: int, payload: Any) -> None:
+        log.append(("done", t))
+
+    end = sim.run({done: finish}, source=Arrivals(), source_kind=sim.kind("arrive"))
+    assert log == [("arrive", 1.0), ("arrive", 2.0), ("done", 2.0), ("arrive", 3.0),
+                   ("done", 3.0), ("done", 4.0)]
+    assert end == 4.0 and sim.counts() == {"done": 3, "arrive": 3}
+
+
+def test_run_stops_before_until_and_resumes() -> None:
+    sim = Simulation()
+    tick = sim.kind("tick")
+    for t in (1.0, 2.0, 3.0):
+        sim.schedule(t, tick)
+    seen: list[float] = []
+    handlers = {tick: lambda t, seq, p: seen.append(t)}
+    assert sim.run(handlers, until_s=2.5) == 2.0 and seen == [1.0, 2.0]
+    sim.run(handlers)
+    assert seen == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("bad", [-1.0, math.nan])
+def test_an_event_in_the_past_is_refused(bad: float) -> None:
+    sim = Simulation()
+    with pytest.raises(SimulationError, match="at_s"):
+        sim.schedule(bad, sim.kind("tick"))
+    with pytest.raises(SimulationError, match="delay_s"):
+        sim.schedule_in(bad, sim.kind("tick"))
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True])
+def test_a_bad_seed_is_refused(seed: Any) -> None:
+    with pytest.raises(SimulationError.__mro__[1], match="seed"):
+        Simulation(seed=seed)
+
+
+def test_streams_depend_on_seed_and_name_only() -> None:
+    a = Simulation(seed=3)
+    b = Simulation(seed=3)
+    b.stream("failures")  # another component exists in b: a's draws must not shift
+    assert np.array_equal(a.stream("arrivals").random(5), b.stream("arrivals").random(5))
+    assert not np.array_equal(a.stream("arrivals").random(5), a.stream("service").random(5))
+    assert not np.array_equal(Simulation(seed=4).stream("arrivals").random(5),
+                              a.stream("arrivals").random(5))
+
+
+@settings(max_examples=25)
+@given(st.integers(min_value=0, max_value=2**32))
+def test_a_run_is_reproducible_from_its_seed(seed: int) -> None:
+    def run() -> list[tuple[float, int]]:
+        sim = Simulation(seed=seed)
+        rng = sim.stream("jobs")
+        job = sim.kind("job")
+        out: list[tuple[float, int]] = []
+
+        def handle(t: float, seq: int, n: int) -> list[FollowUp] | None:
+            out.append((t, seq))
+            return [(t + float(rng.exponential()), job, n - 1)] if n else None
+
+        sim.schedule(0.0, job, 50)
+        sim.run({job: handle})
+        return out
+
+    assert run() == run()
