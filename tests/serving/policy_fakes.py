@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlfleet.serving.sim.interfaces import Request, SystemView
+from mlfleet.serving.policy import Request, SystemView
 
 
 @dataclass

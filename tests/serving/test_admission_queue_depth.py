@@ -10,9 +10,9 @@ from mlfleet.errors import InputError
 from mlfleet.serving.admission.queue_depth import QueueDepthAdmission
 from mlfleet.serving.admission.registry import make_admission
 from mlfleet.serving.lb.registry import make_load_balancer
+from mlfleet.serving.policy import Admission
 from mlfleet.serving.sim.arrivals import Exponential, PoissonArrivals, make_requests
 from mlfleet.serving.sim.engine import Engine
-from mlfleet.serving.sim.interfaces import Admission
 from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
 
 

@@ -10,9 +10,9 @@ from sim_builders import LINEAR_STEP, llm_stream, mm_stream
 
 from mlfleet.errors import InputError
 from mlfleet.serving.lb.registry import make_load_balancer
+from mlfleet.serving.policy import ReplicaView, Request, SystemView
 from mlfleet.serving.sim.arrivals import RequestStream
 from mlfleet.serving.sim.engine import Engine
-from mlfleet.serving.sim.interfaces import ReplicaView, Request, SystemView
 from mlfleet.serving.sim.replicas.paged import PagedReplica
 from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
 from mlfleet.serving.sim.results import STATUS

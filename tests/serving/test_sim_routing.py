@@ -1,6 +1,6 @@
 """The engine's router fast path: the same choices as the balancer's ``choose``.
 
-A balancer that ignores the request offers a router (``interfaces.RoutesBlind``); the
+A balancer that ignores the request offers a router (``policy.RoutesBlind``); the
 engine routes through it while every alive replica is a candidate, and through
 ``choose`` otherwise. Wrapping the balancer so it offers only ``choose`` forces the
 slow path; the two runs must agree request by request, across kills, revivals, added
@@ -17,8 +17,8 @@ import pytest
 from sim_builders import mm_stream
 
 from mlfleet.serving.lb.registry import make_load_balancer
+from mlfleet.serving.policy import LoadBalancer, ReplicaView, Request, RoutesBlind
 from mlfleet.serving.sim.engine import Engine
-from mlfleet.serving.sim.interfaces import LoadBalancer, ReplicaView, Request, RoutesBlind
 from mlfleet.serving.sim.replicas.dynamic import DynamicBatchReplica
 from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
 from mlfleet.serving.sim.results import STATUS, SimResult

@@ -1,5 +1,5 @@
 """Admission control: which arriving requests enter the system (one module per policy).
 
 Build one by name with :func:`mlfleet.serving.admission.registry.make_admission`; every
-policy implements :class:`mlfleet.serving.sim.interfaces.Admission`.
+policy implements :class:`mlfleet.serving.policy.Admission`.
 """

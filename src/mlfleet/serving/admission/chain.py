@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mlfleet.serving.lb.checks import PolicyConfigError
-from mlfleet.serving.sim.interfaces import Admission, Coalescing, Request, SystemView
+from mlfleet.serving.policy import Admission, Coalescing, Request, SystemView
 
 
 class AllOf:

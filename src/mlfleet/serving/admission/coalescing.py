@@ -8,7 +8,7 @@ backend request. Keys of -1 never coalesce. Exact-key matching only; semantic
 similarity would replace the key with an embedding neighbourhood.
 
 A follower is refused by ``admit`` and named by :meth:`CoalescingAdmission.coalesced_into`
-(the :class:`~mlfleet.serving.sim.interfaces.Coalescing` seam): the engine never
+(the :class:`~mlfleet.serving.policy.Coalescing` seam): the engine never
 dispatches it and records it ``coalesced``, finishing with its leader. The policy also
 remembers who follows whom (:attr:`~CoalescingAdmission.leader_of`,
 :meth:`~CoalescingAdmission.follower_finish_s`).
@@ -16,7 +16,7 @@ remembers who follows whom (:attr:`~CoalescingAdmission.leader_of`,
 
 from __future__ import annotations
 
-from mlfleet.serving.sim.interfaces import Request, SystemView
+from mlfleet.serving.policy import Request, SystemView
 
 
 class CoalescingAdmission:

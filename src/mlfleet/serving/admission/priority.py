@@ -9,7 +9,7 @@ Two pieces, for the two places priority acts (class 0 is the highest):
   flood of low-priority work always leaves headroom for high priority (high is never
   blocked behind low).
 * :class:`AgingPriorityQueue` — the order a replica serves its queue (a
-  :class:`~mlfleet.serving.sim.interfaces.QueueDiscipline`: give each request-level,
+  :class:`~mlfleet.serving.policy.QueueDiscipline`: give each request-level,
   static or dynamic batching replica its own, ``discipline=``). A request's effective
   priority is p − waited/aging_s: it rises one class per ``aging_s`` of waiting, so a
   low-priority request waits at most about Δp·aging_s (plus the backlog ahead of it)
@@ -29,7 +29,7 @@ import itertools
 import math
 
 from mlfleet.serving.lb.checks import PolicyConfigError, fraction, positive, positive_int
-from mlfleet.serving.sim.interfaces import Request, SystemView
+from mlfleet.serving.policy import Request, SystemView
 
 
 class AgingPriorityQueue:

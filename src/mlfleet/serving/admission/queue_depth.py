@@ -8,7 +8,7 @@ shed requests fail fast and can retry elsewhere.
 from __future__ import annotations
 
 from mlfleet.serving.lb.checks import PolicyConfigError, positive_int
-from mlfleet.serving.sim.interfaces import Request, SystemView
+from mlfleet.serving.policy import Request, SystemView
 
 
 class QueueDepthAdmission:

@@ -13,7 +13,7 @@ from mlfleet.serving.admission.priority import PriorityAdmission
 from mlfleet.serving.admission.queue_depth import QueueDepthAdmission
 from mlfleet.serving.admission.token_bucket import TokenBucketAdmission
 from mlfleet.serving.lb.checks import build_policy
-from mlfleet.serving.sim.interfaces import Admission
+from mlfleet.serving.policy import Admission
 
 ADMISSIONS: dict[str, Callable[..., Admission]] = {
     "token_bucket": TokenBucketAdmission,

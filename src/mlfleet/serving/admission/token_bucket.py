@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mlfleet.serving.lb.checks import PolicyConfigError, one_of, positive
-from mlfleet.serving.sim.interfaces import Request, SystemView
+from mlfleet.serving.policy import Request, SystemView
 
 COSTS = ("requests", "tokens")
 _EPS_TOKENS = 1e-9

@@ -2,7 +2,7 @@
 
 ``load`` throughout is :attr:`ReplicaView.outstanding` (queued + in service), the
 quantity least-connections and power-of-d-choices compare. Draws take a
-:class:`~mlfleet.serving.sim.interfaces.Uniforms` where one double per call suffices, so
+:class:`~mlfleet.serving.policy.Uniforms` where one double per call suffices, so
 a balancer's ``choose`` (given the engine's generator) and its router (given the
 engine's block-drawn uniforms) run the same code on the same numbers.
 """
@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from mlfleet.errors import MlfleetError
-from mlfleet.serving.sim.interfaces import ReplicaView, Uniforms
+from mlfleet.serving.policy import ReplicaView, Uniforms
 
 T = TypeVar("T")
 

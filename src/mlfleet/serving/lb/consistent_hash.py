@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from mlfleet.serving.lb.base import PerCandidateSet, alive_indices
 from mlfleet.serving.lb.checks import one_of, positive, positive_int
-from mlfleet.serving.sim.interfaces import ReplicaView, Request
+from mlfleet.serving.policy import ReplicaView, Request
 
 _MASK64 = (1 << 64) - 1
 _KEY_SALT = 0x9E3779B97F4A7C15

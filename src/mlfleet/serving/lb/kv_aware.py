@@ -16,7 +16,7 @@ import numpy as np
 
 from mlfleet.serving.lb.base import StatelessBalancer, alive_indices, least_loaded
 from mlfleet.serving.lb.checks import positive_int
-from mlfleet.serving.sim.interfaces import ReplicaView, Request
+from mlfleet.serving.policy import ReplicaView, Request
 
 
 class KvAwareBalancer(StatelessBalancer):

@@ -13,7 +13,7 @@ from math import floor
 import numpy as np
 
 from mlfleet.serving.lb.base import StatelessBalancer, alive_indices, all_alive, least_loaded
-from mlfleet.serving.sim.interfaces import ReplicaView, Request, Router, Uniforms
+from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
 class LeastOutstandingBalancer(StatelessBalancer):

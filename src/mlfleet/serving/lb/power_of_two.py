@@ -26,7 +26,7 @@ from mlfleet.serving.lb.base import (
     sample_alive,
 )
 from mlfleet.serving.lb.checks import PolicyConfigError, positive_int
-from mlfleet.serving.sim.interfaces import ReplicaView, Request, Router, Uniforms
+from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
 class PowerOfTwoBalancer(StatelessBalancer):

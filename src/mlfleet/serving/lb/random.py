@@ -12,7 +12,7 @@ from math import floor
 import numpy as np
 
 from mlfleet.serving.lb.base import StatelessBalancer, all_alive, sample_alive
-from mlfleet.serving.sim.interfaces import ReplicaView, Request, Router, Uniforms
+from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
 class RandomBalancer(StatelessBalancer):

@@ -13,7 +13,7 @@ from mlfleet.serving.lb.power_of_two import PowerOfTwoBalancer
 from mlfleet.serving.lb.random import RandomBalancer
 from mlfleet.serving.lb.round_robin import RoundRobinBalancer
 from mlfleet.serving.lb.weighted import WeightedRoundRobinBalancer
-from mlfleet.serving.sim.interfaces import LoadBalancer
+from mlfleet.serving.policy import LoadBalancer
 
 LOAD_BALANCERS: dict[str, Callable[..., LoadBalancer]] = {
     "random": RandomBalancer,

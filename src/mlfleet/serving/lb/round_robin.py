@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mlfleet.serving.lb.base import PerCandidateSet, alive_indices
-from mlfleet.serving.sim.interfaces import ReplicaView, Request, Router, Uniforms
+from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
 class RoundRobinBalancer:

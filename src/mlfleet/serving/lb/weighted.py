@@ -16,7 +16,7 @@ import numpy as np
 
 from mlfleet.serving.lb.base import PerCandidateSet, alive_indices
 from mlfleet.serving.lb.checks import positive
-from mlfleet.serving.sim.interfaces import ReplicaView, Request
+from mlfleet.serving.policy import ReplicaView, Request
 
 
 class WeightedRoundRobinBalancer:

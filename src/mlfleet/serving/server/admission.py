@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mlfleet.serving.sim.interfaces import Admission, Request, SystemView
+from mlfleet.serving.policy import Admission, Request, SystemView
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +86,7 @@ class BoundedQueue:
 class SharedPolicy:
     """A simulator admission policy (``mlfleet.serving.admission``) behind the queue bound.
 
-    Each arrival becomes a :class:`~mlfleet.serving.sim.interfaces.Request` stamped with
+    Each arrival becomes a :class:`~mlfleet.serving.policy.Request` stamped with
     ``clock()`` seconds; the server is one replica in the :class:`SystemView`.
     """
 

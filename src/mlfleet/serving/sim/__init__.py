@@ -10,8 +10,8 @@
 * :mod:`.results` — per-request records and metrics; :mod:`.mmc` — M/M/c vs Erlang C;
 * :mod:`.reference` — a naive iteration-by-iteration simulator, the oracle of the tests;
 * :mod:`.fleet` and :mod:`.cli` — ``mlfleet sim serve`` / ``mlfleet sim mmc``;
-* :mod:`.interfaces` — the seams with the policies in ``serving/lb``, ``serving/admission``
-  and ``serving/deploy``.
+* the seams with the policies in ``serving/lb``, ``serving/admission`` and
+  ``serving/deploy`` live in :mod:`mlfleet.serving.policy`, which the server uses too.
 
 See ``docs/serving-simulator.md``.
 """

@@ -6,18 +6,18 @@ Construction::
                     rng=np.random.default_rng(seed), lb=..., admission=...)
     result = engine.run()
 
-At each arrival the engine asks the :class:`~.interfaces.Admission` policy (if any)
+At each arrival the engine asks the :class:`~mlfleet.serving.policy.Admission` policy (if any)
 whether to admit, draws the request's traffic group when a split is set
-(:meth:`Engine.set_split`), asks the :class:`~.interfaces.LoadBalancer` for a replica of
+(:meth:`Engine.set_split`), asks the :class:`~mlfleet.serving.policy.LoadBalancer` for a replica of
 that group (skipped when only one replica can serve) and hands the request over. A
 request the policy refuses is shed, or, when the policy coalesced it into one in flight
-(:class:`~.interfaces.Coalescing`), answered with that one ('coalesced'). The
+(:class:`~mlfleet.serving.policy.Coalescing`), answered with that one ('coalesced'). The
 replicas own batching and time (one event per batch iteration or per coalesced decode
 run, never per token). Arrivals are read from sorted arrays rather than pushed onto
 the heap, so a request costs the heap nothing until a replica schedules work for it.
 
 With nothing to decide but the replica — no admission, split or mirror — a balancer
-that ignores the request routes through its router (:class:`~.interfaces.RoutesBlind`),
+that ignores the request routes through its router (:class:`~mlfleet.serving.policy.RoutesBlind`),
 which draws from the engine's generator through :class:`~.uniforms.BlockUniforms`
 (doubles taken ahead in blocks and given back before anyone else reads
 :attr:`Engine.rng`): the same choices as ``choose``, without a request snapshot or a
@@ -54,8 +54,7 @@ import numpy as np
 
 from mlfleet.errors import InputError
 from mlfleet.serving.lb.round_robin import RoundRobinBalancer
-from mlfleet.serving.sim.arrivals.stream import RequestStream
-from mlfleet.serving.sim.interfaces import (
+from mlfleet.serving.policy import (
     Admission,
     Coalescing,
     LoadBalancer,
@@ -65,6 +64,7 @@ from mlfleet.serving.sim.interfaces import (
     RoutesBlind,
     SystemView,
 )
+from mlfleet.serving.sim.arrivals.stream import RequestStream
 from mlfleet.serving.sim.kernel import CALL, TIMER, EventQueue
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.request_lane import fits_lane, serve_request_level

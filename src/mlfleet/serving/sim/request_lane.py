@@ -4,7 +4,7 @@ A run whose every replica is a fresh :class:`RequestLevelReplica` serving stream
 (``service_s`` on every request), and in which nothing but the balancer decides — no
 admission, split, mirror, sessions, scheduled callback or failure, no ``until_s`` — is
 an M/M/c-like network: each arrival is routed, then served FIFO (or in the replica's
-:class:`~.interfaces.QueueDiscipline` order) by one of its replica's servers. For it the
+:class:`~mlfleet.serving.policy.QueueDiscipline` order) by one of its replica's servers. For it the
 engine calls :func:`serve_request_level` instead of its general loop, which keeps
 every replica's load, queue and busy time in local lists, and handles a completion and
 the start of the next service inline, where the general loop makes four Python calls
@@ -18,7 +18,7 @@ general loop, forced on with ``Engine._request_lane = False``):
   as the engine's queue counts the replicas' pushes; an arrival goes before a
   completion at the same instant, as in the general loop;
 * with more than one replica each arrival calls the balancer's router
-  (:class:`~.interfaces.RoutesBlind`), which draws the engine's uniforms in the same
+  (:class:`~mlfleet.serving.policy.RoutesBlind`), which draws the engine's uniforms in the same
   order and reads ``replica.outstanding``, kept up to date on the replica objects;
   one replica takes every arrival without a draw, as the general loop's fast path;
 * busy time is summed per replica in the order services start, from ``busy_s``;
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mlfleet.serving.sim.interfaces import Router
+from mlfleet.serving.policy import Router
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
 from mlfleet.serving.sim.results import STATUS

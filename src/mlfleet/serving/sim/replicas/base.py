@@ -10,7 +10,7 @@ back with ``engine.complete(rid, now_s)``. It pushes its own timed events with
 ``_seqs``, see :mod:`~mlfleet.serving.sim.kernel`) and ignores popped events whose ``seq`` is
 no longer live (a rescheduled or killed timer).
 
-A replica is also the :class:`~mlfleet.serving.sim.interfaces.ReplicaView` the
+A replica is also the :class:`~mlfleet.serving.policy.ReplicaView` the
 policies read: ``index``, ``alive``, ``weight``, ``outstanding``, ``queued``,
 ``has_session``.
 """

@@ -8,7 +8,7 @@ the head-of-line blocking Orca removed). Every request of the batch gets its fir
 token when the prefill ends and its response when the batch ends.
 
 A batch takes the requests that have waited longest, or, with a
-:class:`~mlfleet.serving.sim.interfaces.QueueDiscipline`, the first ones in its order
+:class:`~mlfleet.serving.policy.QueueDiscipline`, the first ones in its order
 (Triton's dynamic batcher with ``priority_levels`` forms batches from the highest
 priority first). Timeouts still count from the longest wait.
 """
@@ -20,8 +20,8 @@ from abc import abstractmethod
 from collections import deque
 
 from mlfleet.errors import InputError
+from mlfleet.serving.policy import QueueDiscipline
 from mlfleet.serving.sim.decode_run import plan_run, run_duration_s
-from mlfleet.serving.sim.interfaces import QueueDiscipline
 from mlfleet.serving.sim.kernel import TIMER
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime

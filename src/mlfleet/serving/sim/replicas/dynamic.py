@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from mlfleet.errors import InputError
-from mlfleet.serving.sim.interfaces import QueueDiscipline
+from mlfleet.serving.policy import QueueDiscipline
 from mlfleet.serving.sim.replicas.batch import BatchReplica
 from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime
 

@@ -6,7 +6,7 @@ its own demand (``service_s`` of the stream) divided by ``speed``; without one, 
 replica's model decides: an LLM request served alone (prefill, then decode at batch
 one) under ``step_time``, or ``service(1)`` for a non-LLM request.
 
-The queue is FIFO unless a :class:`~mlfleet.serving.sim.interfaces.QueueDiscipline`
+The queue is FIFO unless a :class:`~mlfleet.serving.policy.QueueDiscipline`
 is given (e.g. ``serving/admission/priority.py``'s aging priority queue), which then
 chooses the request a freed server takes next; service is never preempted.
 """
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mlfleet.errors import InputError
-from mlfleet.serving.sim.interfaces import QueueDiscipline
+from mlfleet.serving.policy import QueueDiscipline
 from mlfleet.serving.sim.kernel import TIMER
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime, request_service_s

@@ -8,7 +8,7 @@ batch. A partial batch runs only once the arrivals have ended (so a finite run d
 from __future__ import annotations
 
 from mlfleet.errors import InputError
-from mlfleet.serving.sim.interfaces import QueueDiscipline
+from mlfleet.serving.policy import QueueDiscipline
 from mlfleet.serving.sim.replicas.batch import BatchReplica
 from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime
 

@@ -1,6 +1,8 @@
-"""The seams between the serving simulator and its pluggable policies.
+"""The policy contracts of serving: the seams between policies and what runs them.
 
-The simulator (``serving/sim/engine.py``) owns time, replicas and batching. At each
+The simulator (``serving/sim``), the real server (``serving/server``) and every policy
+(``serving/lb``, ``serving/admission``, ``serving/deploy``) depend on this module and it
+depends on none of them. The simulator (``serving/sim/engine.py``) owns time, replicas and batching. At each
 arrival it asks the :class:`Admission` policy whether to admit the request, then the
 :class:`LoadBalancer` which replica gets it. Policies see replicas only through
 :class:`ReplicaView` and never mutate the simulator. Each policy lives in its own small
