@@ -16,8 +16,8 @@ import pytest
 
 from mlfleet.comm.algorithms.ring import allreduce_ring
 from mlfleet.comm.launch import HostSpec, function_ref, launch, resolve_hosts
+from mlfleet.comm.progress import report_progress
 from mlfleet.comm.transport.base import Transport
-from mlfleet.comm.worker import report_progress
 from mlfleet.errors import InputError, RunError
 
 HANG_GUARD_S = 20.0  # catches hangs only; not a performance claim

@@ -15,6 +15,7 @@ import pytest
 from cli_helpers import assert_one_line_error, run_cli
 from mlfleet.cli import main
 from mlfleet.comm.run_cli import parse_sizes
+from mlfleet.errors import InputError
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
@@ -30,7 +31,8 @@ def test_parse_sizes_doubles_like_nccl_tests() -> None:
     assert parse_sizes("4K:64M")[-1] == 64 * 2**20
     assert len(parse_sizes("4K:64M")) == 15
     assert parse_sizes("1K,1M") == (1024, 2**20)
-    assert parse_sizes("0") == (0,)
+    with pytest.raises(InputError, match="must be a whole number of bytes > 0"):
+        parse_sizes("0")
     assert parse_sizes("3K:7K") == (3072, 6144)
 
 
@@ -78,7 +80,17 @@ def test_the_table_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
     (["allreduce", "--algo", "rong"], "unknown allreduce algorithm 'rong'; known: ring"),
     (["allreduce", "--sizes", "4K:1K"], "0 < START <= END"),
     (["allreduce", "--sizes", "lots"], "lots"),
-    (["allreduce", "--ranks", "0"], "--ranks '0' must be an integer in 1..64"),
+    (["allreduce", "--ranks", "0"], "--ranks '0' must be an integer in 2..64"),
+    (["allreduce", "--ranks", "1"], "--ranks '1' must be an integer in 2..64"),
+    (["allgather", "--ranks", "1", "--sizes", "4K"], "at least two ranks"),
+    (["broadcast", "--ranks", "4", "--root", "7"], "--root 7 must be a rank in 0..3"),
+    (["reduce", "--ranks", "4", "--root", "-1"], "--root -1 must be a rank in 0..3"),
+    (["allreduce", "--algo", "hierarchical", "--ranks", "4", "--ranks-per-node", "3"],
+     "--ranks-per-node 3 must divide --ranks 4"),
+    (["allreduce", "--dtype", "float128"], "--dtype 'float128' must be a numeric dtype"),
+    (["allreduce", "--sizes", "3"], "3 bytes is not a whole number of float32 elements"),
+    (["allreduce", "--sizes", "6", "--dtype", "int32"], "not a whole number of int32"),
+    (["allreduce", "--sizes", "0"], "'0' must be a whole number of bytes > 0"),
     (["allreduce", "--backend", "mpi"], "--backend 'mpi' is not one of: socket, torch"),
     (["allreduce", "--hosts", "no-such-lab"], "no-such-lab"),
     (["allreduce", "--hot-fraction", "0.5"], "--hot-fraction applies to alltoall only"),
@@ -180,3 +192,21 @@ def test_torchrun_runs_the_worker_standalone(backend: str) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     doc = json.loads(proc.stdout)
     assert doc["rows"][0]["correct"] is True and doc["rows"][0]["bytes_exact"] is True
+
+
+@pytest.mark.parametrize("args", [
+    ["broadcast", "--ranks", "4", "--root", "7"],
+    ["allreduce", "--algo", "hierarchical", "--ranks", "4", "--ranks-per-node", "3"],
+    ["allreduce", "--ranks", "1"],
+])
+def test_rank_dependent_input_is_refused_before_any_process_starts(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        args: list[str]) -> None:
+    from mlfleet.comm import run_cli
+
+    def no_launch(*_: object, **__: object) -> None:
+        raise AssertionError("workers were started for input that is refused")
+
+    monkeypatch.setattr(run_cli, "launch", no_launch)
+    assert main(["run", "collective", *args, "--sizes", "4K"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")

@@ -98,7 +98,7 @@ def launch(world_size: int, fn: Callable[..., Any] | str, *, backend: str = "soc
     ``timeout_s`` bounds start-up, connection and every wait on a peer;
     ``latency_s`` is injected per message (socket backend only);
     ``wall_timeout_s`` (None: unbounded) bounds the whole run. ``on_progress`` gets
-    ``(rank, payload)`` for each :func:`mlfleet.comm.worker.report_progress` call.
+    ``(rank, payload)`` for each :func:`mlfleet.comm.progress.report_progress` call.
     Raises InputError for bad arguments and RunError if any rank fails.
     """
     hosts = _check(world_size, backend, hosts, timeout_s, latency_s)

@@ -16,7 +16,6 @@ the payload bytes each rank sent equal the algorithm's ``predicted_bytes_sent``.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -38,6 +37,8 @@ from mlfleet.errors import InputError
 from mlfleet.units import parse_quantity
 
 MAX_RANKS = 64
+DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8")
+"""Element types ``--dtype`` takes."""
 # mlfleet algorithm -> (cost-model collective, cost-model algorithm); missing: no model.
 MODEL_NAMES: dict[tuple[str, str], tuple[str, str]] = {
     ("allreduce", "ring"): ("allreduce", "ring"),
@@ -62,11 +63,11 @@ BUS_FACTOR: dict[str, Callable[[int], float]] = {
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
-    """``"4K:64M"`` (doubling, inclusive), ``"1K,1M"`` or ``"4096"`` -> sizes in bytes."""
+    """``"4K:64M"`` (doubling, inclusive), ``"1K,1M"`` or ``"4096"`` -> sizes in bytes (> 0)."""
     def one(part: str) -> int:
         value = parse_quantity(part.strip(), "bytes")
-        if value < 0 or value != int(value):
-            raise InputError(f"--sizes: {part!r} must be a whole number of bytes >= 0")
+        if value <= 0 or value != int(value):
+            raise InputError(f"--sizes: {part!r} must be a whole number of bytes > 0")
         return int(value)
 
     if ":" in text:
@@ -82,13 +83,18 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 
 def parse_ranks(text: str) -> int:
-    """``--ranks``: an integer in 1..MAX_RANKS."""
+    """``--ranks``: an integer in 2..MAX_RANKS.
+
+    One rank is refused: a collective on one rank sends nothing, so it would time a
+    local copy and report an infinite bus bandwidth, and no cost model is defined.
+    """
     try:
         n = int(text)
     except ValueError:
         n = 0
-    if not 1 <= n <= MAX_RANKS:
-        raise InputError(f"--ranks {text!r} must be an integer in 1..{MAX_RANKS}")
+    if not 2 <= n <= MAX_RANKS:
+        raise InputError(f"--ranks {text!r} must be an integer in 2..{MAX_RANKS} (a collective "
+                         "needs at least two ranks)")
     return n
 
 
@@ -99,13 +105,33 @@ def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
 
 
 def _dtype(text: str) -> str:
+    """``--dtype``: one of :data:`DTYPES` (both transports and torch's builtins carry them)."""
     try:
-        dtype = np.dtype(text)
+        name = np.dtype(text).name
     except TypeError:
-        dtype = np.dtype(np.void)
-    if dtype.kind not in "iuf":
-        raise InputError(f"--dtype {text!r} must be a numeric numpy dtype (float32, int64, ...)")
-    return dtype.name
+        name = text
+    if name not in DTYPES:
+        raise InputError(f"--dtype {text!r} must be a numeric dtype, one of: {', '.join(DTYPES)}")
+    return name
+
+
+def _check_whole_elements(sizes_bytes: Sequence[int], dtype: str) -> None:
+    itemsize = np.dtype(dtype).itemsize
+    for size in sizes_bytes:
+        if size % itemsize:
+            raise InputError(f"--sizes: {size} bytes is not a whole number of {dtype} elements "
+                             f"({itemsize} bytes each)")
+
+
+def check_for_ranks(job: CollectiveJob, n_ranks: int) -> None:
+    """InputError for parameters the rank count rules out, before any process starts."""
+    root = job.params.get("root")
+    if root is not None and not 0 <= root < n_ranks:
+        raise InputError(f"--root {root} must be a rank in 0..{n_ranks - 1} "
+                         f"(--ranks {n_ranks})")
+    per_node = job.params.get("ranks_per_node")
+    if per_node is not None and (per_node < 1 or n_ranks % per_node):
+        raise InputError(f"--ranks-per-node {per_node} must divide --ranks {n_ranks}")
 
 
 def build_job(collective: str, *, algo: str | None, sizes: str, dtype: str, repeats: int,
@@ -120,8 +146,10 @@ def build_job(collective: str, *, algo: str | None, sizes: str, dtype: str, repe
         raise InputError(f"--iters(={iters}) must be >= 1 (calls per timed repeat)")
     if hot_fraction is not None and collective != "alltoall":
         raise InputError("--hot-fraction applies to alltoall only")
+    sizes_bytes, dtype_name = parse_sizes(sizes), _dtype(dtype)
+    _check_whole_elements(sizes_bytes, dtype_name)
     return CollectiveJob(collective=collective, algorithm=algorithm.name,
-                         sizes_bytes=parse_sizes(sizes), dtype=_dtype(dtype), repeats=repeats,
+                         sizes_bytes=sizes_bytes, dtype=dtype_name, repeats=repeats,
                          warmup=warmup, params=params, hot_fraction=hot_fraction, check=check,
                          calibrate=calibrate, iters=iters)
 
@@ -238,7 +266,7 @@ def payload(job: CollectiveJob, rows: list[dict[str, Any]], *, n_ranks: int, bac
     }
 
 
-def _job_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+def job_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.argument("collective", metavar=f"{{{','.join(COLLECTIVES)}}}"),
         click.option("--algo", default=None, help="Algorithm (default: ring / pairwise / "
@@ -276,7 +304,7 @@ def _job_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.command("collective")
-@_job_options
+@job_options
 @click.option("--ranks", "-n", "ranks", default="4", show_default=True, help="Processes.")
 @click.option("--latency", default="0", show_default=True,
               help="Injected per-message latency (socket backend), e.g. 50us.")
@@ -285,7 +313,8 @@ def collective_command(collective: str, ranks: str, latency: str, hosts: str | N
                        **options: Any) -> None:
     """Measure a collective over a range of sizes on N real processes."""
     n_ranks = parse_ranks(ranks)
-    job, backend, timeout_s, given_link, as_json = _common(collective, options)
+    job, backend, timeout_s, given_link, as_json = resolve_options(collective, options)
+    check_for_ranks(job, n_ranks)
     latency_s = parse_quantity(latency, "s")
     host_specs: list[HostSpec] | None = resolve_hosts(hosts) if hosts is not None else None
     if host_specs is not None and len(host_specs) < n_ranks:
@@ -295,10 +324,10 @@ def collective_command(collective: str, ranks: str, latency: str, hosts: str | N
         results = launch(n_ranks, "mlfleet.comm.algorithms.benchmark:measure_collective",
                          args=(job,), backend=backend, hosts=host_specs, timeout_s=timeout_s,
                          latency_s=latency_s, on_progress=lambda rank, p: tick(p))
-    _report(job, results, backend=backend, given_link=given_link, as_json=as_json)
+    report_results(job, results, backend=backend, given_link=given_link, as_json=as_json)
 
 
-def _common(collective: str, options: dict[str, Any]) -> tuple[
+def resolve_options(collective: str, options: dict[str, Any]) -> tuple[
         CollectiveJob, str, float, tuple[float, float] | None, bool]:
     backend = _choice("--backend", options["backend"], BACKENDS)
     given_link = _given_link(options["alpha"], options["bw"])
@@ -340,7 +369,7 @@ def _given_link(alpha: str | None, bw: str | None) -> tuple[float, float] | None
     return alpha_s, bw_bytes_per_s
 
 
-def _report(job: CollectiveJob, results: Sequence[RankResult], *, backend: str,
+def report_results(job: CollectiveJob, results: Sequence[RankResult], *, backend: str,
             given_link: tuple[float, float] | None, as_json: bool) -> None:
     link = given_link if given_link is not None else results[0].link
     source = "given" if given_link is not None else "measured ring step"
@@ -381,67 +410,6 @@ class _progress:
             self.bar.stop()
 
 
-@click.command("worker")
-@_job_options
-@click.option("--hosts", default=None, help="socket backend: comma list of rank IPs.")
-@click.option("--base-port", default=29600, show_default=True, type=int,
-              help="socket backend: rank r listens on hosts[r]:base_port + r.")
-def _standalone_command(collective: str, hosts: str | None, base_port: int,
-                        **options: Any) -> None:
-    job, backend, timeout_s, given_link, as_json = _common(collective, options)
-    transport = _standalone_transport(backend, hosts, base_port, timeout_s)
-    try:
-        from mlfleet.comm.algorithms.benchmark import measure_collective
-        from mlfleet.comm.worker import gather_objects
-
-        results = gather_objects(transport, measure_collective(transport, job))
-    finally:
-        transport.close()
-    if int(os.environ.get("RANK", "0")) == 0:
-        _report(job, results, backend=backend, given_link=given_link, as_json=as_json)
-
-
-def _standalone_transport(backend: str, hosts: str | None, base_port: int,
-                          timeout_s: float) -> Any:
-    if backend == "torch":
-        from mlfleet.comm.transport.torch_dist import TorchTransport
-
-        return TorchTransport.from_env(timeout_s=timeout_s)
-    from mlfleet.comm.transport.socket import SocketTransport
-
-    if "RANK" not in os.environ:
-        raise InputError("socket backend standalone needs RANK in the environment (torchrun "
-                         "sets it) and --hosts ip0,ip1,... unless every rank is on this host")
-    host_list = hosts.split(",") if hosts is not None else _single_node_hosts()
-    return SocketTransport.from_static_ports(rank=int(os.environ["RANK"]), hosts=host_list,
-                                             base_port=base_port, timeout_s=timeout_s)
-
-
-def _single_node_hosts() -> list[str]:
-    """Loopback for every rank when torchrun put them all on this node, else InputError."""
-    world, local = os.environ.get("WORLD_SIZE"), os.environ.get("LOCAL_WORLD_SIZE")
-    if world is None or world != local:
-        raise InputError("socket backend across nodes needs --hosts ip0,ip1,... (one IP per "
-                         "rank), or use --backend torch under torchrun")
-    return ["127.0.0.1"] * int(world)
-
-
-def standalone_main(argv: Sequence[str]) -> int:
-    """Entry of ``python -m mlfleet.comm.worker COLLECTIVE ...`` (torchrun, fixed ports)."""
-    from mlfleet.errors import MlfleetError, one_line
-
-    try:
-        _standalone_command.main(args=list(argv), prog_name="mlfleet.comm.worker",
-                                 standalone_mode=False)
-    except MlfleetError as exc:
-        click.echo(f"error: {one_line(str(exc))}", err=True)
-        return exc.exit_code
-    except click.ClickException as exc:
-        click.echo(f"error: {one_line(exc.format_message())}", err=True)
-        return 2
-    return 0
-
-
 @click.command("compression")
 @click.option("--methods", default=None,
               help="Comma list, e.g. dense,topk,topk+ef (default: every method).")
@@ -458,7 +426,8 @@ def compression_command(methods: str | None, ranks: int, steps: int, seed: int, 
     A small MLP on seeded synthetic data, RANKS real processes exchanging compressed
     gradients over the transport; bytes are the transport's exact counters.
     """
-    from mlfleet.comm.compression.study import ALL_METHODS, run_compression_study
+    from mlfleet.comm.compression.registry import ALL_METHODS
+    from mlfleet.comm.compression.study import run_compression_study
 
     if steps < 1:
         raise InputError(f"--steps(={steps}) must be >= 1")

@@ -38,28 +38,11 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import Any
 
-import numpy as np
-
+from mlfleet.comm.progress import attach, emit
 from mlfleet.comm.transport.base import PeerLost, Transport
 from mlfleet.errors import MlfleetError, one_line
-
-_protocol: IO[str] | None = None
-_protocol_lock = threading.Lock()
-
-
-def report_progress(**payload: Any) -> None:
-    """Tell the launcher's ``on_progress`` callback something (no-op outside a launch)."""
-    _emit({"event": "progress", "payload": payload})
-
-
-def _emit(message: dict[str, Any]) -> None:
-    if _protocol is None:
-        return
-    with _protocol_lock:
-        _protocol.write(json.dumps(message) + "\n")
-        _protocol.flush()
 
 
 def resolve_function(ref: str) -> Callable[..., Any]:
@@ -76,13 +59,13 @@ def resolve_function(ref: str) -> Callable[..., Any]:
     for part in qualname.split("."):
         target = getattr(target, part)
     assert callable(target), ref
-    return target
+    fn: Callable[..., Any] = target
+    return fn
 
 
 def _child_main() -> int:
     """Run one rank under the launcher (see the module docstring)."""
-    global _protocol
-    _protocol = os.fdopen(os.dup(1), "w")
+    attach(os.fdopen(os.dup(1), "w"))
     os.dup2(2, 1)  # stray prints must not corrupt the protocol
     header = json.loads(sys.stdin.readline())
     try:
@@ -103,14 +86,14 @@ def _child_main() -> int:
         return _report_error(exc)  # before close(): peers must not report us first
     finally:
         transport.close()
-    _emit({"event": "done"})
+    emit({"event": "done"})
     return 0
 
 
 def _report_error(exc: BaseException) -> int:
     traceback.print_exc()
     text = str(exc) if isinstance(exc, MlfleetError) else f"{type(exc).__name__}: {exc}"
-    _emit({"event": "error", "peer_lost": isinstance(exc, PeerLost),
+    emit({"event": "error", "peer_lost": isinstance(exc, PeerLost),
            "message": one_line(text) or type(exc).__name__})
     return 1
 
@@ -134,12 +117,12 @@ def _prepare(header: dict[str, Any]) -> Callable[[list[Any]], Transport]:
         from mlfleet.comm.transport.socket import SocketTransport, bind_listener
 
         listener = bind_listener(ip)
-        _emit({"event": "listening", "address": list(listener.getsockname()[:2])})
+        emit({"event": "listening", "address": list(listener.getsockname()[:2])})
         return lambda addresses: SocketTransport.connect(
             rank=rank, addresses=[tuple(a) for a in addresses], listener=listener,
             timeout_s=timeout_s, latency_s=float(header["latency_s"]))
     store = _torch_store(rank, world_size, ip, timeout_s) if rank == 0 else None
-    _emit({"event": "listening", "address": [ip, store.port] if store is not None else None})
+    emit({"event": "listening", "address": [ip, store.port] if store is not None else None})
 
     def connect(addresses: list[Any]) -> Transport:
         from mlfleet.comm.transport.torch_dist import TorchTransport
@@ -158,7 +141,7 @@ def _torch_store(rank: int, world_size: int, host: str, timeout_s: float,
 
     import torch.distributed as dist
 
-    return dist.TCPStore(host, port, world_size, rank == 0,
+    return dist.TCPStore(host, port, world_size, rank == 0,  # type: ignore[attr-defined]
                          timeout=datetime.timedelta(seconds=timeout_s), wait_for_workers=False)
 
 
@@ -168,31 +151,18 @@ def _exit_on_eof() -> None:
     os._exit(3)
 
 
-def gather_objects(t: Transport, obj: Any) -> list[Any]:
-    """Every rank's picklable ``obj``, in rank order, on every rank (two ring allgathers)."""
-    from mlfleet.comm.algorithms.ring import allgather_ring
-
-    data = np.frombuffer(pickle.dumps(obj), np.uint8)
-    lengths = allgather_ring(t, np.array([data.size], np.int64))
-    padded = np.zeros(int(lengths.max()), np.uint8)
-    padded[: data.size] = data
-    blocks = allgather_ring(t, padded).reshape(t.world_size, -1)
-    return [pickle.loads(blocks[r, : lengths[r]].tobytes()) for r in range(t.world_size)]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m mlfleet.comm.worker`` (launcher mode without arguments)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         return _child_main()
-    from mlfleet.comm.run_cli import standalone_main
+    # imported here: a launched rank needs neither click nor the CLI
+    from mlfleet.comm.standalone import standalone_main
 
     return standalone_main(argv)
 
 
 if __name__ == "__main__":
-    # Run the imported module, not this __main__ copy, so report_progress() called from
-    # job code (which imports mlfleet.comm.worker) sees the protocol stream set up here.
-    from mlfleet.comm import worker
-
-    sys.exit(worker.main())
+    # The protocol stream lives in mlfleet.comm.progress, which job code imports too, so
+    # running this __main__ copy of the module is fine.
+    sys.exit(main())

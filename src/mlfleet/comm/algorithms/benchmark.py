@@ -30,6 +30,7 @@ import numpy as np
 from mlfleet.comm.algorithms.alltoall import hot_expert_counts
 from mlfleet.comm.algorithms.definition import make_input, matches_definition
 from mlfleet.comm.algorithms.registry import check_params, get_algorithm
+from mlfleet.comm.progress import report_progress
 from mlfleet.comm.transport.base import Transport
 
 
@@ -114,8 +115,6 @@ def job_params(job: CollectiveJob, n_ranks: int, numel: int) -> dict[str, Any]:
 
 def measure_collective(t: Transport, job: CollectiveJob) -> RankResult:
     """Run ``job`` on this rank (every rank must call it); see the module docstring."""
-    from mlfleet.comm.worker import report_progress
-
     link = calibrate_link(t) if job.calibrate else None
     sizes = []
     for i, size_bytes in enumerate(job.sizes_bytes):
