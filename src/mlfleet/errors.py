@@ -33,6 +33,18 @@ class ScenarioError(InputError):
     """A scenario file that does not validate."""
 
 
+class CommInputError(InputError):
+    """A communication-model argument out of range (ranks, size, bandwidth, algorithm name)."""
+
+
+class ServingInputError(InputError):
+    """A serving-model argument out of range (a rate, a count, a probability, a name)."""
+
+
+class PolicyConfigError(InputError):
+    """A serving policy was configured with a value outside its allowed range."""
+
+
 class ConstraintViolation(MlfleetError):
     """A scenario SLO or assertion does not hold for the computed plan."""
 

@@ -10,13 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from mlfleet.errors import InputError
+from mlfleet.errors import CommInputError
 
 FloatArray = NDArray[np.float64]
-
-
-class CommInputError(InputError):
-    """A communication-model argument out of range (ranks, size, bandwidth, algorithm name)."""
 
 
 def as_sizes(size_bytes: ArrayLike, *, name: str = "size_bytes") -> FloatArray:

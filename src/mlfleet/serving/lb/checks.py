@@ -11,11 +11,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mlfleet.errors import InputError
-
-
-class PolicyConfigError(InputError):
-    """A serving policy was configured with a value outside its allowed range."""
+from mlfleet.errors import PolicyConfigError
 
 
 def positive(name: str, value: float) -> float:

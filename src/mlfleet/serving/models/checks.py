@@ -9,13 +9,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from mlfleet.errors import InputError
+from mlfleet.errors import ServingInputError
 
 FloatArray = npt.NDArray[np.float64]
-
-
-class ServingInputError(InputError):
-    """A serving-model argument out of range (a rate, a count, a probability, a name)."""
 
 
 def _first_bad(arr: FloatArray, bad: npt.NDArray[np.bool_]) -> float:
