@@ -84,7 +84,7 @@ def test_dispatcher_covers_every_algorithm_and_hierarchical_needs_ranks_per_node
 
 @pytest.mark.parametrize("kwargs, fragment", [
     ({"n_ranks": 1, "size_bytes": 1e6}, "n_ranks(=1)"),
-    ({"n_ranks": 8, "size_bytes": -5.0}, "size_bytes(=-5.0)"),
+    ({"n_ranks": 8, "size_bytes": -5.0}, "size_bytes(=-5)"),
     ({"n_ranks": 2.5, "size_bytes": 1.0}, "n_ranks(=2.5)"),
 ])
 def test_bad_input_names_the_value(kwargs: dict[str, float], fragment: str) -> None:

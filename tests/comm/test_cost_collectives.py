@@ -108,7 +108,7 @@ def test_bus_factors_follow_nccl_tests() -> None:
         assert float(bus_factor(name, 8)) == 1.0
     assert float(algbw_bytes_per_s(1e9, 0.1)) == pytest.approx(1e10)
     assert float(busbw_bytes_per_s("allreduce", 8, 1e9, 0.1)) == pytest.approx(1e10 * 1.75)
-    with pytest.raises(CommInputError, match="unknown collective"):
+    with pytest.raises(CommInputError, match=r"collective\(='scan'\) is unknown"):
         bus_factor("scan", 8)
 
 

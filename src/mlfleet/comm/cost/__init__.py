@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
+from mlfleet.checks import FloatArray, one_of
 from mlfleet.comm.cost.allgather import ALLGATHER_ALGORITHMS
 from mlfleet.comm.cost.allreduce import ALLREDUCE_ALGORITHMS
 from mlfleet.comm.cost.alltoall import ALLTOALL_ALGORITHMS
@@ -29,10 +30,11 @@ from mlfleet.comm.cost.bandwidth import (
     busbw_bytes_per_s,
 )
 from mlfleet.comm.cost.broadcast import BROADCAST_ALGORITHMS, REDUCE_ALGORITHMS
-from mlfleet.comm.cost.checks import CommInputError, FloatArray, as_ranks, choose
 from mlfleet.comm.cost.hierarchy import hierarchical_allreduce_time
+from mlfleet.comm.cost.inputs import ranks
 from mlfleet.comm.cost.parameter_server import parameter_server_allreduce_time
 from mlfleet.comm.cost.reduce_scatter import REDUCE_SCATTER_ALGORITHMS
+from mlfleet.errors import CommInputError
 
 __all__ = [
     "ALGORITHMS", "COLLECTIVES", "CommInputError", "algbw_bytes_per_s", "allreduce_time",
@@ -84,8 +86,8 @@ def collective_time(collective: str, algorithm: str, n_ranks: ArrayLike, size_by
     AlltoAll, the root's message for Broadcast/Reduce. ``gamma_s_per_byte`` applies to
     reducing collectives, ``skew`` (max/mean load >= 1) to AlltoAll.
     """
-    choose(collective, COLLECTIVES, "collective")
-    choose(algorithm, ALGORITHMS[collective], f"{collective} algorithm")
+    one_of("collective", collective, COLLECTIVES, error=CommInputError)
+    one_of("algorithm", algorithm, ALGORITHMS[collective], error=CommInputError)
     link = {"alpha_s": alpha_s, "bw_bytes_per_s": bw_bytes_per_s}
     if algorithm == "hierarchical":
         return _flat_hierarchical(n_ranks, size_bytes, ranks_per_node, link, gamma_s_per_byte)
@@ -103,7 +105,7 @@ def collective_time(collective: str, algorithm: str, n_ranks: ArrayLike, size_by
 
 def _flat_hierarchical(n_ranks: ArrayLike, size_bytes: ArrayLike, ranks_per_node: int | None,
                        link: dict[str, float], gamma_s_per_byte: float) -> FloatArray:
-    n = as_ranks(n_ranks)
+    n = ranks(n_ranks)
     if ranks_per_node is None or ranks_per_node < 1 or np.any(n % ranks_per_node):
         raise CommInputError(
             f"ranks_per_node(={ranks_per_node!r}) must be given and divide n_ranks "

@@ -26,26 +26,17 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mlfleet.comm.cost.checks import (
-    FloatArray,
-    as_ranks,
-    as_sizes,
-    ceil_log2,
-    floor_pow2,
-    non_negative,
-    positive,
-)
+from mlfleet.checks import FloatArray, positive_int
+from mlfleet.comm.cost.inputs import link_terms, ranks, sizes
 from mlfleet.comm.cost.pipeline import pipelined_time
-from mlfleet.errors import InputError
+from mlfleet.comm.cost.rounds import ceil_log2, floor_pow2
+from mlfleet.errors import CommInputError
 
 
 def _args(n_ranks: ArrayLike, size_bytes: ArrayLike, alpha_s: float, bw_bytes_per_s: float,
           gamma_s_per_byte: float) -> tuple[FloatArray, FloatArray, float, float, float]:
-    n = as_ranks(n_ranks)
-    s = as_sizes(size_bytes)
-    beta = 1.0 / positive(bw_bytes_per_s, "bw_bytes_per_s")
-    return n, s, non_negative(alpha_s, "alpha_s"), beta, non_negative(gamma_s_per_byte,
-                                                                      "gamma_s_per_byte")
+    return (ranks(n_ranks), sizes(size_bytes),
+            *link_terms(alpha_s, bw_bytes_per_s, gamma_s_per_byte))
 
 
 def ring_allreduce_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, alpha_s: float,
@@ -79,9 +70,7 @@ def pipelined_ring_allreduce_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, 
     an exact simulation of the schedule (tests/comm/test_cost_allreduce.py).
     """
     n, s, a, b, g = _args(n_ranks, size_bytes, alpha_s, bw_bytes_per_s, gamma_s_per_byte)
-    k = float(blocks)
-    if not k >= 1:
-        raise InputError(f"blocks(={blocks!r}) must be >= 1")
+    k = float(positive_int("blocks", blocks, error=CommInputError))
     block = s / (n * k)
     tau = block * b
     hop_rs, hop_ag = tau + a + block * g, tau + a

@@ -13,15 +13,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mlfleet.comm.cost.checks import (
-    CommInputError,
-    FloatArray,
-    as_ranks,
-    as_sizes,
-    ceil_log2,
-    non_negative,
-    positive,
-)
+from mlfleet.checks import FloatArray
+from mlfleet.comm.cost.inputs import link_terms, ranks, sizes
+from mlfleet.comm.cost.rounds import ceil_log2
+from mlfleet.errors import CommInputError
 
 
 def _skew(skew: ArrayLike) -> FloatArray:
@@ -38,9 +33,9 @@ def pairwise_alltoall_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, alpha_s
 
     T = (n-1)α + skew·(n-1)/n·S·β.
     """
-    n, s = as_ranks(n_ranks), as_sizes(size_bytes)
-    beta = 1.0 / positive(bw_bytes_per_s, "bw_bytes_per_s")
-    return (n - 1.0) * non_negative(alpha_s, "alpha_s") + _skew(skew) * (n - 1.0) / n * s * beta
+    n, s = ranks(n_ranks), sizes(size_bytes)
+    alpha, beta, _ = link_terms(alpha_s, bw_bytes_per_s)
+    return (n - 1.0) * alpha + _skew(skew) * (n - 1.0) / n * s * beta
 
 
 def bruck_alltoall_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, alpha_s: float,
@@ -49,9 +44,9 @@ def bruck_alltoall_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, alpha_s: f
 
     T = ⌈lg n⌉(α + skew·S/2·β): fewer messages, more bytes (store-and-forward).
     """
-    n, s = as_ranks(n_ranks), as_sizes(size_bytes)
-    beta = 1.0 / positive(bw_bytes_per_s, "bw_bytes_per_s")
-    return ceil_log2(n) * (non_negative(alpha_s, "alpha_s") + _skew(skew) * s / 2.0 * beta)
+    n, s = ranks(n_ranks), sizes(size_bytes)
+    alpha, beta, _ = link_terms(alpha_s, bw_bytes_per_s)
+    return ceil_log2(n) * (alpha + _skew(skew) * s / 2.0 * beta)
 
 
 def skew_from_loads(loads: ArrayLike) -> float:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mlfleet.comm.cost.checks import FloatArray, as_ranks, as_sizes, choose
+from mlfleet.checks import FloatArray, one_of
+from mlfleet.comm.cost.inputs import ranks, sizes
+from mlfleet.errors import CommInputError
 
 COLLECTIVES = ("allreduce", "allgather", "reduce_scatter", "alltoall", "broadcast", "reduce")
 """Collective names the models and helpers know."""
@@ -20,8 +22,8 @@ COLLECTIVES = ("allreduce", "allgather", "reduce_scatter", "alltoall", "broadcas
 def bus_factor(collective: str, n_ranks: ArrayLike) -> FloatArray:
     """busbw/algbw: 2(n-1)/n for AllReduce, (n-1)/n for AllGather, ReduceScatter and
     AlltoAll, 1 for Broadcast and Reduce (nccl-tests PERFORMANCE.md)."""
-    choose(collective, COLLECTIVES, "collective")
-    n = as_ranks(n_ranks, minimum=1)
+    one_of("collective", collective, COLLECTIVES, error=CommInputError)
+    n = ranks(n_ranks, minimum=1)
     if collective == "allreduce":
         return 2.0 * (n - 1.0) / n
     if collective in ("allgather", "reduce_scatter", "alltoall"):
@@ -31,7 +33,7 @@ def bus_factor(collective: str, n_ranks: ArrayLike) -> FloatArray:
 
 def algbw_bytes_per_s(size_bytes: ArrayLike, time_s: ArrayLike) -> FloatArray:
     """Algorithm bandwidth S / t (inf where t == 0)."""
-    s = as_sizes(size_bytes)
+    s = sizes(size_bytes)
     t = np.asarray(time_s, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(t > 0, s / np.where(t > 0, t, 1.0), np.inf)

@@ -10,28 +10,17 @@ from __future__ import annotations
 
 from numpy.typing import ArrayLike
 
-from mlfleet.comm.cost.checks import (
-    FloatArray,
-    as_ranks,
-    as_sizes,
-    ceil_log2,
-    non_negative,
-    positive,
-)
+from mlfleet.checks import FloatArray
+from mlfleet.comm.cost.inputs import link_terms, ranks, sizes
 from mlfleet.comm.cost.pipeline import pipelined_time
-
-
-def _abg(alpha_s: float, bw_bytes_per_s: float, gamma_s_per_byte: float) -> tuple[float, float,
-                                                                                   float]:
-    return (non_negative(alpha_s, "alpha_s"), 1.0 / positive(bw_bytes_per_s, "bw_bytes_per_s"),
-            non_negative(gamma_s_per_byte, "gamma_s_per_byte"))
+from mlfleet.comm.cost.rounds import ceil_log2
 
 
 def binomial_broadcast_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, alpha_s: float,
                             bw_bytes_per_s: float) -> FloatArray:
     """Binomial tree: T = ⌈lg n⌉(α + S·β)  (Thakur et al. 2005 §3.2, short messages)."""
-    n, s = as_ranks(n_ranks), as_sizes(size_bytes)
-    a, b, _ = _abg(alpha_s, bw_bytes_per_s, 0.0)
+    n, s = ranks(n_ranks), sizes(size_bytes)
+    a, b, _ = link_terms(alpha_s, bw_bytes_per_s, 0.0)
     return ceil_log2(n) * (a + s * b)
 
 
@@ -41,8 +30,8 @@ def scatter_allgather_broadcast_time(n_ranks: ArrayLike, size_bytes: ArrayLike, 
 
     T = (⌈lg n⌉ + n - 1)α + 2(n-1)/n·S·β  (Thakur et al. 2005 §3.2, long messages).
     """
-    n, s = as_ranks(n_ranks), as_sizes(size_bytes)
-    a, b, _ = _abg(alpha_s, bw_bytes_per_s, 0.0)
+    n, s = ranks(n_ranks), sizes(size_bytes)
+    a, b, _ = link_terms(alpha_s, bw_bytes_per_s, 0.0)
     return (ceil_log2(n) + n - 1.0) * a + 2.0 * (n - 1.0) / n * s * b
 
 
@@ -50,8 +39,8 @@ def pipelined_chain_broadcast_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *,
                                    bw_bytes_per_s: float,
                                    chunk_bytes: float | None = None) -> FloatArray:
     """Chunks flow down a chain of n-1 hops: T = (n - 1 + k - 1)(α + S·β/k), k optimal."""
-    n, s = as_ranks(n_ranks), as_sizes(size_bytes)
-    a, b, _ = _abg(alpha_s, bw_bytes_per_s, 0.0)
+    n, s = ranks(n_ranks), sizes(size_bytes)
+    a, b, _ = link_terms(alpha_s, bw_bytes_per_s, 0.0)
     return pipelined_time(steps=n - 1.0, size_bytes=s, alpha_s=a, s_per_byte=b,
                           chunk_bytes=chunk_bytes)
 
@@ -59,8 +48,8 @@ def pipelined_chain_broadcast_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *,
 def binomial_reduce_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, alpha_s: float,
                          bw_bytes_per_s: float, gamma_s_per_byte: float = 0.0) -> FloatArray:
     """Binomial tree: T = ⌈lg n⌉(α + S·β + S·γ)  (Thakur et al. 2005 §4.3)."""
-    n, s = as_ranks(n_ranks), as_sizes(size_bytes)
-    a, b, g = _abg(alpha_s, bw_bytes_per_s, gamma_s_per_byte)
+    n, s = ranks(n_ranks), sizes(size_bytes)
+    a, b, g = link_terms(alpha_s, bw_bytes_per_s, gamma_s_per_byte)
     return ceil_log2(n) * (a + s * (b + g))
 
 
@@ -70,8 +59,8 @@ def rabenseifner_reduce_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, alpha
 
     T = 2⌈lg n⌉α + 2(n-1)/n·S·β + (n-1)/n·S·γ  (Thakur et al. 2005 §4.3, powers of two).
     """
-    n, s = as_ranks(n_ranks), as_sizes(size_bytes)
-    a, b, g = _abg(alpha_s, bw_bytes_per_s, gamma_s_per_byte)
+    n, s = ranks(n_ranks), sizes(size_bytes)
+    a, b, g = link_terms(alpha_s, bw_bytes_per_s, gamma_s_per_byte)
     frac = (n - 1.0) / n
     return 2.0 * ceil_log2(n) * a + frac * s * (2.0 * b + g)
 
@@ -80,8 +69,8 @@ def pipelined_chain_reduce_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, al
                                 bw_bytes_per_s: float, gamma_s_per_byte: float = 0.0,
                                 chunk_bytes: float | None = None) -> FloatArray:
     """Chunks flow up a chain, reduced at every hop: (n - 1 + k - 1)(α + S(β + γ)/k)."""
-    n, s = as_ranks(n_ranks), as_sizes(size_bytes)
-    a, b, g = _abg(alpha_s, bw_bytes_per_s, gamma_s_per_byte)
+    n, s = ranks(n_ranks), sizes(size_bytes)
+    a, b, g = link_terms(alpha_s, bw_bytes_per_s, gamma_s_per_byte)
     return pipelined_time(steps=n - 1.0, size_bytes=s, alpha_s=a, s_per_byte=b + g,
                           chunk_bytes=chunk_bytes)
 

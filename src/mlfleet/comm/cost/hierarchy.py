@@ -27,8 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from mlfleet.checks import FloatArray, non_negative, one_of, positive, positive_int
 from mlfleet.comm.cost.allreduce import ALLREDUCE_ALGORITHMS
-from mlfleet.comm.cost.checks import CommInputError, FloatArray, as_sizes, choose, positive
+from mlfleet.comm.cost.inputs import sizes
+from mlfleet.errors import CommInputError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,11 +45,9 @@ class LevelLink:
     """Per-GPU bandwidth at this level, per direction."""
 
     def __post_init__(self) -> None:
-        if self.members < 1:
-            raise CommInputError(f"members(={self.members}) must be >= 1")
-        positive(self.bw_bytes_per_s, "bw_bytes_per_s")
-        if self.alpha_s < 0:
-            raise CommInputError(f"alpha_s(={self.alpha_s}) must be >= 0")
+        positive_int("members", self.members, error=CommInputError)
+        positive("bw_bytes_per_s", self.bw_bytes_per_s, error=CommInputError)
+        non_negative("alpha_s", self.alpha_s, error=CommInputError)
 
 
 def _ring_level(level: LevelLink, size: FloatArray, gamma: float) -> FloatArray:
@@ -65,8 +65,8 @@ def multilevel_allreduce_time(size_bytes: ArrayLike, *, levels: Sequence[LevelLi
     The outermost level with more than one member runs ``top_algorithm`` (a name in
     ``ALLREDUCE_ALGORITHMS``); every other level runs ring reduce-scatter/allgather.
     """
-    choose(top_algorithm, tuple(ALLREDUCE_ALGORITHMS), "allreduce algorithm")
-    size = as_sizes(size_bytes)
+    one_of("top_algorithm", top_algorithm, ALLREDUCE_ALGORITHMS, error=CommInputError)
+    size = sizes(size_bytes)
     active = [lv for lv in levels if lv.members > 1]
     total = np.zeros_like(size)
     shard = size.copy()

@@ -21,13 +21,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mlfleet.comm.cost.checks import (
-    FloatArray,
-    as_ranks,
-    as_sizes,
-    non_negative,
-    positive,
-)
+from mlfleet.checks import FloatArray, positive
+from mlfleet.comm.cost.inputs import link_terms, ranks, sizes
+from mlfleet.errors import CommInputError
 
 
 def parameter_server_allreduce_time(n_workers: ArrayLike, size_bytes: ArrayLike, *,
@@ -39,14 +35,13 @@ def parameter_server_allreduce_time(n_workers: ArrayLike, size_bytes: ArrayLike,
 
     ``server_bw_bytes_per_s`` defaults to the workers' bandwidth.
     """
-    w = as_ranks(n_workers, minimum=1, name="n_workers")
-    s = as_sizes(size_bytes)
-    k = as_ranks(servers, minimum=1, name="servers")
-    bw_w = positive(worker_bw_bytes_per_s, "worker_bw_bytes_per_s")
-    bw_s = bw_w if server_bw_bytes_per_s is None else positive(server_bw_bytes_per_s,
-                                                                "server_bw_bytes_per_s")
-    a = non_negative(alpha_s, "alpha_s")
-    g = non_negative(gamma_s_per_byte, "gamma_s_per_byte")
+    w = ranks(n_workers, minimum=1, name="n_workers")
+    s = sizes(size_bytes)
+    k = ranks(servers, minimum=1, name="servers")
+    bw_w = positive("worker_bw_bytes_per_s", worker_bw_bytes_per_s, error=CommInputError)
+    bw_s = bw_w if server_bw_bytes_per_s is None else positive(
+        "server_bw_bytes_per_s", server_bw_bytes_per_s, error=CommInputError)
+    a, _, g = link_terms(alpha_s, bw_w, gamma_s_per_byte)
     messages = np.maximum(k, w / k)
     return 2.0 * messages * a + 2.0 * np.maximum(s / bw_w, w * s / (k * bw_s)) + w / k * s * g
 
@@ -54,8 +49,9 @@ def parameter_server_allreduce_time(n_workers: ArrayLike, size_bytes: ArrayLike,
 def parameter_server_saturation_workers(*, servers: int, worker_bw_bytes_per_s: float,
                                         server_bw_bytes_per_s: float) -> float:
     """Worker count beyond which the servers' links, not the workers', set the time: k·B_s/B_w."""
-    return (positive(servers, "servers") * positive(server_bw_bytes_per_s, "server_bw_bytes_per_s")
-            / positive(worker_bw_bytes_per_s, "worker_bw_bytes_per_s"))
+    return (positive("servers", servers, error=CommInputError)
+            * positive("server_bw_bytes_per_s", server_bw_bytes_per_s, error=CommInputError)
+            / positive("worker_bw_bytes_per_s", worker_bw_bytes_per_s, error=CommInputError))
 
 
 def parameter_server_steps_per_s_ceiling(n_workers: ArrayLike, grad_bytes: float, *,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mlfleet.comm.cost.checks import FloatArray
+from mlfleet.checks import FloatArray
 
 
 def pipelined_time(*, steps: ArrayLike, size_bytes: ArrayLike, alpha_s: float,

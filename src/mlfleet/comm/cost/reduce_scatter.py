@@ -10,14 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mlfleet.comm.cost.checks import (
-    FloatArray,
-    as_ranks,
-    as_sizes,
-    floor_pow2,
-    non_negative,
-    positive,
-)
+from mlfleet.checks import FloatArray
+from mlfleet.comm.cost.inputs import link_terms, ranks, sizes
+from mlfleet.comm.cost.rounds import floor_pow2
 
 
 def ring_reduce_scatter_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, alpha_s: float,
@@ -27,10 +22,9 @@ def ring_reduce_scatter_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *, alpha
 
     T = (n-1)α + (n-1)/n·S·(β + γ).
     """
-    n, s = as_ranks(n_ranks), as_sizes(size_bytes)
-    per_byte = 1.0 / positive(bw_bytes_per_s, "bw_bytes_per_s") + non_negative(
-        gamma_s_per_byte, "gamma_s_per_byte")
-    return (n - 1.0) * non_negative(alpha_s, "alpha_s") + (n - 1.0) / n * s * per_byte
+    n, s = ranks(n_ranks), sizes(size_bytes)
+    a, b, g = link_terms(alpha_s, bw_bytes_per_s, gamma_s_per_byte)
+    return (n - 1.0) * a + (n - 1.0) / n * s * (b + g)
 
 
 def recursive_halving_reduce_scatter_time(n_ranks: ArrayLike, size_bytes: ArrayLike, *,
@@ -42,10 +36,8 @@ def recursive_halving_reduce_scatter_time(n_ranks: ArrayLike, size_bytes: ArrayL
     ranks first fold their vector into a partner (α + S(β + γ)) and get their block
     back at the end (α + S/n·β)  (Thakur et al. 2005 §4.1, §4.4).
     """
-    n, s = as_ranks(n_ranks), as_sizes(size_bytes)
-    a = non_negative(alpha_s, "alpha_s")
-    b = 1.0 / positive(bw_bytes_per_s, "bw_bytes_per_s")
-    g = non_negative(gamma_s_per_byte, "gamma_s_per_byte")
+    n, s = ranks(n_ranks), sizes(size_bytes)
+    a, b, g = link_terms(alpha_s, bw_bytes_per_s, gamma_s_per_byte)
     p2 = floor_pow2(n)
     extra = np.where(n > p2, 2.0 * a + s * (b + g) + s / n * b, 0.0)
     return np.log2(p2) * a + (p2 - 1.0) / p2 * s * (b + g) + extra
