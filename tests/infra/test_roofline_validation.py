@@ -4,7 +4,8 @@ Observed errors are stated in each docstring and in docs/validation.md ("Rooflin
 (a) Published figures: the FLOP model (6N + 12·L·H·Q·T per token, PaLM appendix B) with
     the catalog/datasheet peaks reproduces the MFU papers report from their throughput.
 (b) This host: the roofline of the numpy-measured ceilings predicts GEMMs and streaming
-    ops; measured in a subprocess with BLAS pinned to one thread (see test docstring).
+    ops; measured in a subprocess with BLAS pinned to one thread (see test docstring),
+    run alone (``serial``); ops near the ridge point are printed, not asserted.
 (c) GPU: not run here (no GPU in the sessions that wrote this); see docs/validation.md.
 """
 
@@ -16,20 +17,27 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pytest
 
 from mlfleet.catalog.types import Accelerator
 from mlfleet.infra import roofline as rl
+from mlfleet.infra.hostprobe import NEAR_RIDGE_BALANCE
 
 A100_BF16_PEAK = 312e12  # NVIDIA A100 datasheet (2020), dense BF16 tensor core
 TPU_V4_BF16_PEAK = 275e12  # Jouppi et al. 2023 (ISCA), TPU v4; also PaLM's MFU denominator
 TPU_V4_HBM_BW = 1.2e12  # Jouppi et al. 2023, 1200 GB/s
+#: Host ops not near the ridge point must be predicted within this factor (worst
+#: observed 1.52, in-place add; see test_roofline_predicts_large_ops_on_this_host).
+STABLE_FACTOR = 1.7
+#: Large square GEMMs, the ceiling's own kernel at another size (observed within 1.09).
+SQUARE_GEMM_FACTOR = 1.25
 
 
 def h100_peak() -> float:
-    return Accelerator.from_name("H100-SXM").flops_per_s("bf16")
+    return float(Accelerator.from_name("H100-SXM").flops_per_s("bf16"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,14 +207,15 @@ def test_palm_decode_latency_is_above_the_memory_roofline() -> None:
 
 
 @pytest.fixture(scope="module")
-def host_report() -> dict:
+def host_report() -> dict[str, Any]:
     """`mlfleet infra probe --validate --clock cpu --json` with BLAS pinned to one thread.
 
     This host is a 2-core VM shared with other jobs (load average up to 9 while this was
     written). A 2-thread BLAS GEMM then waits at every barrier for a descheduled sibling
     and its wall times scatter by up to 5x; even one thread's wall time mostly measures
     how long the scheduler kept it off the core. The process CPU clock does not charge
-    that time to the op; contention for caches and DRAM bandwidth still shows.
+    that time to the op; contention for caches and DRAM bandwidth still shows, which is
+    why the tests that use this fixture are ``serial`` (run alone after the parallel phase).
     """
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1"}
@@ -215,54 +224,84 @@ def host_report() -> dict:
     proc = subprocess.run([sys.executable, "-c", entry, *args], capture_output=True, text=True,
                           env=env, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)
+    report: dict[str, Any] = json.loads(proc.stdout)
     _print_report(report)
     return report
 
 
-def _print_report(report: dict) -> None:
+def _near_ridge(op: dict[str, Any]) -> bool:
+    return bool(op["balance"] >= NEAR_RIDGE_BALANCE)
+
+
+def _print_report(report: dict[str, Any]) -> None:
     host = report["host"]
     print(f"\nhost {host['cpu_model']}, {host['threads']} thread(s): "
           f"{host['matmul_flops_per_s'] / 1e9:.1f} GFLOP/s, "
           f"{host['single_thread_mem_bw_bytes_per_s'] / 1e9:.1f} GB/s (STREAM add)")
+    print(f"  {'op':28s} {'bound':8s} {'balance':>7s} {'predicted':>12s} {'measured':>12s}"
+          "  error")
+    large = {op["name"] for op in report["ops"]}
     for op in [*report["ops"], *report["small_gemms"]]:
-        print(f"  {op['name']:28s} {op['bound']:8s} predicted {op['predicted_s'] * 1e3:9.4f} ms"
-              f"  measured {op['measured_s'] * 1e3:9.4f} ms  error {op['rel_error']:+.0%}")
+        near = op["name"] in large and _near_ridge(op)
+        mark = "  near ridge: reported, not asserted" if near else ""
+        print(f"  {op['name']:28s} {op['bound']:8s} {op['balance']:7.2f} "
+              f"{op['predicted_s'] * 1e3:9.4f} ms {op['measured_s'] * 1e3:9.4f} ms"
+              f"  {op['rel_error']:+.0%}{mark}")
     cal = report["calibration"]
     print(f"  calibrated: efficiency {cal['efficiency']:.2f}, overhead "
           f"{cal['overhead_s'] * 1e6:.2f} us/call, "
           f"median |error| {cal['median_abs_rel_error']:.0%}")
 
 
+def _factor(op: dict[str, Any]) -> float:
+    """How far off the prediction is, as a factor >= 1 either way."""
+    return float(math.exp(abs(math.log1p(op["rel_error"]))))
+
+
 @pytest.mark.slow
-def test_roofline_predicts_large_ops_on_this_host(host_report: dict) -> None:
+@pytest.mark.serial
+def test_roofline_predicts_large_ops_on_this_host(host_report: dict[str, Any]) -> None:
     """GEMMs (256³ to 1024³, skinny 2048x64x2048 and the like, a GEMV) and streaming numpy
     ops (copy, scale, sum, in-place add over 32 MiB arrays) against the roofline of the
     ceilings measured in the same interleaved rounds (efficiency 1, no overhead).
 
-    Observed 2026-11-26, AMD EPYC 2-vCPU KVM guest at load average ~10 from other jobs,
-    one BLAS thread, CPU clock, three runs: median |error| 12-18% over the 12 ops. GEMMs
-    -32%..+3% (the 16-row GEMM near the ridge point and the skinny ones run below peak:
-    the roofline is an upper bound on speed); GEMV +18..+20% and in-place add +27..+30%
-    (they avoid the write-allocate traffic the STREAM Add ceiling pays); copy and scale
-    -14..-21%; sum -30..-35% (one read stream does not saturate DRAM).
-    Asserted: median |error| < 35% and every op within a factor of 2.5.
+    Observed 2026-12-06, AMD EPYC 2-vCPU KVM guest, one BLAS thread, CPU clock, five runs
+    at load average 1.1-2.6 from other jobs (docs/validation-comm-infra.md has the table):
+    GEMM 512³ and 1024³ -3..-8%; 256³ -23..-26%; skinny GEMMs -21..-33%; GEMV -18..-23%;
+    copy -14..-32%, scale -11..+3%, sum -27..-29% (one read stream does not saturate
+    DRAM), in-place add +39..+52% (it avoids the write-allocate traffic the STREAM Add
+    ceiling pays); median |error| 23-26%. The 16-row GEMM sits near the ridge point
+    (balance 0.39) and runs at -59..-62%: it is printed, not asserted.
+
+    Asserted, every op that is not near the ridge: within a factor of STABLE_FACTOR (1.7;
+    worst observed 1.52), median |error| < 35%, and the large square GEMMs, where the
+    roofline's compute ceiling is the very kernel measured, within a factor of 1.25. A
+    model off by 2x (FLOP or bytes counted twice, a ceiling in the wrong unit) fails the
+    GEMM bound outright, and fails STABLE_FACTOR on every op it pushes away from its bias.
     """
-    errors = np.array([op["rel_error"] for op in host_report["ops"]])
-    assert np.median(np.abs(errors)) < 0.35
-    assert np.all(np.abs(np.log1p(errors)) < math.log(2.5))
+    stable = [op for op in host_report["ops"] if not _near_ridge(op)]
+    assert len(stable) >= 10, [op["name"] for op in host_report["ops"]]
+    off = {op["name"]: f"{op['rel_error']:+.0%}" for op in stable
+           if _factor(op) >= STABLE_FACTOR}
+    assert not off, off
+    assert np.median([abs(op["rel_error"]) for op in stable]) < 0.35
+    for name in ("gemm 512x512x512", "gemm 1024x1024x1024"):
+        op = next(op for op in stable if op["name"] == name)
+        assert _factor(op) < SQUARE_GEMM_FACTOR, (name, op["rel_error"])
     bounds = {op["name"]: op["bound"] for op in host_report["ops"]}
     assert bounds["gemm 1024x1024x1024"] == "compute"
     assert bounds["gemm 1x4096x4096"] == "memory"
 
 
 @pytest.mark.slow
-def test_calibrated_overhead_makes_small_gemms_overhead_bound(host_report: dict) -> None:
+@pytest.mark.serial
+def test_calibrated_overhead_makes_small_gemms_overhead_bound(
+        host_report: dict[str, Any]) -> None:
     """Square GEMMs of 2..512 fitted with `calibrate`: numpy's per-call dispatch cost makes
     tiny GEMMs overhead-bound, which the uncalibrated roofline misses by ~1000x.
 
-    Observed (same runs): overhead 2.6 µs/call, efficiency 0.87-0.91, median |error|
-    7-9%; 2³..32³ are 'overhead', 64³ and up 'compute'.
+    Observed 2026-12-06 (five runs): overhead 0.92-0.96 µs/call, efficiency 0.81-0.90,
+    median |error| 3-7%; 2³..32³ are 'overhead', 64³ and up 'compute'.
     Asserted: overhead within 0.1-100 µs, 2³ overhead-bound, 512³ compute-bound,
     calibrated median |error| < 35%.
     """

@@ -54,6 +54,12 @@ GEMM_SHAPES: tuple[tuple[int, int, int], ...] = (
 SMALL_GEMM_SIZES: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256, 512)
 """Square GEMM sizes used to calibrate the fixed per-call overhead (numpy dispatch)."""
 
+NEAR_RIDGE_BALANCE = 0.25
+"""An op whose shorter roofline term (compute or memory) is at least this share of the
+longer one is near the ridge point: the roofline's ``max`` assumes the two overlap
+fully, while a kernel that overlaps them only partly takes up to ``1 + balance``
+times as long, so which ceiling binds, and the error, are not a test of either."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class HostProfile:
@@ -194,11 +200,19 @@ class OpComparison:
     bound: str
     predicted_s: float
     measured_s: float
+    balance: float = 0.0
+    """The shorter of the op's compute and memory times over the longer: 0 far from the
+    ridge point, 1 on it (see :data:`NEAR_RIDGE_BALANCE`)."""
 
     @property
     def rel_error(self) -> float:
         """predicted / measured - 1 (negative: the op ran slower than the roofline)."""
         return self.predicted_s / self.measured_s - 1.0
+
+    @property
+    def near_ridge(self) -> bool:
+        """Whether which ceiling binds is ambiguous (``balance >= NEAR_RIDGE_BALANCE``)."""
+        return self.balance >= NEAR_RIDGE_BALANCE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -272,8 +286,9 @@ def _compare(op: HostOp, device: Device, measured_s: float,
     cal = calibration or Calibration(efficiency=1.0, overhead_s=0.0, median_abs_rel_error=0.0)
     result = predict(op.cost, device, compute_efficiency=cal.efficiency,
                      memory_efficiency=cal.efficiency, overhead_s=cal.overhead_s)
+    terms = sorted((float(result.compute_s), float(result.memory_s)))
     return OpComparison(name=op.name, bound=str(result.bound), predicted_s=float(result.time_s),
-                        measured_s=measured_s)
+                        measured_s=measured_s, balance=terms[0] / terms[1] if terms[1] else 0.0)
 
 
 def validate_on_host(*, rounds: int = 5, seed: int = 0, gemm_n: int = 1536,
