@@ -115,13 +115,14 @@ def test_crossover_rejects_a_bad_range() -> None:
 
 def test_plan_communication_is_json_ready() -> None:
     from mlfleet.catalog.types import Workload
+    from mlfleet.comm.data_parallel import plan_communication
 
     workload = Workload(name="toy-llm", family="llm", unit="token", params=1e9,
                         active_params=1e9, fwd_flop=2e9, bwd_flop=4e9,
                         shape={"layers": 16, "d_model": 2048, "d_ff": 8192, "n_heads": 16,
                                "n_kv_heads": 4, "vocab": 32000})
-    plan = S.plan_communication(cluster=make_cluster(), gpus=64, workload=workload,
-                                precision_bytes=2, backward_time_s=0.1)
+    plan = plan_communication(cluster=make_cluster(), gpus=64, workload=workload,
+                              precision_bytes=2, backward_time_s=0.1).as_dict()
     text = json.dumps(plan)
     assert "NaN" not in text
     assert plan["allreduce"]["algorithm"] in S.ALLREDUCE_CHOICES
@@ -130,7 +131,7 @@ def test_plan_communication_is_json_ready() -> None:
     assert plan["bucket"]["simulated_exposed_s"] > 0
     assert [z["stage"] for z in plan["zero"]] == ["ddp", "zero1", "zero2", "zero3"]
     assert plan["zero_choice"] == "ddp"  # 16 GB of model state fits in 80 GB
-    without = S.plan_communication(cluster=make_cluster(), gpus=64, workload=workload,
-                                   precision_bytes=2, backward_time_s=None)
+    without = plan_communication(cluster=make_cluster(), gpus=64, workload=workload,
+                                 precision_bytes=2, backward_time_s=None).as_dict()
     assert without["bucket"] is None
     assert without["exposed_comm_s"] == pytest.approx(without["allreduce"]["time_s"])

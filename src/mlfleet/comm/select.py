@@ -22,34 +22,22 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from mlfleet import units
-from mlfleet.catalog.types import Cluster, Workload
-from mlfleet.comm.bucket import (
-    DDP_BUCKET_CAP_BYTES,
-    AllReduceCost,
-    best_bucket_size,
-    closed_form_shape,
-    exposed_comm_time,
-    simulate_buckets,
-    workload_gradient_tensors,
-)
 from mlfleet.comm.cost.allgather import ring_allgather_time
 from mlfleet.comm.cost.allreduce import (
     double_binary_tree_allreduce_time,
     ring_allreduce_time,
 )
 from mlfleet.comm.cost.bandwidth import algbw_bytes_per_s, busbw_bytes_per_s
-from mlfleet.comm.cost.checks import CommInputError, FloatArray, as_sizes, choose, positive
+from mlfleet.comm.cost.checks import CommInputError, FloatArray, as_sizes, choose
 from mlfleet.comm.cost.hierarchy import LevelLink, multilevel_allreduce_time
 from mlfleet.comm.cost.parameter_server import parameter_server_allreduce_time
 from mlfleet.comm.cost.reduce_scatter import ring_reduce_scatter_time
 from mlfleet.comm.topology import (
     Topology,
-    from_cluster,
     ring_link,
     schedule_time,
     step_schedule,
 )
-from mlfleet.comm.zero import zero_stages
 
 ALLREDUCE_CHOICES = ("ring", "tree", "double_binary_tree", "recursive_doubling", "rabenseifner",
                      "hierarchical", "hierarchical3", "parameter_server")
@@ -365,111 +353,3 @@ def _pairwise(names: list[str], table: FloatArray, grid: FloatArray,
             out.append(Crossing(first=a, second=b, size_bytes=size,
                                 below=a if sign[k] < 0 else b))
     return sorted(out, key=lambda c: c.size_bytes)
-
-
-# --- the communication section of `mlfleet plan` ---
-
-def _collective_time_on(topo: Topology, name: str, size_bytes: float) -> float:
-    if name == "allreduce":
-        return float(best_allreduce_time(topo, size_bytes))
-    if name == "allgather":
-        return float(allgather_time_on(topo, size_bytes))
-    return float(reduce_scatter_time_on(topo, size_bytes))
-
-
-def _zero_rows(topo: Topology, workload: Workload, gpus: int, precision_bytes: int,
-               hbm_bytes: float) -> list[dict[str, Any]]:
-    rows = []
-    for stage in zero_stages(workload.params, gpus, param_bytes=precision_bytes,
-                             grad_bytes=precision_bytes):
-        rows.append({
-            "stage": stage.stage, "label": stage.label,
-            "memory_bytes_per_gpu": stage.memory_bytes_per_gpu,
-            "fits_hbm": stage.memory_bytes_per_gpu <= hbm_bytes,
-            "comm_bytes_per_gpu": stage.comm_bytes_per_gpu,
-            "comm_time_s": sum(_collective_time_on(topo, n, s) for n, s in stage.collectives),
-            "collectives": [n for n, _ in stage.collectives]})
-    return rows
-
-
-def _bucket_section(topo: Topology, workload: Workload, precision_bytes: int,
-                    backward_time_s: float | None) -> dict[str, Any] | None:
-    if backward_time_s is None:
-        return None
-    cost: AllReduceCost = lambda b: best_allreduce_time(topo, b)  # noqa: E731  (NCCL tunes per size)
-    sizes, compute, text = workload_gradient_tensors(workload, precision_bytes=precision_bytes,
-                                                     backward_s=backward_time_s)
-    grad_bytes, shape = float(sizes.sum()), closed_form_shape(sizes)
-    best_b, exposed = best_bucket_size(backward_s=backward_time_s, grad_bytes=grad_bytes,
-                                       allreduce_s=cost, **shape)
-    default = float(exposed_comm_time(backward_s=backward_time_s, grad_bytes=grad_bytes,
-                                      bucket_bytes=DDP_BUCKET_CAP_BYTES, allreduce_s=cost,
-                                      **shape))
-    simulated = simulate_buckets(layer_backward_s=compute, layer_grad_bytes=sizes,
-                                 bucket_bytes=best_b, allreduce_s=cost).exposed_s
-    return {"backward_s": backward_time_s, "best_bucket_bytes": best_b, "exposed_s": exposed,
-            "simulated_exposed_s": simulated, "simulated_tensors": text,
-            "ddp_default_bucket_bytes": float(DDP_BUCKET_CAP_BYTES),
-            "ddp_default_exposed_s": default,
-            "no_overlap_exposed_s": float(cost(np.asarray(grad_bytes)))}
-
-
-def plan_communication(*, cluster: Cluster, gpus: int, workload: Workload, precision_bytes: int,
-                       backward_time_s: float | None) -> dict[str, Any]:
-    """The communication section of a plan, JSON-ready (plain floats, str, lists, dicts).
-
-    Data-parallel training of ``workload`` on ``gpus`` GPUs of ``cluster`` with gradients of
-    ``precision_bytes`` per parameter: the gradient AllReduce algorithm and its reason; with
-    ``backward_time_s``, the best DDP bucket size and the exposed communication; the ZeRO /
-    FSDP memory-vs-volume table. Raises CommInputError for gpus out of range.
-    """
-    topo = from_cluster(cluster, ranks=gpus)
-    grad_bytes = workload.params * positive(precision_bytes, "precision_bytes")
-    choice = compare_allreduce(topo, grad_bytes)
-    chosen = next(r for r in choice.rows if r.algorithm == choice.best)
-    bucket = _bucket_section(topo, workload, precision_bytes, backward_time_s)
-    zero = _zero_rows(topo, workload, gpus, precision_bytes, cluster.accelerator.hbm_bytes)
-    fitting = [row for row in zero if row["fits_hbm"]]
-    exposed = bucket["exposed_s"] if bucket else chosen.time_s
-    return {
-        "fidelity": "model",
-        "inputs": {"cluster": cluster.name, "gpus": gpus, "workload": workload.name,
-                   "precision_bytes": precision_bytes, "backward_time_s": backward_time_s,
-                   "nodes": topo.nodes, "gpus_per_node": topo.local_ranks},
-        "gradient_bytes": grad_bytes,
-        "allreduce": {
-            "algorithm": choice.best, "time_s": chosen.time_s,
-            "algbw_bytes_per_s": chosen.algbw_bytes_per_s,
-            "busbw_bytes_per_s": chosen.busbw_bytes_per_s, "reason": choice.reason,
-            "candidates": [{"algorithm": r.algorithm, "time_s": r.time_s,
-                            "busbw_bytes_per_s": r.busbw_bytes_per_s} for r in choice.rows]},
-        "bucket": bucket,
-        "exposed_comm_s": exposed,
-        "zero": zero,
-        "zero_choice": fitting[0]["stage"] if fitting else None,
-        "bottleneck": _bottleneck(topo, chosen),
-        "recommendation": _recommendation(chosen, bucket, fitting),
-    }
-
-
-def _bottleneck(topo: Topology, best: AlgorithmTime) -> str:
-    if best.latency_share >= 0.5:
-        return "latency: message rounds, not bandwidth"
-    if topo.nodes > 1:
-        return f"inter-node bandwidth ({topo.scaleout_link}, {topo.rails_per_node} rails per node)"
-    return f"intra-node bandwidth ({topo.scaleup_link})"
-
-
-def _recommendation(chosen: AlgorithmTime, bucket: dict[str, Any] | None,
-                    fitting: list[dict[str, Any]]) -> str:
-    text = (f"AllReduce gradients with {chosen.algorithm} "
-            f"({units.format_duration(chosen.time_s)} per step)")
-    if bucket is not None:
-        text += (f"; buckets of {units.format_bytes(bucket['best_bucket_bytes'])} leave "
-                 f"{units.format_duration(bucket['exposed_s'])} exposed")
-    if not fitting:
-        return text + "; no ZeRO stage fits model state in HBM: add model parallelism"
-    if fitting[0]["stage"] != "ddp":
-        text += (f"; model state needs {fitting[0]['label']} to fit in HBM "
-                 f"({units.format_bytes(fitting[0]['memory_bytes_per_gpu'])} per GPU)")
-    return text

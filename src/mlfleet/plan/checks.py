@@ -1,58 +1,120 @@
-"""The scenario's constraints, evaluated against a built plan.
+"""The scenario's constraints, evaluated against the typed results of a plan.
 
-Each check has ``holds``: True, False, or None when the chapter that would produce the
-observed value is not implemented yet (then the check is reported, not failed).
+Each check reads its observed value from a typed field of a chapter's result, so a
+renamed field fails the type checker instead of turning the check into "not
+evaluated". ``holds`` is True, False, or None when the chapter that would produce
+the value is not implemented yet or has nothing for this scenario (then the check is
+reported, not failed). A serving fleet larger than the cluster is a failed check.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from mlfleet.comm.data_parallel import CommunicationPlan
+from mlfleet.plan.infrastructure import Infrastructure
+from mlfleet.plan.serving import ServingPlan
 from mlfleet.report.terminal import format_value
+from mlfleet.scenario import Scenario
 
-# constraint field -> (chapter, number in that chapter's section, 'max' or 'min')
-_CHECKS: dict[str, tuple[str, str, str]] = {
-    "max_training_time_s": ("infrastructure", "training_time_s", "max"),
-    "max_step_time_s": ("infrastructure", "step_time_s", "max"),
-    "max_power_w": ("infrastructure", "facility_power_w", "max"),
-    "max_cost_usd": ("infrastructure", "cloud_cost_usd", "max"),
-    "min_goodput": ("reliability", "goodput", "min"),
+
+@dataclass(frozen=True, kw_only=True)
+class Results:
+    """The typed chapter results the checks read."""
+
+    infrastructure: Infrastructure
+    communication: CommunicationPlan | None
+    serving: ServingPlan | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check:
+    """One constraint or SLO of the scenario against the plan."""
+
+    name: str
+    chapter: str
+    limit: float
+    observed: float | None
+    holds: bool | None
+    limit_text: str
+    observed_text: str
+    note: str
+
+
+Observe = Callable[[Results], float | None]
+
+
+def _training_time(r: Results) -> float | None:
+    t = r.infrastructure.training
+    return None if t is None else t.training_time_s
+
+
+def _step_time(r: Results) -> float | None:
+    t = r.infrastructure.training
+    return None if t is None else t.step_time_s
+
+
+def _cost(r: Results) -> float | None:
+    """The training job's cloud cost, else a year of the serving fleet's."""
+    t = r.infrastructure.training
+    if t is not None:
+        return t.cloud_cost_usd
+    return None if r.serving is None else r.serving.cloud_cost_usd_per_year
+
+
+def _serving(get: Callable[[ServingPlan], float | None]) -> Observe:
+    return lambda r: None if r.serving is None else get(r.serving)
+
+
+# constraint field -> (chapter, observed value, 'max' or 'min'); None: chapter not implemented
+_CONSTRAINTS: dict[str, tuple[str, Observe | None, str]] = {
+    "max_training_time_s": ("infrastructure", _training_time, "max"),
+    "max_step_time_s": ("infrastructure", _step_time, "max"),
+    "max_power_w": ("infrastructure", lambda r: r.infrastructure.facility_power_w, "max"),
+    "max_cost_usd": ("infrastructure", _cost, "max"),
+    "min_goodput": ("reliability", None, "min"),
+}
+
+_SLOS: dict[str, Observe] = {
+    "p99_s": _serving(lambda s: s.capacity.p99_s),
+    "p50_s": _serving(lambda s: s.capacity.p50_s),
+    "ttft_p99_s": _serving(lambda s: s.capacity.ttft_p99_s),
+    "tpot_p99_s": _serving(lambda s: s.capacity.tpot_s),
 }
 
 
-# serving SLO field -> number in the serving section (the SLO is a 'max' check)
-_SLO_CHECKS: dict[str, str] = {"p99_s": "p99_s", "p50_s": "p50_s", "ttft_p99_s": "ttft_p99_s",
-                               "tpot_p99_s": "tpot_p99_s"}
-
-
-def _limits(scenario: Any) -> list[tuple[str, float, str, str, str]]:
-    """(check name, limit, chapter, plan number, kind) for every constraint and SLO set."""
+def evaluate_checks(scenario: Scenario, results: Results) -> tuple[Check, ...]:
+    """One check per constraint and serving SLO the scenario sets, and the fleet's fit."""
     out = []
-    for name, (chapter, key, kind) in _CHECKS.items():
+    for name, (chapter, observe, kind) in _CONSTRAINTS.items():
         limit = getattr(scenario.constraints, name)
         if limit is not None:
-            out.append((name, limit, chapter, key, kind))
+            out.append(_check(name, chapter, float(limit), observe, kind, results))
     slo = scenario.serving.slo if scenario.serving is not None else None
-    for name, key in _SLO_CHECKS.items():
-        limit = getattr(slo, name) if slo is not None else None
+    for name, observe in _SLOS.items():
+        limit = None if slo is None else getattr(slo, name)
         if limit is not None:
-            out.append((f"serving.slo.{name}", limit, "serving", key, "max"))
-    return out
+            out.append(_check(f"serving.slo.{name}", "serving", float(limit), observe, "max",
+                              results))
+    if results.serving is not None:
+        out.append(_check("serving.gpus_needed", "serving", float(scenario.cluster.gpus),
+                          lambda r: None if r.serving is None
+                          else float(r.serving.capacity.gpus_needed), "max", results))
+    return tuple(out)
 
 
-def evaluate_checks(scenario: Any, plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """One dict per constraint or serving SLO the scenario sets: limit, observed, holds, texts."""
-    out = []
-    for name, limit, chapter, key, kind in _limits(scenario):
-        section = plan[chapter]
-        observed = section.get("numbers", {}).get(key) if section["status"] == "ok" else None
-        holds = None if observed is None else (observed <= limit if kind == "max" else observed >= limit)
-        note = ""
-        if observed is None:
-            note = (f"not evaluated: {chapter} chapter is {section['status']}"
-                    if section["status"] != "ok" else f"not evaluated: the plan has no {key}")
-        out.append({"name": name, "chapter": chapter, "limit": limit, "observed": observed,
-                    "holds": holds, "limit_text": format_value(name, limit),
-                    "observed_text": "n/a" if observed is None else format_value(key, observed),
-                    "note": note})
-    return out
+def _check(name: str, chapter: str, limit: float, observe: Observe | None, kind: str,
+           results: Results) -> Check:
+    observed = None if observe is None else observe(results)
+    holds = None if observed is None else (observed <= limit if kind == "max" else observed >= limit)
+    note = ""
+    if observe is None:
+        note = f"not evaluated: {chapter} chapter is not yet implemented"
+    elif observed is None:
+        note = f"not evaluated: the {chapter} section has no value for {name} in this scenario"
+    key = name.rsplit(".", 1)[-1]
+    return Check(name=name, chapter=chapter, limit=limit, observed=observed, holds=holds,
+                 limit_text=format_value(key, limit),
+                 observed_text="n/a" if observed is None else format_value(key, observed),
+                 note=note)

@@ -13,22 +13,27 @@ from mlfleet.errors import ConstraintViolation
 def plan_command(scenario: str | None, as_json: bool) -> None:
     """Full-stack plan for SCENARIO (a YAML file; default: the bundled LLM-pretraining example).
 
-    Exit status 3 when a constraint in the scenario's `checks` does not hold.
+    Prints one warning line on stderr per scenario field no chapter reads yet (also
+    listed under `unused_fields`). Exit status 3 when a check does not hold: a
+    constraint, an SLO, or a serving fleet larger than the cluster.
     """
-    from mlfleet.plan import build_plan, violated
+    from mlfleet.plan import build_plan
+    from mlfleet.plan.fields import warning
     from mlfleet.scenario import default_scenario_path, load_scenario
 
     loaded = load_scenario(scenario if scenario is not None else default_scenario_path())
     plan = build_plan(loaded)
+    for path in plan.unused_fields:
+        click.echo(f"warning: {warning(path)}", err=True)
     if as_json:
         from mlfleet.cli import emit_json
 
-        emit_json(plan)
+        emit_json(plan.as_dict())
     else:
         from mlfleet.plan.render import print_plan
 
         print_plan(plan)
-    failed = violated(plan)
+    failed = plan.violated()
     if failed:
-        names = ", ".join(f"{c['name']} ({c['observed_text']} vs {c['limit_text']})" for c in failed)
+        names = ", ".join(f"{c.name} ({c.observed_text} vs {c.limit_text})" for c in failed)
         raise ConstraintViolation(f"scenario constraint violated: {names}")

@@ -1,26 +1,23 @@
-"""Quantities several plan sections share, computed once per scenario.
+"""The training step that several plan sections share, computed once per plan.
 
 The training step is the meeting point of two chapters: infrastructure (roofline:
 compute and memory time at an assumed efficiency) and communication (the gradient
-AllReduce that is not hidden behind the backward pass). Both sections read the
-same :class:`TrainingEstimate` so their numbers agree.
+AllReduce that is not hidden behind the backward pass). :func:`mlfleet.plan.build_plan`
+computes one :class:`TrainingEstimate` and passes it to both, so their numbers agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
 from mlfleet import catalog
-from mlfleet.catalog.types import Cluster, Workload
+from mlfleet.catalog.types import Workload
+from mlfleet.scenario import Scenario, TrainingSpec
 
 DEFAULT_MFU = 0.40
 """Assumed compute efficiency when the scenario gives none: published large-scale runs
 reach 38-43% (Llama 3, Dubey et al. 2024, Table 4) and 46.2% (PaLM, Chowdhery et al.
 2022, Table 3); see docs/validation.md."""
-
-BYTES_PER_ELEMENT = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,13 +35,16 @@ class TrainingEstimate:
     units_per_step: float
     """Tokens (token workloads) or samples per optimizer step."""
     unit: str
+    """'token' or 'sample'."""
     units_total: float | None
     """Tokens or samples the whole job processes, when the scenario says how much to train."""
-    arithmetic_intensity: float
+    units_total_fields: tuple[str, ...]
+    """The scenario fields ``units_total`` was computed from."""
+    arithmetic_intensity_flop_per_byte: float
     model_flop_per_step: float
 
 
-def describe_scenario(scenario: Any) -> dict[str, Any]:
+def describe_scenario(scenario: Scenario) -> dict[str, object]:
     """The ``scenario`` key of a plan: what was planned, in canonical names."""
     return {"name": scenario.name, "description": (scenario.description or "").strip(),
             "workload": scenario.workload, "cluster": scenario.cluster.name,
@@ -53,81 +53,80 @@ def describe_scenario(scenario: Any) -> dict[str, Any]:
             "has_serving": scenario.serving is not None}
 
 
-@cache
-def _cluster(scenario: Any) -> Cluster:
-    return scenario.cluster.to_cluster()
-
-
-def cluster_of(scenario: Any) -> Cluster:
-    """The typed cluster of a scenario (cached per scenario object)."""
-    return _cluster(scenario)
-
-
-def workload_of(scenario: Any) -> Workload:
+def workload_of(scenario: Scenario) -> Workload:
     """The typed catalog workload of a scenario."""
     return Workload.from_name(scenario.workload)
 
 
-def node_power_w(scenario: Any) -> float | None:
+def node_power_w(scenario: Scenario) -> float | None:
     """IT power per accelerator: the catalog node's power / GPUs per node, else the TDP."""
     if scenario.cluster.name is not None:
         entry = catalog.get(scenario.cluster.name, kind="cluster")
         per_node = entry.get("node_power_w")
         if per_node is not None:
             return float(per_node) / scenario.cluster.gpus_per_node
-    tdp = cluster_of(scenario).accelerator.tdp_w
+    tdp = scenario.cluster.to_cluster().accelerator.tdp_w
     return None if tdp is None else float(tdp)
 
 
-@cache
-def training_estimate(scenario: Any) -> TrainingEstimate:
-    """Roofline of one training step (cached per scenario object)."""
+def training_estimate(scenario: Scenario) -> TrainingEstimate | None:
+    """Roofline of one training step; None without a training job."""
     training = scenario.training
-    assert training is not None
+    if training is None:
+        return None
     mfu, why = (training.mfu, "scenario training.mfu") if training.mfu is not None \
         else (DEFAULT_MFU, "default: published large-scale runs reach 38-46% (docs/validation.md)")
     workload = workload_of(scenario)
     if workload.unit == "token":
-        return _token_step(scenario, workload, mfu, why)
-    return _sample_step(scenario, workload, mfu, why)
+        return _token_step(scenario, training, mfu, why)
+    return _sample_step(scenario, training, workload, mfu, why)
 
 
-def _units_total(scenario: Any, unit: str) -> float | None:
-    training = scenario.training
-    if unit == "token" and training.total_tokens is not None:
-        return float(training.total_tokens)
+def _units_total(scenario: Scenario, training: TrainingSpec,
+                 unit: str) -> tuple[float | None, tuple[str, ...]]:
+    """Tokens or samples to train on, and the fields they come from (tokens = samples x seq_len)."""
+    per_sample = float(training.seq_len or 1) if unit == "token" else 1.0
+    if training.total_tokens is not None:
+        if unit == "token":
+            return float(training.total_tokens), ("training.total_tokens",)
+        return None, ()
     if training.total_samples is not None:
-        return float(training.total_samples)
+        return training.total_samples * per_sample, ("training.total_samples",)
     storage = scenario.storage
-    if training.epochs is not None and storage is not None and storage.dataset_samples:
-        return float(training.epochs * storage.dataset_samples)
-    return None
+    if training.epochs is None or storage is None or storage.samples is None:
+        return None, ()
+    source = (("storage.dataset_samples",) if storage.dataset_samples is not None
+              else ("storage.dataset_bytes", "storage.sample_bytes"))
+    return training.epochs * storage.samples * per_sample, ("training.epochs", *source)
 
 
-def _token_step(scenario: Any, workload: Workload, mfu: float, why: str) -> TrainingEstimate:
+def _token_step(scenario: Scenario, training: TrainingSpec, mfu: float,
+                why: str) -> TrainingEstimate:
     from mlfleet.infra.roofline import training_step
 
-    training = scenario.training
-    result = training_step(workload=workload.name, accelerator=scenario.cluster.accelerator,
+    assert training.batch_tokens is not None  # a token workload needs seq_len (checked on load)
+    result = training_step(workload=scenario.workload, accelerator=scenario.cluster.accelerator,
                            precision=training.precision, global_batch_tokens=training.batch_tokens,
                            n_gpus=scenario.cluster.gpus, seq_len=training.seq_len,
                            compute_efficiency=mfu)
     time_s = float(result.time_s)
+    total, fields = _units_total(scenario, training, "token")
     return TrainingEstimate(step_compute_s=time_s, backward_s=time_s * 2 / 3,
                             bound=str(result.bound), mfu_assumed=mfu, mfu_source=why,
                             units_per_step=float(training.batch_tokens), unit="token",
-                            units_total=_units_total(scenario, "token"),
-                            arithmetic_intensity=float(result.arithmetic_intensity),
+                            units_total=total, units_total_fields=fields,
+                            arithmetic_intensity_flop_per_byte=float(result.arithmetic_intensity),
                             model_flop_per_step=float(result.model_flop) * scenario.cluster.gpus)
 
 
-def _sample_step(scenario: Any, workload: Workload, mfu: float, why: str) -> TrainingEstimate:
+def _sample_step(scenario: Scenario, training: TrainingSpec, workload: Workload, mfu: float,
+                 why: str) -> TrainingEstimate:
     """Per-GPU FLOP from the catalog's fwd+bwd FLOP per sample; memory traffic counts weights
     (read in forward and backward), gradients (written) and mixed-precision Adam state
     (16 bytes per parameter read and written) — the catalog has no activation traffic."""
     from mlfleet.infra.roofline import Device, step_time
 
-    training, gpus = scenario.training, scenario.cluster.gpus
+    gpus = scenario.cluster.gpus
     device = Device.from_accelerator(scenario.cluster.accelerator, training.precision)
     samples = float(training.batch_samples)
     flop = (workload.fwd_flop + workload.bwd_flop) * samples / gpus
@@ -135,9 +134,10 @@ def _sample_step(scenario: Any, workload: Workload, mfu: float, why: str) -> Tra
     result = step_time(flop=flop, mem_bytes=mem_bytes, peak_flops_per_s=device.peak_flops_per_s,
                        mem_bw_bytes_per_s=device.mem_bw_bytes_per_s, compute_efficiency=mfu)
     time_s = float(result.time_s)
+    total, fields = _units_total(scenario, training, "sample")
     return TrainingEstimate(step_compute_s=time_s, backward_s=time_s * 2 / 3,
                             bound=str(result.bound), mfu_assumed=mfu, mfu_source=why,
-                            units_per_step=samples, unit="sample",
-                            units_total=_units_total(scenario, "sample"),
-                            arithmetic_intensity=float(result.arithmetic_intensity),
+                            units_per_step=samples, unit="sample", units_total=total,
+                            units_total_fields=fields,
+                            arithmetic_intensity_flop_per_byte=float(result.arithmetic_intensity),
                             model_flop_per_step=flop * gpus)

@@ -3,118 +3,162 @@
 Fidelity: model. The step time is the roofline (``mlfleet.infra.roofline``) at the
 assumed compute efficiency plus the exposed communication from the communication
 section; power is the catalog's node power (or chip TDP) times PUE — an upper
-bound, since chips rarely sit at TDP.
+bound, since chips rarely sit at TDP. Owning a GPU costs its purchase price written
+off straight-line over the amortization period plus its facility energy:
+
+    owned $/GPU-h = purchase_usd_per_gpu / (amortization_s / 3600) + W_gpu · PUE · $/kWh / 1000
+
+which the build-vs-buy line compares with the cloud price per GPU-hour.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from mlfleet.plan.context import cluster_of, node_power_w, training_estimate, workload_of
-from mlfleet.plan.section import Section
-
-
-def build(scenario: Any) -> Section:
-    """Infrastructure section for a scenario with a training job, a serving load, or both."""
-    numbers: dict[str, Any] = _cluster_numbers(scenario)
-    reasoning: list[str] = []
-    bottleneck, recommendation = "", ""
-    if scenario.training is not None:
-        bottleneck, recommendation = _training(scenario, numbers, reasoning)
-    if scenario.serving is not None:
-        serve_bottleneck = _serving_load(scenario, numbers, reasoning)
-        bottleneck = bottleneck or serve_bottleneck
-        recommendation = recommendation or (
-            "replicas and batching: see the serving section; the compute floor above is the "
-            "least the fleet must sustain")
-    return Section(status="ok", fidelity="model", numbers=numbers, bottleneck=bottleneck,
-                   recommendation=recommendation, reasoning=reasoning)
+from mlfleet.plan.context import TrainingEstimate, node_power_w, workload_of
+from mlfleet.scenario import Scenario
 
 
-def _cluster_numbers(scenario: Any) -> dict[str, Any]:
-    cluster = cluster_of(scenario)
-    acc = cluster.accelerator
-    numbers: dict[str, Any] = {"gpus": scenario.cluster.gpus, "nodes": scenario.cluster.nodes,
-                               "accelerator": acc.name}
-    precision = (scenario.training or scenario.serving).precision
-    if precision in acc.peak_flops_per_s:
-        numbers["cluster_peak_flops_per_s"] = acc.peak_flops_per_s[precision] * scenario.cluster.gpus
-    numbers["cluster_hbm_bytes"] = acc.hbm_bytes * scenario.cluster.gpus
+@dataclass(frozen=True, kw_only=True)
+class TrainingNumbers:
+    """The training step and the whole job; ``unit`` names what ``units_*`` count."""
+
+    step_compute_s: float
+    exposed_comm_s: float | None
+    step_time_s: float
+    """Compute plus exposed communication."""
+    unit: str
+    units_per_step: float
+    units_per_s: float
+    mfu_assumed: float
+    mfu_with_comm: float
+    arithmetic_intensity_flop_per_byte: float
+    training_time_s: float | None
+    """Units to train on / units per step x step time."""
+    gpu_hours: float | None
+    energy_kwh: float | None
+    energy_cost_usd: float | None
+    cloud_cost_usd: float | None
+    owned_cost_usd: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingLoad:
+    """The compute floor of the serving load at peak."""
+
+    serving_peak_qps: float
+    serving_flop_per_request: float
+    serving_compute_flops_per_s: float
+    serving_compute_fraction_of_peak: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Infrastructure:
+    """The cluster, its power and cost, and the training step or serving load on it."""
+
+    gpus: int
+    nodes: int
+    accelerator: str
+    cluster_peak_flops_per_s: float | None
+    cluster_hbm_bytes: float
+    it_power_w: float | None
+    facility_power_w: float | None
+    """IT power x ``prices.pue``."""
+    owned_usd_per_gpu_h: float | None
+    """Purchase price amortized per GPU-hour plus facility energy (module docstring)."""
+    training: TrainingNumbers | None
+    serving_load: ServingLoad | None
+
+
+def plan(scenario: Scenario, estimate: TrainingEstimate | None,
+         exposed_comm_s: float | None) -> Infrastructure:
+    """Infrastructure for a scenario with a training job, a serving load, or both."""
+    cluster = scenario.cluster.to_cluster()
+    acc, gpus = cluster.accelerator, scenario.cluster.gpus
+    precision = (scenario.training or scenario.serving).precision  # type: ignore[union-attr]
+    peak = acc.peak_flops_per_s.get(precision)
     per_gpu_w = node_power_w(scenario)
-    if per_gpu_w is not None:
-        it_w = per_gpu_w * scenario.cluster.gpus
-        numbers["it_power_w"] = it_w
-        if scenario.prices.pue is not None:
-            numbers["facility_power_w"] = it_w * scenario.prices.pue
-    return numbers
+    it_w = None if per_gpu_w is None else per_gpu_w * gpus
+    facility_w = None if it_w is None or scenario.prices.pue is None else it_w * scenario.prices.pue
+    owned = _owned_usd_per_gpu_h(scenario, facility_w, gpus)
+    training = None if estimate is None else _training(scenario, estimate, exposed_comm_s,
+                                                       facility_w, owned)
+    return Infrastructure(
+        gpus=gpus, nodes=scenario.cluster.nodes, accelerator=acc.name,
+        cluster_peak_flops_per_s=None if peak is None else peak * gpus,
+        cluster_hbm_bytes=acc.hbm_bytes * gpus, it_power_w=it_w, facility_power_w=facility_w,
+        owned_usd_per_gpu_h=owned, training=training,
+        serving_load=_serving_load(scenario, None if peak is None else peak * gpus))
 
 
-def _training(scenario: Any, numbers: dict[str, Any], reasoning: list[str]) -> tuple[str, str]:
-    from mlfleet.plan.communication import exposed_comm_s
+def _owned_usd_per_gpu_h(scenario: Scenario, facility_w: float | None, gpus: int) -> float | None:
+    prices = scenario.prices
+    if prices.purchase_usd_per_gpu is None or prices.amortization_s is None:
+        return None
+    capital = prices.purchase_usd_per_gpu / (prices.amortization_s / 3600.0)
+    if facility_w is None or prices.electricity_usd_per_kwh is None:
+        return capital
+    return capital + facility_w / gpus / 1000.0 * prices.electricity_usd_per_kwh
 
-    est = training_estimate(scenario)
-    comm_s = exposed_comm_s(scenario)
+
+def _training(scenario: Scenario, est: TrainingEstimate, comm_s: float | None,
+              facility_w: float | None, owned_usd_per_gpu_h: float | None) -> TrainingNumbers:
     step_s = est.step_compute_s + (comm_s or 0.0)
-    achieved_mfu = est.mfu_assumed * est.step_compute_s / step_s
-    numbers.update({"step_compute_s": est.step_compute_s, "exposed_comm_s": comm_s,
-                    "step_time_s": step_s, f"{est.unit}s_per_step": est.units_per_step,
-                    f"{est.unit}s_per_s": est.units_per_step / step_s,
-                    "mfu_assumed": est.mfu_assumed, "mfu_with_comm": achieved_mfu,
-                    "arithmetic_intensity_flop_per_byte": est.arithmetic_intensity})
-    reasoning.append(f"compute efficiency {est.mfu_assumed:.0%} ({est.mfu_source})")
-    reasoning.append(f"per-GPU step is {est.bound}-bound on the roofline "
-                     f"(intensity {est.arithmetic_intensity:,.0f} FLOP/byte)")
-    if comm_s:
-        reasoning.append(f"exposed gradient communication adds {comm_s / step_s:.1%} to the step")
-    recommendation = "keep the step compute-bound; raise MFU (kernels, overlap) before adding GPUs"
-    if est.units_total is not None:
-        training_s = est.units_total / est.units_per_step * step_s
-        numbers["training_time_s"] = training_s
-        _costs(scenario, numbers, training_s, reasoning)
-        recommendation = _window_advice(scenario, training_s) or recommendation
-    bound = "communication" if comm_s and comm_s > est.step_compute_s else est.bound
-    return f"{bound} (per-GPU step at {est.mfu_assumed:.0%} efficiency)", recommendation
+    training_s = None if est.units_total is None else est.units_total / est.units_per_step * step_s
+    gpu_hours = None if training_s is None else scenario.cluster.gpus * training_s / 3600.0
+    energy_kwh = None if training_s is None or facility_w is None else facility_w * training_s / 3.6e6
+    prices = scenario.prices
+
+    def times(quantity: float | None, price: float | None) -> float | None:
+        return None if quantity is None or price is None else quantity * price
+
+    return TrainingNumbers(
+        step_compute_s=est.step_compute_s, exposed_comm_s=comm_s, step_time_s=step_s,
+        unit=est.unit, units_per_step=est.units_per_step, units_per_s=est.units_per_step / step_s,
+        mfu_assumed=est.mfu_assumed, mfu_with_comm=est.mfu_assumed * est.step_compute_s / step_s,
+        arithmetic_intensity_flop_per_byte=est.arithmetic_intensity_flop_per_byte,
+        training_time_s=training_s, gpu_hours=gpu_hours, energy_kwh=energy_kwh,
+        energy_cost_usd=times(energy_kwh, prices.electricity_usd_per_kwh),
+        cloud_cost_usd=times(gpu_hours, prices.cloud_usd_per_gpu_h),
+        owned_cost_usd=times(gpu_hours, owned_usd_per_gpu_h))
 
 
-def _costs(scenario: Any, numbers: dict[str, Any], training_s: float, reasoning: list[str]) -> None:
-    prices, gpus = scenario.prices, scenario.cluster.gpus
-    gpu_hours = gpus * training_s / 3600.0
-    numbers["gpu_hours"] = gpu_hours
-    if "facility_power_w" in numbers:
-        energy_kwh = numbers["facility_power_w"] * training_s / 3.6e6
-        numbers["energy_kwh"] = energy_kwh
-        if prices.electricity_usd_per_kwh is not None:
-            numbers["energy_cost_usd"] = energy_kwh * prices.electricity_usd_per_kwh
-            reasoning.append("energy at catalog node power (an upper bound: chips rarely sit at TDP)")
-    if prices.cloud_usd_per_gpu_h is not None:
-        numbers["cloud_cost_usd"] = gpu_hours * prices.cloud_usd_per_gpu_h
-
-
-def _window_advice(scenario: Any, training_s: float) -> str:
-    window = scenario.training.duration_s
-    if window is None:
-        return ""
-    if training_s <= window:
-        return (f"fits the {window / 86400:.0f}-day window with {1 - training_s / window:.0%} "
-                "slack for failures and restarts")
-    return (f"does not fit the {window / 86400:.0f}-day window: needs "
-            f"{training_s / window:.2f}x the GPUs or efficiency")
-
-
-def _serving_load(scenario: Any, numbers: dict[str, Any], reasoning: list[str]) -> str:
+def _serving_load(scenario: Scenario, cluster_peak: float | None) -> ServingLoad | None:
     """The compute floor of the serving load: FLOP/s at peak QPS vs the cluster's peak."""
-    serving, workload = scenario.serving, workload_of(scenario)
+    serving = scenario.serving
+    if serving is None:
+        return None
+    workload = workload_of(scenario)
     peak_qps = serving.qps * (serving.peak_to_mean or 1.0)
     per_request = workload.fwd_flop * (
         (serving.prompt_tokens or 0) + (serving.output_tokens or 0)
         if workload.unit == "token" else serving.items_per_request)
     need = peak_qps * per_request
-    numbers.update({"serving_peak_qps": peak_qps, "serving_flop_per_request": per_request,
-                    "serving_compute_flops_per_s": need})
-    peak = numbers.get("cluster_peak_flops_per_s")
-    if peak:
-        numbers["serving_compute_fraction_of_peak"] = need / peak
-        reasoning.append(f"serving at peak QPS needs {need / peak:.2%} of the cluster's dense "
-                         "peak: latency and batching, not FLOP/s, will size this fleet")
-        return "latency (compute floor is small)" if need < 0.1 * peak else "compute"
-    return "not evaluated"
+    return ServingLoad(serving_peak_qps=peak_qps, serving_flop_per_request=per_request,
+                       serving_compute_flops_per_s=need,
+                       serving_compute_fraction_of_peak=None if not cluster_peak
+                       else need / cluster_peak)
+
+
+def reads(scenario: Scenario, infra: Infrastructure, est: TrainingEstimate | None) -> set[str]:
+    """Scenario fields this section's result depends on."""
+    out = {"name", "description", "workload", "cluster.name", "cluster.accelerator",
+           "cluster.gpus", "cluster.gpus_per_node"}
+    if infra.facility_power_w is not None:
+        out.add("prices.pue")
+    if infra.owned_usd_per_gpu_h is not None:
+        out |= {"prices.purchase_usd_per_gpu", "prices.amortization_s"}
+        if infra.facility_power_w is not None:
+            out.add("prices.electricity_usd_per_kwh")
+    training = infra.training
+    if est is not None and scenario.training is not None:
+        out |= {"training.global_batch_tokens", "training.global_batch_samples",
+                "training.seq_len", "training.precision", "training.mfu",
+                "training.duration_s", *est.units_total_fields}
+    if training is not None and training.energy_cost_usd is not None:
+        out.add("prices.electricity_usd_per_kwh")
+    if training is not None and training.cloud_cost_usd is not None:
+        out.add("prices.cloud_usd_per_gpu_h")
+    if scenario.serving is not None:
+        out |= {"serving.qps", "serving.peak_to_mean", "serving.precision"}
+    return out

@@ -39,7 +39,7 @@ def format_value(name: str, value: Any) -> str:
         return units.format_flops(value)
     if name.endswith("_bytes_per_s"):
         return units.format_rate(value)
-    if name.endswith("_bytes"):
+    if name.endswith(("_bytes", "_bytes_per_gpu")):
         return units.format_bytes(value)
     if name.endswith("_flop"):
         return f"{value:.3g} FLOP"
@@ -47,6 +47,8 @@ def format_value(name: str, value: Any) -> str:
         return f"${value:,.2f}/h"
     if name.endswith("_usd_per_gb_month"):
         return f"${value:.4g}/GB-month"
+    if name.endswith("_usd_per_year"):
+        return f"${value:,.0f}/year"
     if name.endswith("_usd"):
         return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
     if name.endswith("_w"):

@@ -36,12 +36,14 @@ from typing import Any
 import numpy as np
 
 from mlfleet.catalog.types import Accelerator, Workload
+from mlfleet.errors import ServingInputError
 from mlfleet.infra import roofline as rl
 from mlfleet.serving.models import queueing as q
-from mlfleet.serving.models.checks import ServingInputError, one_of, positive, whole
+from mlfleet.serving.models.checks import one_of, positive, whole
 from mlfleet.serving.models.embedding import EmbeddingTables, embedding_lookup
 from mlfleet.serving.models.kv_cache import kv_capacity
 from mlfleet.serving.models.llm_step import LlmStepModel, link_params, llm_step_model
+from mlfleet.serving.models.serving_capacity import ServingCapacity, sized_fleet
 
 DEFAULT_MEMORY_EFFICIENCY = 0.6
 """Decode reaches ~57% of HBM bandwidth in NVIDIA NIM 1.8.0's Llama-3.3-70B fp8 TP2 on
@@ -84,18 +86,22 @@ class Slo:
     tpot_p99_s: float | None
 
 
-def plan_serving(*, workload: Workload, accelerator: Accelerator, gpus: int, gpus_per_node: int,
+def plan_serving(**kwargs: Any) -> dict[str, Any]:
+    """:func:`size_serving` as a JSON-ready dict (``mlfleet serving replicas --json``)."""
+    return size_serving(**kwargs).as_dict()
+
+
+def size_serving(*, workload: Workload, accelerator: Accelerator, gpus: int, gpus_per_node: int,
                  qps: float, peak_to_mean: float, prompt_tokens: int | None,
                  output_tokens: int | None, items_per_request: int, precision: str,
                  p99_s: float | None, ttft_p99_s: float | None = None,
-                 tpot_p99_s: float | None = None) -> dict[str, Any]:
+                 tpot_p99_s: float | None = None) -> ServingCapacity:
     """Replicas, batching, utilisation and predicted latency for a serving load.
 
-    Returns a JSON-ready dict with the keys of :class:`mlfleet.plan.section.Section`
-    (status, fidelity, numbers, bottleneck, recommendation, reasoning, details).
     Capacity is sized for the peak rate qps·peak_to_mean. An SLO that no configuration
-    meets is an ordinary result (``numbers["slo_met"]`` False). Raises ServingInputError
-    for a token workload without prompt/output tokens, or bad numbers.
+    meets is an ordinary result (``slo_met`` False), and so is a fleet larger than
+    ``gpus`` (``fits`` False). Raises ServingInputError for a token workload without
+    prompt/output tokens, a load beyond the queueing model's range, or bad numbers.
     """
     whole("gpus", gpus)
     whole("gpus_per_node", gpus_per_node)
@@ -112,13 +118,7 @@ def plan_serving(*, workload: Workload, accelerator: Accelerator, gpus: int, gpu
         out = _plan_llm(workload, accelerator, traffic, slo, precision, gpus_per_node)
     else:
         out = _plan_batched(workload, accelerator, traffic, slo, precision, gpus_per_node)
-    numbers = out["numbers"]
-    numbers.update(gpus_available=gpus, fits=numbers["gpus_needed"] <= gpus,
-                   headroom_gpus=gpus - numbers["gpus_needed"])
-    if not numbers["fits"]:
-        out["reasoning"].append(f"needs {numbers['gpus_needed']} GPUs at peak but the scenario "
-                                f"has {gpus}: add {numbers['gpus_needed'] - gpus}")
-    return {"status": "ok", "fidelity": "model", **out}
+    return sized_fleet(out, peak_qps=traffic.peak_qps, gpus=gpus)
 
 
 # --------------------------------------------------------------------------- LLMs
@@ -381,8 +381,11 @@ def _batch_latency(lam: float, replicas: int, batch: int, t_batch: float) -> tup
 
 
 def _batch_option(lam: float, batch: int, t_batch: float, bound: str, shards: int,
-                  p99_target: float | None) -> _BatchOption:
-    """The fewest replicas meeting the p99, or without a target the utilisation cap."""
+                  p99_target: float | None) -> _BatchOption | None:
+    """The fewest replicas meeting the p99, or without a target the utilisation cap;
+    None when even a stable queue needs more than the queueing model's servers."""
+    if lam / batch * t_batch >= q.MAX_SERVERS:
+        return None
     if p99_target is None:
         replicas = int(q.servers_for_utilization(lam / batch, 1.0 / t_batch,
                                                  DEFAULT_MAX_UTILIZATION))
@@ -429,8 +432,14 @@ def _plan_batched(workload: Workload, accelerator: Accelerator, traffic: Traffic
     for batch in BATCH_CHOICES:
         t_batch, bound = _batch_time_s(workload, accelerator,
                                        batch * traffic.items_per_request, precision, shards)
-        options.append(_batch_option(traffic.peak_qps, batch, t_batch, bound, shards,
-                                     slo.p99_s))
+        option = _batch_option(traffic.peak_qps, batch, t_batch, bound, shards, slo.p99_s)
+        if option is not None:
+            options.append(option)
+    if not options:
+        raise ServingInputError(
+            f"serving.qps(={traffic.mean_qps:g}) at {traffic.peak_qps:g} QPS peak needs more "
+            f"than {q.MAX_SERVERS:g} replicas at every batch size up to {BATCH_CHOICES[-1]}; "
+            "the queueing model sizes fleets up to that")
     best = _best(options, lambda o: o.p99_s)
     return _batched_result(workload, traffic, best)
 
