@@ -67,7 +67,8 @@ class Source(Protocol):
 class Simulation:
     """Clock, event heap, sequence counter, per-kind counters and seeded streams."""
 
-    __slots__ = ("_heap", "_seq", "_now_s", "_cancelled", "_kinds", "_counts", "_seed")
+    __slots__ = ("_heap", "_seq", "_now_s", "_cancelled", "_kinds", "_counts", "_seed",
+                 "_source", "_until_s")
 
     def __init__(self, *, seed: int = 0, start_s: float = 0.0) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -81,6 +82,10 @@ class Simulation:
         self._kinds: list[str] = []
         self._counts: list[int] = []
         self._seed = seed
+        self._source: Source | None = None
+        """The source of the run in progress (None between runs)."""
+        self._until_s = math.inf
+        """Where the run in progress stops (+inf between runs)."""
 
     # ---------------------------------------------------------------- clock and kinds
 
@@ -162,6 +167,33 @@ class Simulation:
                                   f" and the next event ({self.peek_s()!r} s)")
         self._now_s = to_s
 
+    def advance_if_next(self, to_s: float) -> bool:
+        """Move the clock to ``to_s`` and return True if an event there would be the
+        very next one of the run in progress: strictly before the heap's head and the
+        source's next event (which win ties) and not after the run's ``until_s``.
+
+        A component whose next event is that one handles it in place instead of
+        scheduling it (one heap push and pop saved); otherwise it schedules it. The
+        head is compared as it lies, a cancelled one included, which can only make
+        the answer False. ``to_s`` must be >= now.
+        """
+        heap, source = self._heap, self._source
+        if to_s > self._until_s or (heap and not to_s < heap[0][0]) \
+                or (source is not None and not to_s < source.next_s):
+            return False
+        if not to_s >= self._now_s:
+            raise SimulationError(f"to_s(={to_s!r}) must be >= now ({self._now_s!r} s)")
+        self._now_s = to_s
+        return True
+
+    def tally(self, kind: int, events: int) -> None:
+        """Count ``events`` (>= 0) of ``kind`` that an acceleration handled outside the
+        heap (a specialised loop that gives the same results), so :meth:`counts` is the
+        same whichever path ran."""
+        if events < 0:
+            raise SimulationError(f"events(={events!r}) must be >= 0")
+        self._counts[kind] += events
+
     # ---------------------------------------------------------------- running
 
     def run(self, handlers: Mapping[int, Handler], *, until_s: float = math.inf,
@@ -175,36 +207,47 @@ class Simulation:
         """
         if source is not None and source_kind is None:
             source_kind = self.kind("source")
+        self._source, self._until_s = source, until_s
+        try:
+            self._dispatch(handlers, until_s, source, source_kind)
+        finally:
+            self._source, self._until_s = None, math.inf
+        return self._now_s
+
+    def _dispatch(self, handlers: Mapping[int, Handler], until_s: float,
+                  source: Source | None, source_kind: int | None) -> None:
+        """The loop of :meth:`run`. Times cannot go back here: :meth:`schedule` refuses
+        the past and a source's ``next_s`` never decreases (checked per source event)."""
         heap, cancelled, counts = self._heap, self._cancelled, self._counts
-        schedule = self.schedule
+        schedule, inf = self.schedule, math.inf
         while True:
-            t_src = source.next_s if source is not None else math.inf
+            t_src = source.next_s if source is not None else inf
             if heap and heap[0][0] < t_src:
                 t, seq, kind, payload = heap[0]
                 if t > until_s:
-                    break
+                    return
                 heappop(heap)
                 if cancelled and seq in cancelled:
                     cancelled.discard(seq)
                     continue
-                assert t >= self._now_s, "time went back"
                 self._now_s = t
                 counts[kind] += 1
                 follow = handlers[kind](t, seq, payload)
-            elif t_src < math.inf:
+            elif t_src < inf:
                 if t_src > until_s:
-                    break
+                    return
                 assert source is not None and source_kind is not None
-                assert t_src >= self._now_s, "a source went back in time"
+                if t_src < self._now_s:
+                    raise SimulationError(f"a source's next_s(={t_src!r}) went back in time"
+                                          f" (now {self._now_s!r} s)")
                 self._now_s = t_src
                 counts[source_kind] += 1
                 follow = source.fire(t_src)
             else:
-                break
+                return
             if follow is not None:
                 for at_s, kind, payload in follow:
                     schedule(at_s, kind, payload)
-        return self._now_s
 
     # ---------------------------------------------------------------- statistics, streams
 

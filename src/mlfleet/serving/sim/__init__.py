@@ -1,7 +1,7 @@
 """The serving simulator: a discrete-event engine for request- and iteration-level serving.
 
 * :mod:`.engine` — :class:`~.engine.Engine`: arrivals, admission, load balancing,
-  replicas, failures and deployment hooks; :mod:`.kernel` its event queue;
+  replicas, failures and deployment hooks, a client of the kernel :mod:`mlfleet.sim`;
 * :mod:`.arrivals` — Poisson, gamma, diurnal and trace-replay traffic, request sizes;
 * :mod:`.replicas` — request-level (M/M/c), static, dynamic, continuous (Orca), paged
   (vLLM) and chunked-prefill (Sarathi-Serve) replicas;

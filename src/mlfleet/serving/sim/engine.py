@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -65,11 +64,12 @@ from mlfleet.serving.policy import (
     SystemView,
 )
 from mlfleet.serving.sim.arrivals.stream import RequestStream
-from mlfleet.serving.sim.kernel import CALL, TIMER, EventQueue
+from mlfleet.serving.sim.columns import Columns
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.request_lane import fits_lane, serve_request_level
 from mlfleet.serving.sim.results import STATUS, SimResult
 from mlfleet.serving.sim.uniforms import BlockUniforms
+from mlfleet.sim import Handler, Simulation
 
 REST = "\x00rest"
 """Routing target of the traffic a split leaves: replicas outside the split's groups."""
@@ -110,7 +110,15 @@ class _GroupView:
 
 
 class Engine:
-    """One simulation run (see the module docstring). Not reusable: build one per run."""
+    """One simulation run (see the module docstring). Not reusable: build one per run.
+
+    A client of the kernel :attr:`sim`, which alone owns the clock, the event heap and
+    the sequence counter. The engine is the run's :class:`~mlfleet.sim.Source` of
+    arrivals (``next_s``, :meth:`fire`); each replica's events have a kind of their own
+    (``replica <index>``), dispatched to its ``on_timer``; callbacks (failures,
+    deployments, :meth:`call_at`) have the kind ``call``. ``sim.counts()`` gives the
+    events per kind.
+    """
 
     _request_lane = True
     """Private switch: False keeps every run on the general loop (tests compare the two)."""
@@ -121,12 +129,25 @@ class Engine:
                  progress: Callable[[int, int], None] | None = None) -> None:
         if not replicas:
             raise InputError("replicas(=[]) must hold at least one replica")
-        self.queue = EventQueue()
-        self.now_s = 0.0
+        self.sim = Simulation()
+        """The kernel: clock, events, per-kind counters."""
+        self._arrival_kind = self.sim.kind("arrival")
+        self._call_kind = self.sim.kind("call")
+        self._handlers: dict[int, Handler] = {self._call_kind: self._on_call}
+        self._timer_kinds: list[int] = []
+        """Event kind of each replica's own events, by replica index."""
         self._rng = rng
         self._uniforms = BlockUniforms(rng)
         """The generator's ``random()`` sequence, drawn ahead in blocks for routers."""
-        self._init_columns(requests)
+        self.columns = Columns(requests)
+        """Per-request state (:mod:`~.columns`), shared with the replicas."""
+        self.requests = requests
+        self.n_arrivals = len(requests)
+        self._next = 0
+        """Id of the next arrival to deliver."""
+        self.next_s = self.columns.arrival_s[0] if self.n_arrivals else math.inf
+        """Time of the next arrival not yet delivered (+inf when none is left): the
+        :class:`~mlfleet.sim.Source` side of the engine."""
         self.replicas: list[Replica] = []
         self.lb: LoadBalancer = lb if lb is not None else RoundRobinBalancer()
         self.admission = admission
@@ -146,33 +167,20 @@ class Engine:
             self._attach(replica)
         self._fleet_changed()
 
-    def _init_columns(self, requests: RequestStream) -> None:
-        self.requests = requests
-        """The stream this run serves (ids 0..n-1; shadow copies are appended after)."""
-        n = len(requests)
-        self.n_arrivals = n
-        self.arrival_s: list[float] = requests.arrival_s.tolist()
-        self.prompt: list[int] = requests.prompt_tokens.tolist()
-        self.output: list[int] = requests.output_tokens.tolist()
-        self.service_s: list[float] = requests.service_s.tolist()
-        self.session: list[int] = requests.session.tolist()
-        self.user: list[int] = requests.user.tolist()
-        self.priority: list[int] = requests.priority.tolist()
-        self.key: list[int] = requests.key.tolist()
-        nan = math.nan
-        self.start_s = [nan] * n
-        self.first_token_s = [nan] * n
-        self.finish_s = [nan] * n
-        self.replica = [-1] * n
-        self.status = [PENDING] * n
-        self.attempts = [0] * n
-        self.preemptions = [0] * n
-        self.shadow_of = [-1] * n
-        self._next = 0
-        self.next_arrival_s = self.arrival_s[0] if n else math.inf
-        """Time of the next arrival not yet processed (+inf when none is left)."""
-        self.until_s = math.inf
-        """Where the current :meth:`run` stops."""
+    @property
+    def now_s(self) -> float:
+        """The simulated time (s): the kernel's clock."""
+        return self.sim.now_s
+
+    @property
+    def next_arrival_s(self) -> float:
+        """Time of the next arrival not yet delivered (+inf when none is left)."""
+        return self.next_s
+
+    @property
+    def sole_replica(self) -> Replica | None:
+        """The replica every arrival goes to while nothing is decided, else None."""
+        return self._fast
 
     # ------------------------------------------------------------------ the loop
 
@@ -180,67 +188,61 @@ class Engine:
         """Simulate until every request is resolved (or ``until_s``); the records."""
         if self._takes_request_lane(until_s):
             return self._run_request_lane()
-        heap, arrivals, n = self.queue.heap, self.arrival_s, self.n_arrivals
-        replica_of, attempts, progress = self.replica, self.attempts, self._progress
-        replicas = self.replicas
-        self.until_s = until_s
-        inf = math.inf
-        i = self._next
-        t_arr = arrivals[i] if i < n else inf
-        while True:
-            if heap and heap[0][0] < t_arr:
-                t, seq, kind, payload = heappop(heap)
-                if t > until_s:
-                    heappush(heap, (t, seq, kind, payload))
-                    break
-                self.now_s = t
-                if kind == TIMER:
-                    payload.on_timer(t, seq)
-                else:
-                    self._uniforms.release()  # the callback may draw from the generator
-                    payload(self)
-            elif i < n:
-                if t_arr > until_s:
-                    break
-                self.now_s = t_arr
-                fast = self._fast
-                if fast is not None:  # one replica, no policies: nothing to decide
-                    replica_of[i] = fast.index
-                    attempts[i] = 1
-                    fast.enqueue(i, t_arr)
-                elif (route := self._route) is not None:  # no policies, a blind balancer
-                    replica_of[i] = index = route()
-                    attempts[i] = 1
-                    replicas[index].enqueue(i, t_arr)
-                else:
-                    self._arrive(i, t_arr)
-                i += 1
-                self.next_arrival_s = t_arr = arrivals[i] if i < n else inf
-                if i == n:
-                    self._drain()
-                if progress is not None and not i & 0xFFFF:
-                    progress(i, n)
-            else:
-                break
-        self._next = i
+        self.sim.run(self._handlers, until_s=until_s, source=self,
+                     source_kind=self._arrival_kind)
         self._uniforms.release()
-        if progress is not None:
-            progress(i, n)
+        if self._progress is not None:
+            self._progress(self._next, self.n_arrivals)
         return self.snapshot()
+
+    def fire(self, now_s: float) -> None:
+        """Deliver the arrival due at ``now_s`` (the kernel's :class:`~mlfleet.sim.Source`
+        call), then move ``next_s`` to the next one."""
+        i, fast = self._next, self._fast
+        if fast is not None:  # one replica, no policies: nothing to decide
+            self.columns.replica[i] = fast.index
+            self.columns.attempts[i] = 1
+            fast.enqueue(i, now_s)
+        elif (route := self._route) is not None:  # no policies, a blind balancer
+            self.columns.replica[i] = index = route()
+            self.columns.attempts[i] = 1
+            self.replicas[index].enqueue(i, now_s)
+        else:
+            self._arrive(i, now_s)
+        self._next = i = i + 1
+        n = self.n_arrivals
+        self.next_s = self.columns.arrival_s[i] if i < n else math.inf
+        if i == n:
+            self._drain()
+        if self._progress is not None and not i & 0xFFFF:
+            self._progress(i, n)
+
+    def _on_call(self, now_s: float, seq: int, fn: Callable[[Engine], Any]) -> None:
+        """A callback scheduled with :meth:`call_at` came due."""
+        self._uniforms.release()  # the callback may draw from the generator
+        fn(self)
 
     def _takes_request_lane(self, until_s: float) -> bool:
         """Whether this run is a plain request-level fleet routed by a blind balancer (or
         one replica) from start to end: see :mod:`~.request_lane`."""
         return (self._request_lane and until_s == math.inf and self._next == 0
-                and not self.queue.heap and self._route_only and not self._track_finish
+                and self.sim.peek_s() == math.inf and self._route_only and not self._track_finish
                 and (self._fast is not None or self._route is not None)
                 and fits_lane(self.replicas, self.requests.service_s))
 
     def _run_request_lane(self) -> SimResult:
-        """The whole run in :func:`~.request_lane.serve_request_level`; the records."""
-        n = self.n_arrivals
-        self.now_s = serve_request_level(self, router=self._route, progress=self._progress)
-        self._next, self._drained, self.next_arrival_s = n, True, math.inf
+        """The whole run in :func:`~.request_lane.serve_request_level`, an acceleration
+        that makes the kernel's decisions without it; the kernel is then told where the
+        clock ended and how many events of each kind the lane handled. The records."""
+        n, sim = self.n_arrivals, self.sim
+        end_s = serve_request_level(self.columns, self.replicas, router=self._route,
+                                    progress=self._progress, now_s=sim.now_s)
+        sim.advance(end_s)
+        sim.tally(self._arrival_kind, n)
+        served = np.bincount(self.columns.replica, minlength=len(self.replicas))
+        for kind, completions in zip(self._timer_kinds, served.tolist(), strict=True):
+            sim.tally(kind, completions)
+        self._next, self._drained, self.next_s = n, True, math.inf
         self._uniforms.release()
         if self._progress is not None:
             self._progress(n, n)
@@ -260,8 +262,8 @@ class Engine:
                 return
             replica = self.replicas[self.lb.choose(self.request(rid), self.replicas, self.rng)]
             assert replica.alive, f"load balancer picked dead replica {replica.index}"
-            self.replica[rid] = replica.index
-            self.attempts[rid] += 1
+            self.columns.replica[rid] = replica.index
+            self.columns.attempts[rid] += 1
             replica.enqueue(rid, now_s)
             return
         if self.admission is not None and not self.admission.admit(self.request(rid),
@@ -272,15 +274,15 @@ class Engine:
         if self._mirror is not None:
             group, fraction = self._mirror
             if fraction >= 1.0 or self.rng.random() < fraction:
-                self._dispatch(self._copy(rid), now_s, group)
+                self._dispatch(self.columns.copy(rid), now_s, group)
 
     def _refuse(self, rid: int) -> None:
         """Shed ``rid``, or attach it to the in-flight request it was coalesced into."""
         leader = None if self._coalesced_into is None else self._coalesced_into(rid)
         if leader is None:
-            self.status[rid] = REJECTED
+            self.columns.status[rid] = REJECTED
             return
-        assert self.status[leader] == PENDING and self.shadow_of[leader] < 0, (
+        assert self.columns.status[leader] == PENDING and self.columns.shadow_of[leader] < 0, (
             f"request {rid} was coalesced into request {leader}, which is not in flight")
         self._followers.setdefault(leader, []).append(rid)
 
@@ -290,8 +292,8 @@ class Engine:
         if replica is None:
             self._fail(rid, now_s)
             return
-        self.replica[rid] = replica.index
-        self.attempts[rid] += 1
+        self.columns.replica[rid] = replica.index
+        self.columns.attempts[rid] += 1
         replica.enqueue(rid, now_s)
 
     def _choose(self, rid: int, group: str | None) -> Replica | None:
@@ -342,26 +344,26 @@ class Engine:
         A request without a first-token time (non-LLM) gets its finish time as one in
         the results.
         """
-        self.finish_s[rid] = now_s
-        self.status[rid] = DONE
+        self.columns.finish_s[rid] = now_s
+        self.columns.status[rid] = DONE
         if self._track_finish:
-            session = self.session[rid]
+            session = self.columns.session[rid]
             if session >= 0:
-                self.replicas[self.replica[rid]].sessions.add(session)
-            if self.admission is not None and self.shadow_of[rid] < 0:
+                self.replicas[self.columns.replica[rid]].sessions.add(session)
+            if self.admission is not None and self.columns.shadow_of[rid] < 0:
                 self._admitted_finished(rid, now_s)
 
     def reject(self, rid: int, now_s: float) -> None:
         """Called by a replica that can never serve ``rid`` (e.g. longer than its KV)."""
-        self.status[rid] = REJECTED
-        self.finish_s[rid] = now_s
-        if self.admission is not None and self.shadow_of[rid] < 0:
+        self.columns.status[rid] = REJECTED
+        self.columns.finish_s[rid] = now_s
+        if self.admission is not None and self.columns.shadow_of[rid] < 0:
             self._admitted_finished(rid, now_s)
 
     def _fail(self, rid: int, now_s: float) -> None:
-        self.status[rid] = FAILED
-        self.finish_s[rid] = now_s
-        if self.admission is not None and self.shadow_of[rid] < 0:
+        self.columns.status[rid] = FAILED
+        self.columns.finish_s[rid] = now_s
+        if self.admission is not None and self.columns.shadow_of[rid] < 0:
             self._admitted_finished(rid, now_s)
 
     def _admitted_finished(self, rid: int, now_s: float) -> None:
@@ -373,23 +375,18 @@ class Engine:
         followers = self._followers.pop(rid, None)
         if followers is None:
             return
-        status, first_s = self.status[rid], self.first_token_s[rid]
+        status, first_s = self.columns.status[rid], self.columns.first_token_s[rid]
         for follower in followers:
-            self.status[follower] = COALESCED if status == DONE else status
-            self.finish_s[follower] = now_s
+            self.columns.status[follower] = COALESCED if status == DONE else status
+            self.columns.finish_s[follower] = now_s
             if status == DONE and not math.isnan(first_s):
-                self.first_token_s[follower] = max(first_s, self.arrival_s[follower])
+                self.columns.first_token_s[follower] = max(first_s, self.columns.arrival_s[follower])
 
     # ------------------------------------------------------------------ policy views
 
     def request(self, rid: int) -> Request:
         """A snapshot of request ``rid`` as the policies see it."""
-        # positional, in Request's field order: 3x faster than keywords, once per arrival
-        return Request(rid, self.arrival_s[rid], self.prompt[rid], self.output[rid],
-                       self.user[rid], self.session[rid], self.priority[rid], self.key[rid],
-                       self.replica[rid], self.start_s[rid], self.first_token_s[rid],
-                       self.finish_s[rid], STATUS[self.status[rid]], self.attempts[rid],
-                       self.service_s[rid], self.preemptions[rid])
+        return self.columns.request(rid)
 
     @property
     def rng(self) -> np.random.Generator:
@@ -409,7 +406,7 @@ class Engine:
 
     def snapshot(self) -> SimResult:
         """The per-request records and per-replica totals as of now."""
-        return SimResult.from_engine(self)
+        return self.columns.records(self.replicas)
 
     # ------------------------------------------------------------------ hooks
 
@@ -417,7 +414,7 @@ class Engine:
         """Run ``fn(engine)`` at simulated time ``at_s`` (after arrivals at that time)."""
         if not (math.isfinite(at_s) and at_s >= self.now_s):
             raise InputError(f"at_s(={at_s!r}) must be a finite time >= now ({self.now_s:g} s)")
-        self.queue.push(at_s, CALL, fn)
+        self.sim.schedule(at_s, self._call_kind, fn)
 
     def kill_replica(self, index: int, *, at_s: float) -> None:
         """Replica ``index`` dies at ``at_s``; its requests fail over (see module doc)."""
@@ -486,7 +483,10 @@ class Engine:
 
     def _attach(self, replica: Replica) -> int:
         index = len(self.replicas)
-        replica.attach(self, index)
+        kind = self.sim.kind(f"replica {index}")
+        replica.attach(self, index, kind)
+        self._handlers[kind] = replica.on_timer
+        self._timer_kinds.append(kind)
         self.replicas.append(replica)
         return index
 
@@ -524,21 +524,6 @@ class Engine:
         self._set_alive(index, False)
         nan = math.nan
         for rid in orphans:
-            self.start_s[rid] = self.first_token_s[rid] = nan
-            group = replica.group if self.shadow_of[rid] >= 0 else None
+            self.columns.start_s[rid] = self.columns.first_token_s[rid] = nan
+            group = replica.group if self.columns.shadow_of[rid] >= 0 else None
             self._dispatch(rid, self.now_s, group)
-
-    def _copy(self, rid: int) -> int:
-        """Append a shadow copy of ``rid``; its id."""
-        new = len(self.arrival_s)
-        for floats in (self.arrival_s, self.service_s):
-            floats.append(floats[rid])
-        for ints in (self.prompt, self.output, self.session, self.user, self.priority,
-                     self.key):
-            ints.append(ints[rid])
-        for times in (self.start_s, self.first_token_s, self.finish_s):
-            times.append(math.nan)
-        for col, value in ((self.replica, -1), (self.status, PENDING), (self.attempts, 0),
-                           (self.preemptions, 0), (self.shadow_of, rid)):
-            col.append(value)
-        return new

@@ -31,17 +31,14 @@ import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mlfleet.serving.policy import Router
+from mlfleet.serving.sim.columns import Columns
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
 from mlfleet.serving.sim.results import STATUS
-
-if TYPE_CHECKING:
-    from mlfleet.serving.sim.engine import Engine
 
 DONE = STATUS.index("done")
 PROGRESS_EVERY = 0x10000
@@ -59,42 +56,45 @@ def fits_lane(replicas: Sequence[Replica], service_s: np.ndarray) -> bool:
                and r.queued == 0 for r in replicas) and not np.isnan(service_s).any()
 
 
-def serve_request_level(engine: Engine, *, router: Router | None,
-                        progress: Progress | None) -> float:
-    """Serve every request of ``engine``'s stream on its replicas (:func:`fits_lane`),
-    writing the start, finish, replica, status and attempts columns and each
+def serve_request_level(columns: Columns, replicas: Sequence[Replica], *,
+                        router: Router | None, progress: Progress | None,
+                        now_s: float) -> float:
+    """Serve every request of ``columns`` on ``replicas`` (:func:`fits_lane`) from
+    ``now_s``, writing the start, finish, replica, status and attempts columns and each
     replica's ``busy_s``; returns the time of the last event (s).
 
     ``router``: the balancer's router for a fleet of more than one replica, None for
     one replica. ``progress(i, n)`` is called as the engine's loop calls it.
     """
-    n = engine.n_arrivals
-    if len(engine.replicas) == 1:
-        replica = engine.replicas[0]
+    n = len(columns.arrival_s)
+    if len(replicas) == 1:
+        replica = replicas[0]
         assert isinstance(replica, RequestLevelReplica) and router is None
-        now_s = _serve_alone(engine, replica, progress)
-        engine.replica[:] = [replica.index] * n
+        now_s = _serve_alone(columns, replica, progress, now_s)
+        columns.replica[:] = [replica.index] * n
     else:
         assert router is not None, "a fleet of several replicas needs the balancer's router"
-        now_s = _serve_routed(engine, router, progress)
-    engine.status[:] = [DONE] * n
-    engine.attempts[:] = [1] * n
+        fleet = [r for r in replicas if isinstance(r, RequestLevelReplica)]
+        assert len(fleet) == len(replicas)
+        now_s = _serve_routed(columns, fleet, router, progress, now_s)
+    columns.status[:] = [DONE] * n
+    columns.attempts[:] = [1] * n
     if progress is not None and n and not n % PROGRESS_EVERY:
         progress(n, n)  # the engine's loop reports the last arrival, then the end
     return now_s
 
 
-def _serve_alone(engine: Engine, replica: RequestLevelReplica,
-                 progress: Progress | None) -> float:
+def _serve_alone(columns: Columns, replica: RequestLevelReplica,
+                 progress: Progress | None, now_s: float) -> float:
     """One replica of ``servers`` servers: the general loop's fast path, inlined."""
-    arrival, demand, priority = engine.arrival_s, engine.service_s, engine.priority
-    start, finish = engine.start_s, engine.finish_s
+    arrival, demand, priority = columns.arrival_s, columns.service_s, columns.priority
+    start, finish = columns.start_s, columns.finish_s
     servers, speed, busy_s = replica.servers, replica.speed, replica.busy_s
     discipline = replica.discipline
     fifo: deque[int] = deque()
     take = fifo.popleft if discipline is None else discipline.pop
     heap: list[tuple[float, int, int]] = []
-    inf, n, i, seq, load, now_s = math.inf, len(arrival), 0, 0, 0, engine.now_s
+    inf, n, i, seq, load = math.inf, len(arrival), 0, 0, 0
     stop = n if progress is None else min(n, PROGRESS_EVERY)
     t_arr = arrival[0] if n else inf
     while True:
@@ -133,13 +133,12 @@ def _serve_alone(engine: Engine, replica: RequestLevelReplica,
     return now_s
 
 
-def _serve_routed(engine: Engine, route: Router, progress: Progress | None) -> float:
+def _serve_routed(columns: Columns, fleet: list[RequestLevelReplica], route: Router,
+                  progress: Progress | None, now_s: float) -> float:
     """Several replicas, each arrival placed by ``route()``; as :func:`_serve_alone`
     with per-replica lists, and loads kept on the replicas, where routers read them."""
-    arrival, demand, priority = engine.arrival_s, engine.service_s, engine.priority
-    start, finish, where = engine.start_s, engine.finish_s, engine.replica
-    fleet = [r for r in engine.replicas if isinstance(r, RequestLevelReplica)]
-    assert len(fleet) == len(engine.replicas)
+    arrival, demand, priority = columns.arrival_s, columns.service_s, columns.priority
+    start, finish, where = columns.start_s, columns.finish_s, columns.replica
     servers = [r.servers for r in fleet]
     speed = [r.speed for r in fleet]
     busy_s = [r.busy_s for r in fleet]
@@ -147,7 +146,7 @@ def _serve_routed(engine: Engine, route: Router, progress: Progress | None) -> f
     fifos: list[deque[int]] = [deque() for _ in fleet]
     takes = [q.popleft if d is None else d.pop for q, d in zip(fifos, disciplines, strict=True)]
     heap: list[tuple[float, int, int]] = []
-    inf, n, i, seq, now_s = math.inf, len(arrival), 0, 0, engine.now_s
+    inf, n, i, seq = math.inf, len(arrival), 0, 0
     stop = n if progress is None else min(n, PROGRESS_EVERY)
     t_arr = arrival[0] if n else inf
     while True:

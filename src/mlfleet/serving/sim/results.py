@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from mlfleet.errors import InputError
-
-if TYPE_CHECKING:
-    from mlfleet.serving.sim.engine import Engine
 
 STATUS = ("pending", "done", "rejected", "failed", "coalesced")
 """Request status names; ``SimResult.status`` holds indices into this tuple. 'coalesced':
@@ -136,45 +133,19 @@ class SimResult:
     replica_busy_s: FloatArray
     replica_capacity: IntArray
 
-    @classmethod
-    def from_engine(cls, eng: Engine) -> SimResult:
-        f64, i64 = np.float64, np.int64
-        stream, total = eng.requests, len(eng.arrival_s)
-
-        def column(given: npt.NDArray[Any], values: list[Any], dtype: Any) -> npt.NDArray[Any]:
-            if total == len(given):  # no shadow copies: reuse the stream's array
-                return given
-            return np.asarray(values, dtype=dtype)
-
-        status = np.array(eng.status, i64)
-        finish = np.array(eng.finish_s, f64)
-        first = np.array(eng.first_token_s, f64)
-        answered = (status == STATUS.index("done")) | (status == STATUS.index("coalesced"))
-        first = np.where(np.isnan(first) & answered, finish, first)
-        return cls(
-            arrival_s=column(stream.arrival_s, eng.arrival_s, f64),
-            start_s=np.array(eng.start_s, f64), first_token_s=first, finish_s=finish,
-            prompt_tokens=column(stream.prompt_tokens, eng.prompt, i64),
-            output_tokens=column(stream.output_tokens, eng.output, i64),
-            replica=np.array(eng.replica, i64), status=status,
-            attempts=np.array(eng.attempts, i64), preemptions=np.array(eng.preemptions, i64),
-            shadow_of=np.array(eng.shadow_of, i64),
-            replica_group=tuple(r.group for r in eng.replicas),
-            replica_kind=tuple(r.kind for r in eng.replicas),
-            replica_busy_s=np.array([r.busy_s for r in eng.replicas], f64),
-            replica_capacity=np.array([r.capacity for r in eng.replicas], i64))
-
     # ------------------------------------------------------------ per-request latencies
 
     @property
     def done(self) -> npt.NDArray[np.bool_]:
         """Served to completion by a replica."""
-        return self.status == STATUS.index("done")
+        done: npt.NDArray[np.bool_] = self.status == STATUS.index("done")
+        return done
 
     @property
     def answered(self) -> npt.NDArray[np.bool_]:
         """Done, or coalesced into a request that was: the user got a response."""
-        return self.done | (self.status == STATUS.index("coalesced"))
+        answered: npt.NDArray[np.bool_] = self.done | (self.status == STATUS.index("coalesced"))
+        return answered
 
     @property
     def ttft_s(self) -> FloatArray:

@@ -1,14 +1,16 @@
 """The contract between a replica and the engine, and what every replica shares.
 
 The engine calls :meth:`Replica.enqueue` when the load balancer routes a request here,
-:meth:`Replica.on_timer` when a timed event this replica pushed comes due, and
-:meth:`Replica.evict` when the replica dies. A replica reads a request's sizes from the
-engine's columns (``engine.prompt[rid]`` ...), writes its milestones
-(``engine.start_s[rid]``, ``engine.first_token_s[rid]``) and hands a finished request
-back with ``engine.complete(rid, now_s)``. It pushes its own timed events with
-``engine.queue.push(time_s, TIMER, self)`` (hot paths inline it with ``_heap`` and
-``_seqs``, see :mod:`~mlfleet.serving.sim.kernel`) and ignores popped events whose ``seq`` is
-no longer live (a rescheduled or killed timer).
+:meth:`Replica.on_timer` when a timed event this replica scheduled comes due, and
+:meth:`Replica.evict` when the replica dies. A replica sees the engine only as a
+:class:`~mlfleet.serving.sim.host.ReplicaHost`: it reads a request's sizes from the
+run's :class:`~mlfleet.serving.sim.columns.Columns` (``columns.prompt[rid]`` ...),
+writes its milestones there (``columns.start_s[rid]``, ``columns.first_token_s[rid]``)
+and hands a finished request back with ``engine.complete(rid, now_s)``. Time belongs
+to the kernel: a replica schedules its own events with ``sim.schedule(time_s,
+self._timer)`` (``_timer`` is the event kind the engine registered for this replica,
+dispatched to :meth:`on_timer`) and cancels those it supersedes with
+``sim.cancel(seq)``, so every event it receives is live.
 
 A replica is also the :class:`~mlfleet.serving.policy.ReplicaView` the
 policies read: ``index``, ``alive``, ``weight``, ``outstanding``, ``queued``,
@@ -18,12 +20,11 @@ policies read: ``index``, ``alive``, ``weight``, ``outstanding``, ``queued``,
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
 
 from mlfleet.errors import InputError
-
-if TYPE_CHECKING:
-    from mlfleet.serving.sim.engine import Engine
+from mlfleet.serving.sim.columns import Columns
+from mlfleet.serving.sim.host import ReplicaHost
+from mlfleet.sim import Simulation
 
 
 class Replica(ABC):
@@ -31,8 +32,13 @@ class Replica(ABC):
 
     kind = "replica"
     """Name of the batching policy (``static``, ``paged`` ...)."""
-    engine: Engine
+    engine: ReplicaHost
     """The engine this replica is attached to (set by :meth:`attach`)."""
+    columns: Columns
+    """The run's per-request columns (set by :meth:`attach`)."""
+    _sim: Simulation
+    _timer: int
+    """Kind of this replica's own events (set by :meth:`attach`)."""
 
     def __init__(self, *, group: str = "stable", weight: float = 1.0) -> None:
         if not group or not isinstance(group, str):
@@ -53,16 +59,16 @@ class Replica(ABC):
         self.sessions: set[int] = set()
         """Sessions whose state (KV cache) this replica holds; lost when it dies."""
 
-    def attach(self, engine: Engine, index: int) -> None:
-        """Called once by the engine before the run."""
+    def attach(self, engine: ReplicaHost, index: int, timer_kind: int) -> None:
+        """Called once by the engine: this replica is ``index`` of its fleet, and its
+        events of kind ``timer_kind`` are dispatched to :meth:`on_timer`."""
         if getattr(self, "engine", engine) is not engine:
             raise InputError(f"replica {self.kind!r} is already attached to another engine")
-        self.engine, self.index = engine, index
-        self._heap = engine.queue.heap
-        self._seqs = engine.queue.counter
+        self.engine, self.index, self.columns = engine, index, engine.columns
+        self._sim, self._timer = engine.sim, timer_kind
         self._on_attach(engine)
 
-    def _on_attach(self, engine: Engine) -> None:
+    def _on_attach(self, engine: ReplicaHost) -> None:
         """Hook for replicas that check the workload (e.g. request lengths)."""
         return None
 
@@ -84,8 +90,9 @@ class Replica(ABC):
         """Request ``rid`` was routed here at ``now_s``."""
 
     @abstractmethod
-    def on_timer(self, now_s: float, seq: int) -> None:
-        """A timed event this replica pushed (``seq``) came due; stale ones are ignored."""
+    def on_timer(self, now_s: float, seq: int, payload: object) -> None:
+        """An event this replica scheduled (``seq``, with ``payload``) came due; the
+        kernel's handler signature. Cancelled events never come."""
 
     @abstractmethod
     def evict(self, now_s: float) -> list[int]:

@@ -22,7 +22,6 @@ from collections import deque
 from mlfleet.errors import InputError
 from mlfleet.serving.policy import QueueDiscipline
 from mlfleet.serving.sim.decode_run import plan_run, run_duration_s
-from mlfleet.serving.sim.kernel import TIMER
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime
 
@@ -67,7 +66,7 @@ class BatchReplica(Replica):
             self._queue.append(rid)
             self._enqueued_s.append(now_s)
         else:
-            self.discipline.push(rid, self.engine.priority[rid], now_s)
+            self.discipline.push(rid, self.columns.priority[rid], now_s)
             self._since[rid] = now_s
         if not self._batch:
             self._try_dispatch(now_s)
@@ -89,13 +88,14 @@ class BatchReplica(Replica):
             del self._since[rid]
         return batch
 
-    def on_timer(self, now_s: float, seq: int) -> None:
+    def on_timer(self, now_s: float, seq: int, payload: object) -> None:
         if seq == self._batch_seq:
-            done, self._batch = self._batch, []
+            done, self._batch, self._batch_seq = self._batch, [], -1
             for rid in done:
                 self.engine.complete(rid, now_s)
             self._try_dispatch(now_s)
-        elif seq == self._timeout_seq:
+        else:
+            assert seq == self._timeout_seq, "a superseded timeout was not cancelled"
             self._timeout_seq, self._timeout_s = -1, math.inf
             if not self._batch:
                 self._try_dispatch(now_s)
@@ -108,8 +108,9 @@ class BatchReplica(Replica):
     def _set_timeout(self, at_s: float) -> None:
         """Wake at ``at_s`` to re-check (the earliest pending timeout wins)."""
         if at_s < self._timeout_s:
+            self._sim.cancel(self._timeout_seq)  # superseded (a no-op for -1)
             self._timeout_s = at_s
-            self._timeout_seq = self.engine.queue.push(at_s, TIMER, self)
+            self._timeout_seq = self._sim.schedule(at_s, self._timer)
 
     @abstractmethod
     def _batch_size(self, now_s: float) -> int:
@@ -124,22 +125,22 @@ class BatchReplica(Replica):
         self._batch = batch
         self.busy_s += duration
         self._batch_end_s = now_s + duration
-        self._batch_seq = self.engine.queue.push(now_s + duration, TIMER, self)
+        self._batch_seq = self._sim.schedule(now_s + duration, self._timer)
 
     def _run(self, batch: list[int], now_s: float) -> float:
         """Start ``batch`` at ``now_s``: record milestones, return its duration."""
-        eng = self.engine
+        cols = self.columns
         for rid in batch:
-            eng.start_s[rid] = now_s
+            cols.start_s[rid] = now_s
         if self.service is not None:
             return self.service(len(batch))
         assert self.step_time is not None
-        prompts = [eng.prompt[rid] for rid in batch]
+        prompts = [cols.prompt[rid] for rid in batch]
         prefill = self.step_time.iteration_s(0, 0.0, sum(prompts),
                                              sum(p * (p + 1) / 2.0 for p in prompts))
         for rid in batch:
-            eng.first_token_s[rid] = now_s + prefill
-        steps = max(eng.output[rid] for rid in batch) - 1
+            cols.first_token_s[rid] = now_s + prefill
+        steps = max(cols.output[rid] for rid in batch) - 1
         if steps <= 0:
             return prefill
         run = plan_run(self.step_time, len(batch), float(sum(prompts)), steps)
@@ -150,6 +151,8 @@ class BatchReplica(Replica):
             self.busy_s -= max(0.0, self._batch_end_s - now_s)
         waiting = list(self._queue) if self.discipline is None else self.discipline.drain()
         rids = sorted([*self._batch, *waiting])
+        for seq in (self._batch_seq, self._timeout_seq):
+            self._sim.cancel(seq)
         self._batch, self._batch_seq, self._timeout_seq = [], -1, -1
         self._timeout_s = math.inf
         self._queue.clear()

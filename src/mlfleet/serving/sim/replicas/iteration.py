@@ -16,8 +16,9 @@ exactly at the next composition change:
 
 Two more savings, each exact: a prefill iteration is *fused* with the decode run that
 follows it when nothing could be decided differently at its end (:meth:`_fuse`), and a
-step whose end is the engine's very next event is completed in place instead of going
-through the event heap (:meth:`_schedule`). ``tests/serving/test_sim_coalesce.py``
+step whose end is the run's very next event is completed in place instead of going
+through the kernel's heap (:meth:`_schedule`, asking
+:meth:`~mlfleet.sim.Simulation.advance_if_next`, which moves the clock). ``tests/serving/test_sim_coalesce.py``
 checks all of it against the naive :mod:`mlfleet.serving.sim.reference`.
 
 Per sequence we keep an offset instead of a counter: while decoding, a sequence holds
@@ -38,7 +39,6 @@ from collections import deque
 
 from mlfleet.errors import InputError
 from mlfleet.serving.sim.decode_run import Run, plan_run, run_duration_s, run_first_k, solve_k
-from mlfleet.serving.sim.kernel import TIMER
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.steptime import DecodeLines, StepTime
 
@@ -143,10 +143,10 @@ class IterationReplica(Replica):
     # ------------------------------------------------------------- engine events
 
     def enqueue(self, rid: int, now_s: float) -> None:
-        eng = self.engine
-        prompt, output = eng.prompt[rid], eng.output[rid]
+        cols = self.columns
+        prompt, output = cols.prompt[rid], cols.output[rid]
         if prompt + output > self._max_tokens:
-            eng.reject(rid, now_s)
+            self.engine.reject(rid, now_s)
             return
         seq = Seq(rid, prompt, output)
         if not self._busy:
@@ -159,10 +159,9 @@ class IterationReplica(Replica):
         if join:
             self._truncate(now_s)
 
-    def on_timer(self, now_s: float, seq: int) -> None:
+    def on_timer(self, now_s: float, seq: int, payload: object) -> None:
         """The current step ended: apply it, plan the next."""
-        if seq != self._wake:
-            return
+        assert seq == self._wake, "a superseded step end was not cancelled"
         self._complete_step(now_s)
         self._schedule(now_s)
 
@@ -186,6 +185,7 @@ class IterationReplica(Replica):
     def evict(self, now_s: float) -> list[int]:
         if self._busy:
             self.busy_s -= max(0.0, self._end - now_s)
+            self._sim.cancel(self._wake)
         rids = sorted({s.rid for s in self._all_seqs()})
         self.waiting.clear()
         self.running.clear()
@@ -205,10 +205,10 @@ class IterationReplica(Replica):
     # ------------------------------------------------------------- steps
 
     def _schedule(self, now_s: float) -> None:
-        """Plan the next step and wake at its end. When that end is the engine's very
-        next event (before the next arrival and everything on the heap), complete it
-        here and plan again, saving the round trip through the heap."""
-        eng, heap = self.engine, self._heap
+        """Plan the next step and wake at its end. When that end is the run's very next
+        event (before the next arrival and everything scheduled), the kernel moves the
+        clock there and the step completes here; then plan again."""
+        sim = self._sim
         while True:
             self._k, self._run, self._capped, self._lead = 0, None, False, 0.0
             duration = self._plan(now_s)
@@ -218,16 +218,14 @@ class IterationReplica(Replica):
             assert duration > 0, f"an iteration must take > 0 s, got {duration!r}"
             self.busy_s += duration
             end = now_s + duration
-            if end < eng.next_arrival_s and end <= eng.until_s and (not heap
-                                                                   or end < heap[0][0]):
-                eng.now_s = now_s = end
+            if sim.advance_if_next(end):
+                now_s = end
                 self._complete_step(end)
                 continue
             self._busy = True
             self._t0 = now_s + self._lead
             self._end = end
-            self._wake = seq = next(self._seqs)
-            heapq.heappush(heap, (end, seq, TIMER, self))
+            self._wake = sim.schedule(end, self._timer)
             return
 
     def _truncate(self, now_s: float) -> None:
@@ -245,8 +243,9 @@ class IterationReplica(Replica):
             self._unreserve()
         self.busy_s -= self._end - end
         self._k, self._end = k, end
-        self._wake = seq = next(self._seqs)
-        heapq.heappush(self._heap, (end, seq, TIMER, self))
+        sim = self._sim
+        sim.cancel(self._wake)
+        self._wake = sim.schedule(end, self._timer)
 
     def _decode_run(self, now_s: float) -> float:
         """Plan a decode run up to the next finish (or :meth:`_limit`); its duration.
@@ -273,7 +272,7 @@ class IterationReplica(Replica):
                        form)  # type: ignore[arg-type]
         self._run, self._k = run, k
         eng = self.engine
-        if (k > 1 or self._lead) and eng._fast is self and not self.waiting \
+        if (k > 1 or self._lead) and eng.sole_replica is self and not self.waiting \
                 and self._admitted < self.max_seqs:
             dt = eng.next_arrival_s - now_s
             if dt < run[1]:
@@ -348,16 +347,15 @@ class IterationReplica(Replica):
     def _admit(self, seq: Seq, now_s: float) -> None:
         """``seq`` leaves the queue for service (its prefill starts this step)."""
         self._admitted += 1
-        rid = seq.rid
-        eng = self.engine
-        if eng.start_s[rid] != eng.start_s[rid]:
-            eng.start_s[rid] = now_s
+        start_s = self.columns.start_s
+        if start_s[seq.rid] != start_s[seq.rid]:  # NaN: the first time it starts
+            start_s[seq.rid] = now_s
 
     def _prefilled(self, seq: Seq, now_s: float) -> None:
         seq.generated += 1
-        eng = self.engine
-        if eng.first_token_s[seq.rid] != eng.first_token_s[seq.rid]:
-            eng.first_token_s[seq.rid] = now_s
+        first_s = self.columns.first_token_s
+        if first_s[seq.rid] != first_s[seq.rid]:  # NaN: its first token
+            first_s[seq.rid] = now_s
         if self.prefilling:
             self.prefilling.remove(seq)
         if seq.generated >= seq.output:

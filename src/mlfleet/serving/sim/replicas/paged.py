@@ -120,7 +120,7 @@ class PagedReplica(IterationReplica):
         """
         tokens, pairs = 0, 0.0
         waiting, pf, bs = self.waiting, self._pf, self._bs
-        start_s = self.engine.start_s
+        start_s = self.columns.start_s
         while waiting and budget > 0:
             seq = waiting[0]
             length = seq.prompt + seq.generated
@@ -225,7 +225,7 @@ class PagedReplica(IterationReplica):
             self.prefilling.remove(seq)
         self._admitted -= 1
         seq.length, seq.done = seq.prompt + seq.generated, 0
-        self.engine.preemptions[seq.rid] += 1
+        self.columns.preemptions[seq.rid] += 1
 
     # ------------------------------------------------------------- hooks
 

@@ -15,19 +15,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from heapq import heappush
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mlfleet.errors import InputError
 from mlfleet.serving.policy import QueueDiscipline
-from mlfleet.serving.sim.kernel import TIMER
+from mlfleet.serving.sim.host import ReplicaHost
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime, request_service_s
-
-if TYPE_CHECKING:
-    from mlfleet.serving.sim.engine import Engine
 
 
 class RequestLevelReplica(Replica):
@@ -60,9 +55,10 @@ class RequestLevelReplica(Replica):
         """Live timer seq -> request id."""
         self.outstanding = 0
 
-    def _on_attach(self, engine: Engine) -> None:
+    def _on_attach(self, engine: ReplicaHost) -> None:
+        demands = engine.columns.requests.service_s
         if self.service is None and self.step_time is None \
-                and engine.requests.service_s.size and np.isnan(engine.requests.service_s).any():
+                and demands.size and np.isnan(demands).any():
             raise InputError("a request-level replica needs service_s demands on every "
                              "request, a service-time model or a step-time model")
 
@@ -77,30 +73,26 @@ class RequestLevelReplica(Replica):
         elif self.discipline is None:
             self._queue.append(rid)
         else:
-            self.discipline.push(rid, self.engine.priority[rid], now_s)
+            self.discipline.push(rid, self.columns.priority[rid], now_s)
 
     def _start(self, rid: int, now_s: float) -> None:
         """Serve ``rid`` on a free server (already counted in ``outstanding``)."""
-        eng = self.engine
-        demand = eng.service_s[rid]
+        cols = self.columns
+        demand = cols.service_s[rid]
         if demand == demand:  # not NaN
             svc = demand / self.speed
         elif self.step_time is not None:
-            ttft, svc = request_service_s(self.step_time, eng.prompt[rid], eng.output[rid])
-            eng.first_token_s[rid] = now_s + ttft
+            ttft, svc = request_service_s(self.step_time, cols.prompt[rid], cols.output[rid])
+            cols.first_token_s[rid] = now_s + ttft
         else:
             assert self.service is not None
             svc = self.service(1)
-        eng.start_s[rid] = now_s
+        cols.start_s[rid] = now_s
         self.busy_s += svc
-        seq = next(self._seqs)
-        heappush(self._heap, (now_s + svc, seq, TIMER, self))
-        self._inflight[seq] = rid
+        self._inflight[self._sim.schedule(now_s + svc, self._timer)] = rid
 
-    def on_timer(self, now_s: float, seq: int) -> None:
-        rid = self._inflight.pop(seq, None)
-        if rid is None:
-            return
+    def on_timer(self, now_s: float, seq: int, payload: object) -> None:
+        rid = self._inflight.pop(seq)
         load = self.outstanding = self.outstanding - 1
         self.engine.complete(rid, now_s)
         if load >= self.servers:  # someone waits: the freed server takes it
@@ -109,9 +101,10 @@ class RequestLevelReplica(Replica):
                         now_s)
 
     def evict(self, now_s: float) -> list[int]:
-        eng = self.engine
-        for rid in self._inflight.values():  # give back the unserved part of the busy time
-            self.busy_s -= max(0.0, eng.start_s[rid] + self._service_of(rid) - now_s)
+        start_s, cancel = self.columns.start_s, self._sim.cancel
+        for seq, rid in self._inflight.items():  # give back the unserved busy time
+            self.busy_s -= max(0.0, start_s[rid] + self._service_of(rid) - now_s)
+            cancel(seq)
         waiting = list(self._queue) if self.discipline is None else self.discipline.drain()
         rids = sorted([*self._inflight.values(), *waiting])
         self._inflight.clear()
@@ -120,11 +113,11 @@ class RequestLevelReplica(Replica):
         return rids
 
     def _service_of(self, rid: int) -> float:
-        eng = self.engine
-        demand = eng.service_s[rid]
+        cols = self.columns
+        demand = cols.service_s[rid]
         if demand == demand:
             return demand / self.speed
         if self.step_time is not None:
-            return request_service_s(self.step_time, eng.prompt[rid], eng.output[rid])[1]
+            return request_service_s(self.step_time, cols.prompt[rid], cols.output[rid])[1]
         assert self.service is not None
         return self.service(1)
