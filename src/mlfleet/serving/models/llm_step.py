@@ -44,7 +44,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import nnls
 
 from mlfleet import catalog
 from mlfleet.catalog.types import Accelerator, Interconnect, Workload
@@ -454,6 +453,8 @@ def fit_overheads(*, measured_s: npt.ArrayLike, busy_s: npt.ArrayLike, comm_s: n
     overheads alone when the unconstrained optimum exceeds the ceilings). Raises
     ServingInputError for mismatched or non-positive input.
     """
+    from scipy.optimize import nnls  # here, not at import: scipy.optimize costs ~0.3 s
+
     m = positive("measured_s", measured_s).ravel()
 
     def column(name: str, value: npt.ArrayLike) -> FloatArray:

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import norm
 
 from mlfleet.serving.models.checks import (
     FloatArray,
@@ -230,6 +229,8 @@ def sqrt_staffing(offered_load: npt.ArrayLike, beta: npt.ArrayLike) -> FloatArra
 
 def halfin_whitt_wait_probability(beta: npt.ArrayLike) -> FloatArray:
     """The heavy-traffic limit of Erlang C at c = a + β√a: [1 + βΦ(β)/φ(β)]⁻¹."""
+    from scipy.stats import norm  # here, not at import: scipy.stats costs ~1 s
+
     b = positive("beta", beta)
     return np.asarray(1.0 / (1.0 + b * norm.cdf(b) / norm.pdf(b)))
 

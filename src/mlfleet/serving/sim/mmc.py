@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from mlfleet.errors import InputError
 from mlfleet.serving.models import queueing
@@ -102,9 +101,13 @@ def batch_means(waits: npt.NDArray[np.float64], *, batches: int) -> dict[str, Es
     "Stochastic Simulation", §IV.5): for a quantile the whole-run estimate is less
     biased than the mean of the batch quantiles.
     """
+    # scipy.special's stdtrit is scipy.stats.t.ppf bit for bit and costs a fifth as much
+    # to import (scipy.stats: ~1 s); imported here, not at load, for the same reason
+    from scipy.special import stdtrit
+
     pooled = _statistics(waits)
     per_batch = [_statistics(part) for part in np.array_split(waits, batches)]
-    t = float(stats.t.ppf(0.975, batches - 1))
+    t = float(stdtrit(batches - 1, 0.975))
     return {name: Estimate(value=pooled[name], ci95_half_width=t * float(
                 np.std([b[name] for b in per_batch], ddof=1)) / math.sqrt(batches))
             for name in STATISTICS}

@@ -36,7 +36,6 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import nnls
 
 from mlfleet.catalog.types import Accelerator, Workload
 from mlfleet.errors import InputError
@@ -256,6 +255,8 @@ def fit_linear_step_time(*, measured_s: npt.ArrayLike, decode_seqs: npt.ArrayLik
     real server whose step times are measured rather than modelled. Raises InputError
     for fewer than two measurements or mismatched lengths.
     """
+    from scipy.optimize import nnls  # here, not at import: scipy.optimize costs ~0.3 s
+
     m = np.asarray(measured_s, dtype=np.float64).ravel()
     if m.size < 2 or not np.all(np.isfinite(m) & (m > 0)):
         raise InputError(f"measured_s needs >= 2 finite times > 0, got {m.size} values")

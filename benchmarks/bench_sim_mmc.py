@@ -1,0 +1,94 @@
+"""``mlfleet sim mmc`` against the minimal FIFO M/M/c loop, in-process and as processes.
+
+Run: ``.venv/bin/python benchmarks/bench_sim_mmc.py [requests] [--repeats 5]``. Not a
+test. Two comparisons, each the median over ``repeats`` of the paired ratio
+(minimal time / ``sim mmc`` time, measured back to back; the goal is >= 0.5x):
+
+* timed work: :func:`mlfleet.serving.sim.mmc.simulate_mmc` (draws, engine, result
+  arrays, batch-means intervals) against ``mmc_minimal.run`` (the same draws, the
+  minimal loop, the same four statistics without intervals), CPU seconds in this
+  process after a warm-up, so imports do not count;
+* whole process: ``mlfleet sim mmc -n N --json`` against ``python
+  benchmarks/mmc_minimal.py N``, wall seconds of each child process, so interpreter
+  start-up and imports count as a user sees them.
+
+Both sides simulate the same requests and the script checks that they report the
+same four statistics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from mlfleet.serving.sim.mmc import simulate_mmc
+from mmc_minimal import run as minimal_run
+
+SERVERS, UTILIZATION, SEED = 8, 0.9, 1
+HERE = Path(__file__).resolve().parent
+MLFLEET = Path(sys.executable).with_name("mlfleet")
+
+
+def paired(minimal: Callable[[], float], ours: Callable[[], float],
+           repeats: int) -> tuple[float, float, float]:
+    """(median minimal s, median ours s, median of the paired ratios minimal / ours)."""
+    t_min, t_ours = [], []
+    for _ in range(repeats):
+        t_min.append(minimal())
+        t_ours.append(ours())
+    ratio = float(np.median(np.array(t_min) / np.array(t_ours)))
+    return float(np.median(t_min)), float(np.median(t_ours)), ratio
+
+
+def cpu_s(work: Callable[[], object]) -> float:
+    began = time.process_time()
+    work()
+    return time.process_time() - began
+
+
+def process_wall_s(argv: list[str]) -> float:
+    began = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - began
+
+
+def same_statistics(n: int) -> bool:
+    """Whether ``sim mmc`` and the minimal loop report the same four statistics."""
+    ours = simulate_mmc(servers=SERVERS, utilization=UTILIZATION, requests=n, seed=SEED)
+    minimal = minimal_run(n, servers=SERVERS, utilization=UTILIZATION, seed=SEED)
+    return all(ours.simulated[k].value == v for k, v in minimal.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("requests", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    n, kw = args.requests, {"servers": SERVERS, "utilization": UTILIZATION, "seed": SEED}
+    print(f"M/M/{SERVERS} at rho = {UTILIZATION}, {n:,} requests, seed {SEED}; medians "
+          f"of {args.repeats} paired runs\n")
+    for _ in range(3):  # warm-up: CPython specialises a function after 8 calls
+        minimal_run(2000, **kw)
+        simulate_mmc(requests=2000, **kw)
+    work = paired(lambda: cpu_s(lambda: minimal_run(n, **kw)),
+                  lambda: cpu_s(lambda: simulate_mmc(requests=n, **kw)), args.repeats)
+    process = paired(
+        lambda: process_wall_s([sys.executable, str(HERE / "mmc_minimal.py"), str(n)]),
+        lambda: process_wall_s([str(MLFLEET), "sim", "mmc", "-n", str(n), "--json"]),
+        args.repeats)
+    print("| comparison | minimal loop s | `sim mmc` s | `sim mmc` speed (goal >= 0.5x) |\n"
+          "|---|---|---|---|")
+    for name, (t_min, t_ours, ratio) in (("timed work (CPU s)", work),
+                                         ("whole process (wall s)", process)):
+        print(f"| {name} | {t_min:.3f} | {t_ours:.3f} | {ratio:.2f}x |")
+    print(f"\nsame four statistics: {same_statistics(n)}")
+
+
+if __name__ == "__main__":
+    main()
