@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from mlfleet.catalog.types import Accelerator, Workload
+from mlfleet.errors import ServingInputError
 from mlfleet.serving.models import queueing as q
 from mlfleet.serving.models.capacity import plan_serving
-from mlfleet.serving.models.checks import ServingInputError
 
 
 def plan(workload: str = "DLRM-DCNv2", **overrides: Any) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def test_other_families_plan(workload: str) -> None:
 @pytest.mark.parametrize(("overrides", "fragment"), [
     ({"prompt_tokens": None}, "prompt_tokens"),
     ({"qps": -1.0}, "qps(=-1)"),
-    ({"precision": "fp4"}, "precision 'fp4'"),
+    ({"precision": "fp4"}, "precision(='fp4') is unknown"),
 ])
 def test_bad_input(overrides: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ServingInputError) as info:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mlfleet.comm.cost.alltoall import pairwise_alltoall_time
-from mlfleet.serving.models.checks import ServingInputError
+from mlfleet.errors import ServingInputError
 from mlfleet.serving.models.embedding import (
     EmbeddingTables,
     balls_in_bins_skew,
@@ -81,7 +81,7 @@ def test_balls_in_bins_skew_vs_monte_carlo(shards: int, lookups: int) -> None:
 
 
 def test_bad_input(dlrm: EmbeddingTables) -> None:
-    with pytest.raises(ServingInputError, match="sharding 'column'"):
+    with pytest.raises(ServingInputError, match=r"sharding\(='column'\) is unknown; known: table, row"):
         embedding_lookup(dlrm, items=1, shards=1, hbm_bw_bytes_per_s=1e12, sharding="column")
     with pytest.raises(ServingInputError, match="needs link_bw_bytes_per_s"):
         embedding_lookup(dlrm, items=1, shards=2, hbm_bw_bytes_per_s=1e12)

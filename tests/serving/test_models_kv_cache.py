@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlfleet.serving.models.checks import ServingInputError
+from mlfleet.errors import ServingInputError
 from mlfleet.serving.models.kv_cache import (
     blocks_needed,
     kv_bytes_per_token,

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlfleet.comm.cost.allreduce import recursive_doubling_allreduce_time, ring_allreduce_time
+from mlfleet.errors import ServingInputError
 from mlfleet.infra import roofline as rl
-from mlfleet.serving.models.checks import ServingInputError
 from mlfleet.serving.models.llm_step import (
     LlmStepModel,
     bubble_fraction,
@@ -209,7 +209,7 @@ def test_bad_step_inputs() -> None:
         model().decode(batch=0, context_len=10)
     with pytest.raises(ServingInputError, match="token workload"):
         llm_step_model(workload="ResNet-50", accelerator="H100")
-    with pytest.raises(ServingInputError, match="precision 'fp4'"):
+    with pytest.raises(ServingInputError, match=r"precision\(='fp4'\) is unknown; known: fp32"):
         llm_step_model(workload="Llama-3-8B", accelerator="H100", precision="fp4")
 
 

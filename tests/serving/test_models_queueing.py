@@ -22,8 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlfleet.errors import ServingInputError
 from mlfleet.serving.models import queueing as q
-from mlfleet.serving.models.checks import ServingInputError
 
 # --------------------------------------------------------------------------- (a) exact
 

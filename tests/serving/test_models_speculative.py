@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlfleet.errors import ServingInputError
 from mlfleet.serving.models import speculative as sp
-from mlfleet.serving.models.checks import ServingInputError
 from mlfleet.serving.models.llm_step import llm_step_model
 
 

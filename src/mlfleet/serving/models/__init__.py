@@ -16,5 +16,5 @@ One module per concept:
   (``plan_serving``, used by ``mlfleet plan`` and ``mlfleet serving replicas``).
 
 Every formula is a pure function of explicit arguments, vectorised over numpy arrays,
-in SI units. Bad input raises :class:`~mlfleet.serving.models.checks.ServingInputError`.
+in SI units. Bad input raises :class:`~mlfleet.errors.ServingInputError`.
 """

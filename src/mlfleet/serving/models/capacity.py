@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 
 from mlfleet.catalog.types import Accelerator, Workload
+from mlfleet.checks import one_of, positive, positive_array, whole_array
 from mlfleet.errors import ServingInputError
 from mlfleet.infra import roofline as rl
 from mlfleet.serving.models import queueing as q
-from mlfleet.serving.models.checks import one_of, positive, whole
 from mlfleet.serving.models.embedding import EmbeddingTables, embedding_lookup
 from mlfleet.serving.models.kv_cache import kv_capacity
 from mlfleet.serving.models.llm_step import LlmStepModel, link_params, llm_step_model
@@ -103,17 +103,18 @@ def size_serving(*, workload: Workload, accelerator: Accelerator, gpus: int, gpu
     ``gpus`` (``fits`` False). Raises ServingInputError for a token workload without
     prompt/output tokens, a load beyond the queueing model's range, or bad numbers.
     """
-    whole("gpus", gpus)
-    whole("gpus_per_node", gpus_per_node)
-    one_of("precision", precision, tuple(rl.BYTES_PER_ELEMENT))
-    traffic = Traffic(mean_qps=float(positive("qps", qps)),
-                      peak_qps=float(positive("qps", qps) * positive("peak_to_mean", peak_to_mean)),
-                      prompt_tokens=prompt_tokens, output_tokens=output_tokens,
-                      items_per_request=int(whole("items_per_request", items_per_request)))
+    whole_array("gpus", gpus, error=ServingInputError)
+    whole_array("gpus_per_node", gpus_per_node, error=ServingInputError)
+    one_of("precision", precision, rl.BYTES_PER_ELEMENT, error=ServingInputError)
+    mean_qps = float(positive_array("qps", qps, error=ServingInputError))
+    peak_qps = mean_qps * float(positive_array("peak_to_mean", peak_to_mean, error=ServingInputError))
+    items = int(whole_array("items_per_request", items_per_request, error=ServingInputError))
+    traffic = Traffic(mean_qps=mean_qps, peak_qps=peak_qps, prompt_tokens=prompt_tokens,
+                      output_tokens=output_tokens, items_per_request=items)
     slo = Slo(p99_s=p99_s, ttft_p99_s=ttft_p99_s, tpot_p99_s=tpot_p99_s)
     for name, value in (("p99_s", p99_s), ("ttft_p99_s", ttft_p99_s), ("tpot_p99_s", tpot_p99_s)):
         if value is not None:
-            positive(name, value)
+            positive(name, value, error=ServingInputError)
     if workload.unit == "token":
         out = _plan_llm(workload, accelerator, traffic, slo, precision, gpus_per_node)
     else:

@@ -35,16 +35,18 @@ import numpy.typing as npt
 
 from mlfleet import catalog
 from mlfleet.catalog.types import Workload
-from mlfleet.comm.cost.alltoall import pairwise_alltoall_time
-from mlfleet.serving.models.checks import (
+from mlfleet.checks import (
     FloatArray,
-    ServingInputError,
+    fraction,
     non_negative,
+    non_negative_array,
     one_of,
     positive,
-    probability,
-    whole,
+    positive_array,
+    whole_array,
 )
+from mlfleet.comm.cost.alltoall import pairwise_alltoall_time
+from mlfleet.errors import ServingInputError
 
 SHARDINGS = ("table", "row")
 """Embedding sharding schemes :func:`embedding_lookup` models."""
@@ -69,10 +71,10 @@ class EmbeddingTables:
         if not self.rows or len(self.rows) != len(self.pooling):
             raise ServingInputError(f"need one pooling factor per table: {len(self.rows)} "
                                     f"tables, {len(self.pooling)} pooling factors")
-        whole("rows", np.asarray(self.rows))
-        non_negative("pooling", np.asarray(self.pooling))
-        whole("dim", self.dim)
-        positive("bytes_per_element", self.bytes_per_element)
+        whole_array("rows", np.asarray(self.rows), error=ServingInputError)
+        non_negative_array("pooling", np.asarray(self.pooling), error=ServingInputError)
+        whole_array("dim", self.dim, error=ServingInputError)
+        positive_array("bytes_per_element", self.bytes_per_element, error=ServingInputError)
 
     @property
     def lookups_per_sample(self) -> float:
@@ -107,8 +109,8 @@ def table_wise_loads(loads: npt.ArrayLike, shards: int) -> tuple[FloatArray, Flo
     Returns (shard of each table, total load of each shard). Graham 1969: the busiest
     shard is within 4/3 - 1/(3·shards) of the optimal makespan.
     """
-    w = non_negative("loads", loads)
-    s = int(whole("shards", shards))
+    w = non_negative_array("loads", loads, error=ServingInputError)
+    s = int(whole_array("shards", shards, error=ServingInputError))
     heap = [(0.0, i) for i in range(s)]
     owner = np.empty(w.size)
     totals = np.zeros(s)
@@ -123,8 +125,8 @@ def table_wise_loads(loads: npt.ArrayLike, shards: int) -> tuple[FloatArray, Flo
 def balls_in_bins_skew(lookups: npt.ArrayLike, shards: npt.ArrayLike) -> FloatArray:
     """Expected busiest-shard load over the mean when ``lookups`` hash uniformly onto
     ``shards``: 1 + sqrt(2·s·ln s / N) (Raab & Steger 1998; 1 for one shard)."""
-    n = positive("lookups", lookups)
-    s = whole("shards", shards)
+    n = positive_array("lookups", lookups, error=ServingInputError)
+    s = whole_array("shards", shards, error=ServingInputError)
     return np.asarray(1.0 + np.sqrt(2.0 * s * np.log(s) / n))
 
 
@@ -175,23 +177,23 @@ def embedding_lookup(tables: EmbeddingTables, *, items: float, shards: int, hbm_
     Raises ServingInputError for bad numbers, an unknown sharding, several shards
     without a link bandwidth, or misses without a miss tier.
     """
-    one_of("sharding", sharding, SHARDINGS)
-    n_items = float(positive("items", items))
-    s = int(whole("shards", shards))
-    hit = float(probability("cache_hit_rate", cache_hit_rate))
+    one_of("sharding", sharding, SHARDINGS, error=ServingInputError)
+    n_items = positive("items", items, error=ServingInputError)
+    s = int(whole_array("shards", shards, error=ServingInputError))
+    hit = fraction("cache_hit_rate", cache_hit_rate, error=ServingInputError)
     if hit < 1.0 and miss_bw_bytes_per_s is None:
         raise ServingInputError(f"cache_hit_rate(={hit:g}) < 1 needs miss_bw_bytes_per_s, the "
                                 "bandwidth misses are read at")
     hot_lookups, skew = _shard_loads(tables, s, sharding)
     shard_bytes = n_items * hot_lookups * tables.row_bytes
-    eff_bw = float(positive("hbm_bw_bytes_per_s", hbm_bw_bytes_per_s)) * float(
-        probability("memory_efficiency", memory_efficiency, open_low=True))
+    eff_bw = positive("hbm_bw_bytes_per_s", hbm_bw_bytes_per_s, error=ServingInputError) \
+        * fraction("memory_efficiency", memory_efficiency, open_low=True, error=ServingInputError)
     lookup = hit * shard_bytes / eff_bw
     if hit < 1.0:
         assert miss_bw_bytes_per_s is not None
-        lookup += (1.0 - hit) * shard_bytes / float(positive("miss_bw_bytes_per_s",
-                                                             miss_bw_bytes_per_s)) \
-            + float(non_negative("miss_latency_s", miss_latency_s))
+        miss_bw = positive("miss_bw_bytes_per_s", miss_bw_bytes_per_s, error=ServingInputError)
+        miss_s = non_negative("miss_latency_s", miss_latency_s, error=ServingInputError)
+        lookup += (1.0 - hit) * shard_bytes / miss_bw + miss_s
     n_tables = len(tables.rows)
     pooled = n_items * n_tables * tables.row_bytes * (s if sharding == "row" else 1)
     ids_s, pooled_s = 0.0, 0.0

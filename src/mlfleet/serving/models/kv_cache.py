@@ -25,14 +25,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mlfleet.serving.models.checks import (
+from mlfleet.checks import (
     FloatArray,
-    ServingInputError,
+    fraction,
     non_negative,
+    non_negative_array,
     positive,
-    probability,
-    whole,
+    positive_array,
+    whole_array,
 )
+from mlfleet.errors import ServingInputError
 from mlfleet.serving.models.llm_step import LlmStepModel
 
 DEFAULT_MEMORY_UTILIZATION = 0.9
@@ -46,21 +48,25 @@ def kv_bytes_per_token(*, n_layers: npt.ArrayLike, n_kv_heads: npt.ArrayLike,
                        head_dim: npt.ArrayLike, kv_bytes_per_element: npt.ArrayLike
                        ) -> FloatArray:
     """K and V of one token over all layers: 2·L·n_kv·Q·b (bytes); vectorised."""
-    return np.asarray(2.0 * whole("n_layers", n_layers) * whole("n_kv_heads", n_kv_heads)
-                      * whole("head_dim", head_dim)
-                      * positive("kv_bytes_per_element", kv_bytes_per_element))
+    layers = whole_array("n_layers", n_layers, error=ServingInputError)
+    kv_heads = whole_array("n_kv_heads", n_kv_heads, error=ServingInputError)
+    dim = whole_array("head_dim", head_dim, error=ServingInputError)
+    element_bytes = positive_array("kv_bytes_per_element", kv_bytes_per_element,
+                                   error=ServingInputError)
+    return np.asarray(2.0 * layers * kv_heads * dim * element_bytes)
 
 
 def blocks_needed(tokens: npt.ArrayLike, block_tokens: npt.ArrayLike = DEFAULT_BLOCK_TOKENS
                   ) -> FloatArray:
     """Paged blocks one sequence of ``tokens`` tokens occupies: ⌈tokens / block⌉."""
-    return np.ceil(non_negative("tokens", tokens) / whole("block_tokens", block_tokens))
+    n = non_negative_array("tokens", tokens, error=ServingInputError)
+    return np.ceil(n / whole_array("block_tokens", block_tokens, error=ServingInputError))
 
 
 def paged_waste_fraction(seq_tokens: npt.ArrayLike,
                          block_tokens: int = DEFAULT_BLOCK_TOKENS) -> float:
     """Share of allocated KV slots left empty by paging (the last block of each sequence)."""
-    n = non_negative("seq_tokens", seq_tokens)
+    n = non_negative_array("seq_tokens", seq_tokens, error=ServingInputError)
     allocated = float(np.sum(blocks_needed(n, block_tokens) * block_tokens))
     return 0.0 if allocated == 0 else 1.0 - float(np.sum(n)) / allocated
 
@@ -68,8 +74,8 @@ def paged_waste_fraction(seq_tokens: npt.ArrayLike,
 def reservation_waste_fraction(seq_tokens: npt.ArrayLike, max_tokens: float) -> float:
     """Share of KV slots wasted when each sequence reserves ``max_tokens`` contiguously
     (the pre-vLLM practice Kwon et al. 2023 measure at 20-38% useful slots)."""
-    n = non_negative("seq_tokens", seq_tokens)
-    cap = float(positive("max_tokens", max_tokens))
+    n = non_negative_array("seq_tokens", seq_tokens, error=ServingInputError)
+    cap = positive("max_tokens", max_tokens, error=ServingInputError)
     if np.any(n > cap):
         raise ServingInputError(f"seq_tokens(={float(n.max()):g}) exceeds max_tokens(={cap:g})")
     return 1.0 - float(np.mean(n)) / cap
@@ -104,13 +110,14 @@ class KvCapacity:
 
     def max_batch(self, context_tokens: npt.ArrayLike) -> FloatArray:
         """Sequences of ``context_tokens`` tokens that fit at once: ⌊blocks / ⌈n/block⌉⌋."""
-        need = np.maximum(blocks_needed(positive("context_tokens", context_tokens),
-                                        self.block_tokens), 1.0)
+        context = positive_array("context_tokens", context_tokens, error=ServingInputError)
+        need = np.maximum(blocks_needed(context, self.block_tokens), 1.0)
         return np.floor(self.blocks / need)
 
     def max_context(self, batch: npt.ArrayLike) -> FloatArray:
         """Longest context each of ``batch`` sequences can reach: ⌊blocks/batch⌋·block."""
-        return np.floor(self.blocks / whole("batch", batch)) * self.block_tokens
+        seqs = whole_array("batch", batch, error=ServingInputError)
+        return np.floor(self.blocks / seqs) * self.block_tokens
 
     def as_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -127,12 +134,13 @@ def kv_capacity(model: LlmStepModel, *, hbm_bytes: float,
     Raises ServingInputError for a utilisation outside (0, 1] or a bad block size;
     a replica whose weights do not fit is an ordinary result with ``fits`` False.
     """
-    util = float(probability("memory_utilization", memory_utilization, open_low=True))
-    hbm = float(positive("hbm_bytes", hbm_bytes))
-    block = int(whole("block_tokens", block_tokens))
+    util = fraction("memory_utilization", memory_utilization, open_low=True,
+                    error=ServingInputError)
+    hbm = positive("hbm_bytes", hbm_bytes, error=ServingInputError)
+    block = int(whole_array("block_tokens", block_tokens, error=ServingInputError))
     usable = util * hbm
-    budget = usable - model.weight_bytes_per_gpu - float(non_negative("workspace_bytes",
-                                                                      workspace_bytes))
+    workspace = non_negative("workspace_bytes", workspace_bytes, error=ServingInputError)
+    budget = usable - model.weight_bytes_per_gpu - workspace
     per_token = model.kv_bytes_per_token_per_gpu
     blocks = max(0, int(budget // (per_token * block)))
     return KvCapacity(hbm_bytes=hbm, usable_bytes=usable, weight_bytes=model.weight_bytes_per_gpu,

@@ -47,16 +47,17 @@ import numpy.typing as npt
 
 from mlfleet import catalog
 from mlfleet.catalog.types import Accelerator, Interconnect, Workload
-from mlfleet.comm.cost.allreduce import recursive_doubling_allreduce_time, ring_allreduce_time
-from mlfleet.infra import roofline as rl
-from mlfleet.serving.models.checks import (
+from mlfleet.checks import (
     FloatArray,
-    ServingInputError,
-    non_negative,
+    fraction_array,
+    non_negative_array,
     one_of,
-    positive,
-    whole,
+    positive_array,
+    whole_array,
 )
+from mlfleet.comm.cost.allreduce import recursive_doubling_allreduce_time, ring_allreduce_time
+from mlfleet.errors import ServingInputError
+from mlfleet.infra import roofline as rl
 
 ACTIVATION_BYTES: dict[str, float] = {
     "fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 2.0, "int8": 2.0,
@@ -146,8 +147,8 @@ class LlmStepModel:
     name: str = "llm"
 
     def __post_init__(self) -> None:
-        whole("tp", self.tp)
-        whole("pp", self.pp)
+        whole_array("tp", self.tp, error=ServingInputError)
+        whole_array("pp", self.pp, error=ServingInputError)
         if self.shape.n_heads % self.tp:
             allowed = [d for d in range(1, self.shape.n_heads + 1) if self.shape.n_heads % d == 0]
             raise ServingInputError(f"tp(={self.tp}) must divide the {self.shape.n_heads} "
@@ -155,18 +156,14 @@ class LlmStepModel:
         if self.pp > self.shape.n_layers:
             raise ServingInputError(f"pp(={self.pp}) must be <= the {self.shape.n_layers} layers")
         for field in ("kv_bytes_per_element", "act_bytes_per_element"):
-            positive(field, getattr(self, field))
-        positive("tp_bw_bytes_per_s", self.tp_bw_bytes_per_s, allow_inf=True)
-        positive("pp_bw_bytes_per_s", self.pp_bw_bytes_per_s, allow_inf=True)
-        non_negative("tp_alpha_s", self.tp_alpha_s)
-        non_negative("pp_alpha_s", self.pp_alpha_s)
-        non_negative("overhead_s", self.overhead_s)
-        non_negative("overhead_per_seq_s", self.overhead_per_seq_s)
-        non_negative("allreduce_launch_s", self.allreduce_launch_s)
+            positive_array(field, getattr(self, field), error=ServingInputError)
+        for field in ("tp_bw_bytes_per_s", "pp_bw_bytes_per_s"):  # inf: a free link
+            positive_array(field, getattr(self, field), allow_inf=True, error=ServingInputError)
+        for field in ("tp_alpha_s", "pp_alpha_s", "overhead_s", "overhead_per_seq_s",
+                      "allreduce_launch_s"):
+            non_negative_array(field, getattr(self, field), error=ServingInputError)
         for field in ("compute_efficiency", "memory_efficiency"):
-            value = getattr(self, field)
-            if not 0 < value <= 1:
-                raise ServingInputError(f"{field}(={value:g}) must be in (0, 1]")
+            fraction_array(field, getattr(self, field), open_low=True, error=ServingInputError)
 
     # ---------------------------------------------------------------- per-GPU constants
 
@@ -263,13 +260,13 @@ class LlmStepModel:
         cached tokens a chunk reads. Raises ServingInputError for negative counts or a
         step without tokens.
         """
-        d = non_negative("decode_seqs", decode_seqs)
-        ctx = non_negative("decode_context_tokens", decode_context_tokens)
-        tp_ = non_negative("prefill_tokens", prefill_tokens)
+        d = non_negative_array("decode_seqs", decode_seqs, error=ServingInputError)
+        ctx = non_negative_array("decode_context_tokens", decode_context_tokens, error=ServingInputError)
+        tp_ = non_negative_array("prefill_tokens", prefill_tokens, error=ServingInputError)
+        prefix = non_negative_array("prefill_prefix_tokens", prefill_prefix_tokens, error=ServingInputError)
         pairs = tp_ * (tp_ + 1.0) / 2.0 if prefill_pairs is None \
-            else non_negative("prefill_pairs", prefill_pairs)
-        prefix = non_negative("prefill_prefix_tokens", prefill_prefix_tokens)
-        m = whole("microbatches", microbatches)
+            else non_negative_array("prefill_pairs", prefill_pairs, error=ServingInputError)
+        m = whole_array("microbatches", microbatches, error=ServingInputError)
         t = tp_ + d
         if np.any(t <= 0):
             raise ServingInputError("an iteration needs at least one token: give decode_seqs "
@@ -279,16 +276,16 @@ class LlmStepModel:
     def decode(self, *, batch: npt.ArrayLike, context_len: npt.ArrayLike,
                microbatches: npt.ArrayLike = 1) -> StepTime:
         """One decode step: ``batch`` sequences with ``context_len`` cached tokens each."""
-        b = positive("batch", batch)
-        ctx = non_negative("context_len", context_len)
+        b = positive_array("batch", batch, error=ServingInputError)
+        ctx = non_negative_array("context_len", context_len, error=ServingInputError)
         return self.iteration(decode_seqs=b, decode_context_tokens=b * ctx,
                               microbatches=microbatches)
 
     def prefill(self, *, batch: npt.ArrayLike, prompt_len: npt.ArrayLike,
                 microbatches: npt.ArrayLike = 1) -> StepTime:
         """Prefill of ``batch`` fresh prompts of ``prompt_len`` tokens each."""
-        b = positive("batch", batch)
-        s = positive("prompt_len", prompt_len)
+        b = positive_array("batch", batch, error=ServingInputError)
+        s = positive_array("prompt_len", prompt_len, error=ServingInputError)
         return self.iteration(prefill_tokens=b * s, prefill_pairs=b * s * (s + 1.0) / 2.0,
                               microbatches=microbatches)
 
@@ -347,15 +344,15 @@ class LlmStepModel:
 def prefill_pairs(chunk_tokens: npt.ArrayLike, prefix_tokens: npt.ArrayLike = 0) -> FloatArray:
     """Attended (query, key) pairs of a causal prefill chunk of c tokens after a prefix of P:
     c·P + c(c+1)/2 (sum these over the prompts of one iteration)."""
-    c = non_negative("chunk_tokens", chunk_tokens)
-    p = non_negative("prefix_tokens", prefix_tokens)
+    c = non_negative_array("chunk_tokens", chunk_tokens, error=ServingInputError)
+    p = non_negative_array("prefix_tokens", prefix_tokens, error=ServingInputError)
     return np.asarray(c * p + c * (c + 1.0) / 2.0)
 
 
 def bubble_fraction(pp: npt.ArrayLike, microbatches: npt.ArrayLike) -> FloatArray:
     """GPipe pipeline bubble: (pp - 1) / (m + pp - 1) of the critical path (Huang et al. 2019)."""
-    p = whole("pp", pp)
-    m = whole("microbatches", microbatches)
+    p = whole_array("pp", pp, error=ServingInputError)
+    m = whole_array("microbatches", microbatches, error=ServingInputError)
     return np.asarray((p - 1.0) / (m + p - 1.0))
 
 
@@ -405,8 +402,9 @@ def llm_step_model(*, workload: str | Workload | rl.TransformerShape,
     to ``precision``. Raises CatalogError for unknown names and ServingInputError for a
     non-LLM workload, a tp that does not divide the heads, or bad numbers.
     """
-    one_of("precision", precision, tuple(rl.BYTES_PER_ELEMENT))
-    kv = one_of("kv_precision", kv_precision or precision, tuple(rl.BYTES_PER_ELEMENT))
+    one_of("precision", precision, rl.BYTES_PER_ELEMENT, error=ServingInputError)
+    kv = one_of("kv_precision", kv_precision or precision, rl.BYTES_PER_ELEMENT,
+                error=ServingInputError)
     shape, wname = _shape(workload)
     acc = None if isinstance(accelerator, rl.Device) else (
         accelerator if isinstance(accelerator, Accelerator) else Accelerator.from_name(accelerator))
@@ -455,10 +453,10 @@ def fit_overheads(*, measured_s: npt.ArrayLike, busy_s: npt.ArrayLike, comm_s: n
     """
     from scipy.optimize import nnls  # here, not at import: scipy.optimize costs ~0.3 s
 
-    m = positive("measured_s", measured_s).ravel()
+    m = positive_array("measured_s", measured_s, error=ServingInputError).ravel()
 
     def column(name: str, value: npt.ArrayLike) -> FloatArray:
-        arr = non_negative(name, value)
+        arr = non_negative_array(name, value, error=ServingInputError)
         if arr.size not in (1, m.size):
             raise ServingInputError(f"{name} has {arr.size} values for {m.size} measurements")
         return np.asarray(np.broadcast_to(arr.ravel(), m.shape), dtype=np.float64)
@@ -490,10 +488,10 @@ def calibrate_step(model: LlmStepModel, *, measured_s: npt.ArrayLike,
                                 overhead_s=0.0, overhead_per_seq_s=0.0)
     pred = ideal.iteration(decode_seqs=decode_seqs, decode_context_tokens=decode_context_tokens,
                            prefill_tokens=prefill_tokens, prefill_pairs=prefill_pairs)
+    seqs = non_negative_array("decode_seqs", decode_seqs, error=ServingInputError)
     fit = fit_overheads(measured_s=measured_s, busy_s=np.maximum(pred.compute_s, pred.memory_s),
                         comm_s=pred.comm_s,
-                        seqs=np.broadcast_to(non_negative("decode_seqs", decode_seqs),
-                                             pred.time_s.shape), per_seq=per_seq)
+                        seqs=np.broadcast_to(seqs, pred.time_s.shape), per_seq=per_seq)
     calibrated = dataclasses.replace(model, compute_efficiency=fit.efficiency,
                                      memory_efficiency=fit.efficiency, overhead_s=fit.overhead_s,
                                      overhead_per_seq_s=fit.overhead_per_seq_s)

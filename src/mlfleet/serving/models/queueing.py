@@ -28,14 +28,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mlfleet.serving.models.checks import (
+from mlfleet.checks import (
     FloatArray,
-    ServingInputError,
+    fraction,
+    fraction_array,
     non_negative,
+    non_negative_array,
     positive,
-    probability,
-    whole,
+    positive_array,
+    positive_int,
+    whole_array,
 )
+from mlfleet.errors import ServingInputError
 
 MAX_SERVERS = 1_000_000
 """Largest server count the O(c) recurrence is run to."""
@@ -44,7 +48,7 @@ _BISECTION_STEPS = 200
 
 
 def _servers(c: npt.ArrayLike) -> FloatArray:
-    arr = whole("servers", c)
+    arr = whole_array("servers", c, error=ServingInputError)
     if np.any(arr > MAX_SERVERS):
         raise ServingInputError(f"servers(={float(arr.max()):g}) must be <= {MAX_SERVERS:g}")
     return arr
@@ -53,7 +57,7 @@ def _servers(c: npt.ArrayLike) -> FloatArray:
 def erlang_b(servers: npt.ArrayLike, offered_load: npt.ArrayLike) -> FloatArray:
     """Erlang B blocking probability B(c, a) (any a > 0), by the stable recurrence."""
     c = _servers(servers)
-    a = positive("offered_load", offered_load)
+    a = positive_array("offered_load", offered_load, error=ServingInputError)
     c, a = np.broadcast_arrays(c, a)
     if c.size == 1:  # plain floats: ~10x faster than numpy for one value
         return np.full(c.shape, 1.0 / _inverse_b(int(c.flat[0]), float(a.flat[0])))
@@ -80,8 +84,8 @@ def _stable(servers: npt.ArrayLike, arrival_rate: npt.ArrayLike,
             service_rate: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(c, λ, μ) broadcast, ServingInputError unless λ < cμ everywhere."""
     c = _servers(servers)
-    lam = positive("arrival_rate", arrival_rate)
-    mu = positive("service_rate", service_rate)
+    lam = positive_array("arrival_rate", arrival_rate, error=ServingInputError)
+    mu = positive_array("service_rate", service_rate, error=ServingInputError)
     c, lam, mu = np.broadcast_arrays(c, lam, mu)
     rho = lam / (c * mu)
     if np.any(rho >= 1.0):
@@ -110,7 +114,7 @@ def mean_wait_s(servers: npt.ArrayLike, arrival_rate: npt.ArrayLike,
 def wait_sf(t_s: npt.ArrayLike, servers: npt.ArrayLike, arrival_rate: npt.ArrayLike,
             service_rate: npt.ArrayLike) -> FloatArray:
     """P(W > t) = C·exp(-(cμ - λ)t) for t >= 0."""
-    t = non_negative("t_s", t_s)
+    t = non_negative_array("t_s", t_s, error=ServingInputError)
     c, lam, mu = _stable(servers, arrival_rate, service_rate)
     return np.asarray(erlang_c(c, lam, mu) * np.exp(-(c * mu - lam) * t))
 
@@ -118,7 +122,7 @@ def wait_sf(t_s: npt.ArrayLike, servers: npt.ArrayLike, arrival_rate: npt.ArrayL
 def wait_percentile_s(p: npt.ArrayLike, servers: npt.ArrayLike, arrival_rate: npt.ArrayLike,
                       service_rate: npt.ArrayLike) -> FloatArray:
     """The p-quantile of the waiting time: max(0, ln(C/(1-p)) / (cμ - λ))."""
-    q = probability("p", p, open_high=True)
+    q = fraction_array("p", p, open_high=True, error=ServingInputError)
     c, lam, mu = _stable(servers, arrival_rate, service_rate)
     cw = erlang_c(c, lam, mu)
     with np.errstate(divide="ignore"):
@@ -140,7 +144,7 @@ def _response_tail(t: FloatArray, cw: FloatArray, mu: FloatArray, theta: FloatAr
 def response_sf(t_s: npt.ArrayLike, servers: npt.ArrayLike, arrival_rate: npt.ArrayLike,
                 service_rate: npt.ArrayLike) -> FloatArray:
     """P(T > t) for the response time T = W + S of M/M/c (module docstring)."""
-    t = non_negative("t_s", t_s)
+    t = non_negative_array("t_s", t_s, error=ServingInputError)
     c, lam, mu = _stable(servers, arrival_rate, service_rate)
     return _response_tail(t, erlang_c(c, lam, mu), mu, c * mu - lam)
 
@@ -148,7 +152,7 @@ def response_sf(t_s: npt.ArrayLike, servers: npt.ArrayLike, arrival_rate: npt.Ar
 def response_percentile_s(p: npt.ArrayLike, servers: npt.ArrayLike,
                           arrival_rate: npt.ArrayLike, service_rate: npt.ArrayLike) -> FloatArray:
     """The p-quantile of the response time W + S, by bisection on :func:`response_sf`."""
-    q = probability("p", p, open_high=True)
+    q = fraction_array("p", p, open_high=True, error=ServingInputError)
     c, lam, mu = _stable(servers, arrival_rate, service_rate)
     q, c, lam, mu = np.broadcast_arrays(q, c, lam, mu)
     cw, theta, target = erlang_c(c, lam, mu), c * mu - lam, 1.0 - q
@@ -170,8 +174,9 @@ def response_percentile_s(p: npt.ArrayLike, servers: npt.ArrayLike,
 def servers_for_utilization(arrival_rate: npt.ArrayLike, service_rate: npt.ArrayLike,
                             max_utilization: npt.ArrayLike) -> FloatArray:
     """Fewest servers keeping λ/(cμ) <= max_utilization: ⌈a / ρ_max⌉ (at least 1)."""
-    a = positive("arrival_rate", arrival_rate) / positive("service_rate", service_rate)
-    rho = probability("max_utilization", max_utilization, open_low=True)
+    lam = positive_array("arrival_rate", arrival_rate, error=ServingInputError)
+    a = lam / positive_array("service_rate", service_rate, error=ServingInputError)
+    rho = fraction_array("max_utilization", max_utilization, open_low=True, error=ServingInputError)
     return np.asarray(np.maximum(np.ceil(a / rho - 1e-12), 1.0))
 
 
@@ -195,12 +200,16 @@ def _search(arrival_rate: float, service_rate: float, meets: Any) -> int:
     return hi
 
 
+def _rates(arrival_rate: float, service_rate: float) -> tuple[float, float]:
+    return (positive("arrival_rate", arrival_rate, error=ServingInputError),
+            positive("service_rate", service_rate, error=ServingInputError))
+
+
 def servers_for_wait(arrival_rate: float, service_rate: float, *, wait_s: float,
                      p: float = 0.99) -> int:
     """Fewest servers with the p-quantile of the queueing delay <= ``wait_s``."""
-    lam, mu = float(positive("arrival_rate", arrival_rate)), float(positive("service_rate",
-                                                                            service_rate))
-    target = float(non_negative("wait_s", wait_s))
+    lam, mu = _rates(arrival_rate, service_rate)
+    target = non_negative("wait_s", wait_s, error=ServingInputError)
     return _search(lam, mu, lambda c: float(wait_percentile_s(p, c, lam, mu)) <= target)
 
 
@@ -211,10 +220,9 @@ def servers_for_response(arrival_rate: float, service_rate: float, *, response_s
     Raises ServingInputError when even an empty system misses it (the service-time
     quantile -ln(1-p)/μ alone exceeds the target).
     """
-    lam, mu = float(positive("arrival_rate", arrival_rate)), float(positive("service_rate",
-                                                                            service_rate))
-    target = float(positive("response_s", response_s))
-    floor_s = -np.log1p(-float(probability("p", p, open_high=True))) / mu
+    lam, mu = _rates(arrival_rate, service_rate)
+    target = positive("response_s", response_s, error=ServingInputError)
+    floor_s = -np.log1p(-fraction("p", p, open_high=True, error=ServingInputError)) / mu
     if floor_s >= target:
         raise ServingInputError(f"response_s(={target:g}) is below the p{100 * p:g} of the "
                                 f"service time alone ({floor_s:.4g} s); no server count meets it")
@@ -223,15 +231,16 @@ def servers_for_response(arrival_rate: float, service_rate: float, *, response_s
 
 def sqrt_staffing(offered_load: npt.ArrayLike, beta: npt.ArrayLike) -> FloatArray:
     """Square-root staffing: ⌈a + β√a⌉ servers (Halfin & Whitt 1981)."""
-    a = positive("offered_load", offered_load)
-    return np.asarray(np.ceil(a + non_negative("beta", beta) * np.sqrt(a)))
+    a = positive_array("offered_load", offered_load, error=ServingInputError)
+    b = non_negative_array("beta", beta, error=ServingInputError)
+    return np.asarray(np.ceil(a + b * np.sqrt(a)))
 
 
 def halfin_whitt_wait_probability(beta: npt.ArrayLike) -> FloatArray:
     """The heavy-traffic limit of Erlang C at c = a + β√a: [1 + βΦ(β)/φ(β)]⁻¹."""
     from scipy.stats import norm  # here, not at import: scipy.stats costs ~1 s
 
-    b = positive("beta", beta)
+    b = positive_array("beta", beta, error=ServingInputError)
     return np.asarray(1.0 / (1.0 + b * norm.cdf(b) / norm.pdf(b)))
 
 
@@ -256,9 +265,10 @@ class MMcSummary:
 def summarize(*, servers: int, arrival_rate: float, service_time_s: float,
               percentiles: tuple[float, ...] = (0.5, 0.9, 0.99, 0.999)) -> MMcSummary:
     """Utilisation, P(wait), mean and percentile waits and responses of one M/M/c."""
-    mu = 1.0 / float(positive("service_time_s", service_time_s))
-    c, lam = int(whole("servers", servers)), float(positive("arrival_rate", arrival_rate))
-    ps = np.asarray([float(probability("percentile", p, open_high=True)) for p in percentiles])
+    mu = 1.0 / positive("service_time_s", service_time_s, error=ServingInputError)
+    c = positive_int("servers", servers, error=ServingInputError)
+    lam = positive("arrival_rate", arrival_rate, error=ServingInputError)
+    ps = fraction_array("percentile", percentiles, open_high=True, error=ServingInputError)
     waits, responses = wait_percentile_s(ps, c, lam, mu), response_percentile_s(ps, c, lam, mu)
     keys = [f"p{100 * p:g}" for p in ps]
     mean_w = float(mean_wait_s(c, lam, mu))

@@ -24,14 +24,22 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from mlfleet.serving.models.checks import FloatArray, non_negative, positive, probability, whole
+from mlfleet.checks import (
+    FloatArray,
+    fraction_array,
+    non_negative_array,
+    positive_array,
+    positive_int,
+    whole_array,
+)
+from mlfleet.errors import ServingInputError
 from mlfleet.serving.models.llm_step import LlmStepModel
 
 
 def expected_tokens_per_step(alpha: npt.ArrayLike, k: npt.ArrayLike) -> FloatArray:
     """(1 - α^(k+1)) / (1 - α): tokens one target step yields (k + 1 when α = 1)."""
-    a = probability("alpha", alpha)
-    n = whole("k", k, minimum=0)
+    a = fraction_array("alpha", alpha, error=ServingInputError)
+    n = whole_array("k", k, minimum=0, error=ServingInputError)
     with np.errstate(divide="ignore", invalid="ignore"):
         geometric = (1.0 - a ** (n + 1.0)) / (1.0 - a)
     return np.asarray(np.where(a == 1.0, n + 1.0, geometric))
@@ -39,17 +47,17 @@ def expected_tokens_per_step(alpha: npt.ArrayLike, k: npt.ArrayLike) -> FloatArr
 
 def speedup(alpha: npt.ArrayLike, k: npt.ArrayLike, draft_cost_ratio: npt.ArrayLike) -> FloatArray:
     """Wall-time speed-up over plain decoding (Leviathan et al. 2023, Thm 3.8)."""
-    c = non_negative("draft_cost_ratio", draft_cost_ratio)
-    n = whole("k", k, minimum=0)
+    c = non_negative_array("draft_cost_ratio", draft_cost_ratio, error=ServingInputError)
+    n = whole_array("k", k, minimum=0, error=ServingInputError)
     return np.asarray(expected_tokens_per_step(alpha, n) / (n * c + 1.0))
 
 
 def optimal_k(alpha: npt.ArrayLike, draft_cost_ratio: npt.ArrayLike, *,
               k_max: int = 16) -> tuple[FloatArray, FloatArray]:
     """(best k in 0..k_max, its speed-up) elementwise; k = 0 means "do not speculate"."""
-    ks = np.arange(int(whole("k_max", k_max)) + 1, dtype=np.float64)
-    a = np.asarray(probability("alpha", alpha))[..., None]
-    c = np.asarray(non_negative("draft_cost_ratio", draft_cost_ratio))[..., None]
+    ks = np.arange(positive_int("k_max", k_max, error=ServingInputError) + 1, dtype=np.float64)
+    a = fraction_array("alpha", alpha, error=ServingInputError)[..., None]
+    c = non_negative_array("draft_cost_ratio", draft_cost_ratio, error=ServingInputError)[..., None]
     table = speedup(a, ks, c)  # (..., k)
     best = np.argmax(table, axis=-1)
     return ks[best].astype(np.float64), np.take_along_axis(table, best[..., None], -1)[..., 0]
@@ -57,8 +65,8 @@ def optimal_k(alpha: npt.ArrayLike, draft_cost_ratio: npt.ArrayLike, *,
 
 def acceptance_rate(p: npt.ArrayLike, q: npt.ArrayLike) -> float:
     """β = Σ_x min(p(x), q(x)) = 1 - TV(p, q) for one position's target p and draft q."""
-    pp = non_negative("p", p)
-    qq = non_negative("q", q)
+    pp = non_negative_array("p", p, error=ServingInputError)
+    qq = non_negative_array("q", q, error=ServingInputError)
     return float(np.minimum(pp / pp.sum(), qq / qq.sum()).sum())
 
 
@@ -89,9 +97,9 @@ def speculative_time(target: LlmStepModel, draft: LlmStepModel, *, batch: npt.Ar
     Verification of k + 1 tokens for each of ``batch`` sequences is a chunked prefill
     of k + 1 tokens after a prefix of ``context_len`` tokens on the target.
     """
-    b = positive("batch", batch)
-    ctx = non_negative("context_len", context_len)
-    n = whole("k", k, minimum=0)
+    b = positive_array("batch", batch, error=ServingInputError)
+    ctx = non_negative_array("context_len", context_len, error=ServingInputError)
+    n = whole_array("k", k, minimum=0, error=ServingInputError)
     e = expected_tokens_per_step(alpha, n)
     baseline = target.decode(batch=b, context_len=ctx).time_s
     draft_s = n * draft.decode(batch=b, context_len=ctx).time_s
