@@ -13,6 +13,8 @@ import bisect
 import math
 from collections.abc import Callable, Sequence
 
+from mlfleet.errors import MlfleetError
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 LATENCY_BUCKETS_S: tuple[float, ...] = (
@@ -22,6 +24,10 @@ LATENCY_BUCKETS_S: tuple[float, ...] = (
 """Default histogram buckets for latencies, seconds."""
 
 Labels = tuple[tuple[str, str], ...]
+
+
+class MetricError(MlfleetError):
+    """A metric used against its declaration: other label names, or a name registered twice."""
 
 
 def _escape(value: str) -> str:
@@ -55,7 +61,8 @@ class _Metric:
 
     def _key(self, labels: dict[str, str]) -> Labels:
         if set(labels) != set(self.label_names):
-            raise ValueError(f"{self.name}: labels {sorted(labels)} must be {sorted(self.label_names)}")
+            raise MetricError(
+                f"{self.name}: labels {sorted(labels)} must be {sorted(self.label_names)}")
         return tuple((k, str(labels[k])) for k in self.label_names)
 
     def header(self) -> list[str]:
@@ -150,7 +157,7 @@ class Registry:
 
     def _add(self, metric: _Metric) -> None:
         if metric.name in self._metrics:
-            raise ValueError(f"metric {metric.name!r} already registered")
+            raise MetricError(f"metric {metric.name!r} already registered")
         self._metrics[metric.name] = metric
 
     def counter(self, name: str, help_text: str, labels: Sequence[str] = ()) -> Counter:

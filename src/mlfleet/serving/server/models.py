@@ -27,6 +27,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from mlfleet.checks import positive_int
+from mlfleet.errors import ServingInputError
+
 
 def select_device(name: str = "auto") -> torch.device:
     """``"auto"`` -> CUDA when present, else CPU; otherwise the named device."""
@@ -74,10 +77,11 @@ class RankerSpec:
 
     def __post_init__(self) -> None:
         for name in ("n_users", "n_items", "embed_dim", "user_tower_width", "user_tower_layers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}(={getattr(self, name)}) must be >= 1")
-        if not self.score_hidden or min(self.score_hidden) < 1:
-            raise ValueError(f"score_hidden(={self.score_hidden}) must be widths >= 1")
+            positive_int(name, getattr(self, name), error=ServingInputError)
+        if not self.score_hidden:
+            raise ServingInputError("score_hidden(=()) must hold at least one width")
+        for width in self.score_hidden:
+            positive_int("score_hidden width", width, error=ServingInputError)
 
 
 class Ranker(nn.Module):
@@ -106,7 +110,8 @@ class Ranker(nn.Module):
         u = self.user_tower(self.user_emb(users))              # (B, d)
         v = self.item_emb(items)                                # (B, N, d)
         u = u.unsqueeze(1).expand_as(v)                         # (B, N, d)
-        return self.score(torch.cat([u, v, u * v], dim=-1)).squeeze(-1)  # (B, N)
+        scores = self.score(torch.cat([u, v, u * v], dim=-1)).squeeze(-1)  # (B, N)
+        return cast(torch.Tensor, scores)
 
 
 # ----------------------------------------------------------------------------- tiny GPT
@@ -127,11 +132,11 @@ class GPTSpec:
     """Weight initialisation seed."""
 
     def __post_init__(self) -> None:
-        if self.d_model % self.n_head:
-            raise ValueError(f"d_model(={self.d_model}) must be a multiple of n_head(={self.n_head})")
         for name in ("vocab_size", "max_seq_len", "n_layer", "n_head", "d_model"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}(={getattr(self, name)}) must be >= 1")
+            positive_int(name, getattr(self, name), error=ServingInputError)
+        if self.d_model % self.n_head:
+            raise ServingInputError(
+                f"d_model(={self.d_model}) must be a multiple of n_head(={self.n_head})")
 
     @property
     def head_dim(self) -> int:
@@ -176,7 +181,7 @@ class _Block(nn.Module):
         cache.v[layer, slot, :, :t] = v[0]
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         x = x + self.proj(y.transpose(1, 2).reshape(1, t, -1))
-        return x + self.mlp(self.ln2(x))
+        return cast(torch.Tensor, x + self.mlp(self.ln2(x)))
 
     def decode(self, x: torch.Tensor, cache: KVCache, layer: int, slots: torch.Tensor,
                pos: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -190,7 +195,7 @@ class _Block(nn.Module):
         values = cache.v[layer, slots, :, :t_max]
         y = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask[:, None, None, :t_max])
         x = x + self.proj(y.transpose(1, 2).reshape(x.shape[0], 1, -1))
-        return x + self.mlp(self.ln2(x))
+        return cast(torch.Tensor, x + self.mlp(self.ln2(x)))
 
 
 class TinyGPT(nn.Module):
