@@ -86,6 +86,10 @@ def _serving_text(load: ServingLoad, reasoning: list[str]) -> str:
     fraction = load.serving_compute_fraction_of_peak
     if fraction is None:
         return "not evaluated"
-    reasoning.append(f"serving at peak QPS needs {fraction:.2%} of the cluster's dense "
-                     "peak: latency and batching, not FLOP/s, will size this fleet")
-    return "latency (compute floor is small)" if fraction < 0.1 else "compute"
+    if fraction < 0.1:
+        reasoning.append(f"serving at peak QPS needs {fraction:.2%} of the cluster's dense "
+                         "peak: latency and batching, not FLOP/s, will size this fleet")
+        return "latency (compute floor is small)"
+    reasoning.append(f"serving at peak QPS needs {fraction:.2%} of the cluster's dense peak: "
+                     "FLOP/s bound the fleet size")
+    return "compute"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlfleet.plan.context import workload_of
+from mlfleet.plan.context import node_power_w, workload_of
 from mlfleet.plan.section import Section, not_applicable
 from mlfleet.scenario import Scenario
 from mlfleet.serving.models.serving_capacity import ServingCapacity
@@ -32,6 +32,8 @@ class ServingPlan:
     """The larger direction over the scale-out bandwidth of the nodes the fleet uses."""
     cloud_cost_usd_per_year: float | None
     """GPUs needed x 8,760 h x ``prices.cloud_usd_per_gpu_h``."""
+    energy_cost_usd_per_year: float | None
+    """GPUs needed x facility power per GPU x 8,760 h x ``prices.electricity_usd_per_kwh``."""
 
 
 def plan(scenario: Scenario) -> ServingPlan | None:
@@ -56,11 +58,19 @@ def plan(scenario: Scenario) -> ServingPlan | None:
     busiest = max((b for b in (ingress, egress) if b is not None), default=None)
     price = scenario.prices.cloud_usd_per_gpu_h
     return ServingPlan(
+        energy_cost_usd_per_year=_energy_usd_per_year(scenario, capacity.gpus_needed),
         capacity=capacity, ingress_bytes_per_s=ingress, egress_bytes_per_s=egress,
         network_fraction_of_scaleout=None if busiest is None
         else busiest / (nodes * cluster.node_scaleout_bw_bytes_per_s),
         cloud_cost_usd_per_year=None if price is None
         else capacity.gpus_needed * HOURS_PER_YEAR * price)
+
+
+def _energy_usd_per_year(scenario: Scenario, gpus: int) -> float | None:
+    per_gpu_w, prices = node_power_w(scenario), scenario.prices
+    if per_gpu_w is None or prices.pue is None or prices.electricity_usd_per_kwh is None:
+        return None
+    return gpus * per_gpu_w * prices.pue / 1000.0 * HOURS_PER_YEAR * prices.electricity_usd_per_kwh
 
 
 def section(result: ServingPlan | None) -> Section:
@@ -72,7 +82,8 @@ def section(result: ServingPlan | None) -> Section:
     extra = {"ingress_bytes_per_s": result.ingress_bytes_per_s,
              "egress_bytes_per_s": result.egress_bytes_per_s,
              "network_fraction_of_scaleout": result.network_fraction_of_scaleout,
-             "cloud_cost_usd_per_year": result.cloud_cost_usd_per_year}
+             "cloud_cost_usd_per_year": result.cloud_cost_usd_per_year,
+             "energy_cost_usd_per_year": result.energy_cost_usd_per_year}
     numbers.update({k: v for k, v in extra.items() if v is not None})
     reasoning = list(capacity.reasoning)
     if result.network_fraction_of_scaleout is not None:
@@ -100,4 +111,6 @@ def reads(scenario: Scenario, result: ServingPlan | None) -> set[str]:
                 "cluster.rails_per_node"}
     if result.cloud_cost_usd_per_year is not None:
         out.add("prices.cloud_usd_per_gpu_h")
+    if result.energy_cost_usd_per_year is not None:
+        out |= {"prices.pue", "prices.electricity_usd_per_kwh"}
     return out
