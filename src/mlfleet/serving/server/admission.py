@@ -1,12 +1,15 @@
 """Admission control for the real server: shed (429 + Retry-After) before the queue overflows.
 
 The server asks an :class:`AdmissionPolicy` at every arrival, before queueing, and tells
-it when an admitted request finishes. The default, :class:`BoundedQueue`, admits while
-fewer than ``queue_capacity`` requests wait, so an admitted request waits at most
-``ceil(capacity / batch) + 1`` batch times: admitted latency stays bounded under any
-overload. :class:`SharedPolicy` runs any of the simulator's admission policies
-(``serving/admission``: token bucket, priority, coalescing ...) in the real server,
-behind the same queue bound, so one policy object is checked in simulation and for real.
+it when an admitted request finishes. :class:`SharedPolicy` is the one the server runs:
+first the bounded queue, which *is* the simulator's
+:class:`~mlfleet.serving.admission.queue_depth.QueueDepthAdmission` at the path's queue
+capacity (one implementation checked in simulation and in the server), then optionally
+any other of the simulator's admission policies (``serving/admission``: token bucket,
+priority, coalescing ...). An admitted request finds fewer than ``queue_capacity``
+waiting, so it leaves the queue with at most the ``floor((capacity - 1) / batch) + 1``-th
+batch dispatched after the one in service: admitted latency stays bounded under any
+overload (the calibration experiment's overload check measures exactly this bound).
 
 ``Retry-After`` is the time the current queue needs to drain at the recently measured
 throughput, rounded up to whole seconds as HTTP requires (RFC 9110 §10.2.3).
@@ -21,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mlfleet.serving.admission.queue_depth import QueueDepthAdmission
 from mlfleet.serving.policy import Admission, Request, SystemView
 
 
@@ -70,36 +74,29 @@ def _drain_s(load: LoadView) -> float:
     return (load.queued + 1) / load.served_per_s if load.served_per_s > 0 else 1.0
 
 
-class BoundedQueue:
-    """Admit while the queue has room; otherwise 429 with the queue's drain time."""
-
-    def decide(self, load: LoadView) -> AdmissionDecision:
-        if load.queued < load.queue_capacity:
-            return AdmissionDecision(admitted=True)
-        return AdmissionDecision(admitted=False, retry_after_s=_drain_s(load),
-                                 reason=f"queue full ({load.queued}/{load.queue_capacity} waiting)")
-
-    def on_finish(self, decision: AdmissionDecision) -> None:
-        """Stateless."""
-
-
 class SharedPolicy:
-    """A simulator admission policy (``mlfleet.serving.admission``) behind the queue bound.
+    """The queue bound, then optionally a simulator admission policy.
 
     Each arrival becomes a :class:`~mlfleet.serving.policy.Request` stamped with
-    ``clock()`` seconds; the server is one replica in the :class:`SystemView`.
+    ``clock()`` seconds and the server one replica in a :class:`SystemView`; both the
+    bound (a :class:`QueueDepthAdmission` per queue capacity: the rank and generate paths
+    have their own) and ``policy`` decide on them.
     """
 
-    def __init__(self, policy: Admission, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, policy: Admission | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.policy = policy
         self._clock = clock
-        self._bound = BoundedQueue()
+        self._bounds: dict[int, QueueDepthAdmission] = {}
         self._ids = itertools.count()
 
+    def _bound(self, queue_capacity: int) -> QueueDepthAdmission:
+        bound = self._bounds.get(queue_capacity)
+        if bound is None:
+            bound = self._bounds[queue_capacity] = QueueDepthAdmission(max_queued=queue_capacity)
+        return bound
+
     def decide(self, load: LoadView) -> AdmissionDecision:
-        bounded = self._bound.decide(load)
-        if not bounded.admitted:
-            return bounded
         now = self._clock()
         request = Request(id=next(self._ids), arrival_s=now, prompt_tokens=load.prompt_tokens,
                           output_tokens=load.output_tokens, user=load.user,
@@ -107,24 +104,30 @@ class SharedPolicy:
         system = SystemView(now_s=now, queued_total=load.queued,
                             outstanding_total=load.queued + load.running, alive_replicas=1,
                             queued_by_priority={})
+        if not self._bound(load.queue_capacity).admit(request, system):
+            return AdmissionDecision(
+                admitted=False, retry_after_s=_drain_s(load),
+                reason=f"queue full ({load.queued}/{load.queue_capacity} waiting)")
+        if self.policy is None:
+            return AdmissionDecision(admitted=True)
         if self.policy.admit(request, system):
             return AdmissionDecision(admitted=True, ticket=request)
         return AdmissionDecision(admitted=False, retry_after_s=_drain_s(load),
                                  reason=f"shed by {type(self.policy).__name__}")
 
     def on_finish(self, decision: AdmissionDecision) -> None:
-        if isinstance(decision.ticket, Request):
+        if self.policy is not None and isinstance(decision.ticket, Request):
             self.policy.on_finish(decision.ticket, self._clock())
 
 
 def make_policy(name: str | None, params: dict[str, Any] | None = None) -> AdmissionPolicy:
-    """``None`` -> :class:`BoundedQueue`; else the named shared policy behind the bound.
+    """The queue bound alone (``name`` None) or with the named shared policy behind it.
 
     Raises :class:`~mlfleet.serving.lb.checks.PolicyConfigError` (an InputError) for an
     unknown name or bad parameters, listing what is allowed.
     """
     if name is None:
-        return BoundedQueue()
+        return SharedPolicy()
     from mlfleet.serving.admission.registry import make_admission
 
     return SharedPolicy(make_admission(name, **(params or {})))
