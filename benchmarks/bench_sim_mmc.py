@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from mlfleet.serving.sim.mmc import simulate_mmc
 from mmc_minimal import run as minimal_run
 
 SERVERS, UTILIZATION, SEED = 8, 0.9, 1
+WARMUP_CALLS = 10
 HERE = Path(__file__).resolve().parent
 MLFLEET = Path(sys.executable).with_name("mlfleet")
 
@@ -70,14 +72,16 @@ def main() -> None:
     parser.add_argument("requests", nargs="?", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    n, kw = args.requests, {"servers": SERVERS, "utilization": UTILIZATION, "seed": SEED}
+    n = args.requests
+    minimal = partial(minimal_run, servers=SERVERS, utilization=UTILIZATION, seed=SEED)
+    ours = partial(simulate_mmc, servers=SERVERS, utilization=UTILIZATION, seed=SEED)
     print(f"M/M/{SERVERS} at rho = {UTILIZATION}, {n:,} requests, seed {SEED}; medians "
           f"of {args.repeats} paired runs\n")
-    for _ in range(3):  # warm-up: CPython specialises a function after 8 calls
-        minimal_run(2000, **kw)
-        simulate_mmc(requests=2000, **kw)
-    work = paired(lambda: cpu_s(lambda: minimal_run(n, **kw)),
-                  lambda: cpu_s(lambda: simulate_mmc(requests=n, **kw)), args.repeats)
+    for _ in range(WARMUP_CALLS):  # CPython specialises a function after 8 calls
+        minimal(2000)
+        ours(requests=2000)
+    work = paired(lambda: cpu_s(lambda: minimal(n)),
+                  lambda: cpu_s(lambda: ours(requests=n)), args.repeats)
     process = paired(
         lambda: process_wall_s([sys.executable, str(HERE / "mmc_minimal.py"), str(n)]),
         lambda: process_wall_s([str(MLFLEET), "sim", "mmc", "-n", str(n), "--json"]),
