@@ -345,8 +345,9 @@ def tables_command(accelerator: str, precision: str, as_json: bool) -> None:
     """The chapter's model-specific tables, computed from the catalog beside the outline's."""
     from mlfleet.serving.models import tables
 
-    chars = tables.characteristics(accelerator=accelerator, precision=precision)
-    batch = tables.batching(accelerator=accelerator, precision=precision)
+    chars = [r.as_dict() for r in tables.characteristics(accelerator=accelerator,
+                                                         precision=precision)]
+    batch = [r.as_dict() for r in tables.batching(accelerator=accelerator, precision=precision)]
 
     def render() -> None:
         _table(chars, ["workload", "spec_latency_target", "spec_bottleneck", "latency_batch1_s",
