@@ -62,18 +62,23 @@ def test_feedback_costs_no_bytes_and_resets() -> None:
     assert ef.residual is None
 
 
-@pytest.mark.parametrize(
-    ("method", "attr", "value"),
-    [
-        ("randomk+ef", "scaled", False),
-        ("randomk", "scaled", True),
-        ("stochastic+ef", "contractive", True),
-        ("stochastic", "contractive", False),
-    ],
-)
-def test_unbiased_codecs_are_made_contractive_under_feedback(
-    method: str, attr: str, value: bool
-) -> None:
+def relative_error_sq(method: str, *, numel: int = 2048, draws: int = 200) -> float:
+    """Mean over draws of ‖C(x) − x‖² / ‖x‖² for the codec ``method`` uses (the inner codec
+    under ``+ef``), x a fixed seeded Gaussian gradient."""
     codec = make_compressor(method)
     inner = codec.inner if isinstance(codec, ErrorFeedback) else codec
-    assert getattr(inner, attr) is value
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(numel).astype(np.float32)
+    errors = [float(np.sum((inner.decode(inner.encode(x, rng), x.shape) - x) ** 2))
+              for _ in range(draws)]
+    return float(np.mean(errors)) / float(np.sum(x.astype(np.float64) ** 2))
+
+
+@pytest.mark.parametrize("codec", ["randomk", "stochastic"])
+def test_unbiased_codecs_are_made_contractive_under_feedback(codec: str) -> None:
+    """Error feedback needs E‖C(x) − x‖² <= (1 − δ)‖x‖² (Karimireddy et al. 2019). The
+    unbiased codecs break it (scaled random-k at 1%: (n/k − 1) = 99, observed 97; QSGD at 4 bits on
+    512-element buckets: 1.58), and under ``+ef`` the registry must hand error feedback a
+    codec that keeps it (unscaled random-k: 1 − k/n = 0.99; QSGD shrunk by 1/(1 + ω): 0.67)."""
+    assert relative_error_sq(codec) > 1.0
+    assert relative_error_sq(codec + "+ef") < 1.0
