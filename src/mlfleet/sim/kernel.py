@@ -220,13 +220,17 @@ class Simulation:
         the past and a source's ``next_s`` never decreases (checked per source event)."""
         heap, cancelled, counts = self._heap, self._cancelled, self._counts
         schedule, inf = self.schedule, math.inf
+        if source is None:
+            source = _NO_SOURCE
+        source_kind = -1 if source_kind is None else source_kind
+        fire = source.fire
         while True:
-            t_src = source.next_s if source is not None else inf
+            t_src = source.next_s
             if heap and heap[0][0] < t_src:
-                t, seq, kind, payload = heap[0]
+                t, seq, kind, payload = heappop(heap)
                 if t > until_s:
+                    heappush(heap, (t, seq, kind, payload))  # same seq: same place
                     return
-                heappop(heap)
                 if cancelled and seq in cancelled:
                     cancelled.discard(seq)
                     continue
@@ -236,13 +240,12 @@ class Simulation:
             elif t_src < inf:
                 if t_src > until_s:
                     return
-                assert source is not None and source_kind is not None
                 if t_src < self._now_s:
                     raise SimulationError(f"a source's next_s(={t_src!r}) went back in time"
                                           f" (now {self._now_s!r} s)")
                 self._now_s = t_src
                 counts[source_kind] += 1
-                follow = source.fire(t_src)
+                follow = fire(t_src)
             else:
                 return
             if follow is not None:
@@ -264,6 +267,18 @@ class Simulation:
         """A generator for component ``name``, independent of every other name's and
         fixed by (seed, name) alone: adding a component shifts no one's draws."""
         return np.random.default_rng(stream_seed(self._seed, name))
+
+
+class _NoSource:
+    """The source of a run without one: nothing, ever."""
+
+    next_s = math.inf
+
+    def fire(self, now_s: float) -> None:
+        raise AssertionError("an empty source never fires")
+
+
+_NO_SOURCE = _NoSource()
 
 
 def stream_seed(seed: int, name: str) -> np.random.SeedSequence:

@@ -139,8 +139,12 @@ class Engine:
         self._rng = rng
         self._uniforms = BlockUniforms(rng)
         """The generator's ``random()`` sequence, drawn ahead in blocks for routers."""
-        self.columns = Columns(requests)
+        self.columns = cols = Columns(requests)
         """Per-request state (:mod:`~.columns`), shared with the replicas."""
+        # the columns the hottest paths touch, one attribute lookup away
+        self._arrival_s, self._replica_of, self._attempts = \
+            cols.arrival_s, cols.replica, cols.attempts
+        self._finish_s, self._status = cols.finish_s, cols.status
         self.requests = requests
         self.n_arrivals = len(requests)
         self._next = 0
@@ -198,24 +202,25 @@ class Engine:
     def fire(self, now_s: float) -> None:
         """Deliver the arrival due at ``now_s`` (the kernel's :class:`~mlfleet.sim.Source`
         call), then move ``next_s`` to the next one."""
-        i, fast = self._next, self._fast
-        if fast is not None:  # one replica, no policies: nothing to decide
-            self.columns.replica[i] = fast.index
-            self.columns.attempts[i] = 1
-            fast.enqueue(i, now_s)
-        elif (route := self._route) is not None:  # no policies, a blind balancer
-            self.columns.replica[i] = index = route()
-            self.columns.attempts[i] = 1
+        i = self._next
+        if (route := self._route) is not None:  # no policies, a blind balancer
+            self._replica_of[i] = index = route()
+            self._attempts[i] = 1
             self.replicas[index].enqueue(i, now_s)
+        elif (fast := self._fast) is not None:  # one replica, no policies
+            self._replica_of[i] = fast.index
+            self._attempts[i] = 1
+            fast.enqueue(i, now_s)
         else:
             self._arrive(i, now_s)
         self._next = i = i + 1
-        n = self.n_arrivals
-        self.next_s = self.columns.arrival_s[i] if i < n else math.inf
-        if i == n:
+        if i < self.n_arrivals:
+            self.next_s = self._arrival_s[i]
+        else:
+            self.next_s = math.inf
             self._drain()
         if self._progress is not None and not i & 0xFFFF:
-            self._progress(i, n)
+            self._progress(i, self.n_arrivals)
 
     def _on_call(self, now_s: float, seq: int, fn: Callable[[Engine], Any]) -> None:
         """A callback scheduled with :meth:`call_at` came due."""
@@ -344,8 +349,8 @@ class Engine:
         A request without a first-token time (non-LLM) gets its finish time as one in
         the results.
         """
-        self.columns.finish_s[rid] = now_s
-        self.columns.status[rid] = DONE
+        self._finish_s[rid] = now_s
+        self._status[rid] = DONE
         if self._track_finish:
             session = self.columns.session[rid]
             if session >= 0:

@@ -56,6 +56,7 @@ class RequestLevelReplica(Replica):
         self.outstanding = 0
 
     def _on_attach(self, engine: ReplicaHost) -> None:
+        self._schedule = engine.sim.schedule
         demands = engine.columns.requests.service_s
         if self.service is None and self.step_time is None \
                 and demands.size and np.isnan(demands).any():
@@ -89,7 +90,7 @@ class RequestLevelReplica(Replica):
             svc = self.service(1)
         cols.start_s[rid] = now_s
         self.busy_s += svc
-        self._inflight[self._sim.schedule(now_s + svc, self._timer)] = rid
+        self._inflight[self._schedule(now_s + svc, self._timer)] = rid
 
     def on_timer(self, now_s: float, seq: int, payload: object) -> None:
         rid = self._inflight.pop(seq)
