@@ -136,14 +136,12 @@ def test_zero_stage_changes_memory_and_communication() -> None:
     AllGathers add communication that DDP/ZeRO-1 do not have (ZeRO §7: 1.5x the volume)."""
     plans = {z: build_plan(example("llm-pretraining", training={"zero_stage": z}))
              for z in (0, 1, 2, 3)}
-    comms = {z: p.results.communication for z, p in plans.items()}
-    assert all(c is not None for c in comms.values())
-    memory = [c.model_state_bytes_per_gpu for c in comms.values() if c is not None]
+    comms = {z: p.results.communication.data_parallel for z, p in plans.items()
+             if p.results.communication is not None}
+    memory = [c.model_state_bytes_per_gpu for c in comms.values()]
     assert memory == sorted(memory, reverse=True) and len(set(memory)) == 4
-    assert [c.zero_stage for c in comms.values() if c is not None] == \
-        ["ddp", "zero1", "zero2", "zero3"]
+    assert [c.zero_stage for c in comms.values()] == ["ddp", "zero1", "zero2", "zero3"]
     c0, c1, c3 = comms[0], comms[1], comms[3]
-    assert c0 is not None and c1 is not None and c3 is not None
     # ZeRO-1 per GPU: 2Ψ params + 2Ψ grads + KΨ/N_d optimizer state, Ψ = one model shard
     psi = Workload.from_name("Llama-3-405B").params / (8 * 16)
     assert c1.model_state_bytes_per_gpu == pytest.approx(
@@ -151,6 +149,29 @@ def test_zero_stage_changes_memory_and_communication() -> None:
     assert c3.exposed_comm_s > c0.exposed_comm_s
     assert training_of(plans[3]).step_time_s > training_of(plans[0]).step_time_s
     assert len({json.dumps(plans[z].as_dict(), sort_keys=True) for z in (0, 1, 3)}) == 3
+
+
+MOE: dict[str, Any] = {
+    "name": "moe", "workload": "Mixtral-8x7B", "cluster": {"name": "H100-1k-fat-tree", "gpus": 64},
+    "training": {"global_batch_tokens": 4 * 2**20, "seq_len": 4096, "total_tokens": 10**12,
+                 "parallelism": {"data": 64, "expert": 8}}}
+
+
+def test_expert_parallelism_adds_the_token_alltoall() -> None:
+    """MoE: 4·layers AlltoAlls of tokens·d_model·top_k·b per step (GShard), counted exposed;
+    on a dense model the field has nothing to act on and is listed unused."""
+    plan = build_plan(parse_scenario(MOE))
+    comm = plan.results.communication
+    assert comm is not None and comm.expert is not None
+    tokens = 4 * 2**20 / 64
+    assert comm.expert.buffer_bytes == pytest.approx(tokens * 4096 * 2 * 2, rel=EXACT)
+    assert comm.expert.calls_per_step == 4 * 32
+    assert comm.exposed_comm_s == pytest.approx(
+        comm.data_parallel.exposed_comm_s + comm.expert.time_s, rel=EXACT)
+    assert training_of(plan).exposed_comm_s == comm.exposed_comm_s
+    dense = build_plan(example("llm-pretraining", training={
+        "parallelism": {"data": 128, "tensor": 8, "pipeline": 16, "expert": 2}}))
+    assert "training.parallelism.expert" in dense.unused_fields
 
 
 def test_example_reports_the_zero_stage_it_sets(capsys: pytest.CaptureFixture[str]) -> None:

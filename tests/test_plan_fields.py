@@ -23,9 +23,17 @@ LLM_SERVING: dict[str, Any] = {
                 "slo": {"ttft_p99_s": 1.0, "tpot_p99_s": 0.05}},
 }
 
+MOE_TRAINING: dict[str, Any] = {
+    "name": "moe-training", "workload": "Mixtral-8x7B",
+    "cluster": {"name": "H100-1k-fat-tree", "gpus": 64},
+    "training": {"global_batch_tokens": 4 * 2**20, "seq_len": 4096, "total_tokens": 10**12,
+                 "parallelism": {"data": 64}},
+}
+
 # field -> (base scenario, overrides applied to the base first, value a, value b)
 Change = tuple[str, dict[str, Any], Any, Any]
-L, V, R, S = "llm-pretraining", "vision-training", "recsys-serving", "llm-serving"
+L, V, R, S, M = "llm-pretraining", "vision-training", "recsys-serving", "llm-serving", "moe"
+INLINE = {S: LLM_SERVING, M: MOE_TRAINING}
 NO_SAMPLES = {"storage.dataset_samples": None}
 CHANGES: dict[str, Change] = {
     "name": (L, {}, "a", "b"),
@@ -46,7 +54,7 @@ CHANGES: dict[str, Change] = {
     "training.parallelism.data": (L, {"training.parallelism.pipeline": None}, 128, 256),
     "training.parallelism.tensor": (L, {"training.parallelism.pipeline": None}, 8, 4),
     "training.parallelism.pipeline": (L, {"training.parallelism.data": None}, 16, 8),
-    "training.parallelism.expert": (L, {}, 1, 2),
+    "training.parallelism.expert": (M, {}, 2, 8),
     "training.zero_stage": (L, {}, 0, 3),
     "training.total_tokens": (L, {}, 15.6e12, 10e12),
     "training.total_samples": (L, {"training.total_tokens": None}, 10**9, 2 * 10**9),
@@ -107,9 +115,9 @@ def test_the_table_covers_every_field_of_the_json_schema() -> None:
 
 
 def _base(name: str) -> dict[str, Any]:
-    if name == S:
-        llm: dict[str, Any] = copy.deepcopy(LLM_SERVING)
-        return llm
+    if name in INLINE:
+        inline: dict[str, Any] = copy.deepcopy(INLINE[name])
+        return inline
     raw: dict[str, Any] = yaml.safe_load((EXAMPLES / f"{name}.yaml").read_text())
     if isinstance(raw["cluster"], str):
         raw["cluster"] = {"name": raw["cluster"]}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mlfleet.comm.data_parallel import CommunicationPlan
+from mlfleet.plan.communication import Communication
 from mlfleet.plan.infrastructure import Infrastructure
 from mlfleet.plan.serving import ServingPlan
 from mlfleet.report.terminal import format_value
@@ -24,7 +24,7 @@ class Results:
     """The typed chapter results the checks read."""
 
     infrastructure: Infrastructure
-    communication: CommunicationPlan | None
+    communication: Communication | None
     serving: ServingPlan | None
 
 

@@ -60,10 +60,9 @@ def build_plan(scenario: Scenario) -> Plan:
     infra = infrastructure.plan(scenario, estimate,
                                 None if comm is None else comm.exposed_comm_s)
     serve = serving.plan(scenario)
-    shards = communication.dp_degree(scenario)[1] if scenario.training is not None else 1
     sections = {
         "infrastructure": infrastructure_section.section(scenario, infra, estimate),
-        "communication": communication.section(comm, model_shards=shards),
+        "communication": communication.section(comm),
         "serving": serving.section(serve),
         **{chapter: not_implemented(chapter, where) for chapter, where in _NOT_YET.items()},
     }

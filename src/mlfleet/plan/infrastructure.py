@@ -75,8 +75,7 @@ def plan(scenario: Scenario, estimate: TrainingEstimate | None,
     """Infrastructure for a scenario with a training job, a serving load, or both."""
     cluster = scenario.cluster.to_cluster()
     acc, gpus = cluster.accelerator, scenario.cluster.gpus
-    precision = (scenario.training or scenario.serving).precision  # type: ignore[union-attr]
-    peak = acc.peak_flops_per_s.get(precision)
+    peak = acc.peak_flops_per_s.get(_precision(scenario))
     per_gpu_w = node_power_w(scenario)
     it_w = None if per_gpu_w is None else per_gpu_w * gpus
     facility_w = None if it_w is None or scenario.prices.pue is None else it_w * scenario.prices.pue
@@ -89,6 +88,14 @@ def plan(scenario: Scenario, estimate: TrainingEstimate | None,
         cluster_hbm_bytes=acc.hbm_bytes * gpus, it_power_w=it_w, facility_power_w=facility_w,
         owned_usd_per_gpu_h=owned, training=training,
         serving_load=_serving_load(scenario, None if peak is None else peak * gpus))
+
+
+def _precision(scenario: Scenario) -> str:
+    """The training job's precision, else the serving precision (a scenario has one)."""
+    if scenario.training is not None:
+        return scenario.training.precision
+    assert scenario.serving is not None  # checked on load
+    return scenario.serving.precision
 
 
 def _owned_usd_per_gpu_h(scenario: Scenario, facility_w: float | None, gpus: int) -> float | None:

@@ -56,7 +56,7 @@ def _print_checks(console: Console, checks: tuple[Check, ...]) -> None:
         return
     console.rule("[bold]checks[/bold]", align="left")
     for check in checks:
-        mark = {True: "[green]ok[/green]", False: "[red]VIOLATED[/red]"}.get(
-            check.holds, "[yellow]not evaluated[/yellow]")  # type: ignore[arg-type]
+        mark = ("[yellow]not evaluated[/yellow]" if check.holds is None
+                else "[green]ok[/green]" if check.holds else "[red]VIOLATED[/red]")
         console.print(f"  {mark}  {check.name}: {check.observed_text} vs limit "
                       f"{check.limit_text}" + (f" — {check.note}" if check.note else ""))
