@@ -100,7 +100,7 @@ def test_training_time_is_tokens_over_throughput() -> None:
     steps = scenario.training.total_tokens / t.units_per_step
     assert t.training_time_s is not None
     assert t.training_time_s == pytest.approx(steps * t.step_time_s, rel=EXACT)
-    # docs/scenario.md quotes this: 73.5 days at 40% MFU (the paper's run took ~54 days)
+    # docs/scenario.md quotes this: 73.5 days at 40% MFU
     assert t.training_time_s / 86400 == pytest.approx(73.5, abs=0.05)
 
 
