@@ -18,7 +18,7 @@ from mlfleet.comm.algorithms import ALGORITHMS, get_algorithm, predicted_bytes_s
 from mlfleet.comm.algorithms.alltoall import hot_expert_counts, uniform_counts
 from mlfleet.comm.algorithms.chunks import chunk_bounds, chunk_sizes
 from mlfleet.comm.algorithms.conformance import Case
-from mlfleet.comm.algorithms.definition import expected_outputs, same_bits
+from mlfleet.comm.algorithms.definition import expected_outputs, matches_definition, same_bits
 from mlfleet.comm.algorithms.registry import algorithm_names, run_collective
 from mlfleet.comm.transport.socket import SocketTransport, local_mesh, run_on_threads
 from mlfleet.errors import InputError
@@ -136,6 +136,14 @@ def test_hot_expert_counts_route_the_hot_share_to_one_rank() -> None:
     assert [sum(row) for row in counts] == [100] * 4
     assert counts[1] == [50 + 13, 13, 12, 12]
     assert uniform_counts(2, 3) == [[2, 1], [2, 1]]
+
+
+def test_definition_rejects_an_unknown_collective_listing_the_known_ones() -> None:
+    x = np.zeros(4, np.float32)
+    with pytest.raises(InputError, match="unknown collective 'allsum'; known: allreduce"):
+        expected_outputs("allsum", [x, x])
+    with pytest.raises(InputError, match="unknown collective 'allsum'"):
+        matches_definition("allsum", x, rank=0, n_ranks=2, input_of=lambda j: x)
 
 
 def test_registry_rejects_unknown_names_listing_the_known_ones() -> None:

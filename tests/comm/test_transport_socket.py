@@ -17,7 +17,7 @@ from mlfleet.comm.transport.socket import (
     local_mesh,
     run_on_threads,
 )
-from mlfleet.errors import RunError
+from mlfleet.errors import InputError, RunError
 
 HANG_GUARD_S = 20.0  # an upper bound that only catches hangs; not a performance claim
 
@@ -34,6 +34,18 @@ def test_implements_the_protocol() -> None:
     for t in transports:
         t.close()
         t.close()  # idempotent
+
+
+def test_misuse_is_input_error_naming_the_value() -> None:
+    transports = mesh(2)
+    try:
+        with pytest.raises(InputError, match=r"peer\(=7\) must be another rank in 0..1"):
+            transports[0].send(7, np.zeros(4, np.float32))
+        with pytest.raises(InputError, match="C-contiguous"):
+            transports[0].send(1, np.zeros((4, 4), np.float32)[:, 0])
+    finally:
+        for t in transports:
+            t.close()
 
 
 def test_ring_sendrecv_of_large_buffers_does_not_deadlock_and_counts_exact_bytes() -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from mlfleet.comm.algorithms.alltoall import Counts, check_counts, uniform_counts
 from mlfleet.comm.algorithms.chunks import chunk_bounds
+from mlfleet.errors import InputError
 
 COLLECTIVES = ("allreduce", "allgather", "reducescatter", "alltoall", "broadcast", "reduce")
 
@@ -51,7 +52,7 @@ def expected_outputs(collective: str, inputs: Sequence[np.ndarray], *, root: int
         return [inputs[root].reshape(-1)] * n
     if collective == "reduce":
         return [_sum(inputs) if r == root else x.reshape(-1) for r, x in enumerate(inputs)]
-    raise ValueError(f"unknown collective {collective!r}")
+    raise InputError(f"unknown collective {collective!r}; known: {', '.join(COLLECTIVES)}")
 
 
 def _alltoall(inputs: Sequence[np.ndarray], counts: Counts | None) -> list[np.ndarray]:
@@ -92,7 +93,7 @@ def matches_definition(collective: str, output: np.ndarray, *, rank: int, n_rank
         return all(same_bits(blocks[j], input_of(j)) for j in range(n_ranks))
     if collective == "alltoall":
         return _alltoall_matches(out, rank, n_ranks, input_of, counts)
-    raise ValueError(f"unknown collective {collective!r}")
+    raise InputError(f"unknown collective {collective!r}; known: {', '.join(COLLECTIVES)}")
 
 
 def _alltoall_matches(out: np.ndarray, rank: int, n_ranks: int,

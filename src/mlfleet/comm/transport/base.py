@@ -34,7 +34,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from mlfleet.errors import RunError
+from mlfleet.errors import InputError, RunError
 
 # One posted message: (peer rank, contiguous buffer).
 Message = tuple[int, np.ndarray]
@@ -123,5 +123,6 @@ def zero_counts(rank: int, world_size: int) -> dict[int, int]:
 def as_bytes(buf: np.ndarray) -> memoryview:
     """A flat byte view of a C-contiguous array (no copy)."""
     if not buf.flags.c_contiguous:
-        raise ValueError("transport buffers must be C-contiguous")
+        raise InputError(f"transport buffers must be C-contiguous; got shape {buf.shape} with "
+                         f"strides {buf.strides} (pass np.ascontiguousarray(buf))")
     return buf.reshape(-1).view(np.uint8).data

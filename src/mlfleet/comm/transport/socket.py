@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from mlfleet.comm.transport.base import Message, PeerLost, Pending, as_bytes, zero_counts
-from mlfleet.errors import RunError
+from mlfleet.errors import InputError, RunError
 
 DEFAULT_BUFFER_BYTES = 4 * 2**20  # kernel caps it at net.core.[rw]mem_max; <= 0: autotune
 _HANDSHAKE = struct.Struct("!4sII")
@@ -245,7 +245,8 @@ class SocketTransport:
         if self._closed:
             raise RunError(f"rank {self._rank}: transport used after close()")
         if peer not in self._socks:
-            raise ValueError(f"rank {self._rank}: no connection to rank {peer!r}")
+            raise InputError(f"rank {self._rank}: peer(={peer!r}) must be another rank in "
+                             f"0..{self.world_size - 1}")
         ready_at = time.monotonic() + self._latency_s if self._latency_s else 0.0
         op = _Op(peer, buf, ready_at, counter)
         if len(op.view):
