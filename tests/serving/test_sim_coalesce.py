@@ -22,7 +22,8 @@ from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.replicas.chunked import ChunkedPrefillReplica
 from mlfleet.serving.sim.replicas.continuous import ContinuousReplica
 from mlfleet.serving.sim.replicas.paged import PagedReplica
-from mlfleet.serving.sim.steptime import CallableStepTime, StepTime, roofline_step_time
+from mlfleet.serving.sim.step_contract import StepTime
+from mlfleet.serving.sim.steptime import CallableStepTime, roofline_step_time
 
 STEPS: dict[str, StepTime] = {
     "linear": LINEAR_STEP,

@@ -15,10 +15,8 @@ makes the simulator "one event per composition change, never per token".
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from mlfleet.serving.sim.steptime import DecodeLines, StepTime
+from mlfleet.serving.sim.step_contract import DecodeLines, StepTime
 
 # (j0, j1, value_at_j0_s, slope_s_per_iteration, time_before_j0_s)
 _Segment = tuple[int, int, float, float, float]

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from mlfleet.errors import InputError
 from mlfleet.serving.sim.arrivals.stream import RequestStream
-from mlfleet.serving.sim.steptime import StepTime
+from mlfleet.serving.sim.step_contract import StepTime
 
 SCHEDULERS = ("continuous", "paged", "chunked")
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -41,10 +40,8 @@ from mlfleet.catalog.types import Accelerator, Workload
 from mlfleet.errors import InputError
 from mlfleet.infra import roofline as rl
 from mlfleet.serving.models.llm_step import LlmStepModel, llm_step_model
-
-DecodeLines = tuple[float, tuple[tuple[float, float], ...]]
-"""``(const_s, ((a_s, b_s_per_context_token), ...))``: a pure decode step with context
-sum C takes ``const_s + max(a + b·C)``."""
+from mlfleet.serving.sim.decode_run import plan_run
+from mlfleet.serving.sim.step_contract import DecodeLines, StepTime
 
 DEFAULT_COMPUTE_EFFICIENCY = 0.6
 """Assumed fraction of peak FLOP/s a serving kernel reaches (uncalibrated default)."""
@@ -52,23 +49,6 @@ DEFAULT_MEMORY_EFFICIENCY = 0.8
 """Assumed fraction of peak HBM bandwidth a decode step reaches (uncalibrated default)."""
 DEFAULT_OVERHEAD_S = 2e-3
 """Assumed fixed per-iteration overhead: scheduler, launches, sampling (uncalibrated)."""
-
-
-class StepTime(Protocol):
-    """The time of one LLM iteration (the contract every step-time model meets)."""
-
-    def iteration_s(self, decode_seqs: int, context_tokens: float, prefill_tokens: int = 0,
-                    prefill_pairs: float = 0.0, prefix_tokens: float = 0.0) -> float:
-        """Seconds of one iteration; must be > 0 whenever it processes any token."""
-        ...
-
-    def decode_lines(self, decode_seqs: int) -> DecodeLines | None:
-        """The closed form of a pure decode step with ``decode_seqs`` sequences (or None).
-
-        When not None it must agree with :meth:`iteration_s` with no prefill for every
-        context sum, to rounding; every slope b must be >= 0.
-        """
-        ...
 
 
 # --------------------------------------------------------------------------- adapters
@@ -334,8 +314,6 @@ class BatchServiceTime:
 def request_service_s(step: StepTime, prompt_tokens: int, output_tokens: int) -> tuple[float,
                                                                                         float]:
     """(time to first token, total) of one LLM request served alone (batch of one)."""
-    from mlfleet.serving.sim.decode_run import plan_run
-
     ttft = step.iteration_s(0, 0.0, prompt_tokens, prompt_tokens * (prompt_tokens + 1) / 2)
     steps = output_tokens - 1
     if steps <= 0:

@@ -23,7 +23,8 @@ from mlfleet.errors import InputError
 from mlfleet.serving.policy import QueueDiscipline
 from mlfleet.serving.sim.decode_run import plan_run, run_duration_s
 from mlfleet.serving.sim.replicas.base import Replica
-from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime
+from mlfleet.serving.sim.step_contract import StepTime
+from mlfleet.serving.sim.steptime import BatchServiceTime
 
 
 class BatchReplica(Replica):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from mlfleet.serving.sim.replicas.iteration import Seq, whole
 from mlfleet.serving.sim.replicas.paged import DEFAULT_BLOCK_SIZE, DEFAULT_WATERMARK, PagedReplica
-from mlfleet.serving.sim.steptime import StepTime
+from mlfleet.serving.sim.step_contract import StepTime
 
 DEFAULT_TOKEN_BUDGET = 512
 """Tokens per iteration (Sarathi-Serve evaluates budgets of 256-2048)."""

@@ -12,7 +12,7 @@ The waste of that reservation is what paged attention (:mod:`.paged`) removes.
 from __future__ import annotations
 
 from mlfleet.serving.sim.replicas.iteration import IterationReplica, Seq, whole
-from mlfleet.serving.sim.steptime import StepTime
+from mlfleet.serving.sim.step_contract import StepTime
 
 
 class ContinuousReplica(IterationReplica):

@@ -18,7 +18,8 @@ import math
 from mlfleet.errors import InputError
 from mlfleet.serving.policy import QueueDiscipline
 from mlfleet.serving.sim.replicas.batch import BatchReplica
-from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime
+from mlfleet.serving.sim.step_contract import StepTime
+from mlfleet.serving.sim.steptime import BatchServiceTime
 
 
 class DynamicBatchReplica(BatchReplica):

@@ -40,7 +40,7 @@ from collections import deque
 from mlfleet.errors import InputError
 from mlfleet.serving.sim.decode_run import Run, plan_run, run_duration_s, run_first_k, solve_k
 from mlfleet.serving.sim.replicas.base import Replica
-from mlfleet.serving.sim.steptime import DecodeLines, StepTime
+from mlfleet.serving.sim.step_contract import DecodeLines, StepTime
 
 _UNKNOWN: object = object()
 """Marks a batch size whose decode form is not cached yet (None is a cached answer)."""

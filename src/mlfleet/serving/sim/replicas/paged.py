@@ -29,7 +29,8 @@ from __future__ import annotations
 from mlfleet.errors import InputError
 from mlfleet.serving.models.kv_cache import kv_capacity
 from mlfleet.serving.sim.replicas.iteration import IterationReplica, Seq, whole
-from mlfleet.serving.sim.steptime import LlmStepTime, StepTime
+from mlfleet.serving.sim.step_contract import StepTime
+from mlfleet.serving.sim.steptime import LlmStepTime
 
 DEFAULT_BLOCK_SIZE = 16
 """vLLM's default block size on GPU (tokens per block)."""

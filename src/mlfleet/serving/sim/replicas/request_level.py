@@ -22,7 +22,8 @@ from mlfleet.errors import InputError
 from mlfleet.serving.policy import QueueDiscipline
 from mlfleet.serving.sim.host import ReplicaHost
 from mlfleet.serving.sim.replicas.base import Replica
-from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime, request_service_s
+from mlfleet.serving.sim.step_contract import StepTime
+from mlfleet.serving.sim.steptime import BatchServiceTime, request_service_s
 
 
 class RequestLevelReplica(Replica):

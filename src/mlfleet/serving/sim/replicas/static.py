@@ -10,7 +10,8 @@ from __future__ import annotations
 from mlfleet.errors import InputError
 from mlfleet.serving.policy import QueueDiscipline
 from mlfleet.serving.sim.replicas.batch import BatchReplica
-from mlfleet.serving.sim.steptime import BatchServiceTime, StepTime
+from mlfleet.serving.sim.step_contract import StepTime
+from mlfleet.serving.sim.steptime import BatchServiceTime
 
 
 class StaticBatchReplica(BatchReplica):
