@@ -169,7 +169,7 @@ def test_custom_cluster_from_catalog_parts() -> None:
 def test_scenario_is_frozen() -> None:
     scenario = parse_scenario(serving_scenario())
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
-        scenario.name = "other"  # type: ignore[misc]
+        scenario.__setattr__("name", "other")
 
 
 def test_empty_prices_section_means_defaults() -> None:
@@ -329,9 +329,10 @@ def test_yaml_text_round_trips() -> None:
 def test_unreadable_sources_are_scenario_errors(tmp_path: Path) -> None:
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"\xff\xfe\x00garbage")
-    cases = [(tmp_path / "absent.yaml", "does not exist; give a YAML file or a bundled example"),
-             (tmp_path, "is not a regular file"), (binary, "not UTF-8 text"),
-             ("nul\x00byte", "does not exist")]
+    cases: list[tuple[str | Path, str]] = [
+        (tmp_path / "absent.yaml", "does not exist; give a YAML file or a bundled example"),
+        (tmp_path, "is not a regular file"), (binary, "not UTF-8 text"),
+        ("nul\x00byte", "does not exist")]
     for source, expected in cases:
         with pytest.raises(ScenarioError, match=expected):
             load_scenario(source)

@@ -20,6 +20,7 @@ overlapped, although FSDP prefetches the next layer's parameters during compute
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,7 @@ class CommunicationPlan:
     bottleneck: str
     recommendation: str
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-ready (plain floats, str, lists, dicts)."""
         out = asdict(self)
         out["zero_choice"] = self.zero_stage
