@@ -35,3 +35,20 @@ def test_unknown_option_is_one_line_exit_2() -> None:
 def test_every_registered_subcommand_imports_and_has_help() -> None:
     for name in SUBCOMMANDS:
         assert main([name, "--help"]) == 0, name
+
+
+def test_every_sim_and_run_command_imports_and_has_help() -> None:
+    """Chapters register into `mlfleet sim` and `mlfleet run` lazily: a registry row whose
+    module or attribute is wrong only fails when that command runs, so run each --help."""
+    from mlfleet.run.cli import RUN_COMMANDS
+    from mlfleet.sim.cli import SIM_COMMANDS
+
+    for group, registry in (("sim", SIM_COMMANDS), ("run", RUN_COMMANDS)):
+        assert registry, group
+        for name in registry:
+            assert main([group, name, "--help"]) == 0, (group, name)
+
+
+def test_unknown_sim_or_run_command_is_one_line_exit_2() -> None:
+    assert_one_line_error(run_cli("sim", "frobnicate"), "frobnicate")
+    assert_one_line_error(run_cli("run", "frobnicate"), "frobnicate")
