@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -38,13 +39,14 @@ def results() -> dict[str, subprocess.CompletedProcess[str]]:
         return {name: future.result() for name, future in futures.items()}
 
 
-def ok_json(results: dict[str, subprocess.CompletedProcess[str]], name: str) -> dict:
+def ok_json(results: dict[str, subprocess.CompletedProcess[str]], name: str) -> dict[str, Any]:
     proc = results[name]
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    doc: dict[str, Any] = json.loads(proc.stdout)
+    return doc
 
 
-def test_allreduce_json(results: dict) -> None:
+def test_allreduce_json(results: dict[str, subprocess.CompletedProcess[str]]) -> None:
     doc = ok_json(results, "allreduce")
     assert {"best", "reason", "rows", "ranks", "size_bytes", "topology", "fidelity"} <= set(doc)
     assert doc["ranks"] == 8 and doc["size_bytes"] == 64000
@@ -52,39 +54,39 @@ def test_allreduce_json(results: dict) -> None:
     assert {"algorithm", "time_s", "algbw_bytes_per_s", "busbw_bytes_per_s"} <= set(doc["rows"][0])
 
 
-def test_allreduce_table_with_explicit_links(results: dict) -> None:
+def test_allreduce_table_with_explicit_links(results: dict[str, subprocess.CompletedProcess[str]]) -> None:
     proc = results["flat"]
     assert proc.returncode == 0, proc.stderr
     assert "busbw" in proc.stdout and "choice: rabenseifner" in proc.stdout
 
 
-def test_crossover_json(results: dict) -> None:
+def test_crossover_json(results: dict[str, subprocess.CompletedProcess[str]]) -> None:
     doc = ok_json(results, "crossover")
     assert [r["algorithm"] for r in doc["ranges"]] == ["recursive_doubling", "hierarchical",
                                                        "ring"]
     assert all({"first", "second", "size_bytes", "below"} <= set(c) for c in doc["pairwise"])
 
 
-def test_patterns_json(results: dict) -> None:
+def test_patterns_json(results: dict[str, subprocess.CompletedProcess[str]]) -> None:
     doc = ok_json(results, "patterns")
     primaries = {p["family"]: p["primary"] for p in doc["patterns"]}
     assert primaries["llm"] == "allreduce" and primaries["moe"] == "alltoall"
 
 
-def test_zero_json(results: dict) -> None:
+def test_zero_json(results: dict[str, subprocess.CompletedProcess[str]]) -> None:
     doc = ok_json(results, "zero")
     assert [s["stage"] for s in doc["stages"]] == ["ddp", "zero1", "zero2", "zero3"]
     assert all("comm_time_s" in s and "fits_hbm" in s for s in doc["stages"])
 
 
-def test_bucket_json(results: dict) -> None:
+def test_bucket_json(results: dict[str, subprocess.CompletedProcess[str]]) -> None:
     doc = ok_json(results, "bucket")
     assert doc["best_exposed_s"] <= doc["no_overlap_exposed_s"]
     for row in doc["rows"]:  # equal tensors: closed form and simulation agree
         assert row["exposed_s"] == pytest.approx(row["simulated_exposed_s"], rel=1e-6)
 
 
-def test_topology_json(results: dict) -> None:
+def test_topology_json(results: dict[str, subprocess.CompletedProcess[str]]) -> None:
     doc = ok_json(results, "topology")
     assert [lv["name"] for lv in doc["topology"]["levels"]] == ["node", "leaf", "spine"]
     assert set(doc["traffic"]["ring"]) == {"scaleup_bytes_per_gpu", "scaleout_bytes_per_nic",
@@ -96,5 +98,6 @@ def test_topology_json(results: dict) -> None:
     ("bad_size", ["--max-size(='-5KB')", "> 0"]),
     ("bad_cluster", ["'DGX-H1000'", "closest"]),
 ])
-def test_bad_input_exits_2_with_one_line(results: dict, name: str, fragments: list[str]) -> None:
+def test_bad_input_exits_2_with_one_line(results: dict[str, subprocess.CompletedProcess[str]],
+                                         name: str, fragments: list[str]) -> None:
     assert_one_line_error(results[name], *fragments)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from mlfleet.comm.cost.allreduce import (
 from mlfleet.errors import InputError
 
 A, B = 5e-6, 25e9  # 5 µs, 25 GB/s
-LINK = {"alpha_s": A, "bw_bytes_per_s": B}
+LINK: dict[str, Any] = {"alpha_s": A, "bw_bytes_per_s": B}
 FLAT = [a for a in ALGORITHMS["allreduce"] if a != "hierarchical"]
 
 

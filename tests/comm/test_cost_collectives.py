@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -32,7 +34,7 @@ from mlfleet.comm.cost.reduce_scatter import (
 )
 
 A, B = 2e-6, 50e9
-LINK = {"alpha_s": A, "bw_bytes_per_s": B}
+LINK: dict[str, Any] = {"alpha_s": A, "bw_bytes_per_s": B}
 
 
 def test_reduce_scatter_plus_allgather_is_the_ring_allreduce() -> None:

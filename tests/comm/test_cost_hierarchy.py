@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,8 +16,8 @@ from mlfleet.comm.cost.hierarchy import (
     rack_aware_allreduce_time,
 )
 
-INTRA = {"intra_alpha_s": 0.6e-6, "intra_bw_bytes_per_s": 450e9}
-INTER = {"inter_alpha_s": 1e-6, "inter_bw_bytes_per_s": 50e9}
+INTRA: dict[str, Any] = {"intra_alpha_s": 0.6e-6, "intra_bw_bytes_per_s": 450e9}
+INTER: dict[str, Any] = {"inter_alpha_s": 1e-6, "inter_bw_bytes_per_s": 50e9}
 
 
 def test_two_level_hand_value() -> None:
@@ -42,7 +44,7 @@ def test_one_gpu_per_node_is_the_ring_across_nodes() -> None:
 
 def test_rack_aware_cuts_latency_and_shields_the_spine() -> None:
     s = 1e6
-    common = {"gpus_per_node": 8, **INTRA}
+    common: dict[str, Any] = {"gpus_per_node": 8, **INTRA}
     two = hierarchical_allreduce_time(s, nodes=128, **common, **INTER)
     three = rack_aware_allreduce_time(s, nodes_per_rack=32, racks=4, rack_alpha_s=1e-6,
                                       rack_bw_bytes_per_s=50e9, spine_alpha_s=1e-6,

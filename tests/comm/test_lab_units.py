@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -252,8 +254,8 @@ def test_lab_context_manager_with_fake_runner(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_not_root_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(netns.os, "geteuid", lambda: 1000)
-    monkeypatch.setattr(netns.shutil, "which", lambda tool: f"/usr/sbin/{tool}")
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # the os module netns uses
+    monkeypatch.setattr(shutil, "which", lambda tool: f"/usr/sbin/{tool}")
     with pytest.raises(RunError, match="needs root"):
         netns.require_privileges()
     from mlfleet.cli import main

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -12,8 +14,8 @@ from mlfleet.comm.algorithms.ring import predicted_bytes_allreduce_ring
 from mlfleet.comm.cost import CommInputError
 
 
-def workload(**overrides: object) -> Workload:
-    fields: dict[str, object] = {"name": "w", "family": "llm", "unit": "token", "params": 1e9,
+def workload(**overrides: Any) -> Workload:
+    fields: dict[str, Any] = {"name": "w", "family": "llm", "unit": "token", "params": 1e9,
                                  "active_params": 1e9, "fwd_flop": 1.0, "bwd_flop": 2.0,
                                  "shape": {}}
     fields.update(overrides)

@@ -20,7 +20,7 @@ from mlfleet.catalog.types import Cluster, Workload
 from mlfleet.comm import bucket as bucket_model
 from mlfleet.comm import patterns as patterns_model
 from mlfleet.comm import select, topology, zero
-from mlfleet.comm.cost.checks import CommInputError
+from mlfleet.errors import CommInputError
 
 
 def _size(text: str, option: str) -> float:

@@ -29,7 +29,8 @@ from typing import Any
 
 from mlfleet import catalog
 from mlfleet.catalog.types import Workload
-from mlfleet.comm.cost.checks import CommInputError, positive
+from mlfleet.comm.cost.checks import positive
+from mlfleet.errors import CommInputError
 
 DEFAULT_SAMPLES_PER_GPU = 1024
 """Assumed RecSys samples and GNN seed nodes per GPU per step (not a catalog value)."""
@@ -106,7 +107,7 @@ def pattern_for(workload: Workload, *, n_gpus: int = 8, value_bytes: float = 2.0
     if n_gpus < 2:
         raise CommInputError(f"n_gpus(={n_gpus}) must be >= 2")
     builders: dict[str, Callable[..., Pattern]] = {"moe": _moe, "recsys": _recsys, "gnn": _gnn}
-    builder = builders.get(workload.family, _dense)
+    builder: Callable[..., Pattern] = builders.get(workload.family, _dense)
     return builder(workload, n_gpus=n_gpus, value_bytes=value_bytes,
                    tokens_per_gpu=tokens_per_gpu, samples_per_gpu=samples_per_gpu)
 

@@ -32,8 +32,8 @@ from numpy.typing import ArrayLike
 
 from mlfleet import catalog
 from mlfleet.catalog.types import Cluster
-from mlfleet.comm.cost.checks import CommInputError, FloatArray, as_sizes, choose
-from mlfleet.errors import CatalogError
+from mlfleet.comm.cost.checks import FloatArray, as_sizes, choose
+from mlfleet.errors import CatalogError, CommInputError
 
 DEFAULT_NODES_PER_LEAF = 32
 """Nodes under one leaf switch when the catalog does not say: a DGX SuperPOD scalable

@@ -122,9 +122,12 @@ def compression_pays(
         gamma_s_per_byte=payload_gamma, **link
     )
     codec = encode_s + decode_s * (1 if summable else n_ranks)
-    combine = max if overlap else (lambda a, b: a + b)
+
+    def combine(compute_s: float, comm_s: float) -> float:
+        return max(compute_s, comm_s) if overlap else compute_s + comm_s
+
     t_dense = combine(backward_compute_s, comm_dense)
-    t_comp = combine(backward_compute_s, comm_comp) + codec
+    t_comp = combine(backward_compute_s, float(comm_comp)) + codec
     decision = Decision(
         pays=t_comp < t_dense,
         time_dense_s=t_dense,

@@ -88,13 +88,13 @@ class Stochastic:
     @property
     def levels(self) -> int:
         """s, the number of positive quantization levels."""
-        return 2 ** (self.bits - 1) - 1
+        return int(2 ** (self.bits - 1) - 1)
 
     @property
     def variance_bound(self) -> float:
         """ω = min(d/s², √d/s): E‖Q(v) − v‖² <= ω‖v‖² (QSGD Lemma 3.1)."""
         d, s = self.bucket_size, self.levels
-        return min(d / s**2, d**0.5 / s)
+        return float(min(d / s**2, d**0.5 / s))
 
     def layout(self, numel: int) -> Layout:
         """Bucket norms (float32), then packed codes (uint8)."""
