@@ -11,10 +11,11 @@ and says what is allowed, as SimPy does::
                                    # precision(='fp4') is unknown; known: fp16, bf16
 
 Scalar checks (``positive``, ``non_negative``, ``finite``, ``fraction``,
-``positive_int``, ``one_of``) accept Python and numpy numbers but not ``bool``, and
-quote the value as given (``repr``). Array checks (``*_array``, ``whole_array``)
-accept anything numpy turns into a float array, reject the whole call when any
-element is out of range, and quote the first bad element.
+``positive_int``, ``one_of``) accept Python and numpy numbers but not ``bool``. Array
+checks (``*_array``, ``whole_array``) accept anything numpy turns into a float array and
+reject the whole call when any element is out of range, quoting the first bad one.
+Numbers are quoted as a person writes them (``-3``, ``2``, ``0.5``, ``nan``), anything
+else by ``repr`` (``'fast'``).
 """
 
 from __future__ import annotations
@@ -44,10 +45,19 @@ def _fail(error: ErrorType, name: str, shown: str, allowed: str) -> InputError:
     return error(f"{name}(={shown}) {allowed}")
 
 
+def _quote(value: object) -> str:
+    """A number as a person writes it (``-3``, ``0.5``, ``nan``); anything else by repr."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return repr(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    return _show(float(value))
+
+
 def finite(name: str, value: float, *, error: ErrorType = InputError) -> float:
     """``value`` as a float if it is a finite number, else ``error``."""
     if not _is_number(value) or not math.isfinite(value):
-        raise _fail(error, name, repr(value), "must be a finite number")
+        raise _fail(error, name, _quote(value), "must be a finite number")
     return float(value)
 
 
@@ -56,14 +66,14 @@ def positive(name: str, value: float, *, allow_inf: bool = False,
     """``value`` as a float if it is a finite number > 0 (``inf`` too with ``allow_inf``)."""
     if not _is_number(value) or math.isnan(value) or value <= 0 \
             or (math.isinf(value) and not allow_inf):
-        raise _fail(error, name, repr(value), f"must be a{'' if allow_inf else ' finite'} number > 0")
+        raise _fail(error, name, _quote(value), f"must be a{'' if allow_inf else ' finite'} number > 0")
     return float(value)
 
 
 def non_negative(name: str, value: float, *, error: ErrorType = InputError) -> float:
     """``value`` as a float if it is a finite number >= 0, else ``error``."""
     if not _is_number(value) or not math.isfinite(value) or value < 0:
-        raise _fail(error, name, repr(value), "must be a finite number >= 0")
+        raise _fail(error, name, _quote(value), "must be a finite number >= 0")
     return float(value)
 
 
@@ -77,7 +87,7 @@ def fraction(name: str, value: float, *, open_low: bool = False, open_high: bool
     ok = _is_number(value) and not math.isnan(value) \
         and (value > 0 if open_low else value >= 0) and (value < 1 if open_high else value <= 1)
     if not ok:
-        raise _fail(error, name, repr(value),
+        raise _fail(error, name, _quote(value),
                     f"must be a fraction in {_interval(open_low, open_high)}")
     return float(value)
 
@@ -87,7 +97,7 @@ def positive_int(name: str, value: SupportsIndex, *, minimum: int = 1,
     """``value`` as an int if it is an integer (not a float, not a bool) >= ``minimum``."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool | np.bool_) \
             or operator.index(value) < minimum:
-        raise _fail(error, name, repr(value), f"must be an integer >= {minimum}")
+        raise _fail(error, name, _quote(value), f"must be an integer >= {minimum}")
     return operator.index(value)
 
 
@@ -96,7 +106,7 @@ def one_of(name: str, value: str, allowed: Iterable[str], *,
     """``value`` if it is one of ``allowed``, else ``error`` listing them."""
     known = tuple(allowed)
     if not isinstance(value, str) or value not in known:
-        raise _fail(error, name, repr(value), f"is unknown; known: {', '.join(known)}")
+        raise _fail(error, name, _quote(value), f"is unknown; known: {', '.join(known)}")
     return value
 
 
@@ -111,7 +121,7 @@ def _as_floats(name: str, value: npt.ArrayLike, error: ErrorType, allowed: str) 
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise _fail(error, name, repr(value), allowed) from None
+        raise _fail(error, name, _quote(value), allowed) from None
 
 
 def _reject(arr: FloatArray, bad: npt.NDArray[np.bool_], name: str, allowed: str,

@@ -10,9 +10,9 @@ import click
 import numpy as np
 
 from mlfleet.catalog.types import PRECISIONS, Accelerator, Workload
-from mlfleet.errors import UnitError
+from mlfleet.checks import positive
+from mlfleet.errors import ServingInputError, UnitError
 from mlfleet.infra.roofline import BYTES_PER_ELEMENT
-from mlfleet.serving.models.checks import ServingInputError, positive
 from mlfleet.units import parse_quantity
 
 _CTX = {"help_option_names": ["-h", "--help"]}
@@ -215,7 +215,7 @@ def erlang_command(servers: str, utilization: float | None, qps: str | None, ser
 
     if (utilization is None) == (qps is None):
         raise ServingInputError("give exactly one of --utilization and --qps")
-    s = float(positive("--service-time", parse_quantity(service_time, "s")))
+    s = positive("--service-time", parse_quantity(service_time, "s"), error=ServingInputError)
     ps = tuple(p / 100.0 for p in parse_list(percentiles, "--percentiles", minimum=0.0))
     rows = []
     for c in parse_list(servers, "--servers", integer=True, minimum=1):
