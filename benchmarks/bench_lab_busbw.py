@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from typing import Any
@@ -38,6 +37,7 @@ from typing import Any
 from mlfleet.comm.lab import Lab, payload_fraction
 from mlfleet.comm.lab.ceiling import measure_streams
 from mlfleet.comm.lab.measure import measure
+from mlfleet.comm.lab.ring_timing import window_iters
 from mlfleet.errors import MlfleetError
 from mlfleet.units import parse_quantity
 
@@ -64,19 +64,13 @@ def busbw_fraction(size_bytes: int, time_s: float, rate_bytes_per_s: float) -> f
     return 2 * (N_HOSTS - 1) / N_HOSTS * size_bytes / time_s / rate_bytes_per_s
 
 
-def iters_for(size_bytes: int, rate: float, window_s: float = 0.25) -> int:
-    """Back-to-back calls per window so that a window lasts about ``window_s``."""
-    call_s = 2 * (N_HOSTS - 1) / N_HOSTS * size_bytes / rate
-    return max(1, math.ceil(window_s / call_s))
-
-
 def run(rate: float, sizes: list[int], reps: int, *, gloo: bool,
         log: Any = sys.stdout) -> list[dict[str, Any]]:
     rows = []
     with Lab(hosts=N_HOSTS, rate_bytes_per_s=rate) as lab, \
             Lab(hosts=N_HOSTS, rate_bytes_per_s=UNSHAPED_BYTES_PER_S) as fast:
         for size in sizes:
-            iters = iters_for(size, rate)
+            iters = window_iters(n_hosts=N_HOSTS, rate_bytes_per_s=rate, size_bytes=size)
             ring = measure(lab.state, size_bytes=size, reps=reps, iters=iters)
             plain = measure(lab.state, size_bytes=size, reps=reps, iters=iters,
                             params={"blocks": 1})
