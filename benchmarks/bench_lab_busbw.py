@@ -132,7 +132,7 @@ def main() -> int:
         rows = run(rate, sizes_from(args.sizes), args.reps, gloo=not args.no_gloo, log=log)
     except MlfleetError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return int(exc.exit_code)
     if args.json:
         print(json.dumps({"rate_bytes_per_s": rate, "n_hosts": N_HOSTS, "mtu_bytes": MTU_BYTES,
                           "ceiling_fraction": payload_fraction(MTU_BYTES),
