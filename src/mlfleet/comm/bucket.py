@@ -32,7 +32,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from mlfleet.catalog.types import Workload
-from mlfleet.comm.cost.checks import CommInputError, FloatArray, as_sizes, non_negative, positive
+from mlfleet.comm.cost.checks import FloatArray, as_sizes, non_negative, positive
+from mlfleet.errors import CommInputError
 
 AllReduceCost = Callable[[FloatArray], FloatArray]
 """Seconds to AllReduce a buffer of the given bytes (vectorised)."""

@@ -28,7 +28,7 @@ from mlfleet.comm.cost.allreduce import (
     ring_allreduce_time,
 )
 from mlfleet.comm.cost.bandwidth import algbw_bytes_per_s, busbw_bytes_per_s
-from mlfleet.comm.cost.checks import CommInputError, FloatArray, as_sizes, choose
+from mlfleet.comm.cost.checks import FloatArray, as_sizes, choose
 from mlfleet.comm.cost.hierarchy import LevelLink, multilevel_allreduce_time
 from mlfleet.comm.cost.parameter_server import parameter_server_allreduce_time
 from mlfleet.comm.cost.reduce_scatter import ring_reduce_scatter_time
@@ -38,6 +38,7 @@ from mlfleet.comm.topology import (
     schedule_time,
     step_schedule,
 )
+from mlfleet.errors import CommInputError
 
 ALLREDUCE_CHOICES = ("ring", "tree", "double_binary_tree", "recursive_doubling", "rabenseifner",
                      "hierarchical", "hierarchical3", "parameter_server")

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlfleet.comm.cost.checks import CommInputError, positive
+from mlfleet.comm.cost.checks import positive
+from mlfleet.errors import CommInputError
 
 ADAM_MIXED_PRECISION_K = 12.0
 """Optimizer bytes per parameter for mixed-precision Adam (Rajbhandari et al. 2020 §3.1)."""

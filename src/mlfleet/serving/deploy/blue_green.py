@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlfleet.serving.lb.checks import PolicyConfigError, non_negative
+from mlfleet.errors import PolicyConfigError
+from mlfleet.serving.lb.checks import non_negative
 
 if TYPE_CHECKING:
     from mlfleet.serving.sim.engine import Engine

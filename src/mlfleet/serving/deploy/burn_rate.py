@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from mlfleet.serving.lb.checks import PolicyConfigError, positive
+from mlfleet.errors import PolicyConfigError
+from mlfleet.serving.lb.checks import positive
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats
 
+from mlfleet.errors import PolicyConfigError
 from mlfleet.serving.lb.checks import (
-    PolicyConfigError,
     fraction,
     non_negative,
     one_of,

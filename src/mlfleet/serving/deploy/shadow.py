@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mlfleet.serving.lb.checks import PolicyConfigError, fraction
+from mlfleet.errors import PolicyConfigError
+from mlfleet.serving.lb.checks import fraction
 from mlfleet.serving.sim.results import LatencyStats, SimResult
 
 if TYPE_CHECKING:
