@@ -71,6 +71,7 @@ def test_mmc_prints_simulated_and_erlang_c_side_by_side(
     (["serve", "llm-pretraining", "-n", "10"], "no serving section"),
     (["mmc", "--utilization", "1.2"], "utilization(=1.2)"),
     (["mmc", "--requests", "5"], "requests(=5)"),
+    (["mmc", "--requests", str(10**12)], "needs about 4e+05 GB"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], args: list[str],
                                           fragment: str) -> None:

@@ -8,7 +8,14 @@ from sim_builders import mm_stream
 
 from mlfleet.errors import InputError
 from mlfleet.serving.sim.engine import Engine
-from mlfleet.serving.sim.mmc import STATISTICS, erlang_c_waits, simulate_mmc
+from mlfleet.serving.sim.mmc import (
+    BYTES_PER_REQUEST,
+    STATISTICS,
+    available_bytes,
+    check_memory,
+    erlang_c_waits,
+    simulate_mmc,
+)
 from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
 
 
@@ -67,3 +74,16 @@ def test_bad_parameters_name_the_value(kw: dict[str, float], fragment: str) -> N
     args = {"servers": 2, "utilization": 0.5, "requests": 10_000, "seed": 0, **kw}
     with pytest.raises(InputError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         simulate_mmc(**args)  # type: ignore[arg-type]
+
+
+def test_a_run_that_cannot_fit_in_memory_is_refused_before_drawing() -> None:
+    with pytest.raises(InputError, match=r"requests\(=1_000_000_000_000\) needs about 4e\+05 GB"):
+        simulate_mmc(servers=2, utilization=0.5, requests=10**12, seed=0)
+
+
+def test_the_memory_bound_is_what_the_available_memory_holds() -> None:
+    check_memory(1000, 1000 * BYTES_PER_REQUEST)  # exactly fits: no error
+    with pytest.raises(InputError, match="at most 999"):
+        check_memory(1000, 1000 * BYTES_PER_REQUEST - 1)
+    assert available_bytes() > 0
+
