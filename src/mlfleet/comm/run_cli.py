@@ -305,7 +305,8 @@ def job_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.command("collective")
 @job_options
-@click.option("--ranks", "-n", "ranks", default="4", show_default=True, help="Processes.")
+@click.option("--ranks", "-n", "ranks", default="4", show_default=True,
+              help="Processes, 2..64 (a collective needs two ranks).")
 @click.option("--latency", default="0", show_default=True,
               help="Injected per-message latency (socket backend), e.g. 50us.")
 @click.option("--hosts", default=None, help="Run on the hosts of this emulated lab.")
