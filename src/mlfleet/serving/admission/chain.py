@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mlfleet.serving.lb.checks import PolicyConfigError
+from mlfleet.errors import PolicyConfigError
 from mlfleet.serving.policy import Admission, Coalescing, Request, SystemView
 
 

@@ -28,7 +28,8 @@ import heapq
 import itertools
 import math
 
-from mlfleet.serving.lb.checks import PolicyConfigError, fraction, positive, positive_int
+from mlfleet.errors import PolicyConfigError
+from mlfleet.serving.lb.checks import fraction, positive, positive_int
 from mlfleet.serving.policy import Request, SystemView
 
 

@@ -7,7 +7,8 @@ shed requests fail fast and can retry elsewhere.
 
 from __future__ import annotations
 
-from mlfleet.serving.lb.checks import PolicyConfigError, positive_int
+from mlfleet.errors import PolicyConfigError
+from mlfleet.serving.lb.checks import positive_int
 from mlfleet.serving.policy import Request, SystemView
 
 

@@ -27,7 +27,8 @@ ADMISSIONS: dict[str, Callable[..., Admission]] = {
 def make_admission(name: str, **params: Any) -> Admission:
     """A fresh admission policy ``name`` configured with ``params``.
 
-    Raises :class:`~mlfleet.serving.lb.checks.PolicyConfigError` for an unknown name
+    Raises :class:`~mlfleet.errors.PolicyConfigError` for an unknown name
     (listing the known ones), an unknown parameter, or a value out of range.
     """
-    return build_policy(ADMISSIONS, "admission policy", name, params)
+    policy: Admission = build_policy(ADMISSIONS, "admission policy", name, params)
+    return policy

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mlfleet.serving.lb.checks import PolicyConfigError, one_of, positive
+from mlfleet.errors import PolicyConfigError
+from mlfleet.serving.lb.checks import one_of, positive
 from mlfleet.serving.policy import Request, SystemView
 
 COSTS = ("requests", "tokens")

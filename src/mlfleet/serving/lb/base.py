@@ -2,9 +2,13 @@
 
 ``load`` throughout is :attr:`ReplicaView.outstanding` (queued + in service), the
 quantity least-connections and power-of-d-choices compare. Draws take a
-:class:`~mlfleet.serving.policy.Uniforms` where one double per call suffices, so
-a balancer's ``choose`` (given the engine's generator) and its router (given the
-engine's block-drawn uniforms) run the same code on the same numbers.
+:class:`~mlfleet.serving.policy.Uniforms` where one double per call suffices.
+
+A request-blind balancer writes its decision once, as a function of the candidate
+replicas and a :class:`~mlfleet.serving.policy.Uniforms`: its ``choose`` calls it with
+the engine's generator, and its router (:class:`~mlfleet.serving.policy.RoutesBlind`)
+is the same function bound to the fleet and the engine's block-drawn uniforms
+(``functools.partial``), so the two run the same code on the same numbers.
 """
 
 from __future__ import annotations
@@ -33,14 +37,20 @@ def alive_indices(replicas: Sequence[ReplicaView]) -> list[int]:
     return alive
 
 
+TRIES = 8
+"""Draws of k replicas from the whole fleet before :func:`sample_alive` samples from the
+alive list instead."""
+
+
 def sample_alive(replicas: Sequence[ReplicaView], k: int,
-                 rng: np.random.Generator, *, tries: int = 8) -> list[int]:
+                 rng: np.random.Generator | Uniforms, *, tries: int = TRIES) -> list[int]:
     """``k`` distinct alive replicas, uniformly at random (all alive ones if fewer).
 
     Draws k distinct replicas from the whole fleet up to ``tries`` times and keeps the
     first draw that is all alive, falling back to sampling from the alive list; a healthy
     fleet costs O(k), not O(n). Every path is uniform over the alive k-subsets
-    (rejection sampling), so the result is too.
+    (rejection sampling), so the result is too. For k <= 2 only ``rng.random()`` is
+    drawn from, so any :class:`~mlfleet.serving.policy.Uniforms` serves.
     """
     n = len(replicas)
     if n > k:
@@ -54,7 +64,7 @@ def sample_alive(replicas: Sequence[ReplicaView], k: int,
     return [alive[j] for j in _distinct(len(alive), k, rng)]
 
 
-def _distinct(n: int, k: int, rng: np.random.Generator) -> list[int]:
+def _distinct(n: int, k: int, rng: np.random.Generator | Uniforms) -> list[int]:
     """k distinct integers from range(n), uniformly (n > k).
 
     ``floor(rng.random() * n)`` is uniform to within 2⁻⁵³ and several times cheaper per
@@ -64,6 +74,7 @@ def _distinct(n: int, k: int, rng: np.random.Generator) -> list[int]:
         return [uniform_index(n, rng)]
     if k == 2:
         return list(distinct_pair(n, rng))
+    assert isinstance(rng, np.random.Generator), "k > 2 distinct draws need a Generator"
     return [int(j) for j in rng.choice(n, size=k, replace=False)]
 
 
@@ -80,17 +91,32 @@ def distinct_pair(n: int, uniforms: Uniforms) -> tuple[int, int]:
 
 def least_loaded(candidates: Sequence[int], replicas: Sequence[ReplicaView],
                  rng: Uniforms) -> int:
-    """The candidate with the fewest outstanding requests; ties broken uniformly by ``rng``.
+    """The candidate with the fewest outstanding requests; ties broken uniformly by ``rng``
+    (one double, only when several tie: the j-th tied candidate in order, j uniform).
 
     A random tie-break matters: always taking the lowest index herds every request of
     an idle fleet onto replica 0.
     """
     loads = [replicas[i].outstanding for i in candidates]
     low = min(loads)
-    if loads.count(low) == 1:
-        return candidates[loads.index(low)]
-    tied = [i for i, load in zip(candidates, loads, strict=True) if load == low]
-    return tied[uniform_index(len(tied), rng)]
+    pick = loads.index(low)
+    ties = loads.count(low)
+    if ties > 1:  # the j-th tied one, found without building the list of them
+        for _ in range(uniform_index(ties, rng)):
+            pick = loads.index(low, pick + 1)
+    return candidates[pick]
+
+
+def uniform_alive(replicas: Sequence[ReplicaView], uniforms: Uniforms) -> int:
+    """A uniformly random alive replica: :func:`sample_alive` of one, its first try
+    inlined (one double while the fleet is healthy)."""
+    n = len(replicas)
+    if n > 1:
+        pick = floor(uniforms.random() * n)
+        if replicas[pick].alive:
+            return pick
+        return sample_alive(replicas, 1, uniforms, tries=TRIES - 1)[0]
+    return alive_indices(replicas)[0]
 
 
 def all_alive(replicas: Sequence[ReplicaView]) -> bool:

@@ -8,11 +8,11 @@ because it reacts to load; its cost is reading every replica's load per request,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import floor
+from functools import partial
 
 import numpy as np
 
-from mlfleet.serving.lb.base import StatelessBalancer, alive_indices, all_alive, least_loaded
+from mlfleet.serving.lb.base import StatelessBalancer, alive_indices, least_loaded
 from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
@@ -21,25 +21,10 @@ class LeastOutstandingBalancer(StatelessBalancer):
 
     def choose(self, request: Request, replicas: Sequence[ReplicaView],
                rng: np.random.Generator) -> int:
-        """A least-loaded alive replica."""
+        """A least-loaded alive replica (:func:`~.base.least_loaded`)."""
         return least_loaded(alive_indices(replicas), replicas, rng)
 
     def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router:
-        """``choose`` with the alive list computed once per fleet; for a healthy fleet,
-        :func:`least_loaded` over every replica, inlined."""
-        if not all_alive(replicas):
-            alive = alive_indices(replicas)
-            return lambda: least_loaded(alive, replicas, uniforms)
-        fleet, draw = tuple(replicas), uniforms.random
-
-        def least_outstanding() -> int:
-            loads = [r.outstanding for r in fleet]
-            low = min(loads)
-            ties = loads.count(low)
-            pick = loads.index(low)
-            if ties > 1:  # least_loaded's tie-break: its tied[j], found without building tied
-                for _ in range(floor(draw() * ties)):
-                    pick = loads.index(low, pick + 1)
-            return pick
-
-        return least_outstanding
+        """``choose``'s decision bound to this fleet's alive replicas (found once) and
+        ``uniforms``."""
+        return partial(least_loaded, alive_indices(replicas), tuple(replicas), uniforms)

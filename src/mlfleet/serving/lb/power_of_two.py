@@ -14,19 +14,44 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 from math import floor
 
 import numpy as np
 import numpy.typing as npt
 
+from mlfleet.errors import PolicyConfigError
 from mlfleet.serving.lb.base import (
+    TRIES,
     StatelessBalancer,
-    all_alive,
+    alive_indices,
     least_loaded,
     sample_alive,
+    uniform_alive,
 )
-from mlfleet.serving.lb.checks import PolicyConfigError, positive_int
+from mlfleet.serving.lb.checks import positive_int
 from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
+
+
+def two_choices(replicas: Sequence[ReplicaView], uniforms: Uniforms) -> int:
+    """The less loaded of two distinct random alive replicas (ties: either, uniformly):
+    :func:`~.base.least_loaded` of :func:`~.base.sample_alive` of two, with the first
+    try of a fleet of more than two inlined (two doubles, a third on a tie)."""
+    n = len(replicas)
+    if n <= 2:
+        return least_loaded(alive_indices(replicas), replicas, uniforms)
+    draw = uniforms.random
+    a = floor(draw() * n)  # distinct_pair(n, uniforms)
+    b = floor(draw() * (n - 1))
+    b += b >= a
+    replica_a, replica_b = replicas[a], replicas[b]
+    if not (replica_a.alive and replica_b.alive):
+        picks = sample_alive(replicas, 2, uniforms, tries=TRIES - 1)
+        return least_loaded(picks, replicas, uniforms)
+    load_a, load_b = replica_a.outstanding, replica_b.outstanding
+    if load_a == load_b:  # least_loaded's tie-break over [a, b]
+        return b if draw() >= 0.5 else a  # (a, b)[uniform_index(2, uniforms)]
+    return a if load_a < load_b else b
 
 
 class PowerOfTwoBalancer(StatelessBalancer):
@@ -39,40 +64,34 @@ class PowerOfTwoBalancer(StatelessBalancer):
     def choose(self, request: Request, replicas: Sequence[ReplicaView],
                rng: np.random.Generator) -> int:
         """The less loaded of ``d`` distinct random alive replicas (all if fewer are alive)."""
+        if self.d == 1:
+            return uniform_alive(replicas, rng)
+        if self.d == 2:
+            return two_choices(replicas, rng)
         return least_loaded(sample_alive(replicas, self.d, rng), replicas, rng)
 
     def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router | None:
-        """For d <= 2 over a healthy fleet of more than d: ``choose``'s first try, which
-        then always succeeds, without building lists. Otherwise None."""
-        n = len(replicas)
-        if self.d > 2 or n <= self.d or not all_alive(replicas):
+        """``choose``'s decision bound to this fleet and ``uniforms`` for d <= 2 over more
+        than one replica; None for d > 2 (its draws need the generator itself)."""
+        if self.d > 2 or len(replicas) < 2:
             return None
-        draw, n_float, fleet = uniforms.random, float(n), tuple(replicas)
-        if self.d == 1:
-            return lambda: floor(draw() * n_float)  # uniform_index(n, uniforms), inlined
-
-        def two_choices() -> int:
-            a = floor(draw() * n_float)  # distinct_pair(n, uniforms), inlined
-            b = floor(draw() * (n_float - 1.0))
-            b += b >= a
-            load_a, load_b = fleet[a].outstanding, fleet[b].outstanding
-            if load_a == load_b:  # least_loaded's tie-break over [a, b]
-                return b if draw() >= 0.5 else a  # (a, b)[uniform_index(2, uniforms)]
-            return a if load_a < load_b else b
-
-        return two_choices
+        decide = uniform_alive if self.d == 1 else two_choices
+        return partial(decide, tuple(replicas), uniforms)
 
 
-def max_load_one_choice(n_bins: npt.ArrayLike) -> np.ndarray:
+def max_load_one_choice(n_bins: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Leading-order max load of n balls in n bins, one random choice: ln n / ln ln n."""
-    n = np.asarray(n_bins, dtype=float)
-    return np.log(n) / np.log(np.log(n))
+    n = np.asarray(n_bins, dtype=np.float64)
+    load: npt.NDArray[np.float64] = np.log(n) / np.log(np.log(n))
+    return load
 
 
-def max_load_d_choices(n_bins: npt.ArrayLike, d: int = 2) -> np.ndarray:
+def max_load_d_choices(n_bins: npt.ArrayLike, d: int = 2) -> npt.NDArray[np.float64]:
     """Leading-order max load with d choices: ln ln n / ln d (plus an O(1) term)."""
-    n = np.asarray(n_bins, dtype=float)
-    return np.log(np.log(n)) / math.log(positive_int("d", d, minimum=2))
+    n = np.asarray(n_bins, dtype=np.float64)
+    load: npt.NDArray[np.float64] = np.log(np.log(n)) / math.log(positive_int("d", d,
+                                                                             minimum=2))
+    return load
 
 
 def tail_fraction_supermarket(utilisation: float, i: int, d: int = 2) -> float:

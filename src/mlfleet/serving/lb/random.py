@@ -7,26 +7,24 @@ bins; Gonnet 1981), which is what :mod:`power_of_two` improves on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import floor
+from functools import partial
 
 import numpy as np
 
-from mlfleet.serving.lb.base import StatelessBalancer, all_alive, sample_alive
+from mlfleet.serving.lb.base import StatelessBalancer, uniform_alive
 from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
 class RandomBalancer(StatelessBalancer):
-    """Picks an alive replica uniformly at random with the engine's ``rng``."""
+    """Picks an alive replica uniformly at random (:func:`~.base.uniform_alive`)."""
 
     def choose(self, request: Request, replicas: Sequence[ReplicaView],
                rng: np.random.Generator) -> int:
         """A uniformly random alive replica."""
-        return sample_alive(replicas, 1, rng)[0]
+        return uniform_alive(replicas, rng)
 
     def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router | None:
-        """One double per request while every replica is alive (``choose``'s first try)."""
-        n = len(replicas)
-        if n < 2 or not all_alive(replicas):
+        """``choose``'s decision bound to this fleet and ``uniforms``."""
+        if len(replicas) < 2:
             return None
-        draw, n_float = uniforms.random, float(n)  # x * float(n) == x * n, bit for bit
-        return lambda: floor(draw() * n_float)  # uniform_index(n, uniforms), one call fewer
+        return partial(uniform_alive, tuple(replicas), uniforms)

@@ -33,5 +33,6 @@ def make_load_balancer(name: str, **params: Any) -> LoadBalancer:
     Raises :class:`PolicyConfigError` for an unknown name (listing the known ones), an
     unknown parameter, or a parameter outside its allowed range.
     """
-    return build_policy(LOAD_BALANCERS, "load balancer", name, params)
+    balancer: LoadBalancer = build_policy(LOAD_BALANCERS, "load balancer", name, params)
+    return balancer
 
