@@ -165,17 +165,20 @@ def test_overhead_interpolates_quantiles_and_never_extrapolates() -> None:
     assert beyond.samples_s.max() == pytest.approx(0.006) and beyond.per_response_s == 0.0006
 
 
-def test_request_timing_keeps_each_request_and_its_arrival_at_the_batcher() -> None:
-    records = [rec(0.030, 0.010, 0.005, 0.001, index=0, intended_s=1.0, lag_s=0.004,
-                   pre_s=0.001),
-               rec(0.020, 0.005, 0.005, 0.001, index=1, intended_s=1.002, lag_s=0.0),
-               RequestRecord(index=2, intended_s=2.0, status="error", latency_s=0.1)]
-    timing = RequestTiming.measure(records, mean_batch=1.0)
-    # request 1 was overtaken by 0 (arrived 1.005): it queues from 1.005, 3 ms later
-    assert timing.arrival_s[:2] == pytest.approx([1.005, 1.005])
-    assert timing.overhead_s[0] == pytest.approx(0.030 - 0.016)
-    assert timing.overhead_s[1] == pytest.approx(0.020 - 0.011 + 0.003)
-    assert timing.arrival_s[2] == pytest.approx(2.0 + np.median([0.005, 0.0]))
+def test_request_timing_queues_each_request_when_the_server_did() -> None:
+    """Three requests of one run (t0 = 100 s on the server clock). The log holds batches
+    dispatched at 101.020 (busy 5 ms) and 101.030 (busy 7 ms). Request 0 (scheduled at
+    1.000) queued 10 ms before the first batch; request 1 (scheduled earlier, at 0.999,
+    but sent late) queued 2 ms before the second; request 2 matches no batch."""
+    batches = samples([1, 1], [0.005, 0.007], dispatched_s=[101.020, 101.030])
+    records = [rec(0.030, 0.010, 0.005, 0.001, index=0, intended_s=1.000),
+               rec(0.040, 0.002, 0.007, 0.001, index=1, intended_s=0.999, lag_s=0.02),
+               rec(0.020, 0.004, 0.003, 0.001, index=2, intended_s=2.0, lag_s=0.001,
+                   pre_s=0.001)]
+    timing = RequestTiming.measure(records, batches=batches, t0_s=100.0, mean_batch=1.0)
+    # in the order they joined the queue: 0 at 1.010, 1 at 1.028, 2 at send + pre = 2.002
+    assert timing.arrival_s == pytest.approx([1.010, 1.028, 2.002])
+    assert timing.overhead_s == pytest.approx([0.030 - 0.016, 0.040 - 0.010, 0.020 - 0.008])
 
 
 def test_load_calibration_pools_repeats_and_interpolates_overheads() -> None:

@@ -214,7 +214,8 @@ def _trace_driven(ex: _Experiment, policy: BatchingPolicy, service: ServiceTimeM
                   m: _Measured, *, seed: int) -> SimPrediction:
     """The simulator fed the run's own arrivals, overheads and machine pace."""
     mean_batch = float(m.batches.size.mean()) if m.batches.size.size else 1.0
-    timing = RequestTiming.measure(m.run.records, mean_batch=mean_batch)
+    timing = RequestTiming.measure(m.run.records, batches=m.batches, t0_s=m.run.t0_s,
+                                   mean_batch=mean_batch)
     return predict(timing.arrival_s, policy=policy, service=service, overhead=timing,
                    replications=ex.exp.replications, seed=seed,
                    speed=SpeedTrace.measure(m.batches, service, t0_s=m.run.t0_s))

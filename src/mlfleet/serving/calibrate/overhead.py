@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlfleet.errors import RunError
+from mlfleet.serving.calibrate.client import BatchSamples
 from mlfleet.serving.loadgen import RequestRecord
 
 FloatArray = npt.NDArray[np.float64]
@@ -107,41 +108,72 @@ class OverheadModel:
         return self.samples_s[rng.integers(self.samples_s.size, size=index.size)]
 
 
+def dispatch_times_s(records: Sequence[RequestRecord], batches: BatchSamples, *,
+                     t0_s: float) -> FloatArray:
+    """Each timed request's batch dispatch on the run's clock, from the server's batch log.
+
+    A request's ``service`` time and its batch's busy time are the same two clock
+    readings, which ``Server-Timing`` carries to 1 µs: the request's batch is the one whose
+    busy time matches (within 2 µs) and whose dispatch is nearest the client's estimate
+    (response received - post - service). ``nan`` where no batch matches.
+    """
+    if not records or batches.size.size == 0:
+        return np.full(len(records), np.nan)
+    service = np.array([r.server_s["service"] for r in records])
+    estimate = np.array([r.intended_s + r.latency_s - r.server_s["post"] - r.server_s["service"]
+                         for r in records])
+    dispatched = batches.dispatched_s - t0_s
+    match = np.abs(service[:, None] - batches.cycle_s[None, :]) <= 2e-6
+    distance = np.where(match, np.abs(estimate[:, None] - dispatched[None, :]), np.inf)
+    best = distance.argmin(axis=1)
+    found = np.isfinite(distance[np.arange(len(records)), best])
+    return np.where(found, dispatched[best], np.nan)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RequestTiming:
-    """One run's requests as they really went, by index into its arrival trace.
+    """One run's requests as they really went, in the order they joined the queue.
 
-    ``arrival_s + simulated queue + service + fan-out + overhead_s`` is then directly
-    comparable with the request's client latency: ``arrival_s - intended`` is part of the
-    request's overhead, so the sum is unchanged while the batcher sees the arrival when it
-    really happened (a lagging client or a busy event loop bunches arrivals).
+    ``arrival_s`` is when each request joined the batcher's queue (its batch's dispatch,
+    from the server's log, minus its queue time), so the simulator queues it exactly when
+    the server did, however late a busy event loop or a lagging client made that. Its
+    overhead stays :func:`overhead_s` (latency from the scheduled arrival minus queue,
+    service and post), which already holds ``arrival_s - intended``: the simulated latency
+    ``queue + service + fan-out`` plus it is directly comparable with the measured one.
     """
 
     arrival_s: FloatArray
-    """When each request reached the batcher: sent + the server's ``pre``, run clock."""
+    """When each request joined the batcher's queue, run clock (seconds), ascending."""
     overhead_s: FloatArray
-    """Each request's overhead, :func:`overhead_s` (the median for untimed requests)."""
+    """Each request's overhead, :func:`overhead_s` (the median for untimed requests), in
+    the order of ``arrival_s``."""
     per_response_s: float
 
     @classmethod
-    def measure(cls, records: Sequence[RequestRecord], *, mean_batch: float) -> RequestTiming:
-        """From the records of one open-loop run (in arrival order). Raises
-        :class:`~mlfleet.errors.RunError` with no timed request."""
+    def measure(cls, records: Sequence[RequestRecord], *, batches: BatchSamples, t0_s: float,
+                mean_batch: float) -> RequestTiming:
+        """From the records of one open-loop run (in arrival order) and the batches the
+        server logged meanwhile. A request whose batch is not found (or one without
+        ``Server-Timing``) joins at its send time plus the server's ``pre`` (plus the
+        median of that lead). Raises :class:`~mlfleet.errors.RunError` with no timed
+        request."""
         ok = timed(records)
         if not ok:
             raise RunError("no successful request with Server-Timing in the run")
-        lead = np.array([r.sent_s - r.intended_s + r.server_s.get("pre", 0.0) for r in ok])
+        queue = np.array([r.server_s["queue"] for r in ok])
+        sent = np.array([r.sent_s + r.server_s.get("pre", 0.0) for r in ok])
+        joined = dispatch_times_s(ok, batches, t0_s=t0_s) - queue
+        joined = np.where(np.isnan(joined), sent, joined)
         over = np.array([overhead_s(r) for r in ok])
-        fill_lead, fill_over = float(np.median(lead)), float(np.median(over))
-        arrival = np.array([r.intended_s + fill_lead for r in records])
-        overhead = np.full(len(records), fill_over)
-        for r, a, o in zip(ok, lead, over, strict=True):
-            arrival[r.index], overhead[r.index] = r.intended_s + a, o
-        # The simulator needs arrivals in order: a request overtaken by a later one (lag
-        # jitter, rarely over a millisecond) arrives with it, and the simulated latency,
-        # counted from that later arrival, gets the difference back in its overhead.
-        ordered = np.maximum.accumulate(arrival)
-        return cls(arrival_s=ordered, overhead_s=overhead + (ordered - arrival),
+        lead = joined - np.array([r.intended_s for r in ok])
+        arrival = np.array([r.intended_s + float(np.median(lead)) for r in records])
+        overhead = np.full(len(records), float(np.median(over)))
+        index = np.array([r.index for r in ok])
+        arrival[index], overhead[index] = joined, over
+        # The simulator takes arrivals in order, and the server's queue is FIFO by join
+        # time: a request that joined after a later-scheduled one is served after it.
+        order = np.argsort(arrival, kind="stable")
+        return cls(arrival_s=arrival[order], overhead_s=overhead[order],
                    per_response_s=fan_out_per_response_s(ok, mean_batch))
 
     def for_requests(self, index: IntArray, rng: np.random.Generator) -> FloatArray:

@@ -253,7 +253,7 @@ class ExperimentResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the comparisons with their errors and coverage, without the
         pooled simulated latencies or the service model's raw samples."""
-        doc = _drop_arrays(asdict(replace(self, calibration=None)))
+        doc: dict[str, Any] = _drop_arrays(asdict(replace(self, calibration=None)))
         for row, comp in zip(doc["comparisons"], self.comparisons, strict=True):
             row["per_run"]["p50_error"], row["per_run"]["p99_error"] = comp.errors("per_run")
             row["covered"] = comp.covered()
