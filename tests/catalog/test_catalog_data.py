@@ -86,7 +86,7 @@ def test_accelerators_build_typed_views(name: str) -> None:
     acc = Accelerator.from_name(name)
     assert acc.peak_flops_per_s and acc.hbm_bytes > 0 and acc.hbm_bw_bytes_per_s > 0
     if name not in NO_TDP:
-        assert acc.tdp_w > 0
+        assert acc.tdp_w is not None and acc.tdp_w > 0
 
 
 @pytest.mark.parametrize("name", catalog.names("accelerator"))
