@@ -68,45 +68,12 @@ from mlfleet.serving.sim.columns import Columns
 from mlfleet.serving.sim.replicas.base import Replica
 from mlfleet.serving.sim.request_lane import fits_lane, serve_request_level
 from mlfleet.serving.sim.results import STATUS, SimResult
+from mlfleet.serving.sim.traffic import GroupView, cumulative_split, draw_group, is_member
 from mlfleet.serving.sim.uniforms import BlockUniforms
 from mlfleet.sim import Handler, Simulation
 
-REST = "\x00rest"
-"""Routing target of the traffic a split leaves: replicas outside the split's groups."""
 PENDING, DONE, REJECTED, FAILED, COALESCED = (
     STATUS.index(s) for s in ("pending", "done", "rejected", "failed", "coalesced"))
-
-
-class _GroupView:
-    """A replica as a policy sees it while routing traffic of one group."""
-
-    __slots__ = ("_r", "_member")
-
-    def __init__(self, replica: Replica, member: bool) -> None:
-        self._r, self._member = replica, member
-
-    @property
-    def index(self) -> int:
-        return self._r.index
-
-    @property
-    def alive(self) -> bool:
-        return self._member and self._r.alive
-
-    @property
-    def weight(self) -> float:
-        return self._r.weight
-
-    @property
-    def outstanding(self) -> int:
-        return self._r.outstanding
-
-    @property
-    def queued(self) -> int:
-        return self._r.queued
-
-    def has_session(self, session: int) -> bool:
-        return self._r.has_session(session)
 
 
 class Engine:
@@ -323,23 +290,15 @@ class Engine:
         return replica
 
     def _member(self, replica: Replica, group: str) -> bool:
-        if group == REST:
-            return all(replica.group != g for _, g in self._split)
-        return replica.group == group
+        return is_member(replica.group, group, self._split)
 
     def _make_views(self, group: str | None) -> Sequence[ReplicaView]:
         if group is None:
             return self.replicas
-        return [_GroupView(r, self._member(r, group)) for r in self.replicas]
+        return [GroupView(r, self._member(r, group)) for r in self.replicas]
 
     def _draw_group(self) -> str | None:
-        if not self._split:
-            return None
-        u = self.rng.random()
-        for upper, group in self._split:
-            if u < upper:
-                return group
-        return REST
+        return draw_group(self._split, self.rng) if self._split else None
 
     # ------------------------------------------------------------------ replica callbacks
 
@@ -449,15 +408,7 @@ class Engine:
         with no live replica falls back to every live one. Applied at ``at_s`` (now if
         None).
         """
-        total = 0.0
-        split: list[tuple[float, str]] = []
-        for group, share in fractions.items():
-            if not (isinstance(share, int | float) and 0 <= share <= 1):
-                raise InputError(f"split share for {group!r}(={share!r}) must be in [0, 1]")
-            total += share
-            split.append((total, group))
-        if total > 1 + 1e-12:
-            raise InputError(f"split shares sum to {total:g}; they must sum to at most 1")
+        split = cumulative_split(fractions)
         self._at(at_s, lambda eng: eng._set("_split", split))
 
     def set_mirror(self, group: str | None, *, fraction: float = 1.0,
