@@ -42,6 +42,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from mlfleet.errors import RunError
 from mlfleet.serving.server.admission import (
     AdmissionDecision,
     AdmissionPolicy,
@@ -514,12 +515,12 @@ async def _on_cleanup(app: web.Application) -> None:
 
 
 async def wait_ready(app: web.Application, *, timeout_s: float = 60.0) -> None:
-    """Wait for the model load to finish (tests and the CLI use it); raises on failure."""
+    """Wait for the model load to finish (tests and the CLI use it); RunError if it failed."""
     state = app[STATE]
     if state.loader is not None:
         await asyncio.wait_for(asyncio.shield(state.loader), timeout_s)
     if state.load_error is not None:
-        raise RuntimeError(state.load_error)
+        raise RunError(f"model load failed: {state.load_error}")
 
 
 def create_app(config: ServerConfig | None = None, *, middlewares: Sequence[Middleware] = (),
