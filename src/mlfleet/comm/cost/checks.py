@@ -55,4 +55,3 @@ def choose(name: str, known: list[str] | tuple[str, ...], what: str) -> str:
     if name not in known:
         raise CommInputError(f"unknown {what} {name!r}; known: {', '.join(known)}")
     return name
-
