@@ -79,6 +79,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--qps", type=float, default=48.0)
     args = parser.parse_args()
+    print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start "
+          "(other work slows wall-seconds, CPU-seconds much less)")
     saturated = serve(SATURATION_REQUESTS, SATURATION_QPS).doc["metrics"]["throughput_per_s"]
     runs = [serve(args.requests, args.qps) for _ in range(args.repeats)]
     doc, m = runs[0].doc, runs[0].doc["metrics"]

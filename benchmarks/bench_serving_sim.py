@@ -35,6 +35,7 @@ what coalescing buys and that the two agree.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
@@ -92,6 +93,8 @@ def main() -> None:
                         help="Vidur runs with its metrics off, and as many with them on")
     parser.add_argument("--no-reference", action="store_true")
     args = parser.parse_args()
+    print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start "
+          "(other work slows wall-seconds, CPU-seconds much less)")
     stream, step, blocks = setup()
     runs = [simulate(stream, step, blocks) for _ in range(1 + args.repeats)]
     result = runs[0][2]
