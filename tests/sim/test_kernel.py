@@ -128,3 +128,48 @@ def test_a_run_is_reproducible_from_its_seed(seed: int) -> None:
         return out
 
     assert run() == run()
+
+
+def test_advance_if_next_moves_the_clock_only_for_the_very_next_event() -> None:
+    """A component completes an event in place only when nothing can come first: not an
+    event on the heap or of the source (which win ties), and not past ``until_s``."""
+    sim = Simulation()
+    step, other = sim.kind("step"), sim.kind("other")
+    sim.schedule(5.0, other)
+    answers: list[tuple[float, bool, float]] = []
+
+    class Once:
+        next_s = 3.0
+
+        def fire(self, now_s: float) -> None:
+            self.next_s = 8.0
+            for t in (4.0, 5.0, 4.5):  # 5.0 ties the heap's head: the head wins
+                answers.append((t, sim.advance_if_next(t), sim.now_s))
+
+    def on_other(t: float, seq: int, payload: Any) -> None:
+        answers.append((8.0, sim.advance_if_next(8.0), sim.now_s))  # ties the source
+        answers.append((7.0, sim.advance_if_next(7.0), sim.now_s))
+
+    sim.run({other: on_other, step: lambda t, seq, p: None}, source=Once(),
+            source_kind=sim.kind("arrival"), until_s=7.5)
+    assert answers == [(4.0, True, 4.0), (5.0, False, 4.0), (4.5, True, 4.5),
+                       (8.0, False, 5.0), (7.0, True, 7.0)]
+    assert not sim.advance_if_next(9.0) and sim.now_s == 7.0  # no run in progress
+
+    def back(t: float, seq: int, payload: Any) -> None:
+        sim.advance_if_next(1.0)
+
+    sim.schedule(9.0, step)
+    with pytest.raises(SimulationError, match="to_s"):
+        sim.run({step: back})  # the past
+
+
+def test_tally_adds_events_handled_outside_the_heap() -> None:
+    sim = Simulation()
+    done = sim.kind("done")
+    sim.schedule(1.0, done)
+    sim.run({done: lambda t, seq, p: None})
+    sim.tally(done, 4)
+    assert sim.counts() == {"done": 5} and sim.events == 5
+    with pytest.raises(SimulationError, match="events"):
+        sim.tally(done, -1)

@@ -84,8 +84,8 @@ class Simulation:
         self._seed = seed
         self._source: Source | None = None
         """The source of the run in progress (None between runs)."""
-        self._until_s = math.inf
-        """Where the run in progress stops (+inf between runs)."""
+        self._until_s = -math.inf
+        """Where the run in progress stops (-inf between runs: no event is "next")."""
 
     # ---------------------------------------------------------------- clock and kinds
 
@@ -175,7 +175,7 @@ class Simulation:
         A component whose next event is that one handles it in place instead of
         scheduling it (one heap push and pop saved); otherwise it schedules it. The
         head is compared as it lies, a cancelled one included, which can only make
-        the answer False. ``to_s`` must be >= now.
+        the answer False, as is every answer between runs. ``to_s`` must be >= now.
         """
         heap, source = self._heap, self._source
         if to_s > self._until_s or (heap and not to_s < heap[0][0]) \
@@ -211,7 +211,7 @@ class Simulation:
         try:
             self._dispatch(handlers, until_s, source, source_kind)
         finally:
-            self._source, self._until_s = None, math.inf
+            self._source, self._until_s = None, -math.inf
         return self._now_s
 
     def _dispatch(self, handlers: Mapping[int, Handler], until_s: float,

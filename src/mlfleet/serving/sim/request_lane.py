@@ -10,12 +10,20 @@ every replica's load, queue and busy time in local lists, and handles a completi
 the start of the next service inline, where the general loop makes four Python calls
 per request (``enqueue``, ``_start``, ``on_timer``, ``complete``).
 
+The lane is an acceleration behind the kernel's interface: it keeps a private heap of
+``(time_s, seq, rid)`` (``heapq``, the only event heap in ``serving/`` outside
+:mod:`mlfleet.sim`), because dispatching each completion through the kernel costs a
+Python call per request. It starts only when the kernel has nothing scheduled, and
+returns the time of its last event, to which the engine then moves the kernel's clock
+(:meth:`~mlfleet.sim.Simulation.advance`), adding the lane's events to the kernel's
+counters (:meth:`~mlfleet.sim.Simulation.tally`).
+
 The lane makes exactly the general loop's decisions in the same order, so the records
 agree bit for bit (``tests/serving/test_sim_request_lane.py`` checks it against the
 general loop, forced on with ``Engine._request_lane = False``):
 
 * events are ``(time_s, seq, rid)`` with ``seq`` counted in the order services start,
-  as the engine's queue counts the replicas' pushes; an arrival goes before a
+  as the kernel counts the replicas' schedules; an arrival goes before a
   completion at the same instant, as in the general loop;
 * with more than one replica each arrival calls the balancer's router
   (:class:`~mlfleet.serving.policy.RoutesBlind`), which draws the engine's uniforms in the same

@@ -26,6 +26,10 @@ Per sequence we keep an offset instead of a counter: while decoding, a sequence 
 iterations, so advancing k iterations is ``n += k`` for the whole batch. The context
 sum the step time needs is ``Σ off + B·n``.
 
+The running sequences sit in a heap ordered by the decode counter at which each
+finishes (``heapq``: a priority queue of this replica's, not an event queue; the
+replica's events go through the kernel).
+
 Token accounting (as in vLLM): a prefill of L tokens writes L tokens of KV and yields
 one output token; each decode iteration writes the KV of the previous token and yields
 the next. A request is done when it has generated ``output_tokens`` tokens.
