@@ -65,3 +65,21 @@ def test_bad_configuration(params: dict, fragment: str) -> None:
     with pytest.raises(InputError) as info:
         QueueDepthAdmission(**params)
     assert fragment in str(info.value)
+
+
+def test_the_server_bounded_queue_is_this_policy() -> None:
+    """The real server's default admission asks a QueueDepthAdmission at each path's
+    queue capacity: admitted while fewer than the capacity wait, then 429."""
+    from mlfleet.serving.server.admission import LoadView, SharedPolicy, make_policy
+
+    server = make_policy(None)
+    assert isinstance(server, SharedPolicy) and server.policy is None
+
+    def admitted(queued: int, capacity: int) -> bool:
+        return server.decide(LoadView(queued=queued, running=1, queue_capacity=capacity,
+                                      served_per_s=100.0)).admitted
+
+    assert [admitted(q, 16) for q in (0, 15, 16, 17)] == [True, True, False, False]
+    assert admitted(16, 64) and not admitted(64, 64)  # the generate path's own capacity
+    assert isinstance(server.bound(16), QueueDepthAdmission)
+    assert server.bound(16).max_queued == 16 and server.bound(64).max_queued == 64

@@ -90,7 +90,8 @@ class SharedPolicy:
         self._bounds: dict[int, QueueDepthAdmission] = {}
         self._ids = itertools.count()
 
-    def _bound(self, queue_capacity: int) -> QueueDepthAdmission:
+    def bound(self, queue_capacity: int) -> QueueDepthAdmission:
+        """The queue-depth admission of a path with this queue capacity."""
         bound = self._bounds.get(queue_capacity)
         if bound is None:
             bound = self._bounds[queue_capacity] = QueueDepthAdmission(max_queued=queue_capacity)
@@ -104,7 +105,7 @@ class SharedPolicy:
         system = SystemView(now_s=now, queued_total=load.queued,
                             outstanding_total=load.queued + load.running, alive_replicas=1,
                             queued_by_priority={})
-        if not self._bound(load.queue_capacity).admit(request, system):
+        if not self.bound(load.queue_capacity).admit(request, system):
             return AdmissionDecision(
                 admitted=False, retry_after_s=_drain_s(load),
                 reason=f"queue full ({load.queued}/{load.queue_capacity} waiting)")
