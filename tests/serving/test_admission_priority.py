@@ -7,6 +7,7 @@ Two mechanisms: the aging queue discipline (who a replica serves next; a replica
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -267,7 +268,7 @@ def test_in_the_simulator_low_priority_progresses_and_high_is_rarely_shed() -> N
      "n_classes·guaranteed_per_class(=3·2) must be <= max_outstanding(=4)"),
     ({"max_outstanding": 4, "reserve_fraction": 1.5}, "reserve_fraction(=1.5) must be a fraction"),
 ])
-def test_bad_configuration(params: dict, fragment: str) -> None:
+def test_bad_configuration(params: dict[str, Any], fragment: str) -> None:
     with pytest.raises(InputError) as info:
         PriorityAdmission(**params)
     assert fragment in str(info.value)

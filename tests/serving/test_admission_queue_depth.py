@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from policy_fakes import request, system
@@ -61,7 +63,7 @@ def test_in_the_simulator_the_queue_stays_within_the_limit_under_overload() -> N
     ({"max_queued": 2.5}, "max_queued(=2.5) must be an integer >= 1"),
     ({"max_queued": 1, "max_queued_per_replica": 1}, "exactly one"),
 ])
-def test_bad_configuration(params: dict, fragment: str) -> None:
+def test_bad_configuration(params: dict[str, Any], fragment: str) -> None:
     with pytest.raises(InputError) as info:
         QueueDepthAdmission(**params)
     assert fragment in str(info.value)

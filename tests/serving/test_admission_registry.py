@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from policy_fakes import request, system
 
@@ -14,7 +16,7 @@ from mlfleet.serving.admission.token_bucket import TokenBucketAdmission
 
 
 def test_registry_builds_every_policy_and_rejects_unknown_names() -> None:
-    params = {"token_bucket": {"rate_per_s": 1.0}, "queue_depth": {"max_queued": 5},
+    params: dict[str, dict[str, Any]] = {"token_bucket": {"rate_per_s": 1.0}, "queue_depth": {"max_queued": 5},
               "priority": {"max_outstanding": 8}, "coalescing": {}}
     assert set(params) == set(ADMISSIONS)
     for name, kwargs in params.items():

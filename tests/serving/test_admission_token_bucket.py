@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -90,7 +92,7 @@ def test_token_cost_counts_prompt_and_output_tokens() -> None:
     ({}, "needs rate_per_s and/or per_user_rate_per_s"),
     ({"rate_per_s": 1.0, "cost": "bytes"}, "cost(='bytes') is unknown; known: requests, tokens"),
 ])
-def test_bad_configuration(params: dict, fragment: str) -> None:
+def test_bad_configuration(params: dict[str, Any], fragment: str) -> None:
     with pytest.raises(InputError) as info:
         TokenBucketAdmission(**params)
     assert fragment in str(info.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -99,7 +101,7 @@ def test_in_the_simulator_a_bad_deploy_pages_in_the_predicted_time() -> None:
      "short_s(=3600.0) must be <= long_s(=300.0)"),
     (lambda: BurnRateRule(long_s=3600.0, short_s=300.0, burn_rate=-1.0), "burn_rate(=-1.0)"),
 ])
-def test_bad_configuration(call, fragment: str) -> None:  # noqa: ANN001
+def test_bad_configuration(call: Callable[[], object], fragment: str) -> None:
     with pytest.raises(InputError) as info:
         call()
     assert fragment in str(info.value)

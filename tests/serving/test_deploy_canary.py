@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -122,7 +124,7 @@ def test_in_the_simulator_a_slow_canary_is_rolled_back_and_drained() -> None:
     ({"max_ratio": 0}, "max_ratio(=0)"),
     ({"window_s": -5.0}, "window_s(=-5.0)"),
 ])
-def test_bad_configuration(kwargs: dict, fragment: str) -> None:
+def test_bad_configuration(kwargs: dict[str, Any], fragment: str) -> None:
     with pytest.raises(InputError) as info:
         CanaryConfig(**kwargs)
     assert fragment in str(info.value)

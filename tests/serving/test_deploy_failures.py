@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from session_workload import conversations
@@ -57,9 +59,12 @@ def test_a_repaired_replica_serves_again() -> None:
 def test_exponential_failures_have_the_right_rate_and_are_deterministic() -> None:
     """With repair, a replica fails at rate 1/(mtbf + repair): 100 replicas over 10 MTBF
     with repair = MTBF/10 give ~909 failures (observed 918)."""
-    kw = dict(replicas=range(100), mtbf_s=100.0, horizon_s=1000.0, repair_s=10.0)
-    failures = exponential_failures(rng=np.random.default_rng(5), **kw)
-    assert failures == exponential_failures(rng=np.random.default_rng(5), **kw)
+    def failures_of(seed: int) -> list[ReplicaFailure]:
+        return exponential_failures(rng=np.random.default_rng(seed), replicas=range(100),
+                                    mtbf_s=100.0, horizon_s=1000.0, repair_s=10.0)
+
+    failures = failures_of(5)
+    assert failures == failures_of(5)
     assert abs(len(failures) - 100 * 1000 / 110) < 4 * np.sqrt(909)
     assert [f.at_s for f in failures] == sorted(f.at_s for f in failures)
     once = exponential_failures(replicas=range(1000), mtbf_s=100.0, horizon_s=100.0,
@@ -102,7 +107,7 @@ def test_session_state_is_lost_or_migrated_as_configured() -> None:
     (lambda: FailureInjector([], session_state="kept"),
      "session_state(='kept') is unknown; known: lost, migrated"),
 ])
-def test_bad_configuration(call, fragment: str) -> None:  # noqa: ANN001
+def test_bad_configuration(call: Callable[[], object], fragment: str) -> None:
     with pytest.raises(InputError) as info:
         call()
     assert fragment in str(info.value)

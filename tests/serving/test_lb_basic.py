@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,11 +19,13 @@ from mlfleet.serving.lb.random import RandomBalancer
 from mlfleet.serving.lb.registry import LOAD_BALANCERS, make_load_balancer
 from mlfleet.serving.lb.round_robin import RoundRobinBalancer
 from mlfleet.serving.lb.weighted import WeightedRoundRobinBalancer
+from mlfleet.serving.policy import LoadBalancer, ReplicaView
 
 
-def picks(lb: object, replicas: list, n: int, seed: int = 0) -> list[int]:
+def picks(lb: LoadBalancer, replicas: Sequence[ReplicaView], n: int,
+          seed: int = 0) -> list[int]:
     rng = np.random.default_rng(seed)
-    return [lb.choose(request(i), replicas, rng) for i in range(n)]  # type: ignore[attr-defined]
+    return [lb.choose(request(i), replicas, rng) for i in range(n)]
 
 
 def test_round_robin_is_exactly_even_and_in_order() -> None:
@@ -131,7 +135,7 @@ def test_registry_rejects_unknown_names_listing_the_known() -> None:
     ("kv_aware", {"max_imbalance": -1}, "max_imbalance(=-1) must be an integer >= 0"),
     ("random", {"d": 2}, "bad parameters ['d']"),
 ])
-def test_bad_configuration_is_a_one_line_input_error(name: str, params: dict,
+def test_bad_configuration_is_a_one_line_input_error(name: str, params: dict[str, Any],
                                                      fragment: str) -> None:
     with pytest.raises(InputError) as info:
         make_load_balancer(name, **params)

@@ -24,6 +24,7 @@ from mlfleet.serving.lb.registry import make_load_balancer
 from mlfleet.serving.sim.arrivals import Exponential, PoissonArrivals, make_requests
 from mlfleet.serving.sim.engine import Engine
 from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
+from mlfleet.serving.sim.results import ServingMetrics
 
 
 def max_load(lb: object, n: int, seed: int) -> int:
@@ -63,7 +64,7 @@ def test_supermarket_formulas_match_the_paper() -> None:
 
 
 def run_mm1_fleet(lb_name: str, *, n_replicas: int = 20, utilisation: float = 0.9,
-                  n_requests: int = 30_000, seed: int = 0):  # noqa: ANN201
+                  n_requests: int = 30_000, seed: int = 0) -> ServingMetrics:
     stream = make_requests(n_requests, arrivals=PoissonArrivals(rate_per_s=utilisation * n_replicas),
                            rng=np.random.default_rng(seed), service=Exponential(mean_s=1.0))
     engine = Engine(requests=stream, replicas=[RequestLevelReplica() for _ in range(n_replicas)],

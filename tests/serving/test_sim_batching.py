@@ -57,10 +57,10 @@ def test_chunked_prefill_removes_generation_stalls() -> None:
     token budget keep iterations short, so the time-per-output-token tail drops."""
     stream = llm_stream(300, rate_per_s=6.0, prompt_median=2000, output_median=100,
                         sigma=0.5, max_prompt=6000)
-    blocks = dict(num_blocks=100_000, block_size=16)
-    paged = run(stream, PagedReplica(step_time=LINEAR_STEP, **blocks)).summary()
+    paged = run(stream, PagedReplica(step_time=LINEAR_STEP, num_blocks=100_000,
+                                     block_size=16)).summary()
     chunked = run(stream, ChunkedPrefillReplica(step_time=LINEAR_STEP, token_budget=256,
-                                                **blocks)).summary()
+                                                num_blocks=100_000, block_size=16)).summary()
     assert chunked.completed == paged.completed == 300
     assert chunked.tpot.p99_s < 0.7 * paged.tpot.p99_s
     assert chunked.ttft.p50_s > paged.ttft.p50_s  # the price: prompts take several iterations

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sim_builders import LINEAR_STEP
 
 from mlfleet.serving.sim.decode_run import plan_run, run_duration_s, run_first_k
+from mlfleet.serving.sim.step_contract import StepTime
 from mlfleet.serving.sim.steptime import (
     CallableStepTime,
     LinearPiece,
@@ -21,7 +22,7 @@ THREE_LINES = LinearStepTime(pieces=(
     LinearPiece(const_s=0.01, per_context_token_s=1e-6),
     LinearPiece(const_s=0.001, per_seq_s=1e-4, per_context_token_s=3e-6),
     LinearPiece(per_context_token_s=5e-6)), overhead_s=0.002)
-STEPS = {"linear": LINEAR_STEP, "three": THREE_LINES,
+STEPS: dict[str, StepTime] = {"linear": LINEAR_STEP, "three": THREE_LINES,
          "roofline": roofline_step_time(workload="Llama-3-8B", accelerator="A100-80GB"),
          "callable": CallableStepTime(lambda d, c, p, a, x: LINEAR_STEP.iteration_s(d, c))}
 

@@ -85,7 +85,7 @@ def assert_same(lane: Engine, a: SimResult, general: Engine, b: SimResult) -> No
        load=st.floats(0.2, 1.2), policy=st.sampled_from(BLIND), coarse=st.booleans(),
        speeds=st.sampled_from([(1.0,), (1.0, 0.5), (2.0, 1.0, 0.75)]))
 def test_the_lane_makes_the_general_loop_s_records(seed: int, replicas: int, servers: int,
-                                                   load: float, policy: tuple[str, dict],
+                                                   load: float, policy: tuple[str, dict[str, Any]],
                                                    coarse: bool,
                                                    speeds: tuple[float, ...]) -> None:
     stream = stream_for(n=600, seed=seed, load=load, servers=replicas * servers,
@@ -100,7 +100,7 @@ def test_the_lane_makes_the_general_loop_s_records(seed: int, replicas: int, ser
        aging_s=st.sampled_from([None, 0.5, 4.0]))
 def test_the_lane_serves_a_queue_discipline_in_its_order(seed: int, replicas: int,
                                                          servers: int, load: float,
-                                                         policy: tuple[str, dict],
+                                                         policy: tuple[str, dict[str, Any]],
                                                          coarse: bool,
                                                          aging_s: float | None) -> None:
     stream = stream_for(n=600, seed=seed, load=load, servers=replicas * servers,

@@ -11,6 +11,7 @@ callback that draws from the engine's generator.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -64,7 +65,7 @@ def eventful_run(lb: LoadBalancer, *, seed: int) -> tuple[SimResult, list[float]
 
 @pytest.mark.parametrize(("name", "params"), POLICIES)
 @pytest.mark.parametrize("seed", range(3))
-def test_the_router_makes_the_choices_choose_makes(name: str, params: dict,
+def test_the_router_makes_the_choices_choose_makes(name: str, params: dict[str, Any],
                                                     seed: int) -> None:
     fast = eventful_run(make_load_balancer(name, **params), seed=seed)
     slow = eventful_run(ChooseOnly(make_load_balancer(name, **params)), seed=seed)
@@ -77,7 +78,7 @@ def test_the_router_makes_the_choices_choose_makes(name: str, params: dict,
 
 @pytest.mark.parametrize(("name", "params"), POLICIES[:5])
 def test_request_blind_balancers_offer_a_router_for_a_healthy_fleet(name: str,
-                                                                    params: dict) -> None:
+                                                                    params: dict[str, Any]) -> None:
     lb = make_load_balancer(name, **params)
     assert isinstance(lb, RoutesBlind)
     assert lb.router([RequestLevelReplica() for _ in range(4)], np.random.default_rng(0)) \
