@@ -28,6 +28,7 @@ from mlfleet.serving.calibrate import (
     wait_bound_s,
 )
 from mlfleet.serving.calibrate.interval import speed_interval
+from mlfleet.serving.calibrate.lateness import DispatchLateness
 from mlfleet.serving.calibrate.overload import wait_windows_s
 from mlfleet.serving.calibrate.service import speed_estimate, speed_factor
 from mlfleet.serving.calibrate.simulate import (
@@ -35,6 +36,7 @@ from mlfleet.serving.calibrate.simulate import (
     TracedBatchTime,
     batch_positions,
     batch_sizes,
+    drawn,
     p99_confidence_interval,
     quantile_interval,
 )
@@ -181,6 +183,25 @@ def test_request_timing_queues_each_request_when_the_server_did() -> None:
     assert timing.overhead_s == pytest.approx([0.030 - 0.016, 0.040 - 0.010, 0.020 - 0.008])
 
 
+def test_dispatch_lateness_is_dispatch_minus_due_for_partial_batches() -> None:
+    """max delay 10 ms. Batch 1 (one request, joined 1.000) was due at 1.010 and left at
+    1.013; batch 2 (joined 1.015, previous batch busy until 1.030) was due at 1.030 and
+    left at 1.031. The log's first batch only bounds the second."""
+    batches = samples([1, 1, 1], [0.001, 0.017, 0.004], dispatched_s=[100.5, 101.013, 101.031])
+    records = [rec(0.03, 0.013, 0.017, 0.0, index=0, intended_s=1.0),
+               rec(0.03, 0.016, 0.004, 0.0, index=1, intended_s=1.015)]
+    late = DispatchLateness.measure(records, batches, t0_s=100.0, policy=policy())
+    assert late.due_s == pytest.approx([1.010, 1.030]) and late.late_s == pytest.approx([0.003, 0.001])
+    assert late.at(0.0) == pytest.approx(0.003) and late.at(1.02) == pytest.approx(0.003)
+    assert late.at(5.0) == pytest.approx(0.001)
+    traced = TracedBatchTime(line_model(a_s=0.01, b_s=0.0, noise=0.0),
+                             SpeedTrace.measure(samples([1], [0.01]), line_model(a_s=0.01, b_s=0.0,
+                                                                                   noise=0.0), t0_s=0.0),
+                             late, 4)
+    assert traced.batch_s(1, now_s=1.02) == pytest.approx(0.003 + 0.01)  # partial: waits
+    assert traced.batch_s(4, now_s=1.02) == pytest.approx(0.01)  # full: goes at once
+
+
 def test_load_calibration_pools_repeats_and_interpolates_overheads() -> None:
     over = [OverheadModel(samples_s=np.full(10, v), per_response_s=v / 10) for v in (1.0, 3.0, 4.0)]
     runs = tuple(pytest.importorskip("mlfleet.serving.calibrate.spec").CalibrationRun(
@@ -288,8 +309,8 @@ def test_timings_get_the_dispatch_time() -> None:
 def test_prediction_pools_replications_and_adds_overhead() -> None:
     model = line_model(a_s=0.01, b_s=0.0, noise=0.0)
     overhead = OverheadModel(samples_s=np.array([0.002]), per_response_s=0.001)
-    pred = predict(np.arange(100) * 1.0, policy=policy(max_queue_delay_s=0.0), service=model,
-                   overhead=overhead, replications=3, seed=0)
+    pred = predict(np.arange(100) * 1.0, policy=policy(max_queue_delay_s=0.0),
+                   timing_of=drawn(model), overhead=overhead, replications=3, seed=0)
     assert pred.p50_s == pytest.approx(0.01 + 0.001 + 0.002)
     assert pred.mean_batch == pytest.approx(1.0)
 

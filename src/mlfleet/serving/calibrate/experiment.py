@@ -39,6 +39,7 @@ from mlfleet.serving.calibrate.client import (
     ServerClient,
 )
 from mlfleet.serving.calibrate.interval import predict_interval
+from mlfleet.serving.calibrate.lateness import DispatchLateness
 from mlfleet.serving.calibrate.overhead import OverheadModel, RequestTiming, pct
 from mlfleet.serving.calibrate.overload import admitted_waits_s, wait_bound_s
 from mlfleet.serving.calibrate.service import (
@@ -48,7 +49,12 @@ from mlfleet.serving.calibrate.service import (
     speed_estimate,
     speed_factor,
 )
-from mlfleet.serving.calibrate.simulate import SimPrediction, p99_confidence_interval, predict
+from mlfleet.serving.calibrate.simulate import (
+    SimPrediction,
+    TracedBatchTime,
+    p99_confidence_interval,
+    predict,
+)
 from mlfleet.serving.calibrate.spec import (
     CalibrationRun,
     ExperimentResult,
@@ -212,13 +218,17 @@ async def _calibrate(ex: _Experiment, service: ServiceTimeModel,
 
 def _trace_driven(ex: _Experiment, policy: BatchingPolicy, service: ServiceTimeModel,
                   m: _Measured, *, seed: int) -> SimPrediction:
-    """The simulator fed the run's own arrivals, overheads and machine pace."""
+    """The simulator fed the run's own arrivals, overheads, machine pace and dispatch
+    lateness."""
     mean_batch = float(m.batches.size.mean()) if m.batches.size.size else 1.0
-    timing = RequestTiming.measure(m.run.records, batches=m.batches, t0_s=m.run.t0_s,
-                                   mean_batch=mean_batch)
-    return predict(timing.arrival_s, policy=policy, service=service, overhead=timing,
-                   replications=ex.exp.replications, seed=seed,
-                   speed=SpeedTrace.measure(m.batches, service, t0_s=m.run.t0_s))
+    records, t0_s = m.run.records, m.run.t0_s
+    timing = RequestTiming.measure(records, batches=m.batches, t0_s=t0_s, mean_batch=mean_batch)
+    traced = TracedBatchTime(
+        service, SpeedTrace.measure(m.batches, service, t0_s=t0_s),
+        DispatchLateness.measure(records, m.batches, t0_s=t0_s, policy=policy),
+        policy.max_batch_size)
+    return predict(timing.arrival_s, policy=policy, timing_of=lambda _rng: traced,
+                   overhead=timing, replications=ex.exp.replications, seed=seed)
 
 
 async def _compare_at(ex: _Experiment, policy: BatchingPolicy, service: ServiceTimeModel,

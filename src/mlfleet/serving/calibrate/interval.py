@@ -32,7 +32,12 @@ import numpy.typing as npt
 from mlfleet.serving.calibrate.client import BatchingPolicy
 from mlfleet.serving.calibrate.overhead import Overhead
 from mlfleet.serving.calibrate.service import LoadSlowdown, ServiceTimeModel
-from mlfleet.serving.calibrate.simulate import SimPrediction, predict, quantile_interval
+from mlfleet.serving.calibrate.simulate import (
+    SimPrediction,
+    drawn,
+    predict,
+    quantile_interval,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -92,7 +97,7 @@ def predict_interval(arrival_s: FloatArray, *, policy: BatchingPolicy,
     """Simulate at the speed interval's center and ends (same seed) and widen the ends by
     the sampling interval of the measured quantiles (module docstring, step 2)."""
     def at(factor: float) -> SimPrediction:
-        return predict(arrival_s, policy=policy, service=service.scaled(factor),
+        return predict(arrival_s, policy=policy, timing_of=drawn(service.scaled(factor)),
                        overhead=overhead, replications=replications, seed=seed)
 
     center, low, high = at(speed.center), at(speed.low), at(speed.high)

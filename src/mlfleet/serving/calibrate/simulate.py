@@ -12,6 +12,7 @@ measured at that moment of the real run (:class:`TracedBatchTime`, trace-driven)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,6 +21,7 @@ import numpy.typing as npt
 
 from mlfleet.serving.admission.queue_depth import QueueDepthAdmission
 from mlfleet.serving.calibrate.client import BatchingPolicy
+from mlfleet.serving.calibrate.lateness import DispatchLateness
 from mlfleet.serving.calibrate.overhead import Overhead, pct
 from mlfleet.serving.calibrate.service import ServiceTimeModel, SpeedTrace
 from mlfleet.serving.sim.arrivals.stream import RequestStream
@@ -51,14 +53,21 @@ class DrawnBatchTime:
 
 @dataclass(frozen=True)
 class TracedBatchTime:
-    """The sweep's mean for the size, done at the pace the real run's machine worked from
-    the dispatch time on (:class:`~mlfleet.serving.calibrate.service.SpeedTrace`)."""
+    """The sweep's mean for the size, done at the pace the real run's machine worked
+    (:class:`~mlfleet.serving.calibrate.service.SpeedTrace`); a partial batch first waits
+    the real batcher's dispatch lateness at that time
+    (:class:`~mlfleet.serving.calibrate.lateness.DispatchLateness`)."""
 
     model: ServiceTimeModel
     speed: SpeedTrace
+    lateness: DispatchLateness | None = None
+    max_batch_size: int = 0
 
     def batch_s(self, size: int, *, now_s: float) -> float:
-        return self.speed.finish_s(now_s, self.model.mean_s(size)) - now_s
+        start_s = now_s
+        if self.lateness is not None and size < self.max_batch_size:
+            start_s += self.lateness.at(now_s)
+        return self.speed.finish_s(start_s, self.model.mean_s(size)) - now_s
 
 
 class ServerReplica(DynamicBatchReplica):
@@ -121,21 +130,19 @@ class SimPrediction:
     """The pooled latencies themselves (for quantile intervals)."""
 
 
-def predict(arrival_s: FloatArray, *, policy: BatchingPolicy, service: ServiceTimeModel,
-            overhead: Overhead, replications: int, seed: int,
-            speed: SpeedTrace | None = None) -> SimPrediction:
+def predict(arrival_s: FloatArray, *, policy: BatchingPolicy,
+            timing_of: Callable[[np.random.Generator], BatchTiming], overhead: Overhead,
+            replications: int, seed: int) -> SimPrediction:
     """Simulate ``arrival_s`` ``replications`` times and pool the latencies.
 
-    Batch times are drawn from ``service`` (``speed`` None: predictive) or follow the
-    measured ``speed`` trace (trace-driven); each replication redraws them and the
-    overheads, from ``numpy.random.default_rng([seed, replication])``.
+    Each replication draws from ``numpy.random.default_rng([seed, replication])``: the
+    batch timing ``timing_of(rng)`` (e.g. :class:`DrawnBatchTime`, or a
+    :class:`TracedBatchTime` that ignores it) and the overheads.
     """
     out, mean_batch, shed = [], [], []
     for rep in range(replications):
         rng = np.random.default_rng([seed, rep])
-        timing: BatchTiming = (DrawnBatchTime(service, rng) if speed is None
-                               else TracedBatchTime(service, speed))
-        result = simulate_server(arrival_s, policy=policy, timing=timing, rng=rng)
+        result = simulate_server(arrival_s, policy=policy, timing=timing_of(rng), rng=rng)
         ok = result.done
         fan_out = overhead.per_response_s * (batch_positions(result)[ok] + 1)
         out.append(result.e2e_s[ok] + fan_out + overhead.for_requests(np.flatnonzero(ok), rng))
@@ -146,6 +153,13 @@ def predict(arrival_s: FloatArray, *, policy: BatchingPolicy, service: ServiceTi
     return SimPrediction(p50_s=pct(lat, 50), p99_s=pct(lat, 99),
                          mean_batch=float(np.mean(mean_batch)),
                          shed_fraction=float(np.mean(shed)), latency_s=lat)
+
+
+def drawn(service: ServiceTimeModel) -> Callable[[np.random.Generator], BatchTiming]:
+    """Batch times drawn from ``service`` with each replication's generator."""
+    def timing_of(rng: np.random.Generator) -> BatchTiming:
+        return DrawnBatchTime(service, rng)
+    return timing_of
 
 
 def quantile_interval(values: FloatArray, *, n: int, q: float = 0.99, z: float = 1.96
