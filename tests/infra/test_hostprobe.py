@@ -1,10 +1,19 @@
-"""The host probe's timing harness (with a fake clock) and a tiny real probe."""
+"""The host probe's timing harness (with a fake clock), a tiny real probe, and op balance."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mlfleet.infra.hostprobe import HostProfile, best_time_s, interleaved_best_s, probe_host
+import pytest
+
+from mlfleet.infra.hostprobe import (
+    NEAR_RIDGE_BALANCE,
+    HostProfile,
+    best_time_s,
+    interleaved_best_s,
+    probe_host,
+    validate_on_host,
+)
 
 
 class FakeClock:
@@ -43,3 +52,19 @@ def test_tiny_probe_measures_positive_ceilings() -> None:
     assert device.bytes_per_element == 4.0
     assert profile.as_dict()["gemm_n"] == 64
 
+
+
+def test_balance_marks_the_gemm_near_the_ridge_point() -> None:
+    """balance = shorter / longer of an op's compute and memory times, from its FLOP and
+    compulsory bytes (2mnk and 4(mk + kn + mn) for a float32 GEMM) and the ceilings."""
+    report = validate_on_host(rounds=1, gemm_n=64, stream_elements=4096, threads=1,
+                              small_sizes=(2, 4))
+    peak = report.profile.matmul_flops_per_s
+    bw = report.profile.mem_bw_bytes_per_s
+    ops = {op.name: op for op in report.ops}
+    for m, n, k in ((16, 2048, 2048), (1024, 1024, 1024), (1, 4096, 4096)):
+        compute_s, memory_s = 2 * m * n * k / peak, 4 * (m * k + k * n + m * n) / bw
+        op = ops[f"gemm {m}x{n}x{k}"]
+        assert op.balance == pytest.approx(min(compute_s, memory_s) / max(compute_s, memory_s))
+        assert op.near_ridge == (op.balance >= NEAR_RIDGE_BALANCE)
+    assert ops["copy 4096xfp32"].balance == 0.0 and not ops["copy 4096xfp32"].near_ridge
