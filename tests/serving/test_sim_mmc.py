@@ -15,6 +15,7 @@ from mlfleet.serving.sim.mmc import (
     check_memory,
     erlang_c_waits,
     simulate_mmc,
+    t_quantile,
 )
 from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
 
@@ -87,3 +88,11 @@ def test_the_memory_bound_is_what_the_available_memory_holds() -> None:
         check_memory(1000, 1000 * BYTES_PER_REQUEST - 1)
     assert available_bytes() > 0
 
+
+
+@pytest.mark.parametrize("df", [*range(1, 60), 99, 999, 1000, 1001, 5000, 10**6])
+@pytest.mark.parametrize("p", [0.6, 0.975, 0.995])
+def test_t_quantile_is_scipys(df: int, p: float) -> None:
+    from scipy import stats
+
+    assert t_quantile(p, df) == pytest.approx(float(stats.t.ppf(p, df)), rel=1e-13)
