@@ -14,13 +14,14 @@ is the same function bound to the fleet and the engine's block-drawn uniforms
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from math import floor
 from typing import Generic, TypeVar
 
 import numpy as np
 
 from mlfleet.errors import MlfleetError
-from mlfleet.serving.policy import ReplicaView, Uniforms
+from mlfleet.serving.policy import ReplicaView, Router, Uniforms
 
 T = TypeVar("T")
 
@@ -112,7 +113,7 @@ def uniform_alive(replicas: Sequence[ReplicaView], uniforms: Uniforms) -> int:
     inlined (one double while the fleet is healthy)."""
     n = len(replicas)
     if n > 1:
-        pick = floor(uniforms.random() * n)
+        pick = uniform_index(n, uniforms)
         if replicas[pick].alive:
             return pick
         return sample_alive(replicas, 1, uniforms, tries=TRIES - 1)[0]
@@ -122,6 +123,15 @@ def uniform_alive(replicas: Sequence[ReplicaView], uniforms: Uniforms) -> int:
 def all_alive(replicas: Sequence[ReplicaView]) -> bool:
     """Whether every replica is alive (routers specialise for a healthy fleet)."""
     return all(r.alive for r in replicas)
+
+
+def uniform_router(replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router:
+    """:func:`uniform_alive` bound to a fleet of more than one replica and ``uniforms``;
+    for a healthy fleet its first try, which then always succeeds: :func:`uniform_index`
+    of the fleet's size (a Python frame and an alive check fewer per request)."""
+    if all_alive(replicas):
+        return partial(uniform_index, len(replicas), uniforms)
+    return partial(uniform_alive, tuple(replicas), uniforms)
 
 
 class StatelessBalancer:

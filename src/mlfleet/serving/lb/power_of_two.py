@@ -28,6 +28,7 @@ from mlfleet.serving.lb.base import (
     least_loaded,
     sample_alive,
     uniform_alive,
+    uniform_router,
 )
 from mlfleet.serving.lb.checks import positive_int
 from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
@@ -75,8 +76,9 @@ class PowerOfTwoBalancer(StatelessBalancer):
         than one replica; None for d > 2 (its draws need the generator itself)."""
         if self.d > 2 or len(replicas) < 2:
             return None
-        decide = uniform_alive if self.d == 1 else two_choices
-        return partial(decide, tuple(replicas), uniforms)
+        if self.d == 1:
+            return uniform_router(replicas, uniforms)
+        return partial(two_choices, tuple(replicas), uniforms)
 
 
 def max_load_one_choice(n_bins: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -7,11 +7,10 @@ bins; Gonnet 1981), which is what :mod:`power_of_two` improves on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 
 import numpy as np
 
-from mlfleet.serving.lb.base import StatelessBalancer, uniform_alive
+from mlfleet.serving.lb.base import StatelessBalancer, uniform_alive, uniform_router
 from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
@@ -24,7 +23,6 @@ class RandomBalancer(StatelessBalancer):
         return uniform_alive(replicas, rng)
 
     def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router | None:
-        """``choose``'s decision bound to this fleet and ``uniforms``."""
-        if len(replicas) < 2:
-            return None
-        return partial(uniform_alive, tuple(replicas), uniforms)
+        """``choose``'s decision bound to this fleet and ``uniforms``
+        (:func:`~.base.uniform_router`)."""
+        return uniform_router(replicas, uniforms) if len(replicas) > 1 else None
