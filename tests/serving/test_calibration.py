@@ -183,23 +183,26 @@ def test_request_timing_queues_each_request_when_the_server_did() -> None:
     assert timing.overhead_s == pytest.approx([0.030 - 0.016, 0.040 - 0.010, 0.020 - 0.008])
 
 
-def test_dispatch_lateness_is_dispatch_minus_due_for_partial_batches() -> None:
-    """max delay 10 ms. Batch 1 (one request, joined 1.000) was due at 1.010 and left at
-    1.013; batch 2 (joined 1.015, previous batch busy until 1.030) was due at 1.030 and
-    left at 1.031. The log's first batch only bounds the second."""
-    batches = samples([1, 1, 1], [0.001, 0.017, 0.004], dispatched_s=[100.5, 101.013, 101.031])
+def test_dispatch_lateness_is_dispatch_minus_due() -> None:
+    """max batch 4, max delay 10 ms. Batch 1 (one request, joined 1.000) was due at 1.010
+    and left at 1.013; batch 2 (one request joined 1.015, previous batch busy until 1.030)
+    was due at 1.030 and left at 1.031; batch 3 (full: its 4th request joined 1.040, the
+    worker free since 1.035) was due at 1.040 and left at 1.042."""
+    batches = samples([1, 1, 1, 4], [0.001, 0.017, 0.004, 0.005],
+                      dispatched_s=[100.5, 101.013, 101.031, 101.042])
     records = [rec(0.03, 0.013, 0.017, 0.0, index=0, intended_s=1.0),
-               rec(0.03, 0.016, 0.004, 0.0, index=1, intended_s=1.015)]
+               rec(0.03, 0.016, 0.004, 0.0, index=1, intended_s=1.015),
+               *[rec(0.05, 1.042 - t, 0.005, 0.0, index=2 + k, intended_s=t)
+                 for k, t in enumerate((1.036, 1.037, 1.038, 1.040))]]
     late = DispatchLateness.measure(records, batches, t0_s=100.0, policy=policy())
-    assert late.due_s == pytest.approx([1.010, 1.030]) and late.late_s == pytest.approx([0.003, 0.001])
+    assert late.due_s == pytest.approx([1.010, 1.030, 1.040])
+    assert late.late_s == pytest.approx([0.003, 0.001, 0.002])
     assert late.at(0.0) == pytest.approx(0.003) and late.at(1.02) == pytest.approx(0.003)
-    assert late.at(5.0) == pytest.approx(0.001)
-    traced = TracedBatchTime(line_model(a_s=0.01, b_s=0.0, noise=0.0),
-                             SpeedTrace.measure(samples([1], [0.01]), line_model(a_s=0.01, b_s=0.0,
-                                                                                   noise=0.0), t0_s=0.0),
-                             late, 4)
-    assert traced.batch_s(1, now_s=1.02) == pytest.approx(0.003 + 0.01)  # partial: waits
-    assert traced.batch_s(4, now_s=1.02) == pytest.approx(0.01)  # full: goes at once
+    assert late.at(5.0) == pytest.approx(0.002)
+    model = line_model(a_s=0.01, b_s=0.0, noise=0.0)
+    traced = TracedBatchTime(model, SpeedTrace.measure(samples([1], [0.01]), model, t0_s=0.0),
+                             late)
+    assert traced.batch_s(1, now_s=1.02) == pytest.approx(0.003 + 0.01)
 
 
 def test_load_calibration_pools_repeats_and_interpolates_overheads() -> None:

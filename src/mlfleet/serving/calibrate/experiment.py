@@ -225,8 +225,7 @@ def _trace_driven(ex: _Experiment, policy: BatchingPolicy, service: ServiceTimeM
     timing = RequestTiming.measure(records, batches=m.batches, t0_s=t0_s, mean_batch=mean_batch)
     traced = TracedBatchTime(
         service, SpeedTrace.measure(m.batches, service, t0_s=t0_s),
-        DispatchLateness.measure(records, m.batches, t0_s=t0_s, policy=policy),
-        policy.max_batch_size)
+        DispatchLateness.measure(records, m.batches, t0_s=t0_s, policy=policy))
     return predict(timing.arrival_s, policy=policy, timing_of=lambda _rng: traced,
                    overhead=timing, replications=ex.exp.replications, seed=seed)
 

@@ -54,19 +54,16 @@ class DrawnBatchTime:
 @dataclass(frozen=True)
 class TracedBatchTime:
     """The sweep's mean for the size, done at the pace the real run's machine worked
-    (:class:`~mlfleet.serving.calibrate.service.SpeedTrace`); a partial batch first waits
-    the real batcher's dispatch lateness at that time
+    (:class:`~mlfleet.serving.calibrate.service.SpeedTrace`), after the real batcher's
+    dispatch lateness at that time
     (:class:`~mlfleet.serving.calibrate.lateness.DispatchLateness`)."""
 
     model: ServiceTimeModel
     speed: SpeedTrace
     lateness: DispatchLateness | None = None
-    max_batch_size: int = 0
 
     def batch_s(self, size: int, *, now_s: float) -> float:
-        start_s = now_s
-        if self.lateness is not None and size < self.max_batch_size:
-            start_s += self.lateness.at(now_s)
+        start_s = now_s + (self.lateness.at(now_s) if self.lateness is not None else 0.0)
         return self.speed.finish_s(start_s, self.model.mean_s(size)) - now_s
 
 
