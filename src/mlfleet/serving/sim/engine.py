@@ -13,8 +13,14 @@ that group (skipped when only one replica can serve) and hands the request over.
 request the policy refuses is shed, or, when the policy coalesced it into one in flight
 (:class:`~mlfleet.serving.policy.Coalescing`), answered with that one ('coalesced'). The
 replicas own batching and time (one event per batch iteration or per coalesced decode
-run, never per token). Arrivals are read from sorted arrays rather than pushed onto
-the heap, so a request costs the heap nothing until a replica schedules work for it.
+run, never per token).
+
+Time belongs to the kernel, :class:`mlfleet.sim.Simulation` (:attr:`Engine.sim`): it
+owns the clock, the event heap and the sequence counter. The engine is its
+:class:`~mlfleet.sim.Source` of arrivals, read from the stream's sorted array rather
+than pushed onto the heap, so a request costs the heap nothing until a replica
+schedules work for it; replicas (which see the engine only as a
+:class:`~.host.ReplicaHost`) schedule and cancel their own events through the kernel.
 
 With nothing to decide but the replica — no admission, split or mirror — a balancer
 that ignores the request routes through its router (:class:`~mlfleet.serving.policy.RoutesBlind`),
@@ -38,9 +44,9 @@ a simulated time:
 * :meth:`call_at` — run any callback at a time (ramps, burn-rate checks, rollbacks);
   it may read :meth:`snapshot` for the per-request records so far.
 
-Per-request state lives in columns (Python lists indexed by request id, ids in
-arrival order, shadow copies appended); :class:`~.results.SimResult` turns them into
-numpy arrays at the end.
+Per-request state lives in :class:`~.columns.Columns` (Python lists indexed by request
+id, ids in arrival order, shadow copies appended), which turns them into a
+:class:`~.results.SimResult` of numpy arrays.
 """
 
 from __future__ import annotations
