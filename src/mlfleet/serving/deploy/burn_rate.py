@@ -122,4 +122,5 @@ class BurnRateAlert:
         # A window still filling up (t < W) reads as 0: a handful of early requests
         # would otherwise page on noise.
         rate = np.divide(bad, n, out=np.zeros(len(n)), where=(n > 0) & (idx >= lag))
-        return rate / (1.0 - self.slo_target)
+        burn: np.ndarray = rate / (1.0 - self.slo_target)
+        return burn
