@@ -54,6 +54,23 @@ def test_a_killed_replica_s_requests_fail_over_and_complete() -> None:
     assert np.all(res.start_s[moved] >= kill_s)  # restarted from scratch after the kill
 
 
+def test_the_engine_runs_on_the_kernel_and_a_killed_replica_s_events_never_come() -> None:
+    """Arrivals are the kernel's source events, each replica's events have their own
+    kind, callbacks are 'call'; the kill cancels replica 0's pending completions, so it
+    handles exactly the completions of the requests it finished."""
+    stream = mm_stream(3000, rate_per_s=2.4)
+    eng = engine(stream, fleet(3))
+    eng.kill_replica(0, at_s=500.0)
+    res = eng.run()
+    counts = eng.sim.counts()
+    assert counts["arrival"] == 3000 and counts["call"] == 1
+    served = np.bincount(res.replica[res.done], minlength=3)
+    assert [counts[f"replica {i}"] for i in range(3)] == served.tolist()
+    assert eng.now_s == eng.sim.now_s == np.nanmax(res.finish_s)
+    assert eng.sim.pending() == 0
+    assert (res.attempts > 1).any()  # the kill did cut requests short
+
+
 def _held_by_replica_0(stream: RequestStream, t: float) -> int:
     eng = engine(stream, fleet(3))
     eng.run(until_s=t)
