@@ -173,3 +173,15 @@ def test_tally_adds_events_handled_outside_the_heap() -> None:
     assert sim.counts() == {"done": 5} and sim.events == 5
     with pytest.raises(SimulationError, match="events"):
         sim.tally(done, -1)
+
+
+def test_cancelling_a_dispatched_event_is_a_no_op_and_is_forgotten() -> None:
+    sim = Simulation()
+    tick = sim.kind("tick")
+    first = sim.schedule(1.0, tick)
+    sim.run({tick: lambda t, seq, p: None})
+    later = sim.schedule(2.0, tick)
+    sim.cancel(first)  # already dispatched: nothing to drop, nothing kept
+    seen: list[int] = []
+    sim.run({tick: lambda t, seq, p: seen.append(seq)})
+    assert seen == [later] and sim.events == 2

@@ -131,7 +131,10 @@ class Simulation:
     def cancel(self, seq: int) -> None:
         """Drop the pending event ``seq``: it is never dispatched (no-op if it was)."""
         if 0 <= seq < self._seq:
-            self._cancelled.add(seq)
+            cancelled = self._cancelled
+            cancelled.add(seq)
+            if len(cancelled) > len(self._heap):  # some left the heap already: forget them
+                cancelled.intersection_update([event[1] for event in self._heap])
 
     def pending(self) -> int:
         """Events on the heap not cancelled."""
