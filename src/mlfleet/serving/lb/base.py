@@ -93,19 +93,25 @@ def distinct_pair(n: int, uniforms: Uniforms) -> tuple[int, int]:
 def least_loaded(candidates: Sequence[int], replicas: Sequence[ReplicaView],
                  rng: Uniforms) -> int:
     """The candidate with the fewest outstanding requests; ties broken uniformly by ``rng``
-    (one double, only when several tie: the j-th tied candidate in order, j uniform).
+    (:func:`least_loaded_position` of the candidates' replicas)."""
+    return candidates[least_loaded_position([replicas[i] for i in candidates], rng)]
+
+
+def least_loaded_position(members: Sequence[ReplicaView], uniforms: Uniforms) -> int:
+    """Position in ``members`` of one with the fewest outstanding requests; ties broken
+    uniformly (one double, only when several tie: the j-th tied one in order, j uniform).
 
     A random tie-break matters: always taking the lowest index herds every request of
     an idle fleet onto replica 0.
     """
-    loads = [replicas[i].outstanding for i in candidates]
+    loads = [r.outstanding for r in members]
     low = min(loads)
     pick = loads.index(low)
     ties = loads.count(low)
     if ties > 1:  # the j-th tied one, found without building the list of them
-        for _ in range(uniform_index(ties, rng)):
+        for _ in range(uniform_index(ties, uniforms)):
             pick = loads.index(low, pick + 1)
-    return candidates[pick]
+    return pick
 
 
 def uniform_alive(replicas: Sequence[ReplicaView], uniforms: Uniforms) -> int:

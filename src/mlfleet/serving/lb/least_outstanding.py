@@ -12,7 +12,13 @@ from functools import partial
 
 import numpy as np
 
-from mlfleet.serving.lb.base import StatelessBalancer, alive_indices, least_loaded
+from mlfleet.serving.lb.base import (
+    StatelessBalancer,
+    alive_indices,
+    all_alive,
+    least_loaded,
+    least_loaded_position,
+)
 from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
@@ -26,5 +32,8 @@ class LeastOutstandingBalancer(StatelessBalancer):
 
     def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router:
         """``choose``'s decision bound to this fleet's alive replicas (found once) and
-        ``uniforms``."""
+        ``uniforms``; for a healthy fleet, where a replica's position is its index,
+        :func:`~.base.least_loaded_position` over the whole fleet."""
+        if all_alive(replicas):
+            return partial(least_loaded_position, tuple(replicas), uniforms)
         return partial(least_loaded, alive_indices(replicas), tuple(replicas), uniforms)
