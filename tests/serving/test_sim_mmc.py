@@ -74,7 +74,7 @@ def test_the_engine_is_the_textbook_fcfs_recursion() -> None:
 def test_bad_parameters_name_the_value(kw: dict[str, float], fragment: str) -> None:
     args = {"servers": 2, "utilization": 0.5, "requests": 10_000, "seed": 0, **kw}
     with pytest.raises(InputError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
-        simulate_mmc(**args)  # type: ignore[arg-type]
+        simulate_mmc(**args)
 
 
 def test_a_run_that_cannot_fit_in_memory_is_refused_before_drawing() -> None:
