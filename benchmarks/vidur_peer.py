@@ -37,7 +37,7 @@ INSTALL = ("pip install --no-deps vidur==0.0.26 pandas ddsketch fasteners scikit
            "joblib threadpoolctl python-dateutil pytz tzdata six 'protobuf<6' "
            "wandb==0.17.9 docker-pycreds platformdirs sentry-sdk psutil requests urllib3 "
            "certifi idna charset-normalizer plotly plotly_express narwhals packaging "
-           "cloudpickle huggingface_hub tqdm")
+           "cloudpickle huggingface_hub httpx2 httpcore2 truststore h11 tqdm")
 """Vidur 0.0.26 and only what importing its simulator needs; no torch (the machine's
 CPU torch stays), nothing that downloads at import."""
 VIDUR_MODEL, VIDUR_DEVICE, VIDUR_NETWORK = "meta-llama/Llama-2-7b-hf", "a100", \
