@@ -1,13 +1,13 @@
 """The engine on request-level (non-batched) service against bare heapq loops.
 
 Run: ``.venv/bin/python benchmarks/bench_mmc_vs_heapq.py [requests] [--repeats 5]
-[--general]``. Not a test. Each system is run by the engine and by a bare loop on the same requests
-(same seed):
+[--general]``. Not a test. Each system is run by the engine and by a bare loop on the
+same requests (same seed):
 
 * M/M/c: c = 8 servers sharing one FIFO queue at ρ = 0.9 (the engine: one
   :class:`RequestLevelReplica` with 8 servers), against two baselines: the textbook
   loop below and the minimal loop of ``mmc_minimal.py`` (one heap of the c servers'
-  free times, one ``heapreplace`` per request, about 4x faster than the textbook loop);
+  free times, one ``heapreplace`` per request, 3.5x faster than the textbook loop here);
 * c × M/M/1 behind a load balancer: 8 single-server replicas, each arrival routed by
   ``random``, ``round_robin``, ``least_outstanding`` or ``power_of_two`` from
   ``serving/lb``. Each bare loop makes the policy's choices itself, drawing the same
@@ -24,9 +24,9 @@ loop. The row "random, bare draws per call" is the comparison this benchmark mad
 before the engine routed through the balancer's router: the bare loop calls
 ``rng.random()`` once per arrival. The script checks that results are identical and
 prints the speed ratio (bare time / engine time; the goal is >= 0.7 on the lane, >= 0.5
-on the general loop and against the minimal loop): the median over
-the repeats of the ratio of a bare run and the engine run right after it, which a
-shared machine's changing speed disturbs least. Times are CPU seconds (medians);
+on the general loop and against the minimal loop): the median over the repeats of the
+ratio of a bare run and the engine run right after it, which a shared machine's
+changing speed disturbs least. Times are CPU seconds (medians);
 engine construction and result arrays included.
 
 Every row's configuration takes the engine's request-level lane

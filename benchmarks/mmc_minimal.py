@@ -7,7 +7,7 @@ With c identical servers and one FIFO queue, request i starts at
 max(arrival_i, the earliest time a server is free) and that server is next free at
 start + service. So the whole simulation is one heap of the c servers' free times and
 one ``heapreplace`` per request, no event list at all (Lindley's recursion generalised
-to c servers; Kiefer & Wolfowitz 1955). It is about 4x faster than the textbook loop
+to c servers; Kiefer & Wolfowitz 1955). It is 3.5x faster than the textbook loop
 with arrivals and departures on one heap, and it is the fastest correct simulation a
 user could write in a few lines of Python, which makes it the fair floor for
 ``sim mmc``'s speed.
