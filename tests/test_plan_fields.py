@@ -12,7 +12,7 @@ import yaml
 
 from mlfleet.plan import build_plan
 from mlfleet.scenario import parse_scenario, scenario_json_schema
-from mlfleet.scenario_fields import field_paths
+from mlfleet.scenario.fields import field_paths
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 

@@ -9,7 +9,7 @@ checks read the constraints and SLOs they evaluate.
 from __future__ import annotations
 
 from mlfleet.scenario import Scenario
-from mlfleet.scenario_fields import fields_given
+from mlfleet.scenario.fields import fields_given
 
 
 def check_reads(scenario: Scenario) -> set[str]:

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from mlfleet import catalog
-from mlfleet.scenario import Scenario, _cluster_defaults
+from mlfleet.scenario.specs import Scenario, cluster_defaults
 
 
 def field_paths(model: type[BaseModel] = Scenario, prefix: str = "") -> list[str]:
@@ -30,7 +30,7 @@ def fields_given(scenario: Scenario) -> list[str]:
     from the named catalog cluster (equal to its value) count as not given."""
     out = _given(scenario, "")
     if scenario.cluster.name is not None:
-        defaults = _cluster_defaults(catalog.get(scenario.cluster.name, kind="cluster"))
+        defaults = cluster_defaults(catalog.get(scenario.cluster.name, kind="cluster"))
         out = [path for path in out if not (
             path.startswith("cluster.") and path != "cluster.name"
             and defaults.get(path.removeprefix("cluster.")) == getattr(
