@@ -78,8 +78,8 @@ def test_the_server_bounded_queue_is_this_policy() -> None:
     assert isinstance(server, SharedPolicy) and server.policy is None
 
     def admitted(queued: int, capacity: int) -> bool:
-        return server.decide(LoadView(queued=queued, running=1, queue_capacity=capacity,
-                                      served_per_s=100.0)).admitted
+        return bool(server.decide(LoadView(queued=queued, running=1, queue_capacity=capacity,
+                                           served_per_s=100.0)).admitted)
 
     assert [admitted(q, 16) for q in (0, 15, 16, 17)] == [True, True, False, False]
     assert admitted(16, 64) and not admitted(64, 64)  # the generate path's own capacity

@@ -56,7 +56,7 @@ def samples(sizes: list[int], cycle_s: list[float],
 
 def policy(**overrides: float) -> BatchingPolicy:
     base = {"max_batch_size": 4, "max_queue_delay_s": 0.01, "queue_capacity": 8}
-    return BatchingPolicy(**{**base, **overrides})  # type: ignore[arg-type]
+    return BatchingPolicy(**{**base, **overrides})
 
 
 class Constant:
@@ -229,7 +229,7 @@ def test_load_calibration_pools_repeats_and_interpolates_overheads() -> None:
 ])
 def test_experiment_spec_rejects_bad_values(overrides: dict[str, object], match: str) -> None:
     with pytest.raises(InputError, match=match):
-        ExperimentSpec(**overrides)  # type: ignore[arg-type]
+        ExperimentSpec(**overrides)
 
 
 def test_closed_loop_throughput_counts_completions_inside_the_window() -> None:
