@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from sim_builders import mm_stream
@@ -71,8 +73,9 @@ def test_the_engine_is_the_textbook_fcfs_recursion() -> None:
 @pytest.mark.parametrize(("kw", "fragment"), [
     ({"servers": 0}, "servers(=0)"), ({"utilization": 1.0}, "utilization(=1.0)"),
     ({"requests": 10}, "requests(=10)"), ({"batches": 1}, "batches(=1)")])
-def test_bad_parameters_name_the_value(kw: dict[str, float], fragment: str) -> None:
-    args = {"servers": 2, "utilization": 0.5, "requests": 10_000, "seed": 0, **kw}
+def test_bad_parameters_name_the_value(kw: dict[str, Any], fragment: str) -> None:
+    args: dict[str, Any] = {"servers": 2, "utilization": 0.5, "requests": 10_000, "seed": 0,
+                            **kw}
     with pytest.raises(InputError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         simulate_mmc(**args)
 
