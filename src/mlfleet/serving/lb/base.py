@@ -108,8 +108,8 @@ def least_loaded_position(members: Sequence[ReplicaView], uniforms: Uniforms) ->
     low = min(loads)
     pick = loads.index(low)
     ties = loads.count(low)
-    if ties > 1:  # the j-th tied one, found without building the list of them
-        for _ in range(uniform_index(ties, uniforms)):
+    if ties > 1:  # the j-th tied one (j = uniform_index(ties), inlined), found without
+        for _ in range(floor(uniforms.random() * ties)):  # building the list of them
             pick = loads.index(low, pick + 1)
     return pick
 
@@ -134,9 +134,10 @@ def all_alive(replicas: Sequence[ReplicaView]) -> bool:
 def uniform_router(replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router:
     """:func:`uniform_alive` bound to a fleet of more than one replica and ``uniforms``;
     for a healthy fleet its first try, which then always succeeds: :func:`uniform_index`
-    of the fleet's size (a Python frame and an alive check fewer per request)."""
+    of the fleet's size, inlined (no Python frame beyond the router's own)."""
     if all_alive(replicas):
-        return partial(uniform_index, len(replicas), uniforms)
+        draw, n = uniforms.random, float(len(replicas))  # u * float(n) == u * n exactly
+        return lambda: floor(draw() * n)
     return partial(uniform_alive, tuple(replicas), uniforms)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import partial
 from math import floor
 
 import numpy as np
@@ -34,25 +33,32 @@ from mlfleet.serving.lb.checks import positive_int
 from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
-def two_choices(replicas: Sequence[ReplicaView], uniforms: Uniforms) -> int:
-    """The less loaded of two distinct random alive replicas (ties: either, uniformly):
-    :func:`~.base.least_loaded` of :func:`~.base.sample_alive` of two, with the first
-    try of a fleet of more than two inlined (two doubles, a third on a tie)."""
+def two_choices(replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router:
+    """Power of two choices over ``replicas`` drawing from ``uniforms``, as a router:
+    each call returns the less loaded of two distinct random alive replicas (ties:
+    either, uniformly). It is :func:`~.base.least_loaded` of :func:`~.base.sample_alive`
+    of two, with the first try of a fleet of more than two inlined (two doubles, a third
+    on a tie). A closure rather than a function of the fleet: the router calls it once
+    per request, and ``choose`` builds one and calls it once."""
     n = len(replicas)
     if n <= 2:
-        return least_loaded(alive_indices(replicas), replicas, uniforms)
+        return lambda: least_loaded(alive_indices(replicas), replicas, uniforms)
     draw = uniforms.random
-    a = floor(draw() * n)  # distinct_pair(n, uniforms)
-    b = floor(draw() * (n - 1))
-    b += b >= a
-    replica_a, replica_b = replicas[a], replicas[b]
-    if not (replica_a.alive and replica_b.alive):
-        picks = sample_alive(replicas, 2, uniforms, tries=TRIES - 1)
-        return least_loaded(picks, replicas, uniforms)
-    load_a, load_b = replica_a.outstanding, replica_b.outstanding
-    if load_a == load_b:  # least_loaded's tie-break over [a, b]
-        return b if draw() >= 0.5 else a  # (a, b)[uniform_index(2, uniforms)]
-    return a if load_a < load_b else b
+
+    def decide() -> int:
+        a = floor(draw() * n)  # distinct_pair(n, uniforms)
+        b = floor(draw() * (n - 1))
+        b += b >= a
+        replica_a, replica_b = replicas[a], replicas[b]
+        if not (replica_a.alive and replica_b.alive):
+            picks = sample_alive(replicas, 2, uniforms, tries=TRIES - 1)
+            return least_loaded(picks, replicas, uniforms)
+        load_a, load_b = replica_a.outstanding, replica_b.outstanding
+        if load_a == load_b:  # least_loaded's tie-break over [a, b]
+            return b if draw() >= 0.5 else a  # (a, b)[uniform_index(2, uniforms)]
+        return a if load_a < load_b else b
+
+    return decide
 
 
 class PowerOfTwoBalancer(StatelessBalancer):
@@ -68,7 +74,7 @@ class PowerOfTwoBalancer(StatelessBalancer):
         if self.d == 1:
             return uniform_alive(replicas, rng)
         if self.d == 2:
-            return two_choices(replicas, rng)
+            return two_choices(replicas, rng)()
         return least_loaded(sample_alive(replicas, self.d, rng), replicas, rng)
 
     def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router | None:
@@ -78,7 +84,7 @@ class PowerOfTwoBalancer(StatelessBalancer):
             return None
         if self.d == 1:
             return uniform_router(replicas, uniforms)
-        return partial(two_choices, tuple(replicas), uniforms)
+        return two_choices(tuple(replicas), uniforms)
 
 
 def max_load_one_choice(n_bins: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -216,15 +216,16 @@ class Engine:
         end_s = serve_request_level(self.columns, self.replicas, router=self._route,
                                     progress=self._progress, now_s=sim.now_s)
         sim.advance(end_s)
-        sim.tally(self._arrival_kind, n)
-        served = np.bincount(self.columns.replica, minlength=len(self.replicas))
-        for kind, completions in zip(self._timer_kinds, served.tolist(), strict=True):
-            sim.tally(kind, completions)
         self._next, self._drained, self.next_s = n, True, math.inf
         self._uniforms.release()
         if self._progress is not None:
             self._progress(n, n)
-        return self.snapshot()
+        records = self.snapshot()
+        sim.tally(self._arrival_kind, n)  # every request arrived, and completed once:
+        served = np.bincount(records.replica, minlength=len(self.replicas))
+        for kind, completions in zip(self._timer_kinds, served.tolist(), strict=True):
+            sim.tally(kind, completions)
+        return records
 
     def _drain(self) -> None:
         self._drained = True
