@@ -214,6 +214,9 @@ def test_load_calibration_pools_repeats_and_interpolates_overheads() -> None:
     cal = LoadCalibration(service=line_model(), slowdown=LoadSlowdown(intercept=1.0, per_rps=0.0),
                           runs=runs, overheads=tuple(over))
     assert np.median(cal.overhead_at(10.0).samples_s) == pytest.approx(2.0)  # 1 and 3 pooled
+    assert np.median(cal.overhead_at(10.0, combine="low").samples_s) == pytest.approx(1.0)
+    high = cal.overhead_at(10.0, combine="high")
+    assert np.median(high.samples_s) == pytest.approx(3.0) and high.per_response_s == 0.3
     assert np.median(cal.overhead_at(110.0).samples_s) == pytest.approx(4.0)
     assert cal.speed_at(60.0).center == pytest.approx(1.0)
 

@@ -241,7 +241,9 @@ async def _compare_at(ex: _Experiment, policy: BatchingPolicy, service: ServiceT
     if calibration is not None:
         predictive = predict_interval(
             arrival_trace(spec), policy=policy, service=service,
-            speed=calibration.speed_at(rate), overhead=calibration.overhead_at(rate),
+            speed=calibration.speed_at(rate),
+            overhead=(calibration.overhead_at(rate), calibration.overhead_at(rate, combine="low"),
+                      calibration.overhead_at(rate, combine="high")),
             replications=ex.exp.replications, seed=seed)
     ok = np.array([r.latency_s for r in m.run.records if r.status == "200"])
     return LoadComparison(

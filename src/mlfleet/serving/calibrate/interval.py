@@ -13,10 +13,15 @@ that uncertainty:
    line (their drift, ``n - 2`` degrees of freedom), floored at the runs' own
    batch-means standard error. With two runs there is no scatter to measure; ``σ`` is
    then the standard error alone and ``t`` the normal 1.96 (an optimistic interval).
-2. **Latency.** The simulator runs at the interval's two ends with the same random
-   numbers (latency rises with the batch time, so the ends map to ends), and each end
-   is widened by where the sample quantile of ``n`` measured requests falls (the order
-   statistics' binomial interval, :func:`~mlfleet.serving.calibrate.simulate.quantile_interval`).
+2. **Overhead.** Outside the batcher the calibration runs measured different overheads
+   too (a lagging client on a loaded host): the low end takes, quantile by quantile, the
+   least overhead any calibration run at the bracketing rates measured, the high end the
+   most (:meth:`~mlfleet.serving.calibrate.spec.LoadCalibration.overhead_at`).
+3. **Latency.** The simulator runs at the interval's two ends with the same random
+   numbers (latency rises with the batch time and the overhead, so the ends map to
+   ends), and each end is widened by where the sample quantile of ``n`` measured
+   requests falls (the order statistics' binomial interval,
+   :func:`~mlfleet.serving.calibrate.simulate.quantile_interval`).
 
 Coverage is measured, not asserted (``benchmarks/bench_calibration_coverage.py``).
 """
@@ -92,15 +97,18 @@ class PredictionInterval:
 
 
 def predict_interval(arrival_s: FloatArray, *, policy: BatchingPolicy,
-                     service: ServiceTimeModel, speed: SpeedInterval, overhead: Overhead,
-                     replications: int, seed: int) -> PredictionInterval:
-    """Simulate at the speed interval's center and ends (same seed) and widen the ends by
-    the sampling interval of the measured quantiles (module docstring, step 2)."""
-    def at(factor: float) -> SimPrediction:
+                     service: ServiceTimeModel, speed: SpeedInterval,
+                     overhead: tuple[Overhead, Overhead, Overhead], replications: int,
+                     seed: int) -> PredictionInterval:
+    """Simulate at the speed interval's center and ends (same seed), with the overhead
+    (center, least, most) at each, and widen the ends by the sampling interval of the
+    measured quantiles (module docstring, steps 2 and 3)."""
+    def at(factor: float, extra: Overhead) -> SimPrediction:
         return predict(arrival_s, policy=policy, timing_of=drawn(service.scaled(factor)),
-                       overhead=overhead, replications=replications, seed=seed)
+                       overhead=extra, replications=replications, seed=seed)
 
-    center, low, high = at(speed.center), at(speed.low), at(speed.high)
+    center = at(speed.center, overhead[0])
+    low, high = at(speed.low, overhead[1]), at(speed.high, overhead[2])
     n = arrival_s.size
     assert low.latency_s is not None and high.latency_s is not None
     return PredictionInterval(

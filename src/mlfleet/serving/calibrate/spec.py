@@ -140,22 +140,34 @@ class LoadCalibration:
                               standard_errors=[r.speed_se for r in self.runs],
                               rate_rps=rate_rps)
 
-    def overhead_at(self, rate_rps: float) -> OverheadModel:
+    def overhead_at(self, rate_rps: float, *, combine: Combine = "pool") -> OverheadModel:
         """Interpolated between the calibration rates that bracket ``rate_rps`` (the
-        nearest one outside them); repeated runs at one rate are pooled."""
+        nearest one outside them). Repeated runs at one rate are pooled, or, for the
+        prediction interval's ends, combined quantile by quantile into the least
+        (``"low"``) or most (``"high"``) overhead any of them measured: how much the
+        overhead moved between runs is calibration uncertainty too."""
         rates = sorted({r.rate_rps for r in self.runs})
-        pooled = [OverheadModel(
-            samples_s=np.concatenate([o.samples_s for r, o in zip(self.runs, self.overheads,
-                                                                   strict=True)
-                                      if r.rate_rps == rate]),
-            per_response_s=float(np.mean([o.per_response_s for r, o in
-                                          zip(self.runs, self.overheads, strict=True)
-                                          if r.rate_rps == rate])))
-            for rate in rates]
+        groups = [[o for r, o in zip(self.runs, self.overheads, strict=True) if r.rate_rps == rate]
+                  for rate in rates]
+        combined = [_combine(group, combine) for group in groups]
         i = int(np.clip(np.searchsorted(rates, rate_rps), 1, len(rates) - 1))
         lo, hi = rates[i - 1], rates[i]
-        return OverheadModel.interpolate(pooled[i - 1], pooled[i],
+        return OverheadModel.interpolate(combined[i - 1], combined[i],
                                          weight=(rate_rps - lo) / (hi - lo))
+
+
+Combine = Literal["pool", "low", "high"]
+
+
+def _combine(group: list[OverheadModel], how: Combine) -> OverheadModel:
+    per_response = [o.per_response_s for o in group]
+    if how == "pool":
+        return OverheadModel(samples_s=np.concatenate([o.samples_s for o in group]),
+                             per_response_s=float(np.mean(per_response)))
+    q = np.linspace(0.0, 100.0, 401)
+    curves = np.stack([np.percentile(o.samples_s, q) for o in group])
+    pick = np.min if how == "low" else np.max
+    return OverheadModel(samples_s=pick(curves, axis=0), per_response_s=float(pick(per_response)))
 
 
 @dataclass(frozen=True, kw_only=True)
