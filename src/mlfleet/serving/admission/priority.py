@@ -24,7 +24,7 @@ Two pieces, for the two places priority acts (class 0 is the highest):
 
 from __future__ import annotations
 
-import heapq
+import heapq  # the waiting requests, by priority key: not an event queue (see mlfleet.sim)
 import itertools
 import math
 
