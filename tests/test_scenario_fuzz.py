@@ -132,12 +132,13 @@ def malformed(draw: st.DrawFn) -> tuple[Any, str]:
         parent = draw(st.sampled_from(["", *SECTIONS]))
         node = _get(raw, parent) if parent else raw
         assume(isinstance(node, dict))
-        key = draw(st.one_of(st.from_regex(r"zz[A-Za-z0-9_-]{0,10}", fullmatch=True),
+        unknown: str | int | bool | None = draw(st.one_of(
+                             st.from_regex(r"zz[A-Za-z0-9_-]{0,10}", fullmatch=True),
                              st.text(max_size=8).map(lambda s: "zz " + s), st.integers(),
                              st.none(), st.booleans()))
-        node[key] = draw(st.one_of(st.integers(), st.text(max_size=5), containers))
-        dotted = f"{parent}.{key}" if parent else str(key)
-        return raw, dotted if isinstance(key, str) and " " not in key else parent
+        node[unknown] = draw(st.one_of(st.integers(), st.text(max_size=5), containers))
+        dotted = f"{parent}.{unknown}" if parent else str(unknown)
+        return raw, dotted if isinstance(unknown, str) and " " not in unknown else parent
     if how == "drop":
         key = draw(st.sampled_from([*REQUIRED, "training+serving"]))
         if key == "training+serving":
