@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from mlfleet.catalog.types import Workload
-from mlfleet.comm.cost.checks import FloatArray, as_sizes, non_negative, positive
+from mlfleet.checks import FloatArray, non_negative, non_negative_array, positive, positive_array
 from mlfleet.errors import CommInputError
 
 AllReduceCost = Callable[[FloatArray], FloatArray]
@@ -55,7 +55,7 @@ def exposed_comm_time(*, backward_s: float, grad_bytes: float, bucket_bytes: Arr
     embedding): the rest is produced uniformly and the final tensor's AllReduce follows
     it, fully exposed. Raises CommInputError for a non-positive bucket or gradient size.
     """
-    final = non_negative(final_tensor_bytes, "final_tensor_bytes")
+    final = non_negative("final_tensor_bytes", final_tensor_bytes, error=CommInputError)
     if final > 0:
         if not final < grad_bytes:
             raise CommInputError(f"final_tensor_bytes(={final:g}) must be < grad_bytes")
@@ -63,12 +63,10 @@ def exposed_comm_time(*, backward_s: float, grad_bytes: float, bucket_bytes: Arr
                                  bucket_bytes=bucket_bytes, allreduce_s=allreduce_s,
                                  tensor_bytes=tensor_bytes)
         return np.asarray(rest + allreduce_s(np.asarray(final)), dtype=np.float64)
-    t_b = non_negative(backward_s, "backward_s")
-    total = positive(grad_bytes, "grad_bytes")
-    b = as_sizes(bucket_bytes, name="bucket_bytes")
-    if np.any(b <= 0):
-        raise CommInputError("bucket_bytes must be > 0")
-    if non_negative(tensor_bytes, "tensor_bytes") > 0:
+    t_b = non_negative("backward_s", backward_s, error=CommInputError)
+    total = positive("grad_bytes", grad_bytes, error=CommInputError)
+    b = positive_array("bucket_bytes", bucket_bytes, error=CommInputError)
+    if non_negative("tensor_bytes", tensor_bytes, error=CommInputError) > 0:
         b = np.ceil(b / tensor_bytes - 1e-9) * tensor_bytes
     b = np.minimum(b, total)
     m = np.ceil(total / b - 1e-9)
@@ -103,10 +101,10 @@ def pack_buckets(layer_grad_bytes: ArrayLike, *, bucket_bytes: float,
 
     A bucket closes as soon as it holds at least its cap; the first cap may be smaller.
     """
-    sizes = as_sizes(layer_grad_bytes, name="layer_grad_bytes")
-    cap = positive(bucket_bytes, "bucket_bytes")
-    current_cap = cap if first_bucket_bytes is None else positive(first_bucket_bytes,
-                                                                 "first_bucket_bytes")
+    sizes = non_negative_array("layer_grad_bytes", layer_grad_bytes, error=CommInputError)
+    cap = positive("bucket_bytes", bucket_bytes, error=CommInputError)
+    current_cap = cap if first_bucket_bytes is None else positive(
+        "first_bucket_bytes", first_bucket_bytes, error=CommInputError)
     buckets: list[list[int]] = [[]]
     filled = 0.0
     for i, size in enumerate(sizes):
@@ -125,8 +123,8 @@ def simulate_buckets(*, layer_backward_s: ArrayLike, layer_grad_bytes: ArrayLike
 
     ``layer_backward_s`` and ``layer_grad_bytes`` are in backward order (last layer first).
     """
-    compute = as_sizes(layer_backward_s, name="layer_backward_s")
-    sizes = as_sizes(layer_grad_bytes, name="layer_grad_bytes")
+    compute = non_negative_array("layer_backward_s", layer_backward_s, error=CommInputError)
+    sizes = non_negative_array("layer_grad_bytes", layer_grad_bytes, error=CommInputError)
     if compute.shape != sizes.shape or compute.ndim != 1 or compute.size == 0:
         raise CommInputError(
             f"layer_backward_s and layer_grad_bytes must be equal-length lists "
@@ -178,7 +176,8 @@ def workload_gradient_tensors(workload: Workload, *, precision_bytes: float, bac
     (:func:`transformer_gradient_tensors`); anything else, or ``tensors`` given, gets that
     many equal tensors (default 256) computed at a uniform rate.
     """
-    grad_bytes = workload.params * positive(precision_bytes, "precision_bytes")
+    grad_bytes = workload.params * positive("precision_bytes", precision_bytes,
+                                            error=CommInputError)
     shape = workload.shape
     if tensors is None and workload.family == "llm" and all(k in shape for k in _DECODER_SHAPE):
         params, matmul = transformer_gradient_tensors(
@@ -204,7 +203,7 @@ def closed_form_shape(tensor_bytes: ArrayLike) -> dict[str, float]:
     Equal tensors: their size as the packing granularity. Otherwise the mean size of all
     but the last tensor, and the last one (an input embedding) as ``final_tensor_bytes``.
     """
-    sizes = as_sizes(tensor_bytes, name="tensor_bytes")
+    sizes = non_negative_array("tensor_bytes", tensor_bytes, error=CommInputError)
     if np.all(sizes == sizes[0]):
         return {"tensor_bytes": float(sizes[0])}
     return {"tensor_bytes": float(sizes[:-1].mean()), "final_tensor_bytes": float(sizes[-1])}
@@ -212,7 +211,7 @@ def closed_form_shape(tensor_bytes: ArrayLike) -> dict[str, float]:
 
 def candidate_bucket_sizes(grad_bytes: float, *, min_bytes: float = 2**16) -> FloatArray:
     """Powers of two from ``min_bytes`` up to the whole gradient, plus the whole gradient."""
-    total = positive(grad_bytes, "grad_bytes")
+    total = positive("grad_bytes", grad_bytes, error=CommInputError)
     top = max(int(np.floor(np.log2(total))), int(np.log2(min_bytes)))
     sizes = 2.0 ** np.arange(int(np.log2(min_bytes)), top + 1)
     return np.unique(np.append(sizes[sizes < total], total))
@@ -227,7 +226,7 @@ def best_bucket_size(*, backward_s: float, grad_bytes: float, allreduce_s: AllRe
     Ties go to the larger bucket (fewer kernel launches in practice).
     """
     sizes = (candidate_bucket_sizes(grad_bytes) if candidates is None
-             else as_sizes(candidates, name="candidates"))
+             else non_negative_array("candidates", candidates, error=CommInputError))
     exposed = exposed_comm_time(backward_s=backward_s, grad_bytes=grad_bytes,
                                 bucket_bytes=sizes, allreduce_s=allreduce_s,
                                 tensor_bytes=tensor_bytes, final_tensor_bytes=final_tensor_bytes)

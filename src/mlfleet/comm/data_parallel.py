@@ -26,6 +26,7 @@ import numpy as np
 
 from mlfleet import units
 from mlfleet.catalog.types import Cluster, Workload
+from mlfleet.checks import positive
 from mlfleet.comm.bucket import (
     DDP_BUCKET_CAP_BYTES,
     AllReduceCost,
@@ -35,7 +36,6 @@ from mlfleet.comm.bucket import (
     simulate_buckets,
     workload_gradient_tensors,
 )
-from mlfleet.comm.cost.checks import positive
 from mlfleet.comm.select import (
     AlgorithmTime,
     allgather_time_on,
@@ -140,7 +140,8 @@ def plan_communication(*, cluster: Cluster, gpus: int, workload: Workload, preci
     if zero_stage is not None and zero_stage not in STAGES:
         raise CommInputError(f"zero_stage(={zero_stage!r}) must be one of {', '.join(STAGES)}")
     topo = from_cluster(cluster, ranks=gpus)
-    grad_bytes = workload.params * positive(precision_bytes, "precision_bytes")
+    grad_bytes = workload.params * positive("precision_bytes", precision_bytes,
+                                            error=CommInputError)
     allreduce = _allreduce(topo, grad_bytes)
     bucket = _bucket_plan(topo, workload, precision_bytes, backward_time_s)
     rows = _zero_rows(topo, workload, gpus, precision_bytes, cluster.accelerator.hbm_bytes)

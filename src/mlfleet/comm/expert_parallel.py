@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlfleet.catalog.types import Cluster, Workload
-from mlfleet.comm.cost.checks import positive
+from mlfleet.checks import positive
 from mlfleet.comm.patterns import moe_alltoall_bytes
 from mlfleet.comm.select import alltoall_time_on
 from mlfleet.comm.topology import from_cluster
@@ -59,7 +59,7 @@ def expert_alltoall(*, cluster: Cluster, expert_ranks: int, workload: Workload,
     if int(expert_ranks) != expert_ranks or expert_ranks < 2:
         raise CommInputError(f"expert_ranks(={expert_ranks!r}) must be a whole number >= 2")
     d_model, top_k = float(workload.shape["d_model"]), float(workload.shape["experts_per_token"])
-    positive(tokens_per_rank, "tokens_per_rank")
+    positive("tokens_per_rank", tokens_per_rank, error=CommInputError)
     buffer = tokens_per_rank * d_model * top_k * value_bytes
     calls = int(round(4 * moe_layers))
     topo = from_cluster(cluster, ranks=expert_ranks)

@@ -29,7 +29,7 @@ from typing import Any
 
 from mlfleet import catalog
 from mlfleet.catalog.types import Workload
-from mlfleet.comm.cost.checks import positive
+from mlfleet.checks import positive
 from mlfleet.errors import CommInputError
 
 DEFAULT_SAMPLES_PER_GPU = 1024
@@ -41,7 +41,8 @@ _TYPES = {"llm": "LLM/Transformer", "moe": "MoE", "recsys": "Recommendation",
 
 def dense_gradient_bytes(params: float, *, grad_bytes: float) -> float:
     """AllReduce buffer of a dense model: every gradient, Ψ·b bytes."""
-    return positive(params, "params") * positive(grad_bytes, "grad_bytes")
+    return (positive("params", params, error=CommInputError)
+            * positive("grad_bytes", grad_bytes, error=CommInputError))
 
 
 def moe_alltoall_bytes(*, tokens: float, d_model: float, top_k: float, moe_layers: float,

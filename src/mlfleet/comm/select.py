@@ -22,13 +22,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from mlfleet import units
+from mlfleet.checks import FloatArray, non_negative_array, one_of
 from mlfleet.comm.cost.allgather import ring_allgather_time
 from mlfleet.comm.cost.allreduce import (
     double_binary_tree_allreduce_time,
     ring_allreduce_time,
 )
 from mlfleet.comm.cost.bandwidth import algbw_bytes_per_s, busbw_bytes_per_s
-from mlfleet.comm.cost.checks import FloatArray, as_sizes, choose
 from mlfleet.comm.cost.hierarchy import LevelLink, multilevel_allreduce_time
 from mlfleet.comm.cost.parameter_server import parameter_server_allreduce_time
 from mlfleet.comm.cost.reduce_scatter import ring_reduce_scatter_time
@@ -127,8 +127,8 @@ def allreduce_times(topo: Topology, size_bytes: ArrayLike, *,
     """
     names = tuple(algorithms) if algorithms is not None else default_algorithms(topo)
     for name in names:
-        choose(name, ALLREDUCE_CHOICES, "allreduce algorithm")
-    size = as_sizes(size_bytes)
+        one_of("algorithms", name, ALLREDUCE_CHOICES, error=CommInputError)
+    size = non_negative_array("size_bytes", size_bytes, error=CommInputError)
     fns = _time_fns(ps_servers)
     return {name: np.asarray(fns[name](topo, size), dtype=np.float64) for name in names}
 
@@ -161,7 +161,7 @@ def alltoall_time_on(topo: Topology, size_bytes: ArrayLike, *, skew: float = 1.0
     The busiest rank moves ``skew`` times the mean (hot expert); the slowest link class
     sets the bandwidth term.
     """
-    size = as_sizes(size_bytes)
+    size = non_negative_array("size_bytes", size_bytes, error=CommInputError)
     n, g = topo.ranks, topo.local_ranks
     latency = (g - 1) * topo.intra_alpha_s + (n - g) * topo.inter_alpha_s
     per_link = [(g - 1) / n * size / topo.intra_bw_bytes_per_s]
@@ -215,7 +215,7 @@ def compare_allreduce(topo: Topology, size_bytes: float, *,
 
     ``rows`` are sorted fastest first; ``best`` names the chosen one.
     """
-    size = float(as_sizes(size_bytes))
+    size = float(non_negative_array("size_bytes", size_bytes, error=CommInputError))
     times = allreduce_times(topo, size, algorithms=algorithms, ps_servers=ps_servers)
     zero = allreduce_times(topo, 0.0, algorithms=list(times), ps_servers=ps_servers)
     rows = [AlgorithmTime(

@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 
 from mlfleet import catalog
 from mlfleet.catalog.types import Cluster
-from mlfleet.comm.cost.checks import FloatArray, as_sizes, choose
+from mlfleet.checks import FloatArray, non_negative_array, one_of
 from mlfleet.errors import CatalogError, CommInputError
 
 DEFAULT_NODES_PER_LEAF = 32
@@ -238,7 +238,8 @@ def step_schedule(algorithm: str, n_ranks: int) -> list[Step]:
     vector; ``rabenseifner``: recursive halving (distance p'/2 first, S/2 bytes) then
     recursive doubling. Non-powers of two fold the surplus ranks in and out at distance 1.
     """
-    choose(algorithm, ("tree", "recursive_doubling", "rabenseifner"), "step-scheduled algorithm")
+    one_of("algorithm", algorithm, ("tree", "recursive_doubling", "rabenseifner"),
+           error=CommInputError)
     if algorithm == "tree":
         up = [(2**k, 1.0, True, False) for k in range(math.ceil(math.log2(n_ranks) - 1e-12))]
         return up + [(d, f, False, a) for d, f, _, a in reversed(up)]
@@ -256,7 +257,7 @@ def step_schedule(algorithm: str, n_ranks: int) -> list[Step]:
 
 def schedule_time(topo: Topology, schedule: list[Step], size_bytes: ArrayLike) -> FloatArray:
     """Σ over rounds of α(level) + bytes / bw(level) + γ·bytes for reducing rounds."""
-    size = as_sizes(size_bytes)
+    size = non_negative_array("size_bytes", size_bytes, error=CommInputError)
     total = np.zeros_like(size)
     for distance, fraction, reduces, all_active in schedule:
         alpha, bw = step_link(topo, distance, all_active=all_active)
@@ -285,8 +286,8 @@ def link_traffic(algorithm: str, topo: Topology, size_bytes: ArrayLike) -> LinkT
     """
     known = ("ring", "double_binary_tree", "hierarchical", "hierarchical3", "tree",
              "recursive_doubling", "rabenseifner", "alltoall")
-    choose(algorithm, known, "algorithm with a traffic model")
-    size = as_sizes(size_bytes)
+    one_of("algorithm", algorithm, known, error=CommInputError)
+    size = non_negative_array("size_bytes", size_bytes, error=CommInputError)
     if algorithm in ("tree", "recursive_doubling", "rabenseifner"):
         return _schedule_traffic(topo, step_schedule(algorithm, topo.ranks), size)
     return _TRAFFIC[algorithm](topo, size)

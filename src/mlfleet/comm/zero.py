@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlfleet.comm.cost.checks import positive
+from mlfleet.checks import positive
 from mlfleet.errors import CommInputError
 
 ADAM_MIXED_PRECISION_K = 12.0
@@ -99,7 +99,7 @@ def zero_stages(params: float, n_gpus: int, *, param_bytes: float = 2.0, grad_by
 
 
 def _check(params: float, n_gpus: int, stage: str) -> None:
-    positive(params, "params")
+    positive("params", params, error=CommInputError)
     if int(n_gpus) != n_gpus or n_gpus < 1:
         raise CommInputError(f"n_gpus(={n_gpus!r}) must be a whole number >= 1")
     if stage not in STAGES:
