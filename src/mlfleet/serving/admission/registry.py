@@ -12,8 +12,8 @@ from mlfleet.serving.admission.coalescing import CoalescingAdmission
 from mlfleet.serving.admission.priority import PriorityAdmission
 from mlfleet.serving.admission.queue_depth import QueueDepthAdmission
 from mlfleet.serving.admission.token_bucket import TokenBucketAdmission
-from mlfleet.serving.lb.checks import build_policy
 from mlfleet.serving.policy import Admission
+from mlfleet.serving.policy_factory import build_policy
 
 ADMISSIONS: dict[str, Callable[..., Admission]] = {
     "token_bucket": TokenBucketAdmission,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mlfleet.serving.lb.checks import build_policy
 from mlfleet.serving.lb.consistent_hash import ConsistentHashBalancer
 from mlfleet.serving.lb.kv_aware import KvAwareBalancer
 from mlfleet.serving.lb.least_outstanding import LeastOutstandingBalancer
@@ -14,6 +13,7 @@ from mlfleet.serving.lb.random import RandomBalancer
 from mlfleet.serving.lb.round_robin import RoundRobinBalancer
 from mlfleet.serving.lb.weighted import WeightedRoundRobinBalancer
 from mlfleet.serving.policy import LoadBalancer
+from mlfleet.serving.policy_factory import build_policy
 
 LOAD_BALANCERS: dict[str, Callable[..., LoadBalancer]] = {
     "random": RandomBalancer,
