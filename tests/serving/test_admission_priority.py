@@ -275,5 +275,5 @@ def test_bad_configuration(params: dict[str, Any], fragment: str) -> None:
 
 
 def test_aging_must_be_positive() -> None:
-    with pytest.raises(InputError, match=r"aging_s\(=0\.0\) must be a finite number > 0"):
+    with pytest.raises(InputError, match=r"aging_s\(=0\) must be a finite number > 0"):
         AgingPriorityQueue(aging_s=0.0)

@@ -86,7 +86,7 @@ def test_token_cost_counts_prompt_and_output_tokens() -> None:
 
 
 @pytest.mark.parametrize(("params", "fragment"), [
-    ({"rate_per_s": -1.0}, "rate_per_s(=-1.0) must be a finite number > 0"),
+    ({"rate_per_s": -1.0}, "rate_per_s(=-1) must be a finite number > 0"),
     ({"rate_per_s": 1.0, "burst": 0}, "burst(=0) must be a finite number > 0"),
     ({"per_user_rate_per_s": float("nan")}, "rate_per_s(=nan)"),
     ({}, "needs rate_per_s and/or per_user_rate_per_s"),

@@ -99,7 +99,7 @@ def test_in_the_simulator_a_bad_deploy_pages_in_the_predicted_time() -> None:
     (lambda: BurnRateAlert(rules=()), "rules(=()) must name at least one"),
     (lambda: BurnRateRule(long_s=300.0, short_s=3600.0, burn_rate=14.4),
      "short_s(=3600.0) must be <= long_s(=300.0)"),
-    (lambda: BurnRateRule(long_s=3600.0, short_s=300.0, burn_rate=-1.0), "burn_rate(=-1.0)"),
+    (lambda: BurnRateRule(long_s=3600.0, short_s=300.0, burn_rate=-1.0), "burn_rate(=-1)"),
 ])
 def test_bad_configuration(call: Callable[[], object], fragment: str) -> None:
     with pytest.raises(InputError) as info:

@@ -119,10 +119,10 @@ def test_in_the_simulator_a_slow_canary_is_rolled_back_and_drained() -> None:
 @pytest.mark.parametrize(("kwargs", "fragment"), [
     ({"stages": (0.05, 0.01, 1.0)}, "strictly increasing"),
     ({"stages": (0.1, 0.5)}, "ending at 1.0"),
-    ({"stages": (0.0, 1.0)}, "stages[0](=0.0) must be a fraction in (0, 1]"),
+    ({"stages": (0.0, 1.0)}, "stages[0](=0) must be a fraction in (0, 1]"),
     ({"metric": "p50"}, "metric(='p50') is unknown; known: p99, error_rate"),
     ({"max_ratio": 0}, "max_ratio(=0)"),
-    ({"window_s": -5.0}, "window_s(=-5.0)"),
+    ({"window_s": -5.0}, "window_s(=-5)"),
 ])
 def test_bad_configuration(kwargs: dict[str, Any], fragment: str) -> None:
     with pytest.raises(InputError) as info:

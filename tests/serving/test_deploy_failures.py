@@ -101,9 +101,9 @@ def test_session_state_is_lost_or_migrated_as_configured() -> None:
 
 
 @pytest.mark.parametrize(("call", "fragment"), [
-    (lambda: ReplicaFailure(replica=0, at_s=-1.0), "at_s(=-1.0) must be a finite number >= 0"),
+    (lambda: ReplicaFailure(replica=0, at_s=-1.0), "at_s(=-1) must be a finite number >= 0"),
     (lambda: exponential_failures(replicas=[0], mtbf_s=0.0, horizon_s=1.0,
-                                  rng=np.random.default_rng(0)), "mtbf_s(=0.0)"),
+                                  rng=np.random.default_rng(0)), "mtbf_s(=0)"),
     (lambda: FailureInjector([], session_state="kept"),
      "session_state(='kept') is unknown; known: lost, migrated"),
 ])

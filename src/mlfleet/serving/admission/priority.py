@@ -28,8 +28,8 @@ import heapq  # the waiting requests, by priority key: not an event queue (see m
 import itertools
 import math
 
+from mlfleet.checks import fraction, positive, positive_int
 from mlfleet.errors import PolicyConfigError
-from mlfleet.serving.lb.checks import fraction, positive, positive_int
 from mlfleet.serving.policy import Request, SystemView
 
 
@@ -40,7 +40,8 @@ class AgingPriorityQueue:
     """
 
     def __init__(self, *, aging_s: float | None = 1.0) -> None:
-        self.aging_s = None if aging_s is None else positive("aging_s", aging_s)
+        self.aging_s = None if aging_s is None else positive("aging_s", aging_s,
+                                                             error=PolicyConfigError)
         """Seconds of waiting that raise a request by one priority class."""
         self._heap: list[tuple[float, float, int, int]] = []
         """(effective-priority key, waiting since, push order, request id)."""
@@ -78,11 +79,13 @@ class PriorityAdmission:
 
     def __init__(self, *, max_outstanding: int, n_classes: int = 2,
                  guaranteed_per_class: int = 1, reserve_fraction: float = 0.2) -> None:
-        self.max_outstanding = positive_int("max_outstanding", max_outstanding)
-        self.n_classes = positive_int("n_classes", n_classes)
+        self.max_outstanding = positive_int("max_outstanding", max_outstanding,
+                                            error=PolicyConfigError)
+        self.n_classes = positive_int("n_classes", n_classes, error=PolicyConfigError)
         self.guaranteed_per_class = positive_int("guaranteed_per_class", guaranteed_per_class,
-                                                 minimum=0)
-        self.reserve_fraction = fraction("reserve_fraction", reserve_fraction)
+                                                 minimum=0, error=PolicyConfigError)
+        self.reserve_fraction = fraction("reserve_fraction", reserve_fraction,
+                                         error=PolicyConfigError)
         if n_classes * guaranteed_per_class > max_outstanding:
             raise PolicyConfigError(
                 f"n_classes·guaranteed_per_class(={n_classes}·{guaranteed_per_class}) must be "

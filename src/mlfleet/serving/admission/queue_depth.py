@@ -7,8 +7,8 @@ shed requests fail fast and can retry elsewhere.
 
 from __future__ import annotations
 
+from mlfleet.checks import positive_int
 from mlfleet.errors import PolicyConfigError
-from mlfleet.serving.lb.checks import positive_int
 from mlfleet.serving.policy import Request, SystemView
 
 
@@ -25,9 +25,10 @@ class QueueDepthAdmission:
             raise PolicyConfigError("queue_depth needs exactly one of max_queued and "
                                     f"max_queued_per_replica (got {max_queued!r}, "
                                     f"{max_queued_per_replica!r})")
-        self.max_queued = None if max_queued is None else positive_int("max_queued", max_queued)
+        self.max_queued = None if max_queued is None else positive_int(
+            "max_queued", max_queued, error=PolicyConfigError)
         self.max_queued_per_replica = None if max_queued_per_replica is None else \
-            positive_int("max_queued_per_replica", max_queued_per_replica)
+            positive_int("max_queued_per_replica", max_queued_per_replica, error=PolicyConfigError)
 
     def limit(self, system: SystemView) -> int:
         """The queue limit at this arrival."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mlfleet.checks import one_of, positive
 from mlfleet.errors import PolicyConfigError
-from mlfleet.serving.lb.checks import one_of, positive
 from mlfleet.serving.policy import Request, SystemView
 
 COSTS = ("requests", "tokens")
@@ -35,8 +35,8 @@ class TokenBucket:
     last_s: float = field(default=float("-inf"))
 
     def __post_init__(self) -> None:
-        positive("rate_per_s", self.rate_per_s)
-        positive("burst", self.burst)
+        positive("rate_per_s", self.rate_per_s, error=PolicyConfigError)
+        positive("burst", self.burst, error=PolicyConfigError)
         if self.tokens < 0:
             self.tokens = self.burst
 
@@ -79,7 +79,7 @@ class TokenBucketAdmission:
         if rate_per_s is None and per_user_rate_per_s is None:
             raise PolicyConfigError("token_bucket needs rate_per_s and/or per_user_rate_per_s "
                                     "(got neither)")
-        self.cost = one_of("cost", cost, COSTS)
+        self.cost = one_of("cost", cost, COSTS, error=PolicyConfigError)
         self._global = _bucket(rate_per_s, burst)
         self._user_rate_burst = (per_user_rate_per_s, per_user_burst)
         _bucket(per_user_rate_per_s, per_user_burst)  # validate now, not at the first arrival
@@ -112,5 +112,5 @@ class TokenBucketAdmission:
 def _bucket(rate_per_s: float | None, burst: float | None) -> TokenBucket | None:
     if rate_per_s is None:
         return None
-    rate = positive("rate_per_s", rate_per_s)
+    rate = positive("rate_per_s", rate_per_s, error=PolicyConfigError)
     return TokenBucket(rate_per_s=rate, burst=max(1.0, rate) if burst is None else burst)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mlfleet.checks import non_negative
 from mlfleet.errors import PolicyConfigError
-from mlfleet.serving.lb.checks import non_negative
 
 if TYPE_CHECKING:
     from mlfleet.serving.sim.engine import Engine
@@ -63,4 +63,4 @@ def standby_replica_s(*, replicas_per_env: int, overlap_s: float) -> float:
     """Replica-seconds of the second environment while both run (the cost of instant rollback)."""
     if replicas_per_env < 1:
         raise PolicyConfigError(f"replicas_per_env(={replicas_per_env!r}) must be >= 1")
-    return replicas_per_env * non_negative("overlap_s", overlap_s)
+    return replicas_per_env * non_negative("overlap_s", overlap_s, error=PolicyConfigError)

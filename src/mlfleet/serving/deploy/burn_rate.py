@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from mlfleet.checks import positive
 from mlfleet.errors import PolicyConfigError
-from mlfleet.serving.lb.checks import positive
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,9 +36,9 @@ class BurnRateRule:
     """The factor of the sustainable error rate 1 − T that both windows must reach."""
 
     def __post_init__(self) -> None:
-        positive("long_s", self.long_s)
-        positive("short_s", self.short_s)
-        positive("burn_rate", self.burn_rate)
+        positive("long_s", self.long_s, error=PolicyConfigError)
+        positive("short_s", self.short_s, error=PolicyConfigError)
+        positive("burn_rate", self.burn_rate, error=PolicyConfigError)
         if self.short_s > self.long_s:
             raise PolicyConfigError(f"short_s(={self.short_s!r}) must be <= "
                                     f"long_s(={self.long_s!r})")
@@ -90,7 +90,7 @@ class BurnRateAlert:
             raise PolicyConfigError("rules(=()) must name at least one burn-rate rule")
         self.slo_target = slo_target
         self.rules = rules
-        self.step_s = positive("step_s", step_s)
+        self.step_s = positive("step_s", step_s, error=PolicyConfigError)
 
     def evaluate(self, times_s: npt.ArrayLike, bad: npt.ArrayLike, *,
                  end_s: float | None = None) -> AlertTrace:

@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats
 
-from mlfleet.errors import PolicyConfigError
-from mlfleet.serving.lb.checks import (
+from mlfleet.checks import (
     fraction,
     non_negative,
     one_of,
     positive,
     positive_int,
 )
+from mlfleet.errors import PolicyConfigError
 
 if TYPE_CHECKING:
     from mlfleet.serving.sim.engine import Engine
@@ -64,18 +64,18 @@ class CanaryConfig:
 
     def __post_init__(self) -> None:
         for i, share in enumerate(self.stages):
-            fraction(f"stages[{i}]", share, open_low=True)
+            fraction(f"stages[{i}]", share, open_low=True, error=PolicyConfigError)
         if len(self.stages) < 2 or list(self.stages) != sorted(set(self.stages)) \
                 or self.stages[-1] != 1.0:
             raise PolicyConfigError(f"stages(={self.stages!r}) must be at least two shares, "
                                     "strictly increasing, ending at 1.0")
-        positive("stage_duration_s", self.stage_duration_s)
-        positive("window_s", self.window_s)
-        one_of("metric", self.metric, METRICS)
-        positive("max_ratio", self.max_ratio)
-        non_negative("slack", self.slack)
-        positive_int("min_samples", self.min_samples)
-        fraction("alpha", self.alpha, open_low=True)
+        positive("stage_duration_s", self.stage_duration_s, error=PolicyConfigError)
+        positive("window_s", self.window_s, error=PolicyConfigError)
+        one_of("metric", self.metric, METRICS, error=PolicyConfigError)
+        positive("max_ratio", self.max_ratio, error=PolicyConfigError)
+        non_negative("slack", self.slack, error=PolicyConfigError)
+        positive_int("min_samples", self.min_samples, error=PolicyConfigError)
+        fraction("alpha", self.alpha, open_low=True, error=PolicyConfigError)
 
 
 class CanaryController:
@@ -102,7 +102,7 @@ class CanaryController:
 
     def observe(self, *, group: str, finish_s: float, latency_s: float, ok: bool) -> None:
         """Record one completed request of ``group`` (``baseline`` or ``canary``)."""
-        one_of("group", group, GROUPS)
+        one_of("group", group, GROUPS, error=PolicyConfigError)
         self._window[group].append((finish_s, latency_s, ok))
 
     def step(self, now_s: float) -> str:
@@ -180,7 +180,7 @@ class CanaryRollout:
                 raise PolicyConfigError(f"group {name!r} has no replica; groups: "
                                         f"{', '.join(sorted(groups))}")
         self.engine, self.controller = engine, controller
-        self.eval_every_s = positive("eval_every_s", eval_every_s)
+        self.eval_every_s = positive("eval_every_s", eval_every_s, error=PolicyConfigError)
         self.groups = {"baseline": stable, "canary": canary}
         self._seen_s = engine.now_s
         self._share = -1.0

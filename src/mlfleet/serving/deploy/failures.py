@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mlfleet.serving.lb.checks import non_negative, one_of, positive
+from mlfleet.checks import non_negative, one_of, positive
+from mlfleet.errors import PolicyConfigError
 
 if TYPE_CHECKING:
     from mlfleet.serving.sim.engine import Engine
@@ -43,9 +44,9 @@ class ReplicaFailure:
     """Down time before it serves again (empty); None: it stays dead."""
 
     def __post_init__(self) -> None:
-        non_negative("at_s", self.at_s)
+        non_negative("at_s", self.at_s, error=PolicyConfigError)
         if self.repair_s is not None:
-            positive("repair_s", self.repair_s)
+            positive("repair_s", self.repair_s, error=PolicyConfigError)
 
 
 def exponential_failures(*, replicas: Sequence[int], mtbf_s: float, horizon_s: float,
@@ -56,10 +57,10 @@ def exponential_failures(*, replicas: Sequence[int], mtbf_s: float, horizon_s: f
     Without ``repair_s`` each replica fails at most once; with it, up and down periods
     alternate (Exp(mtbf_s) up, ``repair_s`` down). Sorted by time, then replica.
     """
-    positive("mtbf_s", mtbf_s)
-    positive("horizon_s", horizon_s)
+    positive("mtbf_s", mtbf_s, error=PolicyConfigError)
+    positive("horizon_s", horizon_s, error=PolicyConfigError)
     if repair_s is not None:
-        positive("repair_s", repair_s)
+        positive("repair_s", repair_s, error=PolicyConfigError)
     out: list[ReplicaFailure] = []
     for replica in replicas:
         t = float(rng.exponential(mtbf_s))
@@ -77,7 +78,8 @@ class FailureInjector:
     def __init__(self, failures: Sequence[ReplicaFailure], *,
                  session_state: str = "lost") -> None:
         self.failures = tuple(failures)
-        self.session_state = one_of("session_state", session_state, SESSION_STATES)
+        self.session_state = one_of("session_state", session_state, SESSION_STATES,
+                                    error=PolicyConfigError)
         self.migrated: dict[int, int] = {}
         """Session -> the replica it was migrated to (filled during the run)."""
 

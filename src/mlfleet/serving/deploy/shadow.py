@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mlfleet.checks import fraction
 from mlfleet.errors import PolicyConfigError
-from mlfleet.serving.lb.checks import fraction
 from mlfleet.serving.sim.results import LatencyStats, SimResult
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def start_shadow(engine: Engine, *, share: float, shadow: str = "shadow",
                  primary: str = "stable", at_s: float | None = None) -> None:
     """Serve users from ``primary`` only and mirror ``share`` of them to ``shadow``."""
-    fraction("share", share, open_low=True)
+    fraction("share", share, open_low=True, error=PolicyConfigError)
     groups = {r.group for r in engine.replicas}
     for name in (shadow, primary):
         if name not in groups:
