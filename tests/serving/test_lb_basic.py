@@ -131,7 +131,7 @@ def test_registry_rejects_unknown_names_listing_the_known() -> None:
     ("consistent_hash", {"epsilon": 0}, "epsilon(=0) must be a finite number > 0"),
     ("consistent_hash", {"epsilon": -0.5}, "epsilon(=-0.5)"),
     ("consistent_hash", {"hash_by": "ip"}, "hash_by(='ip') is unknown; known: session, key, user"),
-    ("weighted", {"weights": {0: -1.0}}, "weights[0](=-1.0) must be a finite number > 0"),
+    ("weighted", {"weights": {0: -1.0}}, "weights[0](=-1) must be a finite number > 0"),
     ("kv_aware", {"max_imbalance": -1}, "max_imbalance(=-1) must be an integer >= 0"),
     ("random", {"d": 2}, "bad parameters ['d']"),
 ])

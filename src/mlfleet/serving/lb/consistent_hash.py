@@ -20,8 +20,9 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from mlfleet.checks import one_of, positive, positive_int
+from mlfleet.errors import PolicyConfigError
 from mlfleet.serving.lb.base import PerCandidateSet, alive_indices
-from mlfleet.serving.lb.checks import one_of, positive, positive_int
 from mlfleet.serving.policy import ReplicaView, Request
 
 _MASK64 = (1 << 64) - 1
@@ -55,7 +56,7 @@ class HashRing:
     """The ring: sorted virtual-node positions and the replica owning each."""
 
     def __init__(self, members: Sequence[int], *, virtual_nodes: int) -> None:
-        self.virtual_nodes = positive_int("virtual_nodes", virtual_nodes)
+        self.virtual_nodes = positive_int("virtual_nodes", virtual_nodes, error=PolicyConfigError)
         self.members = tuple(members)
         # (replica << 32 | vnode) depends only on the replica, so a joining replica
         # adds its points without moving anyone else's.
@@ -101,9 +102,10 @@ class ConsistentHashBalancer:
 
     def __init__(self, *, virtual_nodes: int = 100, epsilon: float | None = None,
                  hash_by: str = "session") -> None:
-        self.virtual_nodes = positive_int("virtual_nodes", virtual_nodes)
-        self.epsilon = None if epsilon is None else positive("epsilon", epsilon)
-        self.hash_by = one_of("hash_by", hash_by, HASH_FIELDS)
+        self.virtual_nodes = positive_int("virtual_nodes", virtual_nodes, error=PolicyConfigError)
+        self.epsilon = None if epsilon is None else positive("epsilon", epsilon,
+                                                             error=PolicyConfigError)
+        self.hash_by = one_of("hash_by", hash_by, HASH_FIELDS, error=PolicyConfigError)
         self._rings: PerCandidateSet[HashRing] = PerCandidateSet(
             lambda alive: HashRing(alive, virtual_nodes=self.virtual_nodes))
 

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mlfleet.checks import positive_int
+from mlfleet.errors import PolicyConfigError
 from mlfleet.serving.lb.base import StatelessBalancer, alive_indices, least_loaded
-from mlfleet.serving.lb.checks import positive_int
 from mlfleet.serving.policy import ReplicaView, Request
 
 
@@ -23,7 +24,8 @@ class KvAwareBalancer(StatelessBalancer):
     """Session affinity to the KV-cache holder until it is overloaded; else least-loaded."""
 
     def __init__(self, *, max_imbalance: int = 8) -> None:
-        self.max_imbalance = positive_int("max_imbalance", max_imbalance, minimum=0)
+        self.max_imbalance = positive_int("max_imbalance", max_imbalance, minimum=0,
+                                          error=PolicyConfigError)
         """Outstanding requests the holder may carry above the least-loaded before moving."""
 
     def choose(self, request: Request, replicas: Sequence[ReplicaView],

@@ -19,6 +19,7 @@ from math import floor
 import numpy as np
 import numpy.typing as npt
 
+from mlfleet.checks import positive_int
 from mlfleet.errors import PolicyConfigError
 from mlfleet.serving.lb.base import (
     TRIES,
@@ -29,7 +30,6 @@ from mlfleet.serving.lb.base import (
     uniform_alive,
     uniform_router,
 )
-from mlfleet.serving.lb.checks import positive_int
 from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
@@ -65,7 +65,7 @@ class PowerOfTwoBalancer(StatelessBalancer):
     """Samples ``d`` distinct alive replicas with ``rng`` and picks the least loaded."""
 
     def __init__(self, *, d: int = 2) -> None:
-        self.d = positive_int("d", d)
+        self.d = positive_int("d", d, error=PolicyConfigError)
         """Replicas sampled per request (2 is the classic; 1 degenerates to random)."""
 
     def choose(self, request: Request, replicas: Sequence[ReplicaView],
@@ -97,8 +97,8 @@ def max_load_one_choice(n_bins: npt.ArrayLike) -> npt.NDArray[np.float64]:
 def max_load_d_choices(n_bins: npt.ArrayLike, d: int = 2) -> npt.NDArray[np.float64]:
     """Leading-order max load with d choices: ln ln n / ln d (plus an O(1) term)."""
     n = np.asarray(n_bins, dtype=np.float64)
-    load: npt.NDArray[np.float64] = np.log(np.log(n)) / math.log(positive_int("d", d,
-                                                                             minimum=2))
+    choices = positive_int("d", d, minimum=2, error=PolicyConfigError)
+    load: npt.NDArray[np.float64] = np.log(np.log(n)) / math.log(choices)
     return load
 
 
@@ -121,7 +121,7 @@ def mean_sojourn_supermarket(utilisation: float, d: int = 2, *, terms: int = 64)
     lam = float(utilisation)
     if not 0.0 <= lam < 1.0:
         raise PolicyConfigError(f"utilisation(={utilisation!r}) must be in [0, 1)")
-    if positive_int("d", d) == 1:
+    if positive_int("d", d, error=PolicyConfigError) == 1:
         return 1.0 / (1.0 - lam)
     total = 0.0
     for i in range(1, terms + 1):

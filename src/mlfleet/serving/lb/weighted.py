@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from mlfleet.checks import positive
+from mlfleet.errors import PolicyConfigError
 from mlfleet.serving.lb.base import PerCandidateSet, alive_indices
-from mlfleet.serving.lb.checks import positive
 from mlfleet.serving.policy import ReplicaView, Request
 
 
@@ -27,7 +28,8 @@ class WeightedRoundRobinBalancer:
     """
 
     def __init__(self, *, weights: Mapping[int, float] | None = None) -> None:
-        self._weights = {i: positive(f"weights[{i}]", w) for i, w in (weights or {}).items()}
+        self._weights = {i: positive(f"weights[{i}]", w, error=PolicyConfigError)
+                         for i, w in (weights or {}).items()}
         self._credit: PerCandidateSet[dict[int, float]] = PerCandidateSet(
             lambda alive: dict.fromkeys(alive, 0.0))
 
@@ -51,4 +53,4 @@ class WeightedRoundRobinBalancer:
     def _weight(self, replica: ReplicaView) -> float:
         if replica.index in self._weights:
             return self._weights[replica.index]
-        return positive(f"replica {replica.index} weight", replica.weight)
+        return positive(f"replica {replica.index} weight", replica.weight, error=PolicyConfigError)
