@@ -124,7 +124,7 @@ class SharedPolicy:
 def make_policy(name: str | None, params: dict[str, Any] | None = None) -> AdmissionPolicy:
     """The queue bound alone (``name`` None) or with the named shared policy behind it.
 
-    Raises :class:`~mlfleet.serving.lb.checks.PolicyConfigError` (an InputError) for an
+    Raises :class:`~mlfleet.errors.PolicyConfigError` (an InputError) for an
     unknown name or bad parameters, listing what is allowed.
     """
     if name is None:
