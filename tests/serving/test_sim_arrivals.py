@@ -102,9 +102,9 @@ def test_a_missing_trace_is_an_input_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("build", "fragment"), [
-    (lambda: PoissonArrivals(rate_per_s=0.0), "rate_per_s(=0.0)"),
-    (lambda: GammaArrivals(rate_per_s=1.0, cv=-1.0), "cv(=-1.0)"),
-    (lambda: DiurnalArrivals(mean_rate_per_s=1.0, amplitude=1.0), "amplitude(=1.0)"),
+    (lambda: PoissonArrivals(rate_per_s=0.0), "rate_per_s(=0)"),
+    (lambda: GammaArrivals(rate_per_s=1.0, cv=-1.0), "cv(=-1)"),
+    (lambda: DiurnalArrivals(mean_rate_per_s=1.0, amplitude=1.0), "amplitude(=1)"),
     (lambda: LogNormal(median=10, min_tokens=5, max_tokens=2), "max_tokens(=2)"),
     (lambda: Fixed(tokens=0), "tokens(=0)"),
     (lambda: PoissonArrivals(rate_per_s=1.0).times_s(0, rng()), "requests(=0)"),

@@ -1,14 +1,13 @@
-"""The contract of an arrival process, and the rate check every process shares."""
+"""The contract of an arrival process, and the request-count check every process shares."""
 
 from __future__ import annotations
 
-import math
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from mlfleet.errors import InputError
+from mlfleet.checks import positive_int
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -26,15 +25,6 @@ class ArrivalProcess(Protocol):
         ...
 
 
-def positive_rate(name: str, value: float) -> float:
-    """``value`` if finite and > 0, else InputError quoting it."""
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise InputError(f"{name}(={value!r}) must be a finite number > 0")
-    return float(value)
-
-
 def request_count(n: int) -> int:
-    """``n`` if it is an integer >= 1, else InputError quoting it."""
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise InputError(f"requests(={n!r}) must be an integer >= 1")
-    return int(n)
+    """``n`` if it is an integer >= 1, else InputError quoting it as ``requests``."""
+    return positive_int("requests", n)

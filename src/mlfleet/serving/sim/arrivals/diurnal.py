@@ -7,13 +7,12 @@ nonhomogeneous Poisson processes by thinning"): draw a Poisson process at the pe
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from mlfleet.errors import InputError
-from mlfleet.serving.sim.arrivals.base import FloatArray, positive_rate, request_count
+from mlfleet.checks import finite, fraction, positive
+from mlfleet.serving.sim.arrivals.base import FloatArray, request_count
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,12 +27,10 @@ class DiurnalArrivals:
     """Time at which the rate crosses its mean going up."""
 
     def __post_init__(self) -> None:
-        positive_rate("mean_rate_per_s", self.mean_rate_per_s)
-        positive_rate("period_s", self.period_s)
-        if not (isinstance(self.amplitude, int | float) and 0 <= self.amplitude < 1):
-            raise InputError(f"amplitude(={self.amplitude!r}) must be in [0, 1)")
-        if not math.isfinite(self.phase_s):
-            raise InputError(f"phase_s(={self.phase_s!r}) must be finite")
+        positive("mean_rate_per_s", self.mean_rate_per_s)
+        positive("period_s", self.period_s)
+        fraction("amplitude", self.amplitude, open_high=True)
+        finite("phase_s", self.phase_s)
 
     def rate_per_s(self, t_s: FloatArray) -> FloatArray:
         """λ(t) at each time."""

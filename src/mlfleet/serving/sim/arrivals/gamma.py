@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlfleet.serving.sim.arrivals.base import FloatArray, positive_rate, request_count
+from mlfleet.checks import positive
+from mlfleet.serving.sim.arrivals.base import FloatArray, request_count
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,8 +24,8 @@ class GammaArrivals:
     """Coefficient of variation of the gaps (std / mean)."""
 
     def __post_init__(self) -> None:
-        positive_rate("rate_per_s", self.rate_per_s)
-        positive_rate("cv", self.cv)
+        positive("rate_per_s", self.rate_per_s)
+        positive("cv", self.cv)
 
     @property
     def mean_rate_per_s(self) -> float:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlfleet.serving.sim.arrivals.base import FloatArray, positive_rate, request_count
+from mlfleet.checks import positive
+from mlfleet.serving.sim.arrivals.base import FloatArray, request_count
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -16,7 +17,7 @@ class PoissonArrivals:
     rate_per_s: float
 
     def __post_init__(self) -> None:
-        positive_rate("rate_per_s", self.rate_per_s)
+        positive("rate_per_s", self.rate_per_s)
 
     @property
     def mean_rate_per_s(self) -> float:
