@@ -111,13 +111,15 @@ def test_the_lane_serves_a_queue_discipline_in_its_order(seed: int, replicas: in
     assert_same(lane, a, general, b)
 
 
-def test_the_lane_reports_progress_as_the_general_loop_does() -> None:
+@pytest.mark.parametrize("replicas", [1, 2])  # one FIFO replica: the minimal recursion
+def test_the_lane_reports_progress_as_the_general_loop_does(replicas: int) -> None:
     n = 2 * 0x10000  # a multiple of the report interval: the last arrival is reported too
     stream = stream_for(n=n, seed=5, load=0.8, servers=2)
     calls: dict[bool, list[tuple[int, int]]] = {True: [], False: []}
 
     def make(lane: bool) -> Engine:
-        eng = build(stream, replicas=2, progress=lambda i, total: calls[lane].append((i, total)))
+        eng = build(stream, replicas=replicas,
+                    progress=lambda i, total: calls[lane].append((i, total)))
         eng._request_lane = lane
         return eng
 

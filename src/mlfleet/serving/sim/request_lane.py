@@ -29,6 +29,11 @@ general loop, forced on with ``Engine._request_lane = False``):
   (:class:`~mlfleet.serving.policy.RoutesBlind`), which draws the engine's uniforms in the same
   order and reads ``replica.outstanding``, kept up to date on the replica objects;
   one replica takes every arrival without a draw, as the general loop's fast path;
+* one FIFO replica (no queue discipline) needs no event list at all: FIFO starts
+  services in arrival order, so request i starts at the later of its arrival and the
+  earliest time one of the c servers is free (one ``heapreplace`` on a heap of the
+  servers' free times; Kiefer & Wolfowitz 1955), which gives the same floats in the
+  same order (:func:`_serve_fifo`);
 * busy time is summed per replica in the order services start, from ``busy_s``;
 * every request ends ``done`` after one attempt: no replica fails or rejects.
 """
@@ -38,7 +43,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heapreplace
 
 import numpy as np
 
@@ -95,6 +100,8 @@ def serve_request_level(columns: Columns, replicas: Sequence[Replica], *,
 def _serve_alone(columns: Columns, replica: RequestLevelReplica,
                  progress: Progress | None, now_s: float) -> float:
     """One replica of ``servers`` servers: the general loop's fast path, inlined."""
+    if replica.discipline is None:
+        return _serve_fifo(columns, replica, progress, now_s)
     arrival, demand, priority = columns.arrival_s, columns.service_s, columns.priority
     start, finish = columns.start_s, columns.finish_s
     servers, speed, busy_s = replica.servers, replica.speed, replica.busy_s
@@ -141,16 +148,48 @@ def _serve_alone(columns: Columns, replica: RequestLevelReplica,
     return now_s
 
 
+def _serve_fifo(columns: Columns, replica: RequestLevelReplica,
+                progress: Progress | None, now_s: float) -> float:
+    """FIFO over identical servers, the minimal recursion: request i starts at the later
+    of its arrival and the earliest time a server is free (one ``heapreplace`` each).
+
+    The same records as the event loop, bit for bit: FIFO starts services in arrival
+    order, so starts, finishes and the busy-time sum see the same floats in the same
+    order; arrivals before completions on ties gives ``max(arrival, free)``. Returns
+    the last completion (s), ``now_s`` if there is no request.
+    """
+    arrival, demand = columns.arrival_s, columns.service_s
+    start, finish = columns.start_s, columns.finish_s
+    speed, busy_s = replica.speed, replica.busy_s
+    free_s = [-math.inf] * replica.servers  # a heap: when each server is next free
+    n = len(arrival)
+    step = n if progress is None else PROGRESS_EVERY
+    for low in range(0, n, max(step, 1)):
+        for i in range(low, min(n, low + step)):
+            t, earliest = arrival[i], free_s[0]
+            begin = t if t > earliest else earliest
+            svc = demand[i] / speed
+            busy_s += svc
+            start[i] = begin
+            finish[i] = end = begin + svc
+            heapreplace(free_s, end)
+        if progress is not None and low + step < n:
+            progress(low + step, n)
+    replica.busy_s = busy_s
+    return max(free_s) if n else now_s
+
+
 def _serve_routed(columns: Columns, fleet: list[RequestLevelReplica], route: Router,
                   progress: Progress | None, now_s: float) -> float:
     """Several replicas, each arrival placed by ``route()``; as :func:`_serve_alone`
     with per-replica lists, and loads kept on the replicas, where routers read them."""
-    arrival, demand, priority = columns.arrival_s, columns.service_s, columns.priority
+    disciplines = [r.discipline for r in fleet]
+    arrival, demand = columns.arrival_s, columns.service_s
+    priority = columns.priority if any(d is not None for d in disciplines) else []
     start, finish, where = columns.start_s, columns.finish_s, columns.replica
     servers = [r.servers for r in fleet]
     speed = [r.speed for r in fleet]
     busy_s = [r.busy_s for r in fleet]
-    disciplines = [r.discipline for r in fleet]
     fifos: list[deque[int]] = [deque() for _ in fleet]
     takes = [q.popleft if d is None else d.pop for q, d in zip(fifos, disciplines, strict=True)]
     heap: list[tuple[float, int, int]] = []
