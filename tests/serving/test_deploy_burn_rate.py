@@ -95,7 +95,7 @@ def test_in_the_simulator_a_bad_deploy_pages_in_the_predicted_time() -> None:
 
 
 @pytest.mark.parametrize(("call", "fragment"), [
-    (lambda: BurnRateAlert(slo_target=1.0), "slo_target(=1.0) must be in (0, 1)"),
+    (lambda: BurnRateAlert(slo_target=1.0), "slo_target(=1) must be a fraction in (0, 1)"),
     (lambda: BurnRateAlert(rules=()), "rules(=()) must name at least one"),
     (lambda: BurnRateRule(long_s=300.0, short_s=3600.0, burn_rate=14.4),
      "short_s(=3600.0) must be <= long_s(=300.0)"),

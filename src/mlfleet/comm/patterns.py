@@ -29,7 +29,7 @@ from typing import Any
 
 from mlfleet import catalog
 from mlfleet.catalog.types import Workload
-from mlfleet.checks import positive
+from mlfleet.checks import fraction, positive
 from mlfleet.errors import CommInputError
 
 DEFAULT_SAMPLES_PER_GPU = 1024
@@ -70,8 +70,7 @@ def sampled_nodes_per_seed(fanouts: Sequence[float]) -> float:
 def gnn_neighbour_bytes(*, seeds: float, fanouts: Sequence[float], feature_dim: float,
                         value_bytes: float, remote_fraction: float) -> float:
     """Halo-exchange bytes per GPU per step: seeds·sampled nodes·features·b·remote fraction."""
-    if not 0.0 <= remote_fraction <= 1.0:
-        raise CommInputError(f"remote_fraction(={remote_fraction!r}) must be in [0, 1]")
+    fraction("remote_fraction", remote_fraction, error=CommInputError)
     return seeds * sampled_nodes_per_seed(fanouts) * feature_dim * value_bytes * remote_fraction
 
 

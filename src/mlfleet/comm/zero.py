@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlfleet.checks import positive
+from mlfleet.checks import one_of, positive
 from mlfleet.errors import CommInputError
 
 ADAM_MIXED_PRECISION_K = 12.0
@@ -102,5 +102,4 @@ def _check(params: float, n_gpus: int, stage: str) -> None:
     positive("params", params, error=CommInputError)
     if int(n_gpus) != n_gpus or n_gpus < 1:
         raise CommInputError(f"n_gpus(={n_gpus!r}) must be a whole number >= 1")
-    if stage not in STAGES:
-        raise CommInputError(f"unknown ZeRO stage {stage!r}; known: {', '.join(STAGES)}")
+    one_of("stage", stage, STAGES, error=CommInputError)

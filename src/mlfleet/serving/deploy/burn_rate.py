@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from mlfleet.checks import positive
+from mlfleet.checks import fraction, positive
 from mlfleet.errors import PolicyConfigError
 
 
@@ -84,8 +84,7 @@ class BurnRateAlert:
 
     def __init__(self, *, slo_target: float = 0.999,
                  rules: tuple[BurnRateRule, ...] = PAGE_RULES, step_s: float = 10.0) -> None:
-        if not 0.0 < slo_target < 1.0:
-            raise PolicyConfigError(f"slo_target(={slo_target!r}) must be in (0, 1)")
+        fraction("slo_target", slo_target, open_low=True, open_high=True, error=PolicyConfigError)
         if not rules:
             raise PolicyConfigError("rules(=()) must name at least one burn-rate rule")
         self.slo_target = slo_target
