@@ -57,7 +57,8 @@ class SimulatedServer:
     def alive(self) -> bool:
         return True
 
-    def _replay(self, arrival_s: np.ndarray) -> tuple[SimResult, float]:
+    def replay(self, arrival_s: np.ndarray) -> tuple[SimResult, float]:
+        """Simulate ``arrival_s`` and log its batches; the result and the run's time 0."""
         self._clock_s += 1000.0
         t0 = self._clock_s
         result = simulate_server(arrival_s, policy=self._policy, rng=self._rng,
@@ -84,13 +85,13 @@ class SimulatedServer:
         return records
 
     async def open_loop(self, spec: LoadSpec) -> LoadRun:
-        result, t0 = self._replay(arrival_trace(spec))
+        result, t0 = self.replay(arrival_trace(spec))
         return LoadRun(records=self._records(result), t0_s=t0)
 
     async def closed_loop(self, spec: LoadSpec, *, concurrency: int) -> list[RequestRecord]:
         """Approximated by an open loop at the rate ``concurrency`` clients would offer
         if every request took one full batch time (enough to size every batch)."""
         rate = concurrency / self.model.mean_s(self._policy.max_batch_size)
-        result, _ = self._replay(arrival_trace(LoadSpec(
+        result, _ = self.replay(arrival_trace(LoadSpec(
             url=self.rank_url, rate_rps=rate, duration_s=spec.duration_s, seed=spec.seed)))
         return [r for r in self._records(result) if not math.isnan(r.latency_s)]

@@ -269,7 +269,7 @@ def test_in_overload_no_admitted_request_waits_beyond_the_bound() -> None:
     time stays within the bound computed from its batch log, and it is reached."""
     model = line_model(noise=0.5)
     server = SimulatedServer(policy(), model, seed=3)
-    result, t0 = server._replay(np.sort(np.random.default_rng(1).uniform(0, 10, 10_000)))
+    result, t0 = server.replay(np.sort(np.random.default_rng(1).uniform(0, 10, 10_000)))
     done = result.done
     waits = result.finish_s[done] - result.arrival_s[done]
     bound = wait_bound_s(policy(), server.batches())
