@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -54,9 +55,10 @@ def samples(sizes: list[int], cycle_s: list[float],
                         last_seq=n - 1)
 
 
-def policy(**overrides: float) -> BatchingPolicy:
-    base = {"max_batch_size": 4, "max_queue_delay_s": 0.01, "queue_capacity": 8}
-    return BatchingPolicy(**{**base, **overrides})
+def policy(*, max_batch_size: int = 4, max_queue_delay_s: float = 0.01,
+           queue_capacity: int = 8) -> BatchingPolicy:
+    return BatchingPolicy(max_batch_size=max_batch_size, max_queue_delay_s=max_queue_delay_s,
+                          queue_capacity=queue_capacity)
 
 
 class Constant:
@@ -230,7 +232,7 @@ def test_load_calibration_pools_repeats_and_interpolates_overheads() -> None:
     ({"calibration": "oracle"}, "'oracle'"),
     ({"calibration": "predictive", "calibration_fractions": ()}, "needs calibration_fractions"),
 ])
-def test_experiment_spec_rejects_bad_values(overrides: dict[str, object], match: str) -> None:
+def test_experiment_spec_rejects_bad_values(overrides: dict[str, Any], match: str) -> None:
     with pytest.raises(InputError, match=match):
         ExperimentSpec(**overrides)
 
@@ -315,7 +317,7 @@ def test_timings_get_the_dispatch_time() -> None:
 def test_prediction_pools_replications_and_adds_overhead() -> None:
     model = line_model(a_s=0.01, b_s=0.0, noise=0.0)
     overhead = OverheadModel(samples_s=np.array([0.002]), per_response_s=0.001)
-    pred = predict(np.arange(100) * 1.0, policy=policy(max_queue_delay_s=0.0),
+    pred = predict(np.arange(100, dtype=np.float64), policy=policy(max_queue_delay_s=0.0),
                    timing_of=drawn(model), overhead=overhead, replications=3, seed=0)
     assert pred.p50_s == pytest.approx(0.01 + 0.001 + 0.002)
     assert pred.mean_batch == pytest.approx(1.0)
