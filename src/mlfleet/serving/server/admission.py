@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mlfleet.serving.admission.queue_depth import QueueDepthAdmission
+from mlfleet.serving.admission.registry import make_admission
 from mlfleet.serving.policy import Admission, Request, SystemView
 
 
@@ -129,8 +130,6 @@ def make_policy(name: str | None, params: dict[str, Any] | None = None) -> Admis
     """
     if name is None:
         return SharedPolicy()
-    from mlfleet.serving.admission.registry import make_admission
-
     return SharedPolicy(make_admission(name, **(params or {})))
 
 
