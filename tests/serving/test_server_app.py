@@ -181,7 +181,7 @@ def test_middleware_seam_and_readiness_checks() -> None:
     @web.middleware
     async def tracer(request: web.Request, handler: Any) -> web.StreamResponse:
         seen.append(request.path)
-        response = await handler(request)
+        response: web.StreamResponse = await handler(request)
         response.headers["X-Traced"] = "1"
         return response
 

@@ -88,7 +88,8 @@ def test_full_batch_dispatches_without_waiting_and_partial_after_delay() -> None
 
 def reference(client: Any, prompt: list[int], n: int) -> list[int]:
     runner = client.app[STATE].runner
-    return runner.gpt.generate_reference(prompt, n)
+    tokens: list[int] = runner.gpt.generate_reference(prompt, n)
+    return tokens
 
 
 def test_generation_matches_full_recompute_and_is_deterministic() -> None:
@@ -116,7 +117,7 @@ def test_traced_ranker_scores_exactly_like_eager_for_any_shape() -> None:
 
 def test_ranker_falls_back_to_eager_when_it_cannot_be_traced() -> None:
     ranker = Ranker(small_config().ranker)
-    ranker.forward = lambda users, items: users.tolist()  # type: ignore[method-assign,assignment]
+    ranker.forward = lambda users, items: users.tolist()  # type: ignore[method-assign,assignment,return-value]
     with pytest.warns(UserWarning, match="running it eagerly"):
         assert trace_ranker(ranker, torch.device("cpu")) is ranker
 
@@ -158,7 +159,8 @@ def test_short_request_joins_and_leaves_while_long_one_runs() -> None:
             assert json.loads(await long_resp.content.readline())["token"] >= 0  # running
             short = await (await client.post("/v1/generate", json={
                 "prompt": "short", "max_new_tokens": 3})).json()
-            assert client.app[STATE].generate.running == 1  # the long one still decodes
+            generate = client.app[STATE].generate
+            assert generate is not None and generate.running == 1  # the long one decodes
             lines = [json.loads(line) async for line in long_resp.content if line.strip()]
             summary = lines[-1]
             assert summary["done"] is True and len(summary["tokens"]) == 40
@@ -208,6 +210,7 @@ def test_client_leaving_mid_stream_frees_its_slot() -> None:
             await resp.content.readline()
             resp.close()
             gen = client.app[STATE].generate
+            assert gen is not None
             for _ in range(200):
                 if gen.running == 0:
                     break

@@ -254,7 +254,8 @@ def _deadline_s(request: web.Request, body: dict[str, Any], state: ServerState,
         raise HttpError(400, f"deadline must be a number of milliseconds, got {raw!r:.40}") from None
     if not math.isfinite(ms) or ms <= 0:
         raise HttpError(400, f"deadline(={raw!r:.40}) must be a positive number of milliseconds")
-    return request.get(T0, now_s) + ms / 1000.0
+    start_s: float = request.get(T0, now_s)
+    return start_s + ms / 1000.0
 
 
 # ----------------------------------------------------------------------------- model routes

@@ -107,7 +107,8 @@ def trace_ranker(ranker: Ranker, device: torch.device
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # torch.jit is in maintenance mode; it still works
-            traced = torch.jit.trace(ranker, (users, items), check_trace=False)
+            traced = torch.jit.trace(  # type: ignore[no-untyped-call]
+                ranker, (users, items), check_trace=False)
     except Exception as exc:  # any tracing failure: serve eagerly rather than not at all
         warnings.warn(f"ranker not traced ({exc!s:.200}); running it eagerly", stacklevel=2)
         return ranker
