@@ -17,7 +17,7 @@ namespace, started by the launcher. For each case (1 Gbit/s and 100 Mbit/s;
 The links are shaped in software by the two CPUs that also run the four ranks,
 so the time depends on what else the machine runs. The 10% goal is therefore a
 benchmark, ``benchmarks/bench_lab_timing.py``, which prints the model error per
-case with the other work measured over it (figures in docs/validation-comm-infra.md).
+case with the other work measured over it (figures in docs/validation.md).
 This test asserts what holds on a shared host too: bytes exactly, and time within
 those factors, which still catch a model that is wrong by 2× on the link-bound
 cases (a missed factor 2(n−1)/n, a step count off by n) and by more than 2× on

@@ -267,7 +267,7 @@ def test_roofline_predicts_large_ops_on_this_host(host_report: dict[str, Any]) -
 
     Observed 2026-12-06, AMD EPYC 2-vCPU KVM guest (~104 GFLOP/s, ~33 GB/s), one BLAS
     thread, CPU clock, seven runs at load average 1.1-5.4 from other jobs
-    (docs/validation-comm-infra.md has the table): GEMM 512³ and 1024³ -3..-8%; 256³
+    (docs/validation.md has the table): GEMM 512³ and 1024³ -3..-8%; 256³
     -23..-26%; skinny GEMMs -20..-33%; GEMV -18..-23%; copy -14..-32%, scale -11..+10%,
     sum -23..-29% (one read stream does not saturate DRAM), in-place add +39..+52% (it
     avoids the write-allocate traffic the STREAM Add ceiling pays); median |error| 23-28%.
