@@ -10,11 +10,12 @@ from mlfleet.sim.kernel import (
     Event,
     FollowUp,
     Handler,
+    Handlers,
     Simulation,
     SimulationError,
     Source,
     stream_seed,
 )
 
-__all__ = ["Event", "FollowUp", "Handler", "Simulation", "SimulationError", "Source",
+__all__ = ["Event", "FollowUp", "Handler", "Handlers", "Simulation", "SimulationError", "Source",
            "stream_seed"]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from heapq import heappop, heappush
 from typing import Any, Protocol
 
@@ -45,6 +45,9 @@ FollowUp = tuple[float, int, Any]
 """``(at_s, kind, payload)``: an event a handler asks the kernel to schedule."""
 Handler = Callable[[float, int, Any], Iterable[FollowUp] | None]
 """``handler(time_s, seq, payload)``; returns follow-up events, or None."""
+Handlers = Mapping[int, Handler] | Sequence[Handler]
+"""The handler of each kind: a mapping, or a sequence indexed by kind (cheaper to index
+once per event, for a client that registers a handler for every kind)."""
 
 
 class SimulationError(InputError):
@@ -199,7 +202,7 @@ class Simulation:
 
     # ---------------------------------------------------------------- running
 
-    def run(self, handlers: Mapping[int, Handler], *, until_s: float = math.inf,
+    def run(self, handlers: Handlers, *, until_s: float = math.inf,
             source: Source | None = None, source_kind: int | None = None) -> float:
         """Dispatch events in time order until none is left or the next is after
         ``until_s``; returns the clock.
@@ -217,7 +220,7 @@ class Simulation:
             self._source, self._until_s = None, -math.inf
         return self._now_s
 
-    def _dispatch(self, handlers: Mapping[int, Handler], until_s: float,
+    def _dispatch(self, handlers: Handlers, until_s: float,
                   source: Source | None, source_kind: int | None) -> None:
         """The loop of :meth:`run`. Times cannot go back here: :meth:`schedule` refuses
         the past and a source's ``next_s`` never decreases (checked per source event)."""

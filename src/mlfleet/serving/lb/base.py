@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from math import floor
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 
 from mlfleet.errors import MlfleetError
 from mlfleet.serving.policy import ReplicaView, Router, Uniforms
@@ -139,6 +140,39 @@ def uniform_router(replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Route
         draw, n = uniforms.random, float(len(replicas))  # u * float(n) == u * n exactly
         return lambda: floor(draw() * n)
     return partial(uniform_alive, tuple(replicas), uniforms)
+
+
+class UniformsAhead(Uniforms, Protocol):
+    """:class:`~mlfleet.serving.policy.Uniforms` that can also hand out many at once."""
+
+    def ahead(self, count: int) -> npt.NDArray[np.float64]:
+        """The next ``count`` doubles of the ``random()`` sequence, in one call."""
+        ...
+
+
+@runtime_checkable
+class RoutesAhead(Protocol):
+    """A balancer whose router reads no replica's load (random, round robin) can give
+    many of its routes at once, vectorised, for a stretch of a run in which nothing
+    can change the fleet or read the generator between them (the engine guarantees it)."""
+
+    def routes_ahead(self, replicas: Sequence[ReplicaView], uniforms: UniformsAhead,
+                     count: int) -> list[int] | None:
+        """The next ``count`` routes of :meth:`router` of this fleet, as ``count`` calls
+        of it would return them, drawing the same doubles from ``uniforms`` and leaving
+        the balancer's state where they leave it; None: not offered for this fleet."""
+        ...
+
+
+def uniform_routes(replicas: Sequence[ReplicaView], uniforms: UniformsAhead,
+                   count: int) -> list[int] | None:
+    """``count`` routes of :func:`uniform_router` at once, for a healthy fleet of more
+    than one replica (else None): ``floor(u * n)`` of the same doubles, by numpy, whose
+    product and floor round as Python's do."""
+    if len(replicas) < 2 or not all_alive(replicas):
+        return None
+    draws = uniforms.ahead(count)
+    return np.floor(draws * float(len(replicas))).astype(np.int64).tolist()  # type: ignore[no-any-return]
 
 
 class StatelessBalancer:

@@ -10,7 +10,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlfleet.serving.lb.base import StatelessBalancer, uniform_alive, uniform_router
+from mlfleet.serving.lb.base import (
+    StatelessBalancer,
+    UniformsAhead,
+    uniform_alive,
+    uniform_router,
+    uniform_routes,
+)
 from mlfleet.serving.policy import ReplicaView, Request, Router, Uniforms
 
 
@@ -26,3 +32,8 @@ class RandomBalancer(StatelessBalancer):
         """``choose``'s decision bound to this fleet and ``uniforms``
         (:func:`~.base.uniform_router`)."""
         return uniform_router(replicas, uniforms) if len(replicas) > 1 else None
+
+    def routes_ahead(self, replicas: Sequence[ReplicaView], uniforms: UniformsAhead,
+                     count: int) -> list[int] | None:
+        """``count`` routes of :meth:`router` at once (:func:`~.base.uniform_routes`)."""
+        return uniform_routes(replicas, uniforms, count)

@@ -19,9 +19,10 @@ class Rotation:
     """The round-robin state of one candidate set: who is next after each cursor value
     (tabulated once), and the cursor."""
 
-    __slots__ = ("_after", "_cursor")
+    __slots__ = ("_alive", "_after", "_cursor")
 
     def __init__(self, alive: tuple[int, ...]) -> None:
+        self._alive = alive
         self._after = [next((i for i in alive if i >= c), alive[0])
                        for c in range(alive[-1] + 2)]
         """``_after[c]``: the first alive replica at or after index c, wrapping."""
@@ -32,6 +33,17 @@ class Rotation:
         pick = self._after[self._cursor]
         self._cursor = pick + 1
         return pick
+
+    def ahead(self, count: int) -> list[int]:
+        """The next ``count`` turns at once (``count`` calls of :meth:`next`): the
+        alive replicas in order, from the one whose turn it is, wrapping."""
+        alive = self._alive
+        if count <= 0:
+            return []
+        first = alive.index(self._after[self._cursor])
+        picks: list[int] = np.take(alive, (first + np.arange(count)) % len(alive)).tolist()
+        self._cursor = picks[-1] + 1
+        return picks
 
 
 class RoundRobinBalancer:
@@ -49,6 +61,11 @@ class RoundRobinBalancer:
     def router(self, replicas: Sequence[ReplicaView], uniforms: Uniforms) -> Router:
         """``choose``'s rotation of this fleet's alive replicas, as a bound method."""
         return self._rotations.get(tuple(alive_indices(replicas))).next
+
+    def routes_ahead(self, replicas: Sequence[ReplicaView], uniforms: Uniforms,
+                     count: int) -> list[int]:
+        """``count`` turns of :meth:`router`'s rotation at once (no draw)."""
+        return self._rotations.get(tuple(alive_indices(replicas))).ahead(count)
 
     def on_replicas_changed(self, replicas: Sequence[ReplicaView]) -> None:
         """Rotations are per candidate set; a changed set starts its own."""

@@ -22,15 +22,11 @@ than pushed onto the heap, so a request costs the heap nothing until a replica
 schedules work for it; replicas (which see the engine only as a
 :class:`~.host.ReplicaHost`) schedule and cancel their own events through the kernel.
 
-With nothing to decide but the replica — no admission, split or mirror — a balancer
-that ignores the request routes through its router (:class:`~mlfleet.serving.policy.RoutesBlind`),
-which draws from the engine's generator through :class:`~.uniforms.BlockUniforms`
-(doubles taken ahead in blocks and given back before anyone else reads
-:attr:`Engine.rng`): the same choices as ``choose``, without a request snapshot or a
-numpy call per request. When moreover every replica is a plain
-:class:`~.replicas.request_level.RequestLevelReplica` serving the stream's demands and
-nothing is scheduled (no failure, deployment or callback), a whole run goes through
-:mod:`~.request_lane`, a loop specialised for that case that gives the same records.
+With nothing to decide but the replica (no admission, split or mirror), a balancer
+that ignores the request routes through its router (:class:`~mlfleet.serving.policy.RoutesBlind`;
+the generator's doubles through :class:`~.uniforms.BlockUniforms`), a load-blind one
+through routes drawn ahead (:mod:`~.routes_ahead`) while nothing is scheduled; a plain
+request-level fleet then runs in :mod:`~.request_lane`. All give the same records.
 
 Hooks for failure and deployment policies (``serving/deploy``), each taking effect at
 a simulated time:
@@ -58,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from mlfleet.errors import InputError
+from mlfleet.serving.lb.base import RoutesAhead
 from mlfleet.serving.lb.round_robin import RoundRobinBalancer
 from mlfleet.serving.policy import (
     Admission,
@@ -72,8 +69,9 @@ from mlfleet.serving.policy import (
 from mlfleet.serving.sim.arrivals.stream import RequestStream
 from mlfleet.serving.sim.columns import Columns
 from mlfleet.serving.sim.replicas.base import Replica
-from mlfleet.serving.sim.request_lane import fits_lane, serve_request_level
+from mlfleet.serving.sim.request_lane import PROGRESS_EVERY, fits_lane, serve_request_level
 from mlfleet.serving.sim.results import STATUS, SimResult
+from mlfleet.serving.sim.routes_ahead import stretch_router
 from mlfleet.serving.sim.traffic import GroupView, cumulative_split, draw_group, is_member
 from mlfleet.serving.sim.uniforms import BlockUniforms
 from mlfleet.sim import Handler, Simulation
@@ -95,6 +93,8 @@ class Engine:
 
     _request_lane = True
     """Private switch: False keeps every run on the general loop (tests compare the two)."""
+    _fast: Replica | None
+    _route: Router | None
 
     def __init__(self, *, requests: RequestStream, replicas: Sequence[Replica],
                  rng: np.random.Generator, lb: LoadBalancer | None = None,
@@ -106,7 +106,8 @@ class Engine:
         """The kernel: clock, events, per-kind counters."""
         self._arrival_kind = self.sim.kind("arrival")
         self._call_kind = self.sim.kind("call")
-        self._handlers: dict[int, Handler] = {self._call_kind: self._on_call}
+        self._handlers: list[Handler] = [self._on_source_kind, self._on_call]
+        """Handler of each event kind, by kind (arrivals come from the source)."""
         self._timer_kinds: list[int] = []
         """Event kind of each replica's own events, by replica index."""
         self._rng = rng
@@ -163,6 +164,10 @@ class Engine:
 
     def run(self, *, until_s: float = math.inf) -> SimResult:
         """Simulate until every request is resolved (or ``until_s``); the records."""
+        if until_s == math.inf and self._route is not None and self.sim.peek_s() == math.inf \
+                and isinstance(lb := self.lb, RoutesAhead):  # see routes_ahead.py
+            self._route = stretch_router(lb, self.replicas, self._uniforms, first=self._next,
+                                         total=self.n_arrivals, every=PROGRESS_EVERY) or self._route
         if self._takes_request_lane(until_s):
             return self._run_request_lane()
         self.sim.run(self._handlers, until_s=until_s, source=self,
@@ -173,8 +178,7 @@ class Engine:
         return self.snapshot()
 
     def fire(self, now_s: float) -> None:
-        """Deliver the arrival due at ``now_s`` (the kernel's :class:`~mlfleet.sim.Source`
-        call), then move ``next_s`` to the next one."""
+        """Deliver the arrival due at ``now_s`` (as the kernel's Source); move ``next_s``."""
         i = self._next
         if (route := self._route) is not None:  # no policies, a blind balancer
             self._replica_of[i] = index = route()
@@ -195,6 +199,9 @@ class Engine:
         if self._progress is not None and not i & 0xFFFF:
             self._progress(i, self.n_arrivals)
 
+    def _on_source_kind(self, now_s: float, seq: int, payload: object) -> None:
+        raise AssertionError("arrivals come from the source, never from the heap")
+
     def _on_call(self, now_s: float, seq: int, fn: Callable[[Engine], Any]) -> None:
         """A callback scheduled with :meth:`call_at` came due."""
         self._uniforms.release()  # the callback may draw from the generator
@@ -209,9 +216,8 @@ class Engine:
                 and fits_lane(self.replicas, self.requests.service_s))
 
     def _run_request_lane(self) -> SimResult:
-        """The whole run in :func:`~.request_lane.serve_request_level`, an acceleration
-        that makes the kernel's decisions without it; the kernel is then told where the
-        clock ended and how many events of each kind the lane handled. The records."""
+        """The whole run in :func:`~.request_lane.serve_request_level`; the kernel is then
+        told where its clock ends and what the lane handled (its counters). The records."""
         n, sim = self.n_arrivals, self.sim
         end_s = serve_request_level(self.columns, self.replicas, router=self._route,
                                     progress=self._progress, now_s=sim.now_s)
@@ -386,6 +392,7 @@ class Engine:
         if not (math.isfinite(at_s) and at_s >= self.now_s):
             raise InputError(f"at_s(={at_s!r}) must be a finite time >= now ({self.now_s:g} s)")
         self.sim.schedule(at_s, self._call_kind, fn)
+        self._update_fast()  # the router again, if routes were drawn ahead (no longer safe)
 
     def kill_replica(self, index: int, *, at_s: float) -> None:
         """Replica ``index`` dies at ``at_s``; its requests fail over (see module doc)."""
@@ -448,7 +455,8 @@ class Engine:
         index = len(self.replicas)
         kind = self.sim.kind(f"replica {index}")
         replica.attach(self, index, kind)
-        self._handlers[kind] = replica.on_timer
+        assert kind == len(self._handlers), "kinds are registered in order"
+        self._handlers.append(replica.on_timer)
         self._timer_kinds.append(kind)
         self.replicas.append(replica)
         return index
@@ -465,9 +473,8 @@ class Engine:
         self._route_only = (self.admission is None and not self._split
                             and self._mirror is None)
         alive = self._alive
-        self._fast: Replica | None = alive[0] if self._route_only and len(alive) == 1 \
-            else None
-        self._route: Router | None = None
+        self._fast = alive[0] if self._route_only and len(alive) == 1 else None
+        self._route = None
         if self._route_only and len(alive) > 1 and isinstance(self.lb, RoutesBlind):
             self._route = self.lb.router(self.replicas, self._uniforms)
 

@@ -73,6 +73,12 @@ class BlockUniforms:
         deque(self._current, maxlen=0)  # used up: the next draw starts a fresh block
         self._block = min(FIRST_BLOCK, self._max_block)
 
+    def ahead(self, count: int) -> np.ndarray:
+        """The sequence's next ``count`` doubles in one call (the generator moves past
+        them): those ``count`` calls of :attr:`random` would give, after a release."""
+        self.release()
+        return self._rng.random(count)
+
     def _blocks(self) -> Iterator[Iterator[float]]:
         """Fresh blocks from the generator, recording where each starts and ends."""
         bit_generator = self._rewindable

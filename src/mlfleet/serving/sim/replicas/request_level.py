@@ -57,7 +57,8 @@ class RequestLevelReplica(Replica):
         self.outstanding = 0
 
     def _on_attach(self, engine: ReplicaHost) -> None:
-        self._schedule = engine.sim.schedule
+        self._schedule = engine.sim.schedule  # bound once: called once per request
+        self._complete = engine.complete
         demands = engine.columns.requests.service_s
         if self.service is None and self.step_time is None \
                 and demands.size and np.isnan(demands).any():
@@ -70,12 +71,22 @@ class RequestLevelReplica(Replica):
 
     def enqueue(self, rid: int, now_s: float) -> None:
         load = self.outstanding = self.outstanding + 1
-        if load <= self.servers:
+        if load > self.servers:
+            if self.discipline is None:
+                self._queue.append(rid)
+            else:
+                self.discipline.push(rid, self.columns.priority[rid], now_s)
+            return
+        # a free server takes it: _start's demand path inlined, as in on_timer
+        cols = self.columns
+        demand = cols.service_s[rid]
+        if demand != demand:  # NaN: the replica's model decides
             self._start(rid, now_s)
-        elif self.discipline is None:
-            self._queue.append(rid)
-        else:
-            self.discipline.push(rid, self.columns.priority[rid], now_s)
+            return
+        svc = demand / self.speed
+        cols.start_s[rid] = now_s
+        self.busy_s += svc
+        self._inflight[self._schedule(now_s + svc, self._timer)] = rid
 
     def _start(self, rid: int, now_s: float) -> None:
         """Serve ``rid`` on a free server (already counted in ``outstanding``)."""
@@ -96,7 +107,7 @@ class RequestLevelReplica(Replica):
     def on_timer(self, now_s: float, seq: int, payload: object) -> None:
         rid = self._inflight.pop(seq)
         load = self.outstanding = self.outstanding - 1
-        self.engine.complete(rid, now_s)
+        self._complete(rid, now_s)
         if load < self.servers:
             return
         # someone waits: the freed server takes it (_start's demand path inlined, a
