@@ -185,3 +185,16 @@ def test_cancelling_a_dispatched_event_is_a_no_op_and_is_forgotten() -> None:
     seen: list[int] = []
     sim.run({tick: lambda t, seq, p: seen.append(seq)})
     assert seen == [later] and sim.events == 2
+
+
+def test_pending_of_lists_the_live_events_of_a_kind_in_schedule_order() -> None:
+    sim = Simulation()
+    mine, other = sim.kind("mine"), sim.kind("other")
+    seqs = [sim.schedule(t, mine, f"p{t:g}") for t in (3.0, 1.0, 2.0)]
+    sim.schedule(1.5, other)
+    sim.cancel(seqs[2])
+    assert sim.pending_of(mine) == [(seqs[0], "p3"), (seqs[1], "p1")]
+    sim.run({mine: lambda t, seq, payload: None, other: lambda t, seq, payload: None},
+            until_s=1.0)
+    assert sim.pending_of(mine) == [(seqs[0], "p3")]
+    assert sim.pending_of(other) == [(3, None)]

@@ -143,6 +143,12 @@ class Simulation:
         """Events on the heap not cancelled."""
         return sum(1 for e in self._heap if e[1] not in self._cancelled)
 
+    def pending_of(self, kind: int) -> list[tuple[int, Any]]:
+        """``(seq, payload)`` of each live event of ``kind``, in schedule order: what a
+        component has pending without keeping its own ledger (O(events on the heap))."""
+        cancelled = self._cancelled
+        return sorted((e[1], e[3]) for e in self._heap if e[2] == kind and e[1] not in cancelled)
+
     def peek_s(self) -> float:
         """Time of the next live event, or +inf when none is pending."""
         heap, cancelled = self._heap, self._cancelled

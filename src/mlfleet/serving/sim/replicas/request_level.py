@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +53,6 @@ class RequestLevelReplica(Replica):
         self.discipline = discipline
         """Who waits here, in the order served; None: ``_queue``, FIFO (the fast path)."""
         self._queue: deque[int] = deque()
-        self._inflight: dict[int, int] = {}
-        """Live timer seq -> request id."""
         self.outstanding = 0
 
     def _on_attach(self, engine: ReplicaHost) -> None:
@@ -86,7 +85,7 @@ class RequestLevelReplica(Replica):
         svc = demand / self.speed
         cols.start_s[rid] = now_s
         self.busy_s += svc
-        self._inflight[self._schedule(now_s + svc, self._timer)] = rid
+        self._schedule(now_s + svc, self._timer, rid)  # the completion of rid
 
     def _start(self, rid: int, now_s: float) -> None:
         """Serve ``rid`` on a free server (already counted in ``outstanding``)."""
@@ -102,10 +101,11 @@ class RequestLevelReplica(Replica):
             svc = self.service(1)
         cols.start_s[rid] = now_s
         self.busy_s += svc
-        self._inflight[self._schedule(now_s + svc, self._timer)] = rid
+        self._schedule(now_s + svc, self._timer, rid)  # the completion of rid
 
-    def on_timer(self, now_s: float, seq: int, payload: object) -> None:
-        rid = self._inflight.pop(seq)
+    def on_timer(self, now_s: float, seq: int, payload: Any) -> None:
+        """The service of request ``payload`` (an int: every timer is one request's) ends."""
+        rid = payload
         load = self.outstanding = self.outstanding - 1
         self._complete(rid, now_s)
         if load < self.servers:
@@ -122,16 +122,16 @@ class RequestLevelReplica(Replica):
         svc = demand / self.speed
         cols.start_s[rid] = now_s
         self.busy_s += svc
-        self._inflight[self._schedule(now_s + svc, self._timer)] = rid
+        self._schedule(now_s + svc, self._timer, rid)  # the completion of rid
 
     def evict(self, now_s: float) -> list[int]:
         start_s, cancel = self.columns.start_s, self._sim.cancel
-        for seq, rid in self._inflight.items():  # give back the unserved busy time
+        inflight = self._sim.pending_of(self._timer)  # (seq, rid) of each service
+        for seq, rid in inflight:  # give back the unserved busy time
             self.busy_s -= max(0.0, start_s[rid] + self._service_of(rid) - now_s)
             cancel(seq)
         waiting = list(self._queue) if self.discipline is None else self.discipline.drain()
-        rids = sorted([*self._inflight.values(), *waiting])
-        self._inflight.clear()
+        rids = sorted([*(rid for _, rid in inflight), *waiting])
         self._queue.clear()
         self.outstanding = 0
         return rids
