@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from mlfleet import __version__
-from mlfleet.errors import MlfleetError, one_line
+from mlfleet.entry import run_command
 from mlfleet.lazy_group import LazyGroup
 
 # name -> (module, attribute, one-line help). Imported lazily on first use.
@@ -48,27 +48,7 @@ def cli() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI and map errors to exit codes (never a traceback for bad input)."""
-    try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="mlfleet",
-                 standalone_mode=False)
-    except MlfleetError as exc:
-        click.echo(f"error: {one_line(str(exc))}", err=True)
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
-    except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else "")
-        return 0
-    except click.ClickException as exc:
-        click.echo(f"error: {one_line(exc.format_message())}", err=True)
-        return 2
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
-    return 0
+    return run_command(cli, argv, prog_name="mlfleet")
 
 
 def emit_json(payload: Any) -> None:

@@ -19,7 +19,8 @@ from mlfleet.comm.algorithms.benchmark import measure_collective
 from mlfleet.comm.algorithms.gather import gather_objects
 from mlfleet.comm.run_cli import check_for_ranks, job_options, report_results, resolve_options
 from mlfleet.comm.transport.base import Transport
-from mlfleet.errors import InputError, MlfleetError, one_line
+from mlfleet.entry import run_command
+from mlfleet.errors import InputError
 
 
 @click.command("worker")
@@ -67,13 +68,4 @@ def _single_node_hosts() -> list[str]:
 
 def standalone_main(argv: Sequence[str]) -> int:
     """Run :func:`standalone_command` on ``argv``; the exit status (2: bad input, one line)."""
-    try:
-        standalone_command.main(args=list(argv), prog_name="mlfleet.comm.worker",
-                                standalone_mode=False)
-    except MlfleetError as exc:
-        click.echo(f"error: {one_line(str(exc))}", err=True)
-        return exc.exit_code
-    except click.ClickException as exc:
-        click.echo(f"error: {one_line(exc.format_message())}", err=True)
-        return 2
-    return 0
+    return run_command(standalone_command, argv, prog_name="mlfleet.comm.worker")

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from mlfleet.entry import run_command
 from mlfleet.errors import InputError
 from mlfleet.serving.server.admission import make_policy
 from mlfleet.serving.server.config import (
@@ -132,14 +133,4 @@ def serve_command(host: str, port: int, device: str, max_batch: int, max_delay_m
 
 def main() -> int:
     """``python -m mlfleet.serving.server``: the same command without the ``mlfleet`` group."""
-    from mlfleet.errors import MlfleetError, one_line
-
-    try:
-        serve_command.main(prog_name="mlfleet serve", standalone_mode=False)
-    except MlfleetError as exc:
-        click.echo(f"error: {one_line(str(exc))}", err=True)
-        return exc.exit_code
-    except click.ClickException as exc:
-        click.echo(f"error: {one_line(exc.format_message())}", err=True)
-        return 2
-    return 0
+    return run_command(serve_command, None, prog_name="mlfleet serve")
