@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -57,24 +56,22 @@ from mlfleet.serving.server.batcher import (
     DynamicBatcher,
     GenerationItem,
     ItemState,
-    ShuttingDown,
     WorkItem,
     _Batcher,
 )
 from mlfleet.serving.server.config import ServerConfig
+from mlfleet.serving.server.http_io import (
+    HttpError,
+    deadline_s,
+    error_middleware,
+    int_field,
+    int_list,
+    read_json,
+)
 from mlfleet.serving.server.metrics import CONTENT_TYPE, Registry
 from mlfleet.serving.server.runner import ModelRunner, RankInput
 
 ReadinessCheck = Callable[[], bool]
-
-
-class HttpError(Exception):
-    """Raised by handlers; rendered as ``{"error": message}`` with the status and headers."""
-
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.headers = dict(headers or {})
 
 
 class ServerMetrics:
@@ -189,73 +186,11 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
     return response
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turns :class:`HttpError`, aiohttp's HTTP errors and crashes into JSON error bodies."""
-    try:
-        return await handler(request)
-    except HttpError as exc:
-        return web.json_response({"error": str(exc)}, status=exc.status, headers=exc.headers)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return web.json_response({"error": exc.reason}, status=exc.status)
-    except (DeadlineExceeded, ShuttingDown) as exc:
-        status = 504 if isinstance(exc, DeadlineExceeded) else 503
-        return web.json_response({"error": str(exc)}, status=status)
-
-
-# ----------------------------------------------------------------------------- input parsing
-
-
-async def _read_json(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object; 413 when over the size limit, 400 when malformed."""
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        limit = request.app[STATE].config.max_body_bytes
-        raise HttpError(413, f"body larger than the limit of {limit} bytes") from None
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise HttpError(400, f"body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise HttpError(400, f"body must be a JSON object, got {type(body).__name__}")
-    return body
-
-
-def _int_list(body: dict[str, Any], key: str, *, lo: int, hi: int) -> list[int]:
-    value = body.get(key)
-    if not isinstance(value, list) or not value:
-        raise HttpError(400, f"{key!r} must be a non-empty list of integers, got {value!r:.80}")
-    for v in value:
-        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v < hi:
-            raise HttpError(400, f"{key!r} entries must be integers in [{lo}, {hi}), got {v!r:.40}")
-    return value
-
-
-def _int_field(body: dict[str, Any], key: str, *, default: int, lo: int) -> int:
-    value = body.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise HttpError(400, f"{key!r} must be an integer >= {lo}, got {value!r:.40}")
-    return value
-
-
-def _deadline_s(request: web.Request, body: dict[str, Any], state: ServerState,
-                now_s: float) -> float | None:
-    """Absolute deadline (loop time) from ``X-Deadline-Ms`` / ``deadline_ms`` / the default."""
-    raw: Any = request.headers.get("X-Deadline-Ms", body.get("deadline_ms"))
-    if raw is None:
-        default = state.config.default_deadline_s
-        return None if default is None else now_s + default
-    try:
-        ms = float(raw)
-    except (TypeError, ValueError):
-        raise HttpError(400, f"deadline must be a number of milliseconds, got {raw!r:.40}") from None
-    if not math.isfinite(ms) or ms <= 0:
-        raise HttpError(400, f"deadline(={raw!r:.40}) must be a positive number of milliseconds")
-    start_s: float = request.get(T0, now_s)
-    return start_s + ms / 1000.0
+def _deadline(request: web.Request, body: dict[str, Any], state: ServerState) -> float | None:
+    """The request's absolute deadline (loop time), from its arrival at the middleware."""
+    start_s = request.get(T0, asyncio.get_running_loop().time())
+    return deadline_s(request, body, start_s=start_s,
+                      default_deadline_s=state.config.default_deadline_s)
 
 
 # ----------------------------------------------------------------------------- model routes
@@ -272,7 +207,7 @@ def _ready_state(request: web.Request) -> ServerState:
 def _admit(state: ServerState, batcher: _Batcher, body: dict[str, Any], *, user: int,
            prompt_tokens: int = 1, output_tokens: int = 1) -> AdmissionDecision:
     """Ask the admission policy; 429 with ``Retry-After`` when it sheds."""
-    priority = _int_field(body, "priority", default=0, lo=0)
+    priority = int_field(body, "priority", default=0, lo=0)
     load = LoadView(queued=batcher.queued, running=batcher.running,
                     queue_capacity=batcher.queue_capacity, served_per_s=batcher.served_per_s_ewma,
                     user=user, priority=priority, prompt_tokens=prompt_tokens,
@@ -316,15 +251,15 @@ async def rank_handler(request: web.Request) -> web.StreamResponse:
     """``POST /v1/rank``: score candidate items for a user (dynamic batching)."""
     state = _ready_state(request)
     assert state.rank is not None and state.runner is not None
-    body = await _read_json(request)
+    body = await read_json(request, max_body_bytes=state.config.max_body_bytes)
     spec, limit = state.config.ranker, state.config.rank.max_items_per_request
-    user = _int_field(body, "user", default=0, lo=0)
+    user = int_field(body, "user", default=0, lo=0)
     if user >= spec.n_users:
         raise HttpError(400, f"'user'(={user}) must be < {spec.n_users}")
-    items = _int_list(body, "items", lo=0, hi=spec.n_items)
+    items = int_list(body, "items", lo=0, hi=spec.n_items)
     if len(items) > limit:
         raise HttpError(413, f"'items' has {len(items)} entries; at most {limit} allowed")
-    deadline = _deadline_s(request, body, state, asyncio.get_running_loop().time())
+    deadline = _deadline(request, body, state)
     decision = _admit(state, state.rank, body, user=user)
     try:
         item = state.rank.submit(RankInput(user=user, items=tuple(items)), deadline_s=deadline)
@@ -341,14 +276,14 @@ async def rank_handler(request: web.Request) -> web.StreamResponse:
 def _parse_prompt(body: dict[str, Any], state: ServerState) -> tuple[tuple[int, ...], int, bool]:
     cfg, vocab = state.config.generate, state.config.gpt.vocab_size
     if "prompt_tokens" in body:
-        prompt = _int_list(body, "prompt_tokens", lo=0, hi=vocab)
+        prompt = int_list(body, "prompt_tokens", lo=0, hi=vocab)
     elif isinstance(body.get("prompt"), str) and body["prompt"]:
         prompt = list(body["prompt"].encode("utf-8"))
     else:
         raise HttpError(400, "give 'prompt' (non-empty string) or 'prompt_tokens' (list of ints)")
     if len(prompt) > cfg.max_prompt_tokens:
         raise HttpError(413, f"prompt has {len(prompt)} tokens; at most {cfg.max_prompt_tokens}")
-    max_new = _int_field(body, "max_new_tokens", default=16, lo=1)
+    max_new = int_field(body, "max_new_tokens", default=16, lo=1)
     if max_new > cfg.max_new_tokens:
         raise HttpError(413, f"'max_new_tokens'(={max_new}) exceeds {cfg.max_new_tokens}")
     stream = body.get("stream", False)
@@ -371,10 +306,10 @@ async def generate_handler(request: web.Request) -> web.StreamResponse:
     """``POST /v1/generate``: greedy generation (continuous batching), optionally streamed."""
     state = _ready_state(request)
     assert state.generate is not None
-    body = await _read_json(request)
+    body = await read_json(request, max_body_bytes=state.config.max_body_bytes)
     prompt, max_new, stream = _parse_prompt(body, state)
-    user = _int_field(body, "user", default=0, lo=0)
-    deadline = _deadline_s(request, body, state, asyncio.get_running_loop().time())
+    user = int_field(body, "user", default=0, lo=0)
+    deadline = _deadline(request, body, state)
     decision = _admit(state, state.generate, body, user=user, prompt_tokens=len(prompt),
                       output_tokens=max_new)
     item = state.generate.submit(prompt, max_new_tokens=max_new, deadline_s=deadline)
