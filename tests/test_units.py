@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cli_helpers import run_main
 from mlfleet.errors import MlfleetError, UnitError
 from mlfleet.units import (
     TARGETS,
+    BitsForBytesError,
     format_bytes,
     format_duration,
     format_flops,
     format_rate,
     parse_quantity,
 )
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @pytest.mark.parametrize(
@@ -29,7 +34,8 @@ from mlfleet.units import (
         ("50GB/s", "bytes_per_s", 50e9),
         ("50GB/s", "bits_per_s", 400e9),
         ("1 byte", "bits", 8.0),
-        ("8b", "bytes", 1.0),
+        ("8b", "bits", 8.0),
+        ("1kB", "bits", 8000.0),
         ("1gbit", "bytes_per_s", 125e6),
         ("100mbit", "bits_per_s", 100e6),
         # SI vs IEC
@@ -101,6 +107,48 @@ def test_errors_name_the_value(text: str, target: str, fragment: str) -> None:
     assert repr(text) in message or text == ""
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("64kb", "64kb is kilobits; a size is in bytes: write 64kB or 8kB"),
+        ("64 kbit", "64 kbit is kilobits; a size is in bytes: write 64kB or 8kB"),
+        ("2Gb", "2Gb is gigabits; a size is in bytes: write 2GB or 0.25GB"),
+        ("16Kib", "16Kib is kibibits; a size is in bytes: write 16KiB or 2KiB"),
+        ("8 bits", "8 bits is bits; a size is in bytes: write 8B or 1B"),
+    ],
+)
+def test_a_size_in_bits_is_refused_where_bytes_are_expected(text: str, message: str) -> None:
+    """Issue 10 item 7: ``64kb`` was read as 8,000 bytes; a silent factor of 8 is refused."""
+    with pytest.raises(BitsForBytesError) as info:
+        parse_quantity(text, "bytes")
+    assert str(info.value) == message
+
+
+@given(st.integers(1, 10**6), st.sampled_from(["", "k", "K", "M", "G", "T", "Ki", "Mi", "Gi"]),
+       st.sampled_from(["b", "bit", "bits"]), st.sampled_from(["", " "]))
+def test_every_bit_spelling_of_a_size_is_refused(number: int, prefix: str, bit: str,
+                                                 space: str) -> None:
+    text = f"{number}{space}{prefix}{bit}"
+    with pytest.raises(BitsForBytesError, match="bits; a size is in bytes: write"):
+        parse_quantity(text, "bytes")
+
+
+@given(st.integers(1, 10**6), st.sampled_from(["k", "M", "G", "T"]))
+def test_bits_stay_allowed_for_rates_and_bit_sizes(number: int, prefix: str) -> None:
+    scale = {"k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}[prefix]
+    assert parse_quantity(f"{number}{prefix}b/s", "bytes_per_s") == pytest.approx(
+        number * scale / 8)
+    assert parse_quantity(f"{number}{prefix.lower()}bit", "bytes_per_s") == pytest.approx(
+        number * scale / 8)
+    assert parse_quantity(f"{number}{prefix}b", "bits") == pytest.approx(number * scale)
+
+
+def test_bytes_and_bare_sizes_are_unchanged() -> None:
+    assert parse_quantity("64kB", "bytes") == 64_000
+    assert parse_quantity("64K", "bytes") == 65_536
+    assert parse_quantity("64KiB", "bytes") == 65_536
+
+
 def test_bool_and_none_are_not_quantities() -> None:
     for bad in (True, None, [1], {"a": 1}):
         with pytest.raises(UnitError):
@@ -135,3 +183,31 @@ def test_formatting() -> None:
     assert format_duration(2e-3) == "2 ms"
     assert format_duration(5400) == "1.5 h"
     assert format_duration(86400 * 30) == "30 d"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["comm", "allreduce", "--cluster", "DGX-H100", "--size", "64kb"],
+        ["run", "collective", "allreduce", "--ranks", "2", "--sizes", "4K,64kb"],
+        ["infra", "roofline", "-a", "H100", "--flop", "1e12", "--bytes", "64kb"],
+    ],
+)
+def test_commands_refuse_a_size_in_bits(capsys: pytest.CaptureFixture[str],
+                                        argv: list[str]) -> None:
+    code, _, err = run_main(capsys, *argv)
+    assert code == 2
+    assert err == "error: 64kb is kilobits; a size is in bytes: write 64kB or 8kB\n"
+
+
+def test_scenario_refuses_request_bytes_in_bits(capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path) -> None:
+    text = (EXAMPLES / "recsys-serving.yaml").read_text()
+    assert "request_bytes: 10kB" in text
+    path = tmp_path / "bits.yaml"
+    path.write_text(text.replace("request_bytes: 10kB", "request_bytes: 64kb"))
+    code, _, err = run_main(capsys, "scenario", "check", str(path))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.endswith("serving.request_bytes: 64kb is kilobits; a size is in bytes: "
+                        "write 64kB or 8kB\n")

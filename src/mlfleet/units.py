@@ -8,6 +8,8 @@ This module turns strings such as ``"400Gb/s"``, ``"80GiB"``, ``"2ms"``,
 Conventions (tested in ``tests/test_units.py``):
 
 * ``B`` is a byte, ``b``/``bit`` is a bit (1/8 byte): ``400Gb/s`` = 50e9 bytes/s.
+  Bits are for rates: a size in bytes written in bits (``64kb`` where bytes are
+  expected) is refused, since a silent factor of 8 is worse than an error.
 * SI prefixes are decimal (``1GB`` = 1e9 bytes), IEC prefixes binary
   (``1GiB`` = 2**30 bytes). ``K`` is accepted as a synonym of ``k``.
 * A bare size suffix without a unit (``4K``, ``64M``) follows nccl-tests and
@@ -169,7 +171,8 @@ def parse_quantity(text: str | float | int, target: str) -> float:
     """Parse ``text`` and return its value in the ``target`` unit (a key of :data:`TARGETS`).
 
     Raises :class:`UnitError` naming the text when it cannot be parsed, has the wrong
-    dimension for ``target``, or is not finite.
+    dimension for ``target``, or is not finite; :class:`BitsForBytesError` when ``target``
+    is ``"bytes"`` and the text is in bits (``64kb``).
     """
     if target not in TARGETS:
         raise UnitError(f"unknown target unit {target!r}; known: {', '.join(TARGETS)}")
@@ -194,10 +197,37 @@ def parse_quantity(text: str | float | int, target: str) -> float:
     if bare is not None:
         return _finite(number * bare, text)
     scale, exps = _unit(unit, text) if unit else (want_scale, dict(want_exps))
+    if target == "bytes":
+        _refuse_bits(unit, number, text)
     if _dim(exps) != _dim(want_exps):
         raise UnitError(f"{text!r} is not a {describe_target(target)} quantity")
     # Round to 15 significant digits so unit-scale round-off ($0.12/kWh -> 0.11999...) vanishes.
     return _finite(float(f"{number * scale / want_scale:.15g}"), text)
+
+
+class BitsForBytesError(UnitError):
+    """A size in bytes was written in bits (``64kb``); the message says what to write."""
+
+
+_BIT_UNIT_RE = re.compile(r"^(?P<prefix>[kKMGTPE]i?|)(?:b|bit|bits)$")
+_PREFIX_NAMES: Mapping[str, str] = {
+    "": "", "k": "kilo", "K": "kilo", "M": "mega", "G": "giga", "T": "tera", "P": "peta",
+    "E": "exa", "Ki": "kibi", "Mi": "mebi", "Gi": "gibi", "Ti": "tebi", "Pi": "pebi",
+    "Ei": "exbi",
+}
+
+
+def _refuse_bits(unit: str, number: float, text: str) -> None:
+    """Raise :class:`BitsForBytesError` when a size in bytes is written in bits (``64kb``)."""
+    match = _BIT_UNIT_RE.match(unit.strip())
+    if match is None:
+        return
+    prefix = match["prefix"]
+    byte_prefix = "k" if prefix == "K" else prefix
+    raise BitsForBytesError(
+        f"{text.strip()} is {_PREFIX_NAMES[prefix]}bits; a size is in bytes: write "
+        f"{number:g}{byte_prefix}B or {number / 8:g}{byte_prefix}B"
+    )
 
 
 def _finite(value: float, text: object) -> float:

@@ -18,7 +18,7 @@ from pydantic import (
 from mlfleet import catalog
 from mlfleet.catalog.types import PRECISIONS
 from mlfleet.errors import CatalogError, UnitError
-from mlfleet.units import parse_quantity
+from mlfleet.units import BitsForBytesError, parse_quantity
 
 TRAINING_PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8")
 """Precisions a training job may name (the catalog must define a peak for the accelerator)."""
@@ -76,6 +76,8 @@ def _as_number(raw: Any, target: str) -> float | int | None:
         return None
     try:
         value = parse_quantity(raw, target)
+    except BitsForBytesError:
+        raise
     except (UnitError, OverflowError, ValueError):
         return None
     return value if math.isfinite(value) else None
@@ -111,7 +113,10 @@ def _quantity(target: str, *, allow_zero: bool = False) -> Callable[[Any], float
     allowed = f"must be a {'non-negative' if allow_zero else 'positive'} {_PHRASES[target]}"
 
     def validate(raw: Any) -> float:
-        number = _as_number(raw, target)
+        try:
+            number = _as_number(raw, target)
+        except BitsForBytesError as exc:  # say why "64kb" is refused, not only what is allowed
+            raise _Invalid(str(exc), verbatim=True) from None
         if number is None or number < 0 or (number == 0 and not allow_zero):
             raise _Invalid(allowed)
         return float(number)
