@@ -151,10 +151,21 @@ def test_cluster_by_name_fills_every_field_and_takes_overrides() -> None:
     whole = parse_scenario(serving_scenario(cluster="DGX-H100")).cluster
     assert whole.name == "DGX-H100" and whole.gpus >= 1 and whole.gpus_per_node >= 1
     assert whole.scaleup and whole.scaleout and whole.accelerator == "H100-SXM"
-    bigger = parse_scenario(serving_scenario(cluster={"name": "DGX-H100", "gpus": 32,
-                                                      "oversubscription": 2})).cluster
-    assert (bigger.gpus, bigger.oversubscription) == (32, 2.0)
-    assert bigger.nodes == 32 // bigger.gpus_per_node
+    part = parse_scenario(serving_scenario(cluster={"name": "H100-1k-fat-tree", "gpus": 32,
+                                                    "oversubscription": 2})).cluster
+    assert (part.gpus, part.oversubscription) == (32, 2.0)
+    assert part.nodes == 32 // part.gpus_per_node
+
+
+def test_more_gpus_than_the_catalog_cluster_is_refused() -> None:
+    # issue 10 item 13: the rule `mlfleet comm --cluster NAME --ranks N` applies too
+    message = error_of(serving_scenario(cluster={"name": "H100-1k-fat-tree", "gpus": 100000}))
+    assert "cluster.gpus" in message and "100000" in message
+    assert "1,024 GPUs of catalog cluster H100-1k-fat-tree" in message
+    assert "custom cluster" in message
+    at_size = parse_scenario(serving_scenario(cluster={"name": "H100-1k-fat-tree",
+                                                       "gpus": 1024})).cluster
+    assert at_size.gpus == 1024
 
 
 def test_custom_cluster_from_catalog_parts() -> None:
@@ -293,7 +304,7 @@ GOOD_YAML = """\
 name: t
 workload: DLRM
 cluster:
-  name: DGX-H100
+  name: H100-1k-fat-tree
   gpus: 16
 serving:
   qps: 50k

@@ -28,6 +28,14 @@ CALLS = {
     "bad_size": ["comm", "crossover", "--alpha", "5us", "--bw", "25GB/s", "--ranks", "8",
                  "--max-size", "-5KB"],
     "bad_cluster": ["comm", "allreduce", "--cluster", "DGX-H1000", "--size", "1MB"],
+    # issue 10 item 13: the scenario's rule, more GPUs than the catalog cluster has
+    "too_many_ranks": ["comm", "allreduce", "--cluster", "H100-1k-fat-tree", "--ranks", "2048",
+                       "--size", "1MB"],
+    # issue 10 item 14: errors name the user's flag, and one GPU communicates nothing
+    "zero_too_many_gpus": ["comm", "zero", "--workload", "Llama-3-8B", "--gpus", "16",
+                           "--cluster", "DGX-H100"],
+    "zero_one_gpu": ["comm", "zero", "--workload", "Llama-3-8B", "--gpus", "1", "--cluster",
+                     "DGX-H100", "--json"],
 }
 
 
@@ -93,8 +101,18 @@ def test_topology_json(results: dict[str, subprocess.CompletedProcess[str]]) -> 
                                            "spine_bytes_per_node"}
 
 
+def test_zero_on_one_gpu_has_no_communication(
+        results: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    doc = ok_json(results, "zero_one_gpu")
+    assert [s["comm_time_s"] for s in doc["stages"]] == [0.0] * 4
+    assert [s["comm_bytes_per_gpu"] for s in doc["stages"]] == [0.0] * 4
+
+
 @pytest.mark.parametrize("name, fragments", [
-    ("bad_ranks", ["ranks(=1)", "between 2 and the 8 GPUs"]),
+    ("bad_ranks", ["--ranks(=1)", ">= 2"]),
+    ("too_many_ranks", ["--ranks(=2048)", "1,024 GPUs of catalog cluster H100-1k-fat-tree",
+                        "--alpha"]),
+    ("zero_too_many_gpus", ["--gpus(=16)", "8 GPUs of catalog cluster DGX-H100"]),
     ("bad_size", ["--max-size(='-5KB')", "> 0"]),
     ("bad_cluster", ["'DGX-H1000'", "closest"]),
 ])

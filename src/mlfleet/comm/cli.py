@@ -16,6 +16,7 @@ import click
 import numpy as np
 
 from mlfleet import units
+from mlfleet.catalog.cluster_size import too_many_gpus
 from mlfleet.catalog.types import Cluster, Workload
 from mlfleet.comm import bucket as bucket_model
 from mlfleet.comm import patterns as patterns_model
@@ -64,8 +65,10 @@ def build_topology(*, cluster: str | None, ranks: int | None, alpha: str | None,
         if alpha is not None or bw is not None:
             raise CommInputError("give --cluster or --alpha/--bw, not both")
         spec = Cluster.from_name(cluster)
-        return topology.from_cluster(spec, ranks=spec.gpus if ranks is None else ranks,
-                                     nodes_per_leaf=nodes_per_leaf)
+        n = spec.gpus if ranks is None else _gpus_on(
+            spec, ranks, "--ranks", minimum=2,
+            custom="give --alpha, --bw, --ranks and --gpus-per-node instead of --cluster")
+        return topology.from_cluster(spec, ranks=n, nodes_per_leaf=nodes_per_leaf)
     alpha_s, bw_bps = _quantity(alpha, "s", "--alpha"), _quantity(bw, "bytes_per_s", "--bw")
     if alpha_s is None or bw_bps is None or ranks is None:
         raise CommInputError("give --cluster NAME, or --alpha, --bw and --ranks")
@@ -80,6 +83,17 @@ def build_topology(*, cluster: str | None, ranks: int | None, alpha: str | None,
         intra_alpha_s=intra_a, intra_bw_bytes_per_s=intra_b, inter_alpha_s=alpha_s,
         node_bw_bytes_per_s=bw_bps, rails_per_node=gpus_per_node,
         nodes_per_leaf=nodes_per_leaf or topology.DEFAULT_NODES_PER_LEAF)
+
+
+def _gpus_on(spec: Cluster, gpus: int, option: str, *, minimum: int, custom: str) -> int:
+    """``gpus`` if the catalog cluster has that many (the scenario's rule too), else a
+    CommInputError naming ``option``."""
+    if gpus < minimum:
+        raise CommInputError(f"{option}(={gpus}) must be >= {minimum}")
+    reason = too_many_gpus(cluster=spec.name, cluster_gpus=spec.gpus, gpus=gpus, custom=custom)
+    if reason is not None:
+        raise CommInputError(f"{option}(={gpus}) {reason}")
+    return gpus
 
 
 def _topology_dict(topo: topology.Topology) -> dict[str, Any]:
@@ -209,9 +223,12 @@ def zero_command(workload: str, gpus: int, cluster: str | None, precision_bytes:
     rows: list[dict[str, Any]] = [dataclasses.asdict(s) for s in stages]
     if cluster is not None:
         spec = Cluster.from_name(cluster)
-        topo = topology.from_cluster(spec, ranks=gpus)
-        for row, stage in zip(rows, stages, strict=True):
-            row["comm_time_s"] = sum(_collective_time(topo, n, b) for n, b in stage.collectives)
+        _gpus_on(spec, gpus, "--gpus", minimum=1,
+                 custom="leave out --cluster (memory and volumes need no cluster)")
+        topo = topology.from_cluster(spec, ranks=gpus) if gpus > 1 else None
+        for row, stage in zip(rows, stages, strict=True):  # one GPU communicates nothing
+            row["comm_time_s"] = 0.0 if topo is None else sum(
+                _collective_time(topo, n, b) for n, b in stage.collectives)
             row["fits_hbm"] = stage.memory_bytes_per_gpu <= spec.accelerator.hbm_bytes
     if as_json:
         _emit({"fidelity": "model", "workload": model.name, "params": model.params, "gpus": gpus,

@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from mlfleet import catalog
+from mlfleet.catalog.cluster_size import too_many_gpus
 from mlfleet.catalog.types import Accelerator, Cluster, Interconnect
 from mlfleet.scenario.parsers import (
     _DEFAULTED,
@@ -103,6 +104,18 @@ class ClusterSpec(_Spec):
         if self.gpus > self.gpus_per_node and self.gpus % self.gpus_per_node:
             raise _invalid(f"must be at most cluster.gpus_per_node ({self.gpus_per_node}) "
                            "or a multiple of it", self.gpus, "gpus")
+        return self
+
+    @model_validator(mode="after")
+    def _within_catalog_cluster(self) -> ClusterSpec:
+        """gpus may not exceed the named catalog cluster's: the rule ``mlfleet comm`` applies."""
+        if self.name is None:
+            return self
+        cluster_gpus = cluster_defaults(catalog.get(self.name, kind="cluster")).get("gpus")
+        reason = None if cluster_gpus is None else too_many_gpus(
+            cluster=self.name, cluster_gpus=int(cluster_gpus), gpus=self.gpus)
+        if reason is not None:
+            raise _invalid(reason, self.gpus, "gpus")
         return self
 
     @property
