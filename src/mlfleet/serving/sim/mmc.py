@@ -35,8 +35,8 @@ T_SERIES_MAX_DF = 1000
 """Degrees of freedom up to which :func:`t_quantile` sums the exact series."""
 BYTES_PER_REQUEST = 400
 """Peak memory per simulated request (the engine keeps every request's columns and
-the lane its lists): ``mlfleet sim mmc`` peaked at 415 MB for 10⁶ requests and
-1.13 GB for 3·10⁶ here, 359 bytes per extra request; rounded up."""
+the lane its lists): ``mlfleet sim mmc`` peaked at 354 MB for 10⁶ requests and
+0.98 GB for 3·10⁶ here (``ru_maxrss``), 322 bytes per extra request; rounded up."""
 
 
 @dataclass(frozen=True, kw_only=True)
