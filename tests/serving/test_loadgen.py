@@ -169,8 +169,10 @@ def test_loadgen_cli_json_against_a_live_server() -> None:
 
     report = json.loads(asyncio.run(main()))
     assert report["route"] == "rank" and report["status_counts"].get("200", 0) >= 1
+    assert report["requested_rps"] == 50 and report["dropped"] == 0
+    assert report["offered_rps"] == pytest.approx(report["requests"] / 0.5)
     for key in ("throughput_per_s", "goodput_per_s", "slo_attainment", "rejected"):
         assert key in report
-    for stats in ("e2e", "ttft", "tpot"):
-        assert set(report[stats]) == {"mean_s", "p50_s", "p99_s", "p999_s"}
+    for stats in ("e2e", "ttft", "tpot"):  # null values carry a ``*_null_reason`` beside them
+        assert {"mean_s", "p50_s", "p99_s", "p999_s"} <= set(report[stats])
     assert report["e2e"]["p50_s"] > 0

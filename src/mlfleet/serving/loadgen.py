@@ -21,19 +21,41 @@ import asyncio
 import contextlib
 import json
 import math
+import sys
 import time
-from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import click
 import numpy as np
+import numpy.typing as npt
 
 from mlfleet.errors import InputError, RunError
-from mlfleet.serving.sim.results import LatencyStats
+from mlfleet.serving.loadgen_progress import PROGRESS_PERIOD_S, ProgressBar
+from mlfleet.serving.loadgen_stats import (
+    DROPPED,
+    LoadReport,
+    LoadStats,
+    format_report,
+    summarize,
+)
 
+__all__ = ["LoadReport", "LoadStats", "format_report", "summarize"]  # re-exported
+
+FloatArray = npt.NDArray[np.float64]
 SERVER_TIMING_KEYS = ("queue", "service", "app")
+MAX_RATE_RPS = 1e5
+"""Highest ``--rate`` accepted. One asyncio process cannot offer more: its arrival loop
+alone schedules about this many arrivals per second, and it sends far fewer (see
+docs/serving-real.md); a higher rate needs several processes."""
+CHUNK = 1024
+"""Arrivals (and their payloads) generated at a time: a run never holds its whole trace."""
+YIELD_EVERY = 64
+"""Behind schedule, the arrival loop yields to the event loop every this many arrivals."""
+MAX_RECORDS = 1e6
+"""Most arrivals :func:`run_load_async` keeps a record of (about 1 KB each)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +82,10 @@ class LoadSpec:
     """Sent as ``X-Deadline-Ms`` when set."""
     timeout_s: float = 60.0
     """Client-side timeout per request (counted as status ``timeout``)."""
+    max_in_flight: int = 1024
+    """Most requests awaiting a response at once; an arrival beyond it is dropped."""
+    max_lag_s: float = 1.0
+    """An arrival the client comes to more than this late is dropped, not sent late."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -67,11 +93,14 @@ class LoadSpec:
             raise InputError(f"url(={self.url!r}) must be an http(s) URL with host and port")
         if self.route not in ("rank", "generate"):
             raise InputError(f"url(={self.url!r}) must end in /v1/rank or /v1/generate")
-        for name in ("rate_rps", "duration_s", "timeout_s"):
+        if self.rate_rps > MAX_RATE_RPS:
+            raise InputError(f"rate_rps(={self.rate_rps:g}) must be <= {MAX_RATE_RPS:g} req/s: "
+                             "one loadgen process cannot offer more; run several")
+        for name in ("rate_rps", "duration_s", "timeout_s", "max_lag_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise InputError(f"{name}(={value}) must be > 0")
-        for name in ("items_per_request", "prompt_tokens", "max_new_tokens"):
+        for name in ("items_per_request", "prompt_tokens", "max_new_tokens", "max_in_flight"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name}(={getattr(self, name)}) must be >= 1")
         if self.slo_s is not None and not self.slo_s > 0:
@@ -107,23 +136,31 @@ class RequestRecord:
     """The ``Retry-After`` header (seconds), when the response had one."""
 
 
-def poisson_arrivals(rate_rps: float, duration_s: float, rng: np.random.Generator) -> np.ndarray:
+def _arrival_chunks(rate_rps: float, duration_s: float,
+                    rng: np.random.Generator) -> Iterator[FloatArray]:
+    """Arrival times of a Poisson process in ``[0, duration_s)``, ``CHUNK`` at a time, so a
+    long run never holds its whole trace. Summed left to right across chunks: the
+    times equal one ``cumsum`` over the whole trace, bit for bit."""
+    last_s = 0.0
+    while last_s < duration_s:
+        gaps = rng.exponential(1.0 / rate_rps, size=CHUNK)
+        times = np.cumsum(np.concatenate(([last_s], gaps)))[1:]
+        last_s = float(times[-1])
+        yield times[times < duration_s]
+
+
+def poisson_arrivals(rate_rps: float, duration_s: float, rng: np.random.Generator) -> FloatArray:
     """Arrival times in ``[0, duration_s)`` of a Poisson process of rate ``rate_rps``."""
-    n_guess = int(rate_rps * duration_s + 10 * math.sqrt(rate_rps * duration_s) + 20)
-    times = np.cumsum(rng.exponential(1.0 / rate_rps, size=n_guess))
-    while times[-1] < duration_s:  # astronomically rare; extend rather than truncate
-        times = np.concatenate([times, times[-1] + np.cumsum(
-            rng.exponential(1.0 / rate_rps, size=n_guess))])
-    return times[times < duration_s]
+    return np.concatenate([*_arrival_chunks(rate_rps, duration_s, rng), np.empty(0)])
 
 
-def arrival_trace(spec: LoadSpec) -> np.ndarray:
+def arrival_trace(spec: LoadSpec) -> FloatArray:
     """The exact arrival times a run of ``spec`` uses (the simulator replays them)."""
     return poisson_arrivals(spec.rate_rps, spec.duration_s, np.random.default_rng(spec.seed))
 
 
-def _payloads(spec: LoadSpec, n: int, limits: dict[str, int]) -> list[dict[str, Any]]:
-    rng = np.random.default_rng([spec.seed, 1])
+def _payload_chunk(spec: LoadSpec, n: int, limits: dict[str, int],
+                   rng: np.random.Generator) -> list[dict[str, Any]]:
     if spec.route == "rank":
         users = rng.integers(0, limits["n_users"], size=n)
         items = rng.integers(0, limits["n_items"], size=(n, spec.items_per_request))
@@ -131,6 +168,19 @@ def _payloads(spec: LoadSpec, n: int, limits: dict[str, int]) -> list[dict[str, 
     prompts = rng.integers(32, 127, size=(n, spec.prompt_tokens))  # printable ASCII bytes
     return [{"prompt_tokens": row.tolist(), "max_new_tokens": spec.max_new_tokens, "stream": True}
             for row in prompts]
+
+
+def _payloads(spec: LoadSpec, n: int, limits: dict[str, int]) -> list[dict[str, Any]]:
+    return _payload_chunk(spec, n, limits, np.random.default_rng([spec.seed, 1]))
+
+
+def _arrivals(spec: LoadSpec, limits: dict[str, int]) -> Iterator[tuple[float, dict[str, Any]]]:
+    """``(scheduled time, payload)`` of each arrival, generated a chunk at a time."""
+    payload_rng = np.random.default_rng([spec.seed, 1])
+    chunks = _arrival_chunks(spec.rate_rps, spec.duration_s, np.random.default_rng(spec.seed))
+    for times in chunks:
+        yield from zip(times.tolist(), _payload_chunk(spec, times.size, limits, payload_rng),
+                       strict=True)
 
 
 def parse_server_timing(header: str | None) -> dict[str, float]:
@@ -208,24 +258,76 @@ class LoadRun:
     (its event loop's ``loop.time()``), so server-side timestamps can be aligned."""
 
 
-async def run_load_async(spec: LoadSpec) -> LoadRun:
-    """Drive ``spec`` against the server; one record per scheduled arrival."""
+Sink = Callable[[RequestRecord], None]
+"""Receives each request once it has finished or been dropped."""
+
+
+async def drive_open_loop(spec: LoadSpec, sink: Sink, *,
+                          on_start: Callable[[float], None] | None = None) -> float:
+    """Drive ``spec`` against the server, handing every scheduled arrival to ``sink``; the
+    run's ``t0`` (``time.monotonic()``). Memory is bounded by ``spec.max_in_flight``: an
+    arrival that finds the cap reached, or comes due more than ``spec.max_lag_s`` late, is
+    handed over as ``dropped`` instead of being queued. Cancelling it (Ctrl-C) cancels
+    the requests in flight and closes the session."""
+    async with _session(spec) as session:
+        limits = await _fetch_limits(session, spec)
+        t0 = time.monotonic() + 0.05
+        if on_start is not None:
+            on_start(t0)
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            for index, (intended_s, payload) in enumerate(_arrivals(spec, limits)):
+                rec = RequestRecord(index=index, intended_s=intended_s)
+                delay_s = t0 + intended_s - time.monotonic()
+                if delay_s > 0:
+                    await asyncio.sleep(delay_s)
+                elif index % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # behind schedule: let responses (and Ctrl-C) in
+                if len(in_flight) >= spec.max_in_flight or -delay_s > spec.max_lag_s:
+                    rec.status = DROPPED
+                    sink(rec)
+                    continue
+                task = asyncio.create_task(_send_then(session, spec, rec, payload, t0, sink))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            await asyncio.gather(*in_flight)
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+    return t0
+
+
+@contextlib.asynccontextmanager
+async def _session(spec: LoadSpec) -> AsyncIterator[Any]:
     import aiohttp
 
-    arrivals = arrival_trace(spec)
     timeout = aiohttp.ClientTimeout(total=spec.timeout_s)
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        payloads = _payloads(spec, len(arrivals), await _fetch_limits(session, spec))
-        records = [RequestRecord(index=i, intended_s=float(t)) for i, t in enumerate(arrivals)]
-        t0 = time.monotonic() + 0.05
-        tasks = []
-        for rec, payload in zip(records, payloads, strict=True):
-            delay = t0 + rec.intended_s - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(_send(session, spec, rec, payload, t0)))
-        await asyncio.gather(*tasks)
+        yield session
+
+
+async def _send_then(session: Any, spec: LoadSpec, rec: RequestRecord, payload: dict[str, Any],
+                     t0: float, sink: Sink) -> None:
+    await _send(session, spec, rec, payload, t0)
+    sink(rec)
+
+
+async def run_load_async(spec: LoadSpec) -> LoadRun:
+    """Drive ``spec`` and keep one record per scheduled arrival (calibration needs them).
+
+    Raises:
+        InputError: ``spec`` would schedule more than ``MAX_RECORDS`` arrivals (expected);
+            stream those with :func:`drive_open_loop` and :class:`LoadStats`.
+    """
+    expected = spec.rate_rps * spec.duration_s
+    if expected > MAX_RECORDS:
+        raise InputError(f"rate_rps x duration_s(={expected:g}) must be <= {MAX_RECORDS:g} "
+                         "arrivals to keep every record; stream larger runs (LoadStats)")
+    records: list[RequestRecord] = []
+    t0 = await drive_open_loop(spec, records.append)
+    records.sort(key=lambda r: r.index)
     return LoadRun(records=records, t0_s=t0)
 
 
@@ -238,13 +340,9 @@ async def run_closed_loop_async(spec: LoadSpec, *, concurrency: int) -> list[Req
     """``concurrency`` clients, each sending its next request when the last returns, for
     ``spec.duration_s`` (``spec.rate_rps`` is ignored): saturation throughput and
     service-time sweeps. Latency here is from the actual send."""
-    import aiohttp
-
     if concurrency < 1:
         raise InputError(f"concurrency(={concurrency}) must be >= 1")
-    timeout = aiohttp.ClientTimeout(total=spec.timeout_s)
-    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+    async with _session(spec) as session:
         limits = await _fetch_limits(session, spec)
         payloads = _payloads(replace(spec, seed=spec.seed + 1), 4096, limits)  # cycled
         records: list[RequestRecord] = []
@@ -258,94 +356,6 @@ async def run_closed_loop_async(spec: LoadSpec, *, concurrency: int) -> list[Req
 
         await asyncio.gather(*(client() for _ in range(concurrency)))
     return records
-
-
-# ----------------------------------------------------------------------------- report
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoadReport:
-    """The simulator's metric set (``serving/sim/results.py``), measured at the client.
-
-    Latencies cover successful (200) requests; ``e2e`` is from the scheduled arrival to
-    the last byte, ``ttft``/``tpot`` are measured on the streamed tokens (generate).
-    """
-
-    route: str
-    offered_rps: float
-    duration_s: float
-    requests: int
-    completed: int
-    """200 responses."""
-    rejected: int
-    """429 responses (shed by admission control)."""
-    failed: int
-    """Everything else: other statuses, timeouts, transport errors."""
-    status_counts: dict[str, int]
-    throughput_per_s: float
-    """Completed requests per second of offered load."""
-    goodput_per_s: float
-    """Completed requests within the SLO per second (= throughput without an SLO)."""
-    tokens_per_s: float
-    """Generated tokens of completed requests per second (generate)."""
-    slo_s: float | None
-    """Latency SLO (generate: on TTFT)."""
-    slo_attainment: float
-    """Fraction of all requests that completed within the SLO."""
-    e2e: LatencyStats
-    ttft: LatencyStats
-    tpot: LatencyStats
-    client_lag_p99_s: float
-    """How late the client sent (sent - scheduled), p99: should be far below latencies."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def summarize(records: list[RequestRecord], spec: LoadSpec) -> LoadReport:
-    """The report of one run."""
-    ok = [r for r in records if r.status == "200"]
-    counts = Counter(r.status for r in records)
-    ttft = np.array([r.ttft_s for r in ok], dtype=np.float64)
-    e2e = np.array([r.latency_s for r in ok], dtype=np.float64)
-    slo_metric = ttft if spec.route == "generate" else e2e
-    good = int(np.sum(slo_metric <= spec.slo_s)) if spec.slo_s is not None else len(ok)
-    lag = np.array([r.sent_s - r.intended_s for r in records if not math.isnan(r.sent_s)])
-    return LoadReport(
-        route=spec.route, offered_rps=spec.rate_rps, duration_s=spec.duration_s,
-        requests=len(records), completed=len(ok), rejected=counts.get("429", 0),
-        failed=len(records) - len(ok) - counts.get("429", 0),
-        status_counts=dict(sorted(counts.items())),
-        throughput_per_s=len(ok) / spec.duration_s, goodput_per_s=good / spec.duration_s,
-        tokens_per_s=sum(r.tokens for r in ok) / spec.duration_s, slo_s=spec.slo_s,
-        slo_attainment=good / len(records) if records else math.nan,
-        e2e=LatencyStats.of(e2e), ttft=LatencyStats.of(ttft),
-        tpot=LatencyStats.of(np.array([r.tpot_s for r in ok if r.tokens > 1], dtype=np.float64)),
-        client_lag_p99_s=float(np.percentile(lag, 99)) if lag.size else math.nan)
-
-
-def format_report(report: LoadReport) -> str:
-    """A short human-readable rendering."""
-    ms = 1e3
-
-    def stats(name: str, s: LatencyStats) -> str:
-        return (f"{name} p50 {s.p50_s * ms:.2f} ms, p99 {s.p99_s * ms:.2f} ms, "
-                f"p99.9 {s.p999_s * ms:.2f} ms, mean {s.mean_s * ms:.2f} ms")
-
-    lines = [
-        f"route {report.route}: offered {report.offered_rps:g} req/s for {report.duration_s:g} s, "
-        f"{report.requests} requests",
-        "status: " + ", ".join(f"{k}={v}" for k, v in report.status_counts.items()),
-        f"throughput {report.throughput_per_s:.1f} req/s, goodput {report.goodput_per_s:.1f} req/s"
-        + (f" (SLO {report.slo_s * ms:g} ms, attained by {report.slo_attainment:.1%})"
-           if report.slo_s is not None else ""),
-        stats("latency", report.e2e),
-    ]
-    if report.route == "generate":
-        lines += [stats("TTFT", report.ttft), stats("TPOT", report.tpot),
-                  f"tokens {report.tokens_per_s:.1f}/s"]
-    lines.append(f"client lag p99 {report.client_lag_p99_s * ms:.2f} ms")
-    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -368,25 +378,55 @@ def format_report(report: LoadReport) -> str:
 @click.option("--deadline-ms", default=None, type=float, help="Send X-Deadline-Ms.")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, type=float,
               help="Client timeout per request, seconds.")
+@click.option("--max-in-flight", default=1024, show_default=True, type=int,
+              help="Most requests awaiting a response; arrivals beyond it are dropped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def loadgen_command(url: str, rate_rps: float, duration_s: float, seed: int,
                     items_per_request: int, prompt_tokens: int, max_new_tokens: int,
                     slo_ms: float | None, deadline_ms: float | None, timeout_s: float,
-                    as_json: bool) -> None:
+                    max_in_flight: int, as_json: bool) -> None:
     """Open-loop Poisson load against a running `mlfleet serve`; reports latency
-    percentiles, TTFT/TPOT, throughput, goodput and status counts (429 included)."""
+    percentiles, TTFT/TPOT, throughput, goodput, status counts (429 included) and the
+    rate actually offered. Memory stays bounded: at most --max-in-flight requests are
+    outstanding, arrivals beyond it are counted as dropped, latencies go to a log
+    histogram (percentiles within 1 %). Rates above 100,000 req/s are refused."""
+    if rate_rps > MAX_RATE_RPS:
+        raise InputError(f"--rate(={rate_rps:g}) must be <= {MAX_RATE_RPS:g} req/s: one loadgen "
+                         "process cannot offer more; run several")
     spec = LoadSpec(url=url, rate_rps=rate_rps, duration_s=duration_s, seed=seed,
                     items_per_request=items_per_request, prompt_tokens=prompt_tokens,
                     max_new_tokens=max_new_tokens,
                     slo_s=None if slo_ms is None else slo_ms / 1e3, deadline_ms=deadline_ms,
-                    timeout_s=timeout_s)
-    records = run_load(spec).records
-    if records and all(r.status == "error" for r in records):
+                    timeout_s=timeout_s, max_in_flight=max_in_flight)
+    stats = LoadStats(spec)
+    show_progress = not as_json and sys.stderr.isatty()
+    asyncio.run(_run_with_progress(spec, stats) if show_progress
+                else drive_open_loop(spec, stats.add))
+    if stats.sent and stats.counts["error"] == stats.sent:
         raise RunError(f"no response from {url}: is `mlfleet serve` running there?")
-    report = summarize(records, spec)
+    report = stats.report()
     if as_json:
         from mlfleet.cli import emit_json
 
         emit_json(report.to_dict())
     else:
         click.echo(format_report(report))
+
+
+async def _run_with_progress(spec: LoadSpec, stats: LoadStats) -> None:
+    """:func:`drive_open_loop` with a progress line on stderr, redrawn twice a second."""
+    bar = ProgressBar(total_s=spec.duration_s)
+    started: list[float] = []
+    run = asyncio.ensure_future(drive_open_loop(spec, stats.add, on_start=started.append))
+    try:
+        while not run.done():
+            await asyncio.wait([run], timeout=PROGRESS_PERIOD_S)
+            if started:
+                bar.draw(time.monotonic() - started[0], sent=stats.sent,
+                         dropped=stats.counts[DROPPED])
+        await run
+    finally:
+        if not run.done():  # Ctrl-C: let the run cancel its requests and close its session
+            run.cancel()
+            await asyncio.gather(run, return_exceptions=True)
+        bar.close()
