@@ -9,7 +9,7 @@ violated, 1 a real run failed.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
@@ -51,21 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(cli, argv, prog_name="mlfleet")
 
 
-def emit_json(payload: Any) -> None:
-    """Print a JSON document (sorted keys, stable) to stdout."""
-    import json
+def emit_json(payload: Any, *, null_reasons: Mapping[str, str] | None = None) -> None:
+    """Print ``payload`` as strict JSON (sorted keys, stable) to stdout.
 
-    click.echo(json.dumps(payload, indent=2, sort_keys=True, default=_jsonable))
+    Non-finite floats become ``null`` with a ``<key>_null_reason`` beside them (the
+    command's reason from ``null_reasons`` where it gave one); see :mod:`mlfleet.strict_json`.
+    """
+    from mlfleet import strict_json
 
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "__dataclass_fields__"):
-        import dataclasses
-
-        return dataclasses.asdict(value)
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+    click.echo(strict_json.dumps(payload, null_reasons=null_reasons))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -96,6 +96,9 @@ def _workload_cost(opts: dict[str, Any], device: rl.Device) -> tuple[rl.OpCost,
     return cost, {"batch": grid_batch.ravel(), "gpus": grid_gpus.ravel()}
 
 
+_UNBOUNDED_INTENSITY = "the step moves 0 bytes of memory, so FLOP per byte has no finite value"
+
+
 @infra_group.command("roofline")
 @click.option("--accelerator", "-a", help="Catalog accelerator (e.g. H100).")
 @click.option("--precision", "-p", type=click.Choice(PRECISIONS), default="bf16",
@@ -136,7 +139,8 @@ def roofline_command(**opts: Any) -> None:
     if opts["as_json"]:
         from mlfleet.cli import emit_json
 
-        emit_json({"device": device, "fidelity": "model", "rows": rows})
+        emit_json({"device": device, "fidelity": "model", "rows": rows},
+                  null_reasons={"arithmetic_intensity": _UNBOUNDED_INTENSITY})
         return
     _print_rows(rows, list(axes), title=_title(device, opts))
 
