@@ -176,6 +176,21 @@ def test_a_signal_removes_the_lab(signum: int) -> None:
     assert state_mod.read_state(f"t-signal-{signum}") is None
 
 
+def test_down_all_leaves_a_lab_a_live_run_is_using() -> None:
+    from cli_helpers import run_cli
+
+    proc, lab_id = _owner("t-in-use")
+    try:
+        down = run_cli("lab", "hosts", "down", "--all")
+        assert down.returncode == 0, down.stderr
+        assert f"kept lab t-in-use (in use by pid {proc.pid})" in down.stdout
+        assert len(lab_namespaces(lab_id)) == 3
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert lab_namespaces(lab_id) == []
+
+
 def test_leftovers_of_a_killed_run_are_removed_by_down() -> None:
     proc, lab_id = _owner("t-killed")
     proc.kill()  # SIGKILL: no handler runs
@@ -201,6 +216,11 @@ def test_cli_up_status_run_down(state_dir: Path) -> None:
         run = run_cli("run", "collective", "allreduce", "--ranks", "2", "--hosts", "t-cli",
                       "--sizes", "64K", "--repeats", "1", "--json")
         assert run.returncode == 0, run.stderr
+        recorded = json.loads(run.stdout)["lab"]
+        assert (recorded["name"], recorded["rate_bytes_per_s"]) == ("t-cli", MBIT_100)
+        text = run_cli("run", "collective", "allreduce", "--ranks", "2", "--hosts", "t-cli",
+                       "--sizes", "64K", "--repeats", "1")
+        assert "lab t-cli: 2 hosts, every link shaped to" in text.stdout, text.stderr
     finally:
         down = run_cli("lab", "hosts", "down", "--name", "t-cli")
     assert down.returncode == 0, down.stderr

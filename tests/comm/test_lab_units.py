@@ -238,8 +238,71 @@ def test_create_then_destroy_with_fake_runner(monkeypatch: pytest.MonkeyPatch) -
     lab_mod.destroy(up, rec)
     assert rec.namespaces == ["other-ns", "mfl-abcdef-h0"]
     assert state_mod.read_state("x") is None
-    removed = lab_mod.down_all(rec)  # leftovers of a crashed lab are found by name
-    assert removed == ["mfl-abcdef-h0"] and rec.namespaces == ["other-ns"]
+    kept = lab_mod.down_all(rec)  # a lab namespace with no state file here: --force only
+    assert kept.removed_namespaces == [] and kept.kept_orphans == ["mfl-abcdef-h0"]
+    removed = lab_mod.down_all(rec, force=True)  # leftovers of a crashed lab, found by name
+    assert removed.removed_namespaces == ["mfl-abcdef-h0"] and rec.namespaces == ["other-ns"]
+
+
+def test_down_all_keeps_labs_in_use_and_other_users_labs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(netns, "require_privileges", lambda: None)
+    rec = Recorder()
+    mine_done = lab_mod.create(make_state(name="done"), rec)  # its creator has exited
+    state_mod.write_state(dataclasses.replace(mine_done, owner_pid=_exited_pid()))
+    in_use = lab_mod.create(make_state(name="busy"), rec)  # created by a live process
+    state_mod.write_state(dataclasses.replace(in_use, owner_pid=os.getppid()))
+    theirs = lab_mod.create(make_state(name="theirs"), rec)
+    state_mod.write_state(dataclasses.replace(theirs, owner_uid=state_mod.creator_uid() + 1,
+                                              owner_pid=_exited_pid()))
+    result = lab_mod.down_all(rec)
+    assert result.removed_namespaces == sorted(mine_done.namespaces)
+    assert dict(result.kept_labs) == {"busy": f"in use by pid {os.getppid()}",
+                                      "theirs": f"created by uid {state_mod.creator_uid() + 1}"}
+    assert result.kept_orphans == []
+    assert [s.name for s in state_mod.list_states()] == ["busy", "theirs"]
+    forced = lab_mod.down_all(rec, force=True)
+    assert forced.kept_labs == [] and state_mod.list_states() == [] and rec.namespaces == []
+
+
+def _exited_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    return int(proc.stdout)
+
+
+def test_the_creator_is_recorded_and_sudo_uid_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    state = make_state()
+    assert (state.owner_pid, state.owner_uid) == (os.getpid(), state_mod.creator_uid())
+    monkeypatch.setattr(os, "getuid", lambda: 0)
+    monkeypatch.setenv("SUDO_UID", "1234")
+    assert state_mod.creator_uid() == 1234
+
+
+@pytest.mark.parametrize(("make", "fragment"), [
+    (lambda tmp: Path("/proc/nope"), "No such file or directory"),
+    (lambda tmp: _plain_file(tmp), "it is a file, not a directory"),
+])
+def test_an_unusable_state_dir_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           make: object, fragment: str) -> None:
+    from cli_helpers import assert_one_line_error, run_cli
+
+    directory = make(tmp_path)  # type: ignore[operator]
+    monkeypatch.setenv(state_mod.STATE_DIR_ENV, str(directory))
+    with pytest.raises(InputError, match=fragment):
+        state_mod.claim_name(make_state())
+    proc = run_cli("lab", "hosts", "up", "--hosts", "2")
+    if os.geteuid() == 0:  # without root the privilege check answers first (exit 1)
+        assert_one_line_error(proc, f"MLFLEET_LAB_STATE_DIR(='{directory}')", fragment)
+
+
+def _plain_file(tmp: Path) -> Path:
+    path = tmp / "plain"
+    path.write_text("")
+    return path
 
 
 def test_lab_context_manager_with_fake_runner(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -269,6 +332,7 @@ def test_cli_rejects_bad_input() -> None:
     assert_one_line_error(run_cli("lab", "hosts", "up", "--bw", "fast"), "fast")
     assert_one_line_error(run_cli("lab", "hosts", "up", "--hosts", "1"), "hosts(=1)")
     assert_one_line_error(run_cli("lab", "hosts", "down", "--name", "x", "--all"), "--all")
+    assert_one_line_error(run_cli("lab", "hosts", "down", "--force"), "--force goes with --all")
 
 
 def test_cli_status_reports_labs_and_missing_namespaces() -> None:

@@ -13,6 +13,13 @@ import pytest
 from mlfleet.errors import RunError
 from mlfleet.serving.server.process import server_process
 
+
+def torch_has_cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
 ENTRY = [sys.executable, "-m", "mlfleet.serving.server"]
 
 
@@ -41,6 +48,8 @@ def test_serve_process_binds_loopback_and_answers() -> None:
     (["--admission", "token_bucket", "--admission-param", "oops"], "KEY=VALUE"),
     (["--max-batch", "0"], "max_batch_size(=0)"),
     (["--torch-threads", "0"], "--torch-threads(=0)"),
+    (["--device", "tpu"], "--device(='tpu') must be auto, cpu, cuda or cuda:N"),
+    (["--device", "cuda:99"], "--device(='cuda:99')"),
 ])
 def test_bad_options_are_one_line_errors(args: list[str], fragment: str) -> None:
     proc = subprocess.run([*ENTRY, *args], capture_output=True, text=True, timeout=180,
@@ -48,6 +57,15 @@ def test_bad_options_are_one_line_errors(args: list[str], fragment: str) -> None
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0]
+
+
+@pytest.mark.skipif(torch_has_cuda(), reason="this test is about a machine without CUDA")
+def test_cuda_on_a_machine_without_it_is_one_line() -> None:
+    proc = subprocess.run([*ENTRY, "--device", "cuda"], capture_output=True, text=True,
+                          timeout=180, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == ("error: --device(='cuda') needs CUDA, which this machine "
+                                   "does not have; use --device cpu or auto")
 
 
 @pytest.mark.slow

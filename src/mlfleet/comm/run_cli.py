@@ -325,7 +325,19 @@ def collective_command(collective: str, ranks: str, latency: str, hosts: str | N
         results = launch(n_ranks, "mlfleet.comm.algorithms.benchmark:measure_collective",
                          args=(job,), backend=backend, hosts=host_specs, timeout_s=timeout_s,
                          latency_s=latency_s, on_progress=lambda rank, p: tick(p))
-    report_results(job, results, backend=backend, given_link=given_link, as_json=as_json)
+    report_results(job, results, backend=backend, given_link=given_link, as_json=as_json,
+                   lab=lab_record(hosts) if hosts is not None else None)
+
+
+def lab_record(name: str) -> dict[str, Any]:
+    """The lab a run used, as its output records it: name, shaped rate, MTU, hosts."""
+    from mlfleet.comm.lab import find_lab, payload_rate_bytes_per_s
+
+    state = find_lab(name)
+    return {"name": state.name, "rate_bytes_per_s": state.rate_bytes_per_s,
+            "payload_rate_bytes_per_s": payload_rate_bytes_per_s(state.rate_bytes_per_s,
+                                                                 state.mtu_bytes),
+            "mtu_bytes": state.mtu_bytes, "hosts": len(state.hosts)}
 
 
 def resolve_options(collective: str, options: dict[str, Any]) -> tuple[
@@ -371,7 +383,10 @@ def _given_link(alpha: str | None, bw: str | None) -> tuple[float, float] | None
 
 
 def report_results(job: CollectiveJob, results: Sequence[RankResult], *, backend: str,
-            given_link: tuple[float, float] | None, as_json: bool) -> None:
+                   given_link: tuple[float, float] | None, as_json: bool,
+                   lab: dict[str, Any] | None = None) -> None:
+    """Print the rows (``lab``: the emulated lab the ranks ran on, see :func:`lab_record`);
+    raises :class:`RunError` when an output differs from the definition."""
     link = given_link if given_link is not None else results[0].link
     source = "given" if given_link is not None else "measured ring step"
     rows = summarise(job, results, link=link)
@@ -379,9 +394,15 @@ def report_results(job: CollectiveJob, results: Sequence[RankResult], *, backend
         from mlfleet.cli import emit_json
 
         emit_json(payload(job, rows, n_ranks=len(results), backend=backend, link=link,
-                          link_source=source))
+                          link_source=source) | {"lab": lab})
     else:
         render(job, rows, n_ranks=len(results), backend=backend, link=link, link_source=source)
+        if lab is not None:
+            from mlfleet.units import format_rate
+
+            click.echo(f"lab {lab['name']}: {lab['hosts']} hosts, every link shaped to "
+                       f"{format_rate(lab['rate_bytes_per_s'])} each way (TCP payload "
+                       f"{format_rate(lab['payload_rate_bytes_per_s'])}), MTU {lab['mtu_bytes']}")
     if any(r["correct"] is False for r in rows):
         from mlfleet.errors import RunError
 

@@ -58,19 +58,34 @@ def up_cmd(n_hosts: int, bw: str, name: str | None, mtu_bytes: int, burst: str |
 @hosts_group.command("down")
 @click.option("--name", default=None, help="The lab to remove (default: the only one).")
 @click.option("--all", "everything", is_flag=True,
-              help="Remove every lab, including leftovers of crashed runs.")
-def down_cmd(name: str | None, everything: bool) -> None:
+              help="Remove every lab you created that no running command is using, and "
+                   "leftovers of crashed runs.")
+@click.option("--force", is_flag=True,
+              help="With --all: also other users' labs, labs in use, and lab namespaces "
+                   "with no state file.")
+def down_cmd(name: str | None, everything: bool, force: bool) -> None:
     """Remove a lab: its namespaces, devices, qdiscs and state file."""
     if everything and name is not None:
         raise InputError("give either --name NAME or --all, not both")
+    if force and not everything:
+        raise InputError("--force goes with --all")
     if everything:
-        removed = lab_mod.down_all()
-        click.echo(f"removed {len(removed)} namespaces" + (f": {' '.join(removed)}"
-                                                           if removed else ""))
+        _report_down_all(lab_mod.down_all(force=force))
         return
     target = name if name is not None else _only_lab_name()
     state = lab_mod.down(target)
     click.echo(f"removed lab {state.name} ({len(state.namespaces)} namespaces)")
+
+
+def _report_down_all(result: lab_mod.DownAll) -> None:
+    removed = result.removed_namespaces
+    click.echo(f"removed {len(removed)} namespaces" + (f": {' '.join(removed)}"
+                                                       if removed else ""))
+    for lab_name, why in result.kept_labs:
+        click.echo(f"kept lab {lab_name} ({why}); --all --force removes it")
+    if result.kept_orphans:
+        click.echo(f"kept {len(result.kept_orphans)} lab namespaces with no state file here "
+                   f"({' '.join(result.kept_orphans)}); --all --force removes them")
 
 
 def _only_lab_name() -> str:
@@ -96,7 +111,7 @@ def status_cmd(as_json: bool) -> None:
     for state in states:
         _print_lab(state, present)
     if orphans:
-        click.echo(f"leftover namespaces (remove with `mlfleet lab hosts down --all`): "
+        click.echo(f"leftover namespaces (remove with `mlfleet lab hosts down --all --force`): "
                    f"{' '.join(orphans)}")
 
 

@@ -106,7 +106,7 @@ def new_state(
         mtu_bytes=mtu_bytes, rate_bytes_per_s=tbf.rate_bytes_per_s,
         burst_bytes=tbf.burst_bytes, limit_bytes=tbf.limit_bytes,
         window_bytes=tbf.window_bytes, rto_min_s=tbf.rto_min_s, hosts=hosts,
-        owner_pid=os.getpid())
+        owner_pid=os.getpid(), owner_uid=state_mod.creator_uid())
 
 
 def _fresh_id(existing: list[LabState]) -> str:
@@ -168,19 +168,50 @@ def down(name: str, runner: netns.Runner = netns.run_command) -> LabState:
     return found
 
 
-def down_all(runner: netns.Runner = netns.run_command) -> list[str]:
-    """Remove every lab: all state files and every namespace named like a lab's.
+@dataclass(frozen=True, kw_only=True)
+class DownAll:
+    """What ``down --all`` removed and what it left for ``--force``."""
 
-    Returns the namespaces deleted (including leftovers of crashed runs with no state file).
-    """
+    removed_namespaces: list[str]
+    """Namespaces deleted."""
+    kept_labs: list[tuple[str, str]]
+    """``(lab name, why it was kept)``: another user's lab, or one a live run is using."""
+    kept_orphans: list[str]
+    """Lab-like namespaces with no state file here (perhaps another state directory's)."""
+
+
+def down_all(runner: netns.Runner = netns.run_command, *, force: bool = False) -> DownAll:
+    """Remove this user's labs that no live run is using; with ``force``, every lab and
+    every namespace named like a lab's (leftovers with no state file included)."""
     netns.require_privileges()
-    names = set(netns.lab_namespaces(None, runner))
-    for found in state_mod.list_states():
-        names |= set(found.namespaces)
+    names: set[str] = set()
+    kept: list[tuple[str, str]] = []
+    states = state_mod.list_states()
+    for found in states:
+        why = None if force else _keep_reason(found)
+        if why is not None:
+            kept.append((found.name, why))
+            continue
+        names |= set(found.namespaces) | set(netns.lab_namespaces(found.lab_id, runner))
         state_mod.remove_state(found.name)
+    known_ids = {s.lab_id for s in states}
+    orphans = {ns for ns in netns.lab_namespaces(None, runner)
+               if ns.split("-")[1] not in known_ids}
+    if force:
+        names |= orphans
     existing = set(netns.list_namespaces(runner))
     netns.delete_namespaces(sorted(names), runner)
-    return sorted(names & existing)
+    return DownAll(removed_namespaces=sorted(names & existing), kept_labs=kept,
+                   kept_orphans=[] if force else sorted(orphans))
+
+
+def _keep_reason(state: LabState) -> str | None:
+    """Why ``down --all`` without ``--force`` leaves ``state`` up, or None to remove it."""
+    if state.owner_uid != state_mod.creator_uid():
+        return f"created by uid {state.owner_uid}"
+    if state.owner_pid != os.getpid() and state_mod.owner_alive(state):
+        return f"in use by pid {state.owner_pid}"
+    return None
 
 
 class Lab:

@@ -12,6 +12,7 @@ The directory is ``$MLFLEET_LAB_STATE_DIR`` when set, else ``/run/mlfleet-lab``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -79,7 +80,10 @@ class LabState:
     hosts: tuple[HostState, ...]
     """The hosts, by index."""
     owner_pid: int
-    """PID of the process that created the lab."""
+    """PID of the process that created the lab (while it lives, a run is using the lab)."""
+    owner_uid: int | None = None
+    """The user who created the lab (``SUDO_UID`` under sudo); ``None`` in files written
+    before it was recorded. ``down --all`` leaves other users' labs alone."""
     status: str = "creating"
     """``creating`` while being built, ``up`` once usable."""
 
@@ -103,6 +107,44 @@ class LabState:
 def state_dir() -> Path:
     """Directory of the lab state files."""
     return Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR)
+
+
+def creator_uid() -> int:
+    """The user on whose behalf this process runs: ``SUDO_UID`` under sudo, else the uid."""
+    sudo_uid = os.environ.get("SUDO_UID", "")
+    if os.getuid() == 0 and sudo_uid.isdigit():
+        return int(sudo_uid)
+    return os.getuid()
+
+
+def owner_alive(state: LabState) -> bool:
+    """Whether the process that created ``state`` still runs (a run is using the lab)."""
+    try:
+        os.kill(state.owner_pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _ensure_state_dir() -> Path:
+    """The state directory, created if missing; :class:`InputError` if it cannot be."""
+    directory = state_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o755)
+    except FileExistsError:
+        raise InputError(_bad_dir(directory, "it is a file, not a directory")) from None
+    except OSError as exc:
+        raise InputError(_bad_dir(directory, exc.strerror or str(exc))) from None
+    return directory
+
+
+def _bad_dir(directory: Path, why: str) -> str:
+    source = f"{STATE_DIR_ENV}(={str(directory)!r})" if os.environ.get(STATE_DIR_ENV) else (
+        f"the lab state directory {str(directory)!r}")
+    return (f"{source} cannot hold lab state: {why}; set {STATE_DIR_ENV} to a writable "
+            "directory")
 
 
 def validate_name(name: str) -> str:
@@ -131,20 +173,21 @@ def subnet_for(lab_id: str) -> str:
 
 def write_state(state: LabState) -> Path:
     """Atomically write ``state`` to its file; return the path."""
-    directory = state_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o755)
-    path = directory / f"{state.name}.json"
+    path = _ensure_state_dir() / f"{state.name}.json"
     tmp = path.with_suffix(f".json.tmp{os.getpid()}")
-    tmp.write_text(state.to_json())
-    tmp.replace(path)
+    try:
+        tmp.write_text(state.to_json())
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise InputError(_bad_dir(path.parent, exc.strerror or str(exc))) from None
     return path
 
 
 def claim_name(state: LabState) -> Path:
     """Write the first state of a new lab; raise :class:`InputError` if the name is taken."""
-    directory = state_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o755)
-    path = directory / f"{state.name}.json"
+    path = _ensure_state_dir() / f"{state.name}.json"
     try:
         with path.open("x") as handle:  # exclusive: two `up --name X` cannot both win
             handle.write(state.to_json())
@@ -153,6 +196,8 @@ def claim_name(state: LabState) -> Path:
             f"a lab named {state.name!r} already exists ({path}); "
             f"take it down first (mlfleet lab hosts down --name {state.name})"
         ) from None
+    except OSError as exc:
+        raise InputError(_bad_dir(path.parent, exc.strerror or str(exc))) from None
     return path
 
 
@@ -161,7 +206,7 @@ def read_state(name: str) -> LabState | None:
     path = state_dir() / f"{name}.json"
     try:
         return LabState.from_json(path.read_text())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
 
 

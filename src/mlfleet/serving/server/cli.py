@@ -68,6 +68,13 @@ def _parse_params(pairs: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
+def _check_device(name: str) -> None:
+    """Refuse a device this machine lacks before binding: no half-started server."""
+    from mlfleet.serving.server.runner import check_device  # imports torch: only when serving
+
+    check_device(name)
+
+
 def _apply_process_settings(torch_threads: int) -> None:
     """One intra-op thread: batch times stay stable beside the event loop thread."""
     import torch
@@ -81,7 +88,8 @@ def _apply_process_settings(torch_threads: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port (0: any free port).")
 @click.option("--device", default="auto", show_default=True,
-              help="auto (CUDA when present), cpu, cuda, cuda:N.")
+              help="auto (CUDA when present), cpu, cuda, cuda:N; a GPU this machine lacks "
+                   "is refused.")
 @click.option("--max-batch", default=16, show_default=True, type=int,
               help="Rank path: most requests per batch.")
 @click.option("--max-delay-ms", default=4.0, show_default=True, type=float,
@@ -127,6 +135,7 @@ def serve_command(host: str, port: int, device: str, max_batch: int, max_delay_m
                                           queue_capacity=generate_queue_capacity),
         admission=admission, admission_params=_parse_params(admission_params))
     make_policy(config.admission, dict(config.admission_params))  # bad names fail here, early
+    _check_device(config.device)
     _apply_process_settings(torch_threads)
     asyncio.run(serve(config))
 

@@ -8,6 +8,7 @@ synchronises the stream, so the measured time includes the kernels.
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import cast
 
 import torch
 
+from mlfleet.errors import InputError
 from mlfleet.serving.server.config import ServerConfig
 from mlfleet.serving.server.models import Ranker, TinyGPT, select_device
 
@@ -45,6 +47,23 @@ class StepOutput:
     next_tokens: list[int]
     """One per decoded slot, in input order."""
     run_s: float
+
+
+def check_device(name: str) -> torch.device:
+    """The device ``name`` selects on this machine; raises :class:`InputError` when it is not
+    ``auto``, ``cpu``, ``cuda`` or ``cuda:N``, or names a GPU this machine does not have."""
+    if name != "auto" and re.fullmatch(r"cpu|cuda(:\d+)?", name) is None:
+        raise InputError(f"--device(={name!r}) must be auto, cpu, cuda or cuda:N")
+    device = select_device(name)
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise InputError(f"--device(={name!r}) needs CUDA, which this machine does not "
+                             "have; use --device cpu or auto")
+        if (device.index or 0) >= count:
+            raise InputError(f"--device(={name!r}) names a GPU this machine does not have "
+                             f"(it has {count}: cuda:0..cuda:{count - 1})")
+    return device
 
 
 class ModelRunner:
