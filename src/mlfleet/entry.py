@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import click
 
-from mlfleet.errors import MlfleetError, one_line
+from mlfleet.errors import MlfleetError, error_lines, one_line
 
 
 def run_command(command: click.Command, argv: Sequence[str] | None, *, prog_name: str) -> int:
@@ -21,7 +21,8 @@ def run_command(command: click.Command, argv: Sequence[str] | None, *, prog_name
         command.main(args=list(argv) if argv is not None else None, prog_name=prog_name,
                      standalone_mode=False)
     except MlfleetError as exc:
-        click.echo(f"error: {one_line(str(exc))}", err=True)
+        for line in error_lines(exc):
+            click.echo(f"error: {line}", err=True)
         return exc.exit_code
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

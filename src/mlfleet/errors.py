@@ -13,6 +13,8 @@ class MlfleetError(Exception):
     """Base of every error mlfleet raises on purpose."""
 
     exit_code: int = 1
+    details: tuple[str, ...] = ()
+    """Independent errors this one sums up; the CLI prints one line for each."""
 
 
 class InputError(MlfleetError):
@@ -60,3 +62,8 @@ class RunError(MlfleetError):
 def one_line(message: str) -> str:
     """Collapse a message to a single line, as the CLI prints it."""
     return " ".join(str(message).split())
+
+
+def error_lines(exc: MlfleetError) -> list[str]:
+    """The lines the CLI prints for ``exc``: one per entry of ``details``, else its message."""
+    return [one_line(d) for d in exc.details] or [one_line(str(exc))]

@@ -1,6 +1,8 @@
-"""``mlfleet scenario schema``, ``mlfleet scenario check FILE`` and ``mlfleet scenario list``."""
+"""``mlfleet scenario schema | check FILE | list | init [PATH]``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -40,6 +42,28 @@ def check_cmd(file: str, as_json: bool) -> None:
         emit_json({"ok": True, "source": file, "scenario": scenario.model_dump(mode="json")})
         return
     click.echo(f"ok: {scenario.name}")
+
+
+@scenario_group.command("init")
+@click.argument("path", default="scenario.yaml", required=False)
+@click.option("--example", default=None,
+              help="The bundled example to start from (`mlfleet scenario list`; default: the "
+                   "one `mlfleet plan` runs).")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def init_cmd(path: str, example: str | None, force: bool) -> None:
+    """Write a commented scenario to PATH (default scenario.yaml; - for stdout) to edit.
+
+    PATH is written whole or not at all, and an existing file is kept unless --force.
+    """
+    from mlfleet.scenario.parsers import DEFAULT_SCENARIO
+    from mlfleet.scenario.template import template_text, write_template
+
+    text = template_text(example or DEFAULT_SCENARIO)
+    if path == "-":
+        click.echo(text, nl=False)
+        return
+    write_template(Path(path), text, force=force)
+    click.echo(f"wrote {path}; edit it, then: mlfleet scenario check {path}")
 
 
 @scenario_group.command("list")

@@ -11,7 +11,8 @@ from mlfleet.errors import ConstraintViolation
 @click.argument("scenario", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON: one top-level key per chapter.")
 def plan_command(scenario: str | None, as_json: bool) -> None:
-    """Full-stack plan for SCENARIO (a YAML file; default: the bundled LLM-pretraining example).
+    """Full-stack plan for SCENARIO (a YAML file, a bundled example's name, or - for stdin;
+    default: the bundled LLM-pretraining example).
 
     Prints one warning line on stderr per scenario field no chapter reads yet (also
     listed under `unused_fields`). Exit status 3 when a check does not hold: a
@@ -19,9 +20,12 @@ def plan_command(scenario: str | None, as_json: bool) -> None:
     """
     from mlfleet.plan import build_plan
     from mlfleet.plan.fields import warning
-    from mlfleet.scenario import default_scenario_path, load_scenario
+    from mlfleet.scenario import default_scenario_path, load_scenario, loads_scenario, read_stdin
 
-    loaded = load_scenario(scenario if scenario is not None else default_scenario_path())
+    if scenario == "-":
+        loaded = loads_scenario(read_stdin(), source="<stdin>")
+    else:
+        loaded = load_scenario(scenario if scenario is not None else default_scenario_path())
     plan = build_plan(loaded)
     for path in plan.unused_fields:
         click.echo(f"warning: {warning(path)}", err=True)

@@ -120,9 +120,14 @@ def _read(path: Path, bundled: Mapping[str, Path]) -> str:
 
 
 def read_stdin() -> str:
-    """Scenario text from standard input (for ``mlfleet scenario check -``)."""
+    """Scenario text from standard input (for ``mlfleet scenario check -`` and ``plan -``)."""
     try:
-        return sys.stdin.read(MAX_FILE_BYTES + 1)
+        buffer = getattr(sys.stdin, "buffer", None)
+        if buffer is None:  # a text-only stream (tests swap sys.stdin for a StringIO)
+            return sys.stdin.read(MAX_FILE_BYTES + 1)
+        return bytes(buffer.read(MAX_FILE_BYTES + 1)).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("<stdin>: not UTF-8 text; a scenario is a YAML file") from None
     except (OSError, ValueError) as exc:
         raise ScenarioError(f"cannot read a scenario from stdin: {exc}") from None
 
@@ -183,15 +188,27 @@ def _validate(raw: Any, *, source: str | None, node: yaml.Node | None) -> Scenar
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        loc, message = _describe(errors[0])
-        line = _line_of(node, loc)
-        where = f"{source}:{line}: " if source and line else prefix
-        more = len(errors) - 1
-        suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
-        raise ScenarioError(one_line(f"{where}{message}{suffix}")) from None
+        lines = [_located(error, source=source, node=node)
+                 for error in exc.errors(include_url=False)]
+        raise _every_error(lines) from None
     except RecursionError:
         raise ScenarioError(f"{prefix}scenario nested too deeply") from None
+
+
+def _located(error: Mapping[str, Any], *, source: str | None, node: yaml.Node | None) -> str:
+    """One pydantic error as one line: ``FILE:LINE: field: message``."""
+    loc, message = _describe(error)
+    line = _line_of(node, loc)
+    where = f"{source}:{line}: " if source and line else (f"{source}: " if source else "")
+    return one_line(f"{where}{message}")
+
+
+def _every_error(lines: list[str]) -> ScenarioError:
+    """One error carrying every defect: the CLI prints one line each; ``str()`` joins them
+    with `` | `` so Python callers see them all on one line too."""
+    error = ScenarioError(" | ".join(lines))
+    error.details = tuple(lines) if len(lines) > 1 else ()
+    return error
 
 
 def _describe(error: Mapping[str, Any]) -> tuple[tuple[Any, ...], str]:
