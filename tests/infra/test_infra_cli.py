@@ -130,3 +130,25 @@ def test_catalog_workload_decode_sweep(capsys: pytest.CaptureFixture[str]) -> No
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [r["bound"] for r in rows] == ["memory"] * 4
     assert rows[0]["time_s"] == pytest.approx(8.03e9 * 2 / 3.35e12, rel=0.02)
+
+
+def test_405b_decode_on_one_h100_reports_fits_false_and_exits_3() -> None:
+    """Issue 10 item 12: the repro printed 243 ms/token for 812 GB of weights on 80 GB."""
+    proc = run_cli("infra", "roofline", "-a", "H100", "-w", "llama3-405b", "--phase", "decode",
+                   "--batch", "1", "--json")
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: does not fit") and "816 GB per GPU against 80 GB" in line
+    assert "736 GB short" in line and "smallest --gpus that fits is 11" in line
+    (row,) = json.loads(proc.stdout)["rows"]
+    assert row["fits"] is False and row["min_gpus_to_fit"] == 11
+    assert row["need_bytes"] == 405_853_388_800 * 2 + 8193 * 516_096 + 17 * 2 * 16384
+    assert row["shortfall_bytes"] == row["need_bytes"] - 80e9
+
+
+def test_a_sweep_that_partly_fits_warns_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["infra", "roofline", "-a", "H100", "-w", "llama3-405b", "--gpus", "1,16"]) == 0
+    out, err = capsys.readouterr()
+    assert "NO" in out and "yes" in out and "memory/GPU" in out
+    assert err.startswith("warning: does not fit: 1 of 2 point(s)")

@@ -54,8 +54,28 @@ def test_llama3_70b_tp8_capacity_by_hand() -> None:
 def test_weights_that_do_not_fit_are_an_ordinary_result() -> None:
     m = llm_step_model(workload="Llama-3-70B", accelerator="H100")  # 141 GB on one 80 GB GPU
     cap = kv_capacity(m, hbm_bytes=80e9)
-    assert not cap.fits and cap.blocks == 0 and cap.kv_budget_bytes < 0
+    assert not cap.fits and cap.blocks == 0 and cap.kv_budget_bytes == 0
     assert float(cap.max_batch(100)) == 0
+    # the shortfall is weights + one block - usable; tp=2 halves the weights (70.6 GB) and
+    # leaves 1.4 GB of the 72 GB usable for KV blocks
+    assert cap.shortfall_bytes == pytest.approx(m.weight_bytes_per_gpu + 16 * 327_680 - 72e9)
+    assert cap.min_tp_to_fit == 2
+
+
+def test_llama3_405b_on_one_h100_reports_the_shortfall_not_a_negative_budget() -> None:
+    """Issue 10 item 12: `serving kv -w Llama-3-405B --tp 1` printed a budget of -740 GB.
+
+    Shape (Llama 3 paper, Table 3; catalog llama3-config): 405,853,388,800 parameters,
+    126 layers, 8 KV heads of 128: 811.7 GB of bf16 weights, 516,096 KV bytes per token.
+    """
+    m = llm_step_model(workload="Llama-3-405B", accelerator="H100")
+    cap = kv_capacity(m, hbm_bytes=80e9)
+    weights = 405_853_388_800 * 2
+    assert cap.weight_bytes == weights and cap.kv_bytes_per_token_per_gpu == 516_096
+    assert cap.kv_budget_bytes == 0 and not cap.fits
+    assert cap.shortfall_bytes == pytest.approx(weights + 16 * 516_096 - 72e9)  # 739.7 GB
+    # tp=8: 101.5 GB of weights per GPU, still over 72 GB; tp=16: 50.7 GB fits
+    assert cap.min_tp_to_fit == 16
 
 
 def test_paged_blocks_and_waste() -> None:

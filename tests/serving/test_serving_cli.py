@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli_helpers import run_main, run_main_json
+from cli_helpers import run_cli, run_main, run_main_json
 from mlfleet.cli import main
 
 
@@ -136,7 +137,7 @@ _VALUES = ["H100", "host-cpu", "TPU-v5p", "Mixtral-8x7B", "ResNet-50", "0", "1",
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-def test_fuzzed_arguments_end_in_0_or_2_without_traceback(data: st.DataObject) -> None:
+def test_fuzzed_arguments_end_in_0_2_or_3_without_traceback(data: st.DataObject) -> None:
     """(A 1,500-example run of this fuzz found one crash — --service-time 0 — now fixed.)"""
     command = data.draw(st.sampled_from(list(_BASE)))
     tail = list(_BASE[command])
@@ -145,7 +146,39 @@ def test_fuzzed_arguments_end_in_0_or_2_without_traceback(data: st.DataObject) -
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         rc = main(["serving", command, *tail])
-    assert rc in (0, 2), (tail, rc, err.getvalue())
+    assert rc in (0, 2, 3), (tail, rc, err.getvalue())
     assert "Traceback" not in out.getvalue() + err.getvalue()
-    if rc == 2:
+    if rc in (2, 3):
         assert err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1
+
+
+def test_step_that_does_not_fit_reports_it_and_exits_3() -> None:
+    """Issue 10 item 12: `--batch 100000 --context 100000000` predicted 4.53 days per step."""
+    proc = run_cli("serving", "step", "-w", "Llama-3-8B", "--batch", "100000", "--context",
+                   "100000000", "--json")
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: does not fit") and "no --tp fits" in line
+    (row,) = json.loads(proc.stdout)["rows"]
+    kv = 100_000 * (100_000_000 + 1) * 131_072  # Llama-3-8B: 128 KiB per token at bf16
+    assert row["fits"] is False and row["min_tp_to_fit"] is None
+    assert row["kv_cache_bytes"] == kv and row["need_bytes"] > kv
+
+
+def test_step_names_the_smallest_tp_that_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = run_main_json(capsys, "serving", "step", "-w", "Llama-3-405B", "--tp", "16")
+    (row,) = doc["rows"]
+    assert row["fits"] is True and row["min_tp_to_fit"] == 16
+    code, _, err = run_main(capsys, "serving", "step", "-w", "Llama-3-405B", "--tp", "8")
+    assert code == 3 and "smallest --tp that fits is 16" in err
+
+
+def test_kv_405b_on_one_gpu_reports_shortfall_not_negative_budget() -> None:
+    """Issue 10 item 12: `serving kv -w Llama-3-405B --tp 1` printed a budget of -740 GB."""
+    proc = run_cli("serving", "kv", "-w", "Llama-3-405B", "--tp", "1", "--json")
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "740 GB more than the usable 72 GB" in line and "smallest --tp that fits is 16" in line
+    doc = json.loads(proc.stdout)
+    assert doc["kv_budget_bytes"] == 0 and doc["fits"] is False and doc["min_tp_to_fit"] == 16
+    assert doc["shortfall_bytes"] == pytest.approx(405_853_388_800 * 2 + 16 * 516_096 - 72e9)

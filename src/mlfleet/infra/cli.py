@@ -11,12 +11,13 @@ import numpy as np
 from mlfleet import units
 from mlfleet.catalog.types import PRECISIONS
 from mlfleet.errors import InputError
+from mlfleet.infra import memory_fit
 from mlfleet.infra import roofline as rl
 from mlfleet.units import parse_quantity
 
 _GEMM_RE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 _COLUMNS = ("time_s", "bound", "arithmetic_intensity", "mfu", "compute_s", "memory_s",
-            "overhead_s", "tokens_per_s")
+            "overhead_s", "tokens_per_s", "need_bytes", "fits")
 
 
 @click.group("infra", context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,16 +52,16 @@ def _device(accelerator: str | None, precision: str, peak: str | None,
             mem_bw: str | None) -> rl.Device:
     if accelerator is None and (peak is None or mem_bw is None):
         raise InputError("give --accelerator NAME, or both --peak-flops and --mem-bw")
-    name, peak_flops_per_s, mem_bw_bytes_per_s = "custom", 0.0, 0.0
+    name, peak_flops_per_s, mem_bw_bytes_per_s, hbm = "custom", 0.0, 0.0, None
     if accelerator is not None:
         base = rl.Device.from_accelerator(accelerator, precision)
-        name, peak_flops_per_s, mem_bw_bytes_per_s = (base.name, base.peak_flops_per_s,
-                                                      base.mem_bw_bytes_per_s)
+        name, peak_flops_per_s, mem_bw_bytes_per_s, hbm = (
+            base.name, base.peak_flops_per_s, base.mem_bw_bytes_per_s, base.hbm_bytes)
     return rl.Device(
         name=name,
         peak_flops_per_s=parse_quantity(peak, "flop_per_s") if peak else peak_flops_per_s,
         mem_bw_bytes_per_s=parse_quantity(mem_bw, "bytes_per_s") if mem_bw else mem_bw_bytes_per_s,
-        bytes_per_element=rl.BYTES_PER_ELEMENT[precision])
+        bytes_per_element=rl.BYTES_PER_ELEMENT[precision], hbm_bytes=hbm)
 
 
 def _cost(opts: dict[str, Any], device: rl.Device) -> tuple[rl.OpCost, dict[str, np.ndarray]]:
@@ -134,15 +135,36 @@ def roofline_command(**opts: Any) -> None:
     result = rl.predict(cost, device, compute_efficiency=opts["compute_efficiency"],
                         memory_efficiency=opts["memory_efficiency"],
                         overhead_s=parse_quantity(opts["overhead"], "s"))
-    rows = [{**{k: int(v[i]) for k, v in axes.items()}, **row}
+    fit = _memory_fit(opts, device, axes)
+    fits = fit.rows() if fit is not None else [{} for _ in range(result.time_s.size)]
+    rows = [{**{k: int(v[i]) for k, v in axes.items()}, **row, **fits[i]}
             for i, row in enumerate(result.rows())]
     if opts["as_json"]:
         from mlfleet.cli import emit_json
 
         emit_json({"device": device, "fidelity": "model", "rows": rows},
                   null_reasons={"arithmetic_intensity": _UNBOUNDED_INTENSITY})
-        return
-    _print_rows(rows, list(axes), title=_title(device, opts))
+    else:
+        _print_rows(rows, list(axes), title=_title(device, opts))
+    warning = memory_fit.refuse_unfit(rows, device=device.name, split="--gpus")
+    if warning is not None:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _memory_fit(opts: dict[str, Any], device: rl.Device,
+                axes: dict[str, np.ndarray]) -> memory_fit.MemoryFit | None:
+    """Weights + state + KV cache + activations per GPU of a workload step; None for a GEMM
+    or custom step, or a device of unknown memory."""
+    if opts["workload"] is None or device.hbm_bytes is None:
+        return None
+    shape = rl.TransformerShape.from_workload(opts["workload"])
+    seq_len = opts["seq_len"] or shape.seq_len
+    assert seq_len is not None  # _workload_cost refused a workload without one
+    return memory_fit.llm_memory(
+        opts["phase"], shape, batch=axes["batch"], seq_len=seq_len,
+        n_gpus=axes["gpus"], bytes_per_param=device.bytes_per_element,
+        device_bytes=device.hbm_bytes, recompute=opts["recompute"])
+
 
 
 def _title(device: rl.Device, opts: dict[str, Any]) -> str:
@@ -157,14 +179,14 @@ def _title(device: rl.Device, opts: dict[str, Any]) -> str:
 def _print_rows(rows: list[dict[str, Any]], axes: list[str], *, title: str) -> None:
     from mlfleet.report.terminal import print_table
 
-    columns = [*axes, *(c for c in _COLUMNS if c != "tokens_per_s" or rows[0][c] is not None)]
+    columns = [*axes, *(c for c in _COLUMNS if rows[0].get(c) is not None)]
     body = [[_cell(c, row[c]) for c in columns] for row in rows]
     print_table([_HEADERS.get(c, c) for c in columns], body, title=title)
 
 
 _HEADERS = {"arithmetic_intensity": "FLOP/byte", "mfu": "MFU", "tokens_per_s": "tokens/s",
             "time_s": "time", "compute_s": "compute", "memory_s": "memory",
-            "overhead_s": "overhead"}
+            "overhead_s": "overhead", "need_bytes": "memory/GPU"}
 
 
 def _cell(column: str, value: Any) -> str:
@@ -172,6 +194,8 @@ def _cell(column: str, value: Any) -> str:
 
     if column == "mfu":
         return f"{value:.1%}"
+    if column == "fits":
+        return "yes" if value else "NO"
     if column in ("arithmetic_intensity", "tokens_per_s"):
         return "inf" if value == float("inf") else f"{value:,.0f}" if value >= 100 \
             else f"{value:.3g}"

@@ -176,7 +176,6 @@ def _result(terms: FloatArray, time: FloatArray, peak: FloatArray, flop: FloatAr
             shape: tuple[int, ...]) -> RooflineResult:
     def full(a: FloatArray) -> FloatArray:
         return np.array(np.broadcast_to(a, shape), dtype=np.float64)
-
     time, peak, flop, model_flop, mem_bytes = (full(a) for a in (time, peak, flop, model_flop,
                                                                   mem_bytes))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -207,6 +206,8 @@ class Device:
     """Peak memory (HBM/DRAM) bandwidth."""
     bytes_per_element: float = 2.0
     """Bytes of one element at that precision (weights, GEMM operands)."""
+    hbm_bytes: float | None = None
+    """Device memory, for the fit check (:mod:`mlfleet.infra.memory_fit`); None: unknown."""
 
     def __post_init__(self) -> None:
         _checked(f"{self.name} peak_flops_per_s", self.peak_flops_per_s, positive=True)
@@ -227,7 +228,7 @@ class Device:
                                f"known: {', '.join(BYTES_PER_ELEMENT)}")
         return cls(name=f"{acc.name}/{precision}", peak_flops_per_s=acc.flops_per_s(precision),
                    mem_bw_bytes_per_s=acc.hbm_bw_bytes_per_s,
-                   bytes_per_element=BYTES_PER_ELEMENT[precision])
+                   bytes_per_element=BYTES_PER_ELEMENT[precision], hbm_bytes=acc.hbm_bytes)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -368,8 +369,7 @@ def llm_training_step(shape: TransformerShape, *, tokens: npt.ArrayLike, seq_len
     fwd_per_token = 2.0 * shape.active + 4.0 * shape.n_layers * shape.attn_width * s
     model_flop = 3.0 * fwd_per_token * t / gpus
     flop = model_flop * (4.0 / 3.0 if recompute else 1.0)
-    b = bytes_per_param
-    state_bytes = shape.params * (3.0 * b + 24.0 + 2.0 * b)
+    state_bytes = shape.params * (3.0 * bytes_per_param + 24.0 + 2.0 * bytes_per_param)
     act_bytes = 2.0 * 34.0 * shape.d_model * shape.n_layers * t
     return OpCost(flop=flop, model_flop=model_flop, mem_bytes=(state_bytes + act_bytes) / gpus,
                   tokens=t)
@@ -383,8 +383,8 @@ def llm_prefill(shape: TransformerShape, *, batch: npt.ArrayLike, prompt_len: np
     FLOP = 2·N_active per token plus causal attention, sum over t of 4·L·(H·Q)·t
     = 2·L·(H·Q)·S·(S+1) per sequence. Bytes: weights read once, KV cache written.
     """
-    b, s = _checked("batch", batch, positive=True), _checked("prompt_len", prompt_len,
-                                                              positive=True)
+    b = _checked("batch", batch, positive=True)
+    s = _checked("prompt_len", prompt_len, positive=True)
     gpus = _checked("n_gpus", n_gpus, positive=True)
     kv_b = bytes_per_param if kv_bytes_per_element is None else kv_bytes_per_element
     flop = b * (2.0 * shape.active * s + 2.0 * shape.n_layers * shape.attn_width * s * (s + 1))

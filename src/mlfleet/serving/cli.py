@@ -11,9 +11,9 @@ import numpy as np
 
 from mlfleet.catalog.types import PRECISIONS, Accelerator, Workload
 from mlfleet.checks import positive
-from mlfleet.errors import ServingInputError, UnitError
+from mlfleet.errors import ConstraintViolation, ServingInputError, UnitError
 from mlfleet.infra.roofline import BYTES_PER_ELEMENT
-from mlfleet.units import parse_quantity
+from mlfleet.units import format_bytes, parse_quantity
 
 _CTX = {"help_option_names": ["-h", "--help"]}
 
@@ -62,6 +62,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
     def cell(name: str, value: Any) -> str:
         if isinstance(value, float) and name.endswith(("fraction", "utilization", "mfu")):
             return f"{value:.1%}"
+        if isinstance(value, bool):
+            return "yes" if value else "NO"
         return "0" if value == 0 else format_value(name, value)
 
     print_table(columns, [[cell(c, r.get(c, "")) for c in columns] for r in rows], title=title)
@@ -133,14 +135,32 @@ def step_command(**o: Any) -> None:
         step = getattr(model, o["phase"])
         length = {"context_len" if o["phase"] == "decode" else "prompt_len": o["context"]}
         result = step(batch=batch, microbatches=o["microbatches"], **length)
-        rows += [{"tp": int(tp), "batch": int(b), **r} for b, r in zip(batch, result.rows(),
-                                                                          strict=True)]
+        fit = _step_fit(model, o["phase"], batch, o["context"], o["microbatches"])
+        rows += [{"tp": int(tp), "batch": int(b), **r, **f}
+                 for b, r, f in zip(batch, result.rows(), fit, strict=True)]
     cols = ["tp", "batch", "time_s", "bound", "compute_s", "memory_s", "comm_s", "overhead_s",
-            "bubble_fraction", "tokens_per_s"]
+            "bubble_fraction", "tokens_per_s", "need_bytes", "fits"]
     title = (f"{o['phase']} step (model): {o['workload']} on {o['accelerator']} "
              f"{o['precision']}, pp={o['pp']}, {o['context']} tokens")
     _emit({"fidelity": "model", "phase": o["phase"], "rows": rows}, o["as_json"],
           lambda: _table(rows, cols, title))
+    from mlfleet.infra.memory_fit import refuse_unfit
+
+    warning = refuse_unfit(rows, device=o["accelerator"], split="--tp",
+                           smallest_key="min_tp_to_fit")
+    if warning is not None:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _step_fit(model: Any, phase: str, batch: np.ndarray, context: int,
+              microbatches: int) -> list[dict[str, Any]]:
+    """Weights + KV cache + activations per GPU of each step (:mod:`~.step_memory`)."""
+    from mlfleet.serving.models.step_memory import step_memory
+
+    counts = ({"decode_seqs": batch, "decode_context_tokens": batch * context} if
+              phase == "decode" else {"prefill_tokens": batch * context})
+    fit = step_memory(model, microbatches=microbatches, **counts)
+    return fit.rows(smallest_key="min_tp_to_fit") if fit is not None else [{}] * batch.size
 
 
 # --------------------------------------------------------------------------- kv
@@ -183,6 +203,14 @@ def kv_command(**o: Any) -> None:
            "batch": o["batch"], "max_context_tokens": int(cap.max_context(o["batch"]))}
     _emit(out, o["as_json"], lambda: _print_pairs(out, f"KV cache (model): {o['workload']} on "
                                                     f"{acc.name}, tp={o['tp']} pp={o['pp']}"))
+    if not cap.fits:
+        fix = ("no --tp fits" if cap.min_tp_to_fit is None
+               else f"the smallest --tp that fits is {cap.min_tp_to_fit}")
+        raise ConstraintViolation(
+            f"does not fit: {o['workload']} at tp={o['tp']} pp={o['pp']} needs "
+            f"{format_bytes(cap.shortfall_bytes)} more than the usable "
+            f"{format_bytes(cap.usable_bytes)} of each {acc.name} for its weights and one KV "
+            f"block; {fix}")
 
 
 def _print_pairs(values: dict[str, Any], title: str) -> None:

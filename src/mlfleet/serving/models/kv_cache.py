@@ -19,6 +19,7 @@ max_len - n slots a contiguous per-sequence reservation wastes.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +95,12 @@ class KvCapacity:
     workspace_bytes: float
     """Activation / workspace memory set aside."""
     kv_budget_bytes: float
-    """usable - weights - workspace (negative: the weights do not fit)."""
+    """max(0, usable - weights - workspace): memory left for the KV cache."""
+    shortfall_bytes: float
+    """max(0, weights + workspace + one block - usable): what is missing for the replica to
+    hold its weights and one KV block (0 when it fits)."""
+    min_tp_to_fit: int | None
+    """Smallest tp (a divisor of the heads, pp unchanged) that fits; None if none does."""
     kv_bytes_per_token_per_gpu: float
     """KV bytes of one token on one GPU."""
     block_tokens: int
@@ -140,10 +146,27 @@ def kv_capacity(model: LlmStepModel, *, hbm_bytes: float,
     block = int(whole_array("block_tokens", block_tokens, error=ServingInputError))
     usable = util * hbm
     workspace = non_negative("workspace_bytes", workspace_bytes, error=ServingInputError)
-    budget = usable - model.weight_bytes_per_gpu - workspace
+    budget = _budget_bytes(model, usable, workspace)
     per_token = model.kv_bytes_per_token_per_gpu
     blocks = max(0, int(budget // (per_token * block)))
     return KvCapacity(hbm_bytes=hbm, usable_bytes=usable, weight_bytes=model.weight_bytes_per_gpu,
-                      workspace_bytes=float(workspace_bytes), kv_budget_bytes=budget,
+                      workspace_bytes=float(workspace_bytes), kv_budget_bytes=max(0.0, budget),
+                      shortfall_bytes=max(0.0, per_token * block - budget),
+                      min_tp_to_fit=_min_tp(model, usable, workspace, block),
                       kv_bytes_per_token_per_gpu=per_token, block_tokens=block, blocks=blocks,
                       max_tokens=blocks * block)
+
+
+def _budget_bytes(model: LlmStepModel, usable: float, workspace: float) -> float:
+    """Usable memory left after the weights and the workspace (negative: they do not fit)."""
+    return usable - model.weight_bytes_per_gpu - workspace
+
+
+def _min_tp(model: LlmStepModel, usable: float, workspace: float, block: int) -> int | None:
+    """Smallest tp dividing the heads whose GPUs hold their weights and one KV block."""
+    heads = model.shape.n_heads
+    for tp in (d for d in range(1, heads + 1) if heads % d == 0):
+        sharded = dataclasses.replace(model, tp=tp)
+        if _budget_bytes(sharded, usable, workspace) >= sharded.kv_bytes_per_token_per_gpu * block:
+            return tp
+    return None
