@@ -182,3 +182,39 @@ def test_kv_405b_on_one_gpu_reports_shortfall_not_negative_budget() -> None:
     doc = json.loads(proc.stdout)
     assert doc["kv_budget_bytes"] == 0 and doc["fits"] is False and doc["min_tp_to_fit"] == 16
     assert doc["shortfall_bytes"] == pytest.approx(405_853_388_800 * 2 + 16 * 516_096 - 72e9)
+
+
+def test_replicas_without_gpus_is_unbounded_not_a_fake_pool() -> None:
+    """Issue 10 item 15: no --gpus printed `headroom_gpus 999,999` (gpus_available 1000000)."""
+    args = ["serving", "replicas", "-w", "Llama-3-8B", "--qps", "5", "--prompt-tokens", "100",
+            "--output-tokens", "50"]
+    proc = run_cli(*args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert {k: doc["numbers"][k] for k in ("gpus_available", "fits", "headroom_gpus")} == \
+        {"gpus_available": None, "fits": None, "headroom_gpus": None}
+    assert doc["unmet"] == [] and any("80% utilisation cap (no target)" in line
+                                      for line in doc["reasoning"])
+    text = run_cli(*args)
+    assert "999" not in text.stdout and "unbounded" in text.stdout
+
+
+def test_replicas_with_an_unreachable_ttft_says_so_and_exits_3() -> None:
+    """Issue 10 item 15: `--ttft-p99 1us` said "meeting the targets" and gave p99 advice."""
+    proc = run_cli("serving", "replicas", "-w", "Llama-3-8B", "--qps", "5", "--prompt-tokens",
+                   "100", "--output-tokens", "50", "--ttft-p99", "1us", "--json")
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: TTFT target 1 µs cannot be met at any replica count")
+    doc = json.loads(proc.stdout)
+    assert doc["numbers"]["slo_met"] is False and len(doc["unmet"]) == 1
+    assert not any("meeting" in r or "service time" in r for r in doc["reasoning"])
+    assert any("none of which meets p99 TTFT 1 µs" in r for r in doc["reasoning"])
+
+
+def test_replicas_beyond_the_gpus_given_exit_3() -> None:
+    proc = run_cli("serving", "replicas", "-w", "Llama-3-8B", "--qps", "5000", "--prompt-tokens",
+                   "100", "--output-tokens", "50", "--gpus", "8")
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "GPUs at peak but 8 are available" in line

@@ -403,12 +403,15 @@ def tables_command(accelerator: str, precision: str, as_json: bool) -> None:
 @click.option("--output-tokens", type=click.IntRange(min=1), help="LLM output length.")
 @click.option("--items", type=click.IntRange(min=1), default=1, show_default=True,
               help="Samples per request (RecSys candidates).")
-@click.option("--gpus", type=click.IntRange(min=1), default=10**6,
-              help="GPUs available [unbounded].")
+@click.option("--gpus", type=click.IntRange(min=1),
+              help="GPUs available [unbounded: no fit check].")
 @click.option("--gpus-per-node", type=click.IntRange(min=1), default=8, show_default=True)
 @_json_option
 def replicas_command(**o: Any) -> None:
     """Replicas and batching that meet a p99 target (M/M/c with the step model's times).
+
+    Exits 3 (after printing the plan) when a target that was set cannot be met at any
+    replica count, or when the fleet needs more than --gpus.
 
     \b
     mlfleet serving replicas -w DLRM-DCNv2 --qps 50k --peak-to-mean 2 --items 64 --slo-p99 10ms
@@ -428,10 +431,18 @@ def replicas_command(**o: Any) -> None:
                        precision=o["precision"], p99_s=seconds("slo_p99"),
                        ttft_p99_s=seconds("ttft_p99"), tpot_p99_s=seconds("tpot_p99"))
     _emit(out, o["as_json"], lambda: _print_plan(out, o["workload"]))
+    problems = [*out["unmet"]] + ([out["reasoning"][-1]] if out["numbers"]["fits"] is False
+                                  else [])
+    if problems:
+        raise ConstraintViolation("; and ".join(problems))
+
+
+_UNBOUNDED = ("gpus_available", "headroom_gpus", "fits")
 
 
 def _print_plan(out: dict[str, Any], workload: str) -> None:
-    numbers = {k: v for k, v in out["numbers"].items() if k != "gpus_available" or v < 10**6}
+    numbers = {k: ("unbounded" if v is None and k in _UNBOUNDED else v)
+               for k, v in out["numbers"].items()}
     _print_pairs(numbers, f"serving plan (model): {workload}")
     click.echo(f"recommendation: {out['recommendation']}")
     click.echo(f"bottleneck: {out['bottleneck']}")

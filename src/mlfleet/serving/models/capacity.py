@@ -44,6 +44,7 @@ from mlfleet.serving.models.embedding import EmbeddingTables, embedding_lookup
 from mlfleet.serving.models.kv_cache import kv_capacity
 from mlfleet.serving.models.llm_step import LlmStepModel, link_params, llm_step_model
 from mlfleet.serving.models.serving_capacity import ServingCapacity, sized_fleet
+from mlfleet.units import format_duration
 
 DEFAULT_MEMORY_EFFICIENCY = 0.6
 """Decode reaches ~57% of HBM bandwidth in NVIDIA NIM 1.8.0's Llama-3.3-70B fp8 TP2 on
@@ -91,7 +92,8 @@ def plan_serving(**kwargs: Any) -> dict[str, Any]:
     return size_serving(**kwargs).as_dict()
 
 
-def size_serving(*, workload: Workload, accelerator: Accelerator, gpus: int, gpus_per_node: int,
+def size_serving(*, workload: Workload, accelerator: Accelerator, gpus: int | None,
+                 gpus_per_node: int,
                  qps: float, peak_to_mean: float, prompt_tokens: int | None,
                  output_tokens: int | None, items_per_request: int, precision: str,
                  p99_s: float | None, ttft_p99_s: float | None = None,
@@ -100,10 +102,11 @@ def size_serving(*, workload: Workload, accelerator: Accelerator, gpus: int, gpu
 
     Capacity is sized for the peak rate qps·peak_to_mean. An SLO that no configuration
     meets is an ordinary result (``slo_met`` False), and so is a fleet larger than
-    ``gpus`` (``fits`` False). Raises ServingInputError for a token workload without
+    ``gpus`` (``fits`` False); ``gpus`` None is an unbounded pool. Raises ServingInputError for a token workload without
     prompt/output tokens, a load beyond the queueing model's range, or bad numbers.
     """
-    whole_array("gpus", gpus, error=ServingInputError)
+    if gpus is not None:
+        whole_array("gpus", gpus, error=ServingInputError)
     whole_array("gpus_per_node", gpus_per_node, error=ServingInputError)
     one_of("precision", precision, rl.BYTES_PER_ELEMENT, error=ServingInputError)
     mean_qps = float(positive_array("qps", qps, error=ServingInputError))
@@ -252,29 +255,43 @@ def _llm_result(workload: Workload, accelerator: Accelerator, traffic: Traffic, 
     reasoning = [
         f"continuous batching: {workload.name} decode is memory-bound, so a step of "
         f"{best.batch} sequences costs {best.tpot_s * 1e3:.3g} ms, little more than one",
-        f"tp={best.tp} per replica: the fewest GPUs among {tried} (tp, batch) options "
-        f"meeting the targets at {traffic.peak_qps:,.4g} QPS peak",
+        f"tp={best.tp} per replica: " + (
+            f"the fewest GPUs among {tried} (tp, batch) options meeting {_targets(slo)}"
+            if best.slo_met else f"the lowest p99 among {tried} (tp, batch) options, none of "
+            f"which meets {_targets(slo)}") + f" at {traffic.peak_qps:,.4g} QPS peak",
         f"KV cache of {best.kv_max_batch} sequences of {traffic.prompt_tokens} + "
         f"{traffic.output_tokens} tokens fits per replica; batch capped at {best.batch}",
         f"M/M/c over {best.replicas * best.batch} slots, service {best.service_s:.3g} s: "
         f"utilization {best.utilization:.0%} at peak, p99 TTFT {best.ttft_p99_s * 1e3:.3g} ms",
     ]
-    if not best.slo_met:
-        reasoning.append(_llm_miss(slo, best))
+    unmet = _llm_misses(slo, best)
     return {"numbers": numbers, "bottleneck": best.bottleneck,
             "recommendation": f"{best.replicas} replicas × tp={best.tp} ({best.gpus} GPUs), "
             f"continuous batching up to {best.batch} sequences",
-            "reasoning": reasoning,
+            "reasoning": reasoning + unmet, "unmet": unmet,
             "details": {"batching": {"policy": "continuous", "max_batch": best.batch},
                         "assumptions": _LLM_ASSUMPTIONS, "accelerator": accelerator.name}}
 
 
-def _llm_miss(slo: Slo, best: _LlmOption) -> str:
-    if slo.tpot_p99_s is not None and best.tpot_s > slo.tpot_p99_s:
-        return (f"TPOT target {slo.tpot_p99_s * 1e3:.3g} ms is below one decode step even at "
-                f"batch 1 ({best.tpot_s * 1e3:.3g} ms): use more tensor parallelism or fp8")
-    return ("the latency target is below the service time itself "
-            f"({best.service_s:.3g} s for the whole response): shorten outputs or stream")
+def _targets(slo: Slo) -> str:
+    """The latency targets that were set, or the utilisation cap used without any."""
+    named = [f"{name} {format_duration(value)}" for name, value in
+             (("p99", slo.p99_s), ("p99 TTFT", slo.ttft_p99_s), ("p99 TPOT", slo.tpot_p99_s))
+             if value is not None]
+    return " and ".join(named) or f"the {DEFAULT_MAX_UTILIZATION:.0%} utilisation cap (no target)"
+
+
+def _llm_misses(slo: Slo, best: _LlmOption) -> list[str]:
+    """One line per target that was set and that no replica count can meet."""
+    misses = [(slo.tpot_p99_s, best.tpot_s, "TPOT", "one decode step even at batch 1",
+               "use more tensor parallelism or fp8"),
+              (slo.ttft_p99_s, best.prefill_iteration_s, "TTFT", "the prompt's iteration "
+               "with no queueing", "shorten prompts or use more tensor parallelism"),
+              (slo.p99_s, best.service_s, "p99", "the service time of a whole response",
+               "shorten outputs or stream")]
+    return [f"{name} target {format_duration(target)} cannot be met at any replica count: "
+            f"it is below {what} ({format_duration(floor)}); {fix}"
+            for target, floor, name, what, fix in misses if target is not None and floor > target]
 
 
 _LLM_ASSUMPTIONS = [
@@ -467,12 +484,12 @@ def _batched_result(workload: Workload, traffic: Traffic, best: _BatchOption) ->
         f"predicted p50 {best.p50_s * 1e3:.3g} ms, p99 {best.p99_s * 1e3:.3g} ms (fill + "
         f"M/M/c wait on batches + batch time; a sum of percentiles, so an upper bound)",
     ]
-    if not best.slo_met:
-        reasoning.append("no batch size meets the p99 target: the batch time alone exceeds it")
+    unmet = [] if best.slo_met else ["p99 target cannot be met at any replica count or batch "
+                                     f"size: the least it can be is {format_duration(best.p99_s)}"]
     return {"numbers": numbers, "bottleneck": best.bound,
             "recommendation": f"{best.replicas} replica(s) × {best.shards} GPU(s), {policy} "
             f"with max batch {best.batch} requests",
-            "reasoning": reasoning,
+            "reasoning": reasoning + unmet, "unmet": unmet,
             "details": {"batching": {"policy": policy, "max_batch": best.batch},
                         "assumptions": [
                             f"dense compute at {DEFAULT_COMPUTE_EFFICIENCY:.0%} of peak, memory "

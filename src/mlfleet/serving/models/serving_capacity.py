@@ -17,7 +17,8 @@ class ServingCapacity:
     replicas: int
     gpus_needed: int
     """GPUs the chosen configuration uses at the peak rate."""
-    gpus_available: int
+    gpus_available: int | None
+    """GPUs the fleet may use; None: unbounded (no fit check)."""
     peak_qps: float
     p50_s: float
     """Predicted end-to-end median latency at the peak rate."""
@@ -28,7 +29,9 @@ class ServingCapacity:
     tpot_s: float | None
     """Time per output token, one decode iteration (token workloads only)."""
     slo_met: bool
-    numbers: dict[str, float | int | bool]
+    unmet: tuple[str, ...] = ()
+    """One sentence per latency target that was set and that no replica count meets."""
+    numbers: dict[str, float | int | bool | None]
     bottleneck: str
     recommendation: str
     reasoning: tuple[str, ...]
@@ -36,33 +39,39 @@ class ServingCapacity:
 
     @property
     def fits(self) -> bool:
-        """Whether the fleet needed at peak fits the GPUs available."""
-        return self.gpus_needed <= self.gpus_available
+        """Whether the fleet needed at peak fits the GPUs available (always, when unbounded)."""
+        return self.gpus_available is None or self.gpus_needed <= self.gpus_available
 
     @property
-    def headroom_gpus(self) -> int:
-        """GPUs left over at peak (negative: GPUs missing)."""
-        return self.gpus_available - self.gpus_needed
+    def headroom_gpus(self) -> int | None:
+        """GPUs left over at peak (negative: GPUs missing); None when unbounded."""
+        return None if self.gpus_available is None else self.gpus_available - self.gpus_needed
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, with the keys of a plan section."""
         return {"status": "ok", "fidelity": "model", "numbers": dict(self.numbers),
                 "bottleneck": self.bottleneck, "recommendation": self.recommendation,
-                "reasoning": list(self.reasoning), "details": self.details}
+                "reasoning": list(self.reasoning), "unmet": list(self.unmet),
+                "details": self.details}
 
 
 
-def sized_fleet(out: dict[str, Any], *, peak_qps: float, gpus: int) -> ServingCapacity:
-    """The typed result from a sizing's numbers, bottleneck, recommendation, reasoning, details."""
+def sized_fleet(out: dict[str, Any], *, peak_qps: float, gpus: int | None) -> ServingCapacity:
+    """The typed result from a sizing's numbers, bottleneck, recommendation, reasoning, details;
+    ``gpus`` None is an unbounded pool: no fit check, and null GPUs available and headroom."""
     numbers, reasoning = out["numbers"], list(out["reasoning"])
     needed = int(numbers["gpus_needed"])
-    numbers.update(gpus_available=gpus, fits=needed <= gpus, headroom_gpus=gpus - needed)
-    if needed > gpus:
-        reasoning.append(f"needs {needed} GPUs at peak but the scenario has {gpus}: "
+    if gpus is None:
+        numbers.update(gpus_available=None, fits=None, headroom_gpus=None)
+        reasoning.append("no GPU count given: capacity is unbounded, so the fit is not checked")
+    else:
+        numbers.update(gpus_available=gpus, fits=needed <= gpus, headroom_gpus=gpus - needed)
+    if gpus is not None and needed > gpus:
+        reasoning.append(f"needs {needed} GPUs at peak but {gpus} are available: "
                          f"add {needed - gpus}")
     return ServingCapacity(
         replicas=int(numbers["replicas"]), gpus_needed=needed, gpus_available=gpus,
         peak_qps=peak_qps, p50_s=float(numbers["p50_s"]), p99_s=float(numbers["p99_s"]),
         ttft_p99_s=numbers.get("ttft_p99_s"), tpot_s=numbers.get("tpot_s"),
-        slo_met=bool(numbers["slo_met"]), numbers=numbers, bottleneck=out["bottleneck"],
+        slo_met=bool(numbers["slo_met"]), unmet=tuple(out["unmet"]), numbers=numbers, bottleneck=out["bottleneck"],
         recommendation=out["recommendation"], reasoning=tuple(reasoning), details=out["details"])
