@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -53,6 +55,12 @@ def test_arrival_trace_is_seeded() -> None:
     ({"duration_s": math.inf}, "duration_s"),
     ({"items_per_request": 0}, "items_per_request"),
     ({"slo_s": -1.0}, "slo_s"),
+    ({"rate_rps": 2e5}, "cannot offer more"),
+    ({"rate_rps": math.nan}, "rate_rps"),
+    ({"seed": -1}, "seed"),
+    ({"items_per_request": 10_001}, "items_per_request"),
+    ({"deadline_ms": math.nan}, "deadline_ms"),
+    ({"max_in_flight": 0}, "max_in_flight"),
 ])
 def test_spec_validation_quotes_value(overrides: dict[str, object], fragment: str) -> None:
     with pytest.raises(InputError, match=fragment):
@@ -176,3 +184,106 @@ def test_loadgen_cli_json_against_a_live_server() -> None:
     for stats in ("e2e", "ttft", "tpot"):  # null values carry a ``*_null_reason`` beside them
         assert {"mean_s", "p50_s", "p99_s", "p999_s"} <= set(report[stats])
     assert report["e2e"]["p50_s"] > 0
+
+
+# ----------------------------------------------------------------------------- big input, Ctrl-C
+
+MLFLEET = ("import sys; from mlfleet.cli import main; sys.exit(main())", "loadgen")
+
+
+def test_arrivals_stream_in_chunks_equal_to_one_trace() -> None:
+    """Chunked generation is the same trace as one cumsum over all the gaps, bit for bit."""
+    from mlfleet.serving.loadgen import CHUNK, _arrivals
+
+    load = spec(rate_rps=3000.0, duration_s=2.0, seed=9)  # several chunks
+    rng = np.random.default_rng(9)
+    gaps = rng.exponential(1 / 3000.0, size=CHUNK * 8)
+    whole = np.cumsum(gaps)
+    assert np.array_equal(arrival_trace(load), whole[whole < 2.0])
+    limits = {"n_users": 100, "n_items": 1000}
+    wide = spec(rate_rps=3000.0, duration_s=2.0, items_per_request=10_000)  # 6 per payload chunk
+    first, again = list(_arrivals(wide, limits)), list(_arrivals(wide, limits))
+    assert [t for t, _ in first] == arrival_trace(wide).tolist()
+    assert first == again and len(first[0][1]["items"]) == 10_000
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--rate", "1e9"], "--rate(=1e+09) must be <= 100000 req/s"),
+    (["--rate", "nan"], "--rate(=nan) must be >= 1e-06 req/s"),
+    (["--seed", "-1"], "--seed(=-1) must be an integer >= 0"),
+    (["--items", "100000"], "--items(=100000) must be in [1, 10000]"),
+    (["--slo-ms", "-1"], "--slo-ms(=-1) must be a number > 0"),
+    (["--max-in-flight", "0"], "--max-in-flight(=0) must be an integer >= 1"),
+])
+def test_bad_flags_are_one_line_naming_the_flag(argv: list[str], message: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from mlfleet.cli import main
+
+    code = main(["loadgen", "--url", "http://127.0.0.1:9/v1/rank", "--rate", "10", *argv])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith(f"error: {message}")
+
+
+def test_a_rate_one_process_cannot_offer_is_refused_in_one_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from mlfleet.cli import main
+
+    code = main(["loadgen", "--url", "http://127.0.0.1:9/v1/rank", "--rate", "1e9",
+                 "--duration", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("error: --rate(=1e+09) must be <= 100000 req/s")
+
+
+def test_load_above_the_servers_capacity_streams_in_bounded_memory() -> None:
+    """Offered 1e5/s for 2 s (the old generator: 4.3 GB at 1e6/s for 1 s): the client
+    drops what it cannot send, says so, and its peak RSS stays small."""
+    # VmHWM of the child's own address space: ru_maxrss would count this process's RSS,
+    # which the child had before its exec.
+    peak_rss = ("import sys; from mlfleet.cli import main; code = main(); sys.stderr.write("
+                "next(x for x in open('/proc/self/status') if x.startswith('VmHWM'))); "
+                "sys.exit(code)")
+
+    async def main() -> tuple[int | None, bytes, bytes]:
+        async with running_app() as client:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", peak_rss, "loadgen", "--url",
+                str(client.make_url("/v1/rank")), "--rate", "1e5", "--duration", "2",
+                "--items", "4", "--timeout", "5", "--json",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await asyncio.wait_for(proc.communicate(), 120)
+            return proc.returncode, out, err
+
+    code, out, err = asyncio.run(main())
+    assert code == 0, err.decode()
+    report = json.loads(out)
+    assert report["requested_rps"] == 1e5
+    assert report["offered_rps"] < 1e5 and report["dropped"] > 0
+    assert report["offered_rps"] == pytest.approx(
+        (report["requests"] - report["dropped"]) / 2.0)
+    peak_rss_bytes = int(err.decode().split()[-2]) * 1024  # "VmHWM:   123456 kB"
+    assert peak_rss_bytes < 200e6, peak_rss_bytes
+    print(f"offered {report['offered_rps']:.0f} req/s, dropped {report['dropped']}, "
+          f"peak RSS {peak_rss_bytes / 1e6:.0f} MB")
+
+
+@pytest.mark.parametrize("rate", ["200", "1e5"])
+def test_ctrl_c_stops_loadgen_with_130_and_no_traceback(rate: str) -> None:
+    async def main() -> tuple[int | None, bytes, float]:
+        async with running_app() as client:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", *MLFLEET, "--url", str(client.make_url("/v1/rank")),
+                "--rate", rate, "--duration", "60", "--items", "4",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            await asyncio.sleep(3.0)  # imports, then about a second of load
+            proc.send_signal(signal.SIGINT)
+            sent_at = time.monotonic()
+            _, err = await asyncio.wait_for(proc.communicate(), 60)
+            return proc.returncode, err, time.monotonic() - sent_at
+
+    code, err, exit_after_s = asyncio.run(main())
+    assert code == 130, err.decode()
+    assert b"Traceback" not in err
+    assert err.decode().split() in (["interrupted"], ["aborted"])  # click turns ^C into Abort
+    assert exit_after_s < 5.0  # a generous signal-response bound (the goal is 1 s)
+    print(f"exit {exit_after_s:.2f} s after SIGINT")

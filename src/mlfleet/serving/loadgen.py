@@ -32,6 +32,7 @@ import click
 import numpy as np
 import numpy.typing as npt
 
+from mlfleet.checks import positive, positive_int
 from mlfleet.errors import InputError, RunError
 from mlfleet.serving.loadgen_progress import PROGRESS_PERIOD_S, ProgressBar
 from mlfleet.serving.loadgen_stats import (
@@ -46,12 +47,18 @@ __all__ = ["LoadReport", "LoadStats", "format_report", "summarize"]  # re-export
 
 FloatArray = npt.NDArray[np.float64]
 SERVER_TIMING_KEYS = ("queue", "service", "app")
+MIN_RATE_RPS = 1e-6
 MAX_RATE_RPS = 1e5
 """Highest ``--rate`` accepted. One asyncio process cannot offer more: its arrival loop
 alone schedules about this many arrivals per second, and it sends far fewer (see
 docs/serving-real.md); a higher rate needs several processes."""
 CHUNK = 1024
-"""Arrivals (and their payloads) generated at a time: a run never holds its whole trace."""
+"""Arrivals generated at a time: a run never holds its whole trace."""
+MAX_PAYLOAD_VALUES = 10_000
+"""Most items (rank) or prompt tokens (generate) per request: with ``max_in_flight``, this
+bounds the request bodies held at once (1024 x 10,000 numbers: about 60 MB of JSON)."""
+PAYLOAD_CHUNK_VALUES = 65_536
+"""Payload numbers generated at a time (a chunk holds this many ids or tokens)."""
 YIELD_EVERY = 64
 """Behind schedule, the arrival loop yields to the event loop every this many arrivals."""
 MAX_RECORDS = 1e6
@@ -96,15 +103,20 @@ class LoadSpec:
         if self.rate_rps > MAX_RATE_RPS:
             raise InputError(f"rate_rps(={self.rate_rps:g}) must be <= {MAX_RATE_RPS:g} req/s: "
                              "one loadgen process cannot offer more; run several")
-        for name in ("rate_rps", "duration_s", "timeout_s", "max_lag_s"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise InputError(f"{name}(={value}) must be > 0")
-        for name in ("items_per_request", "prompt_tokens", "max_new_tokens", "max_in_flight"):
-            if getattr(self, name) < 1:
-                raise InputError(f"{name}(={getattr(self, name)}) must be >= 1")
-        if self.slo_s is not None and not self.slo_s > 0:
-            raise InputError(f"slo_s(={self.slo_s}) must be > 0")
+        if not self.rate_rps >= MIN_RATE_RPS:  # NaN too
+            raise InputError(f"rate_rps(={self.rate_rps:g}) must be >= {MIN_RATE_RPS:g} req/s")
+        for name in ("duration_s", "timeout_s", "max_lag_s"):
+            positive(name, getattr(self, name))
+        for name in ("items_per_request", "prompt_tokens"):
+            if not 1 <= getattr(self, name) <= MAX_PAYLOAD_VALUES:
+                raise InputError(f"{name}(={getattr(self, name)}) must be in "
+                                 f"[1, {MAX_PAYLOAD_VALUES}]")
+        for name in ("max_new_tokens", "max_in_flight"):
+            positive_int(name, getattr(self, name))
+        positive_int("seed", self.seed, minimum=0)
+        for name in ("slo_s", "deadline_ms"):
+            if getattr(self, name) is not None:
+                positive(name, getattr(self, name), allow_inf=True)
 
     @property
     def route(self) -> str:
@@ -178,9 +190,12 @@ def _arrivals(spec: LoadSpec, limits: dict[str, int]) -> Iterator[tuple[float, d
     """``(scheduled time, payload)`` of each arrival, generated a chunk at a time."""
     payload_rng = np.random.default_rng([spec.seed, 1])
     chunks = _arrival_chunks(spec.rate_rps, spec.duration_s, np.random.default_rng(spec.seed))
+    width = spec.items_per_request if spec.route == "rank" else spec.prompt_tokens
+    per_chunk = max(1, PAYLOAD_CHUNK_VALUES // width)
     for times in chunks:
-        yield from zip(times.tolist(), _payload_chunk(spec, times.size, limits, payload_rng),
-                       strict=True)
+        for start in range(0, times.size, per_chunk):
+            part = times[start:start + per_chunk].tolist()
+            yield from zip(part, _payload_chunk(spec, len(part), limits, payload_rng), strict=True)
 
 
 def parse_server_timing(header: str | None) -> dict[str, float]:
@@ -390,14 +405,16 @@ def loadgen_command(url: str, rate_rps: float, duration_s: float, seed: int,
     rate actually offered. Memory stays bounded: at most --max-in-flight requests are
     outstanding, arrivals beyond it are counted as dropped, latencies go to a log
     histogram (percentiles within 1 %). Rates above 100,000 req/s are refused."""
-    if rate_rps > MAX_RATE_RPS:
-        raise InputError(f"--rate(={rate_rps:g}) must be <= {MAX_RATE_RPS:g} req/s: one loadgen "
-                         "process cannot offer more; run several")
-    spec = LoadSpec(url=url, rate_rps=rate_rps, duration_s=duration_s, seed=seed,
-                    items_per_request=items_per_request, prompt_tokens=prompt_tokens,
-                    max_new_tokens=max_new_tokens,
-                    slo_s=None if slo_ms is None else slo_ms / 1e3, deadline_ms=deadline_ms,
-                    timeout_s=timeout_s, max_in_flight=max_in_flight)
+    if slo_ms is not None:
+        positive("--slo-ms", slo_ms, allow_inf=True)
+    try:
+        spec = LoadSpec(url=url, rate_rps=rate_rps, duration_s=duration_s, seed=seed,
+                        items_per_request=items_per_request, prompt_tokens=prompt_tokens,
+                        max_new_tokens=max_new_tokens,
+                        slo_s=None if slo_ms is None else slo_ms / 1e3, deadline_ms=deadline_ms,
+                        timeout_s=timeout_s, max_in_flight=max_in_flight)
+    except InputError as exc:
+        raise InputError(_as_flag(str(exc))) from None
     stats = LoadStats(spec)
     show_progress = not as_json and sys.stderr.isatty()
     asyncio.run(_run_with_progress(spec, stats) if show_progress
@@ -411,6 +428,19 @@ def loadgen_command(url: str, rate_rps: float, duration_s: float, seed: int,
         emit_json(report.to_dict())
     else:
         click.echo(format_report(report))
+
+
+FLAG_OF = {"url": "--url", "rate_rps": "--rate", "duration_s": "--duration", "seed": "--seed",
+           "items_per_request": "--items", "prompt_tokens": "--prompt-tokens",
+           "max_new_tokens": "--max-new-tokens", "deadline_ms": "--deadline-ms",
+           "timeout_s": "--timeout", "max_in_flight": "--max-in-flight"}
+"""The flag of each :class:`LoadSpec` field the CLI sets (errors name what the user typed)."""
+
+
+def _as_flag(message: str) -> str:
+    """``rate_rps(=0) must ...`` -> ``--rate(=0) must ...``."""
+    name, sep, rest = message.partition("(=")
+    return FLAG_OF.get(name, name) + sep + rest
 
 
 async def _run_with_progress(spec: LoadSpec, stats: LoadStats) -> None:
