@@ -201,3 +201,14 @@ def test_bad_input_names_the_value(call: object, fragment: str) -> None:
     with pytest.raises(ServingInputError, match=None) as info:
         call()  # type: ignore[operator]
     assert fragment in str(info.value)
+
+
+def test_values_below_resolution_are_reported_as_zero() -> None:
+    """Issue 10 item 16: `serving erlang -c 100000` printed a mean wait of 1.98e-232 ns."""
+    tiny = q.summarize(servers=100_000, arrival_rate=90_000.0, service_time_s=1.0)
+    assert float(q.erlang_c(100_000, 90_000.0, 1.0)) < 1e-200  # the raw model value
+    assert tiny.wait_probability == 0.0 and tiny.mean_wait_s == 0.0
+    assert tiny.mean_response_s == 1.0
+    usual = q.summarize(servers=8, arrival_rate=7.2, service_time_s=1.0)
+    assert usual.wait_probability == pytest.approx(float(q.erlang_c(8, 7.2, 1.0)))
+    assert q.resolved(2e-15, 1e-15) == 2e-15 and q.resolved(-5e-16, 1e-15) == 0.0

@@ -218,3 +218,12 @@ def test_replicas_beyond_the_gpus_given_exit_3() -> None:
     assert proc.returncode == 3 and "Traceback" not in proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert "GPUs at peak but 8 are available" in line
+
+
+def test_erlang_prints_zero_below_resolution(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 10 item 16: `serving erlang -c 100000` printed `1.98e-232 ns`."""
+    code, out, _ = run_main(capsys, "serving", "erlang", "-c", "100000", "--utilization", "0.9")
+    assert code == 0 and "e-2" not in out
+    (row,) = run_main_json(capsys, "serving", "erlang", "-c", "100000", "--utilization",
+                           "0.9")["rows"]
+    assert row["wait_probability"] == 0.0 and row["mean_wait_s"] == 0.0

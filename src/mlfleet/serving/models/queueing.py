@@ -44,6 +44,14 @@ from mlfleet.errors import ServingInputError
 MAX_SERVERS = 1_000_000
 """Largest server count the O(c) recurrence is run to."""
 
+PROBABILITY_RESOLUTION = 1e-15
+"""Probabilities below this are reported as 0: a few ulps of 1.0 (2.2e-16), far below what
+any simulation or measurement could resolve (1e15 requests to see one event)."""
+
+RELATIVE_TIME_RESOLUTION = 1e-12
+"""Times below this fraction of the mean service time are reported as 0 (below 1 ns for a
+1 ms service; no clock or simulation resolves them)."""
+
 _BISECTION_STEPS = 200
 
 
@@ -244,6 +252,13 @@ def halfin_whitt_wait_probability(beta: npt.ArrayLike) -> FloatArray:
     return np.asarray(1.0 / (1.0 + b * norm.cdf(b) / norm.pdf(b)))
 
 
+def resolved(value: float, resolution: float) -> float:
+    """``value``, or 0 when it is below ``resolution`` (:data:`PROBABILITY_RESOLUTION`, or
+    :data:`RELATIVE_TIME_RESOLUTION` times the service time): a model's 1.98e-235 and a
+    simulation's 0 then agree, and no one reads a meaningless 1.98e-232 ns."""
+    return 0.0 if abs(value) < resolution else value
+
+
 @dataclass(frozen=True, kw_only=True)
 class MMcSummary:
     """Key figures of one M/M/c system (JSON-ready via :meth:`as_dict`)."""
@@ -264,16 +279,19 @@ class MMcSummary:
 
 def summarize(*, servers: int, arrival_rate: float, service_time_s: float,
               percentiles: tuple[float, ...] = (0.5, 0.9, 0.99, 0.999)) -> MMcSummary:
-    """Utilisation, P(wait), mean and percentile waits and responses of one M/M/c."""
+    """Utilisation, P(wait), mean and percentile waits and responses of one M/M/c; P(wait)
+    and the mean wait below their resolution (:func:`resolved`) are reported as 0."""
     mu = 1.0 / positive("service_time_s", service_time_s, error=ServingInputError)
     c = positive_int("servers", servers, error=ServingInputError)
     lam = positive("arrival_rate", arrival_rate, error=ServingInputError)
     ps = fraction_array("percentile", percentiles, open_high=True, error=ServingInputError)
     waits, responses = wait_percentile_s(ps, c, lam, mu), response_percentile_s(ps, c, lam, mu)
     keys = [f"p{100 * p:g}" for p in ps]
-    mean_w = float(mean_wait_s(c, lam, mu))
+    mean_w = resolved(float(mean_wait_s(c, lam, mu)), RELATIVE_TIME_RESOLUTION / mu)
     return MMcSummary(servers=c, arrival_rate_per_s=lam, service_time_s=1.0 / mu,
-                      utilization=lam / (c * mu), wait_probability=float(erlang_c(c, lam, mu)),
+                      utilization=lam / (c * mu),
+                      wait_probability=resolved(float(erlang_c(c, lam, mu)),
+                                                PROBABILITY_RESOLUTION),
                       mean_wait_s=mean_w, mean_response_s=mean_w + 1.0 / mu,
                       wait_percentiles_s=dict(zip(keys, waits.tolist(), strict=True)),
                       response_percentiles_s=dict(zip(keys, responses.tolist(), strict=True)))
