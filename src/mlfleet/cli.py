@@ -39,11 +39,19 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
 
 @click.group(cls=LazyGroup, registry=SUBCOMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlfleet")
-def cli() -> None:
+@click.option("--catalog", "catalog_dirs", multiple=True, metavar="DIR",
+              help="A user catalog: DIR's *.yaml files add or override catalog entries, a "
+                   "source per value (docs/catalog.md). Repeatable; default $MLFLEET_CATALOG.")
+@click.pass_context
+def cli(ctx: click.Context, catalog_dirs: tuple[str, ...]) -> None:
     """mlfleet: ML systems at production scale — model, simulate, run.
 
     Start with `mlfleet plan` (a full-stack plan for the bundled default scenario).
     """
+    if catalog_dirs:
+        from mlfleet.catalog.user import using_catalog
+
+        ctx.with_resource(using_catalog(catalog_dirs))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

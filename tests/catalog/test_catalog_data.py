@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 
 from mlfleet import catalog
-from mlfleet.catalog.loader import load_all
+from mlfleet.catalog.loader import load_bundled
 from mlfleet.catalog.types import Accelerator, Cluster, Interconnect, StorageMedium, Workload
 from mlfleet.errors import CatalogError
 
 REQUIRED = {
     "accelerator": ["A100-40GB", "A100-80GB", "H100-SXM", "H200", "B200", "MI300X", "TPU-v4",
-                    "TPU-v5e", "TPU-v5p", "Gaudi3", "host-cpu"],
+                    "TPU-v5e", "TPU-v5p", "Gaudi3", "host-cpu", "L40S", "H100-PCIe", "GB200",
+                    "TPU-v6e"],
     "interconnect": ["NVLink3", "NVLink4", "NVLink5", "NVSwitch", "PCIe4-x16", "PCIe5-x16",
                      "IB-HDR", "IB-NDR", "IB-XDR", "RoCE-100G", "RoCE-200G", "RoCE-400G",
                      "TPU-ICI"],
@@ -30,7 +31,8 @@ REQUIRED = {
 }
 # Every citation reads "Title (year), URL".
 CITATION = re.compile(r"\S.* \((19|20)\d{2}\), https?://\S+")
-NO_TDP = {"TPU-v5e", "TPU-v5p"}  # Google does not publish TDP: Accelerator.tdp_w is None
+# Google does not publish TDP, nor NVIDIA per GB200 GPU: Accelerator.tdp_w is None
+NO_TDP = {"TPU-v5e", "TPU-v5p", "TPU-v6e", "GB200"}
 
 
 def names(kind: str) -> list[Any]:
@@ -39,7 +41,7 @@ def names(kind: str) -> list[Any]:
 
 
 def every_value() -> list[tuple[str, str, Any]]:
-    return [(e.name, path, item) for e in load_all().values() for path, item in e.values.items()]
+    return [(e.name, path, item) for e in load_bundled().values() for path, item in e.values.items()]
 
 
 # --- sources and completeness ------------------------------------------------------------
@@ -57,14 +59,14 @@ def test_every_value_has_a_citation_with_year_and_url() -> None:
 
 
 def test_every_entry_has_a_summary_and_values() -> None:
-    for entry in load_all().values():
+    for entry in load_bundled().values():
         assert entry.summary.strip(), entry.name
         assert entry.values, entry.name
 
 
 def test_names_and_aliases_are_unique_ignoring_case() -> None:
     seen: dict[str, str] = {}
-    for entry in load_all().values():
+    for entry in load_bundled().values():
         for key in {entry.name.lower(), *(a.lower() for a in entry.aliases)}:
             assert key not in seen, f"{key!r} names both {seen[key]} and {entry.name}"
             seen[key] = entry.name
@@ -156,6 +158,14 @@ def test_clusters_build_typed_views(name: str) -> None:
     ("ResNet-50", "fwd_flop", 8.18e9),
     ("Llama-3-70B", "shape.d_model", 8192),
     ("DGX-H100", "node_power_w", 10.2e3),
+    ("L40S", "flops_per_s.bf16", 362.05e12),
+    ("L40S", "hbm_bw_bytes_per_s", 864e9),
+    ("H100-PCIe", "flops_per_s.bf16", 756.5e12),
+    ("H100-PCIe", "hbm_bw_bytes_per_s", 2e12),
+    ("GB200", "flops_per_s.bf16", 2.5e15),
+    ("GB200", "scaleup_bw_bytes_per_s", 900e9),
+    ("TPU-v6e", "flops_per_s.bf16", 918e12),
+    ("TPU-v6e", "hbm_bytes", 32e9),
 ])
 def test_well_known_values(name: str, path: str, expected: float) -> None:
     assert catalog.get(name).require(path) == pytest.approx(expected, rel=1e-9)

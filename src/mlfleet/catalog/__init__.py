@@ -15,16 +15,22 @@ from __future__ import annotations
 import difflib
 from functools import cache
 
-from mlfleet.catalog.loader import KINDS, Entry, Sourced, load_all
+from mlfleet.catalog.loader import KINDS, Entry, Sourced
+from mlfleet.catalog.user import load_all, merged_catalog, user_catalog_dirs
 from mlfleet.errors import CatalogError
 
 __all__ = ["KINDS", "Entry", "Sourced", "get", "names", "entries", "closest"]
 
 
-@cache
 def _index() -> dict[str, str]:
+    return _index_for(user_catalog_dirs())
+
+
+@cache
+def _index_for(user_dirs: tuple[str, ...]) -> dict[str, str]:
+    """Lower-cased names and aliases -> canonical name, for one user catalog setting."""
     index: dict[str, str] = {}
-    for entry in load_all().values():
+    for entry in merged_catalog(user_dirs).values():
         for key in (entry.name, *entry.aliases):
             index[key.lower()] = entry.name
     return index

@@ -10,7 +10,11 @@ from mlfleet.catalog.loader import KINDS
 
 @click.group("catalog")
 def catalog_group() -> None:
-    """List and show catalog entries; every value comes with its source."""
+    """List and show catalog entries; every value comes with its source.
+
+    `mlfleet --catalog DIR catalog ...` (or MLFLEET_CATALOG=DIR) adds or overrides entries
+    from DIR's *.yaml files.
+    """
 
 
 @catalog_group.command("list")
@@ -52,4 +56,6 @@ def show_cmd(name: str, as_json: bool) -> None:
                 title=f"{entry.name} ({entry.kind}): {entry.summary}")
     for i, src in enumerate(sources, 1):
         click.echo(f"[{i}] {src}")
+    if entry.origin != "bundled":
+        click.echo(f"added or overridden by the user catalog file {entry.origin}")
 

@@ -72,6 +72,8 @@ class Entry:
     aliases: tuple[str, ...]
     values: dict[str, Sourced] = field(repr=False)
     """Flat map from dotted path (``flops_per_s.bf16``) to the sourced value."""
+    origin: str = "bundled"
+    """``bundled``, or the user catalog file that added or overrode the entry."""
 
     def get(self, path: str, default: Any = None) -> Any:
         """The value at a dotted path, or ``default`` when absent."""
@@ -93,7 +95,7 @@ class Entry:
         """JSON-ready form: values with their sources."""
         return {
             "name": self.name, "kind": self.kind, "summary": self.summary,
-            "aliases": list(self.aliases),
+            "aliases": list(self.aliases), "origin": self.origin,
             "values": {k: {"value": v.value, "source": v.source, **({"note": v.note} if v.note else {})}
                        for k, v in self.values.items()},
         }
@@ -159,19 +161,46 @@ def _entry(name: str, body: dict[str, Any], kind: str, sources: dict[str, str], 
 
 def parse_data_file(text: str, where: str) -> list[Entry]:
     """Parse one catalog data file's YAML text. Raises :class:`CatalogError` on any defect."""
+    doc = _yaml_document(text, where)
+    if not isinstance(doc, dict) or doc.get("kind") not in KINDS:
+        raise CatalogError(f"{where}: top-level 'kind' must be one of {', '.join(KINDS)}")
+    sources, entries = doc.get("sources") or {}, doc.get("entries") or {}
+    if not isinstance(sources, dict) or not isinstance(entries, dict):
+        raise CatalogError(f"{where}: 'sources' and 'entries' must be mappings")
+    for name, body in entries.items():
+        _check_entry_shape(body, f"{where}:{name}")
+    return [_entry(str(n), b or {}, doc["kind"], {str(k): str(v) for k, v in sources.items()},
+                   where) for n, b in entries.items()]
+
+
+def _yaml_document(text: str, where: str) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
-    doc = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader either way
-    if not isinstance(doc, dict) or doc.get("kind") not in KINDS:
-        raise CatalogError(f"{where}: top-level 'kind' must be one of {', '.join(KINDS)}")
-    sources = {str(k): str(v) for k, v in (doc.get("sources") or {}).items()}
-    return [_entry(str(n), b or {}, doc["kind"], sources, where)
-            for n, b in (doc.get("entries") or {}).items()]
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader either way
+    except yaml.MarkedYAMLError as exc:
+        line = f":{exc.problem_mark.line + 1}" if exc.problem_mark else ""
+        raise CatalogError(f"{where}{line}: invalid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{where}: invalid YAML: {' '.join(str(exc).split())}") from None
+
+
+def _check_entry_shape(body: Any, where: str) -> None:
+    """An entry is a mapping whose ``values`` is a non-empty mapping and whose ``aliases`` is a
+    list of names; anything else is refused naming the entry."""
+    if not isinstance(body, dict):
+        raise CatalogError(f"{where}: an entry must be a mapping with summary, source, values")
+    if not isinstance(body.get("values"), dict) or not body["values"]:
+        raise CatalogError(f"{where}: has no values; give a 'values' mapping, each value with "
+                           "a source")
+    aliases = body.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise CatalogError(f"{where}: 'aliases' must be a list of names")
 
 
 @cache
-def load_all() -> dict[str, Entry]:
+def load_bundled() -> dict[str, Entry]:
     """Every entry of the bundled data files, by canonical name (cached)."""
     entries: dict[str, Entry] = {}
     data = resources.files("mlfleet.catalog").joinpath("data")
