@@ -137,3 +137,21 @@ def test_bad_input(overrides: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ServingInputError) as info:
         llm_plan(**overrides)
     assert fragment in str(info.value)
+
+
+def test_no_gpu_count_is_an_unbounded_pool_with_null_fit() -> None:
+    """Issue 10 item 15: the CLI's default of 10**6 GPUs printed a fake headroom."""
+    out = plan(gpus=None)
+    assert {k: out["numbers"][k] for k in ("gpus_available", "fits", "headroom_gpus")} == \
+        {"gpus_available": None, "fits": None, "headroom_gpus": None}
+    assert out["unmet"] == [] and out["numbers"]["gpus_needed"] >= 1
+
+
+def test_each_unreachable_target_that_was_set_is_named_and_no_other() -> None:
+    out = llm_plan(ttft_p99_s=1e-6, tpot_p99_s=None, p99_s=None)
+    assert not out["numbers"]["slo_met"]
+    (line,) = out["unmet"]
+    assert line.startswith("TTFT target 1 µs cannot be met at any replica count")
+    both = llm_plan(ttft_p99_s=1e-6, tpot_p99_s=1e-6, p99_s=None)
+    assert [u.split()[0] for u in both["unmet"]] == ["TPOT", "TTFT"]
+    assert llm_plan()["unmet"] == []
