@@ -2,66 +2,26 @@
 
 The commands come from the CLI tree (``cli_tree.leaf_commands``), so a new command with
 ``--json`` fails :func:`test_every_json_command_is_covered` until it gets small arguments
-here or a reason to be excluded.
+in ``cli_cases.CASES`` or a reason to be excluded here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import math
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 import pytest
 
+from cli_cases import CASES
 from cli_helpers import run_main
 from cli_tree import has_json_flag, leaf_commands
+from live_server import live_server
 from mlfleet import strict_json
 
-RECSYS = str(Path(__file__).resolve().parents[1] / "examples" / "recsys-serving.yaml")
-# Small, fast arguments per command; several rows exercise several payload shapes.
-CASES: dict[tuple[str, ...], list[list[str]]] = {
-    ("catalog", "list"): [[]],
-    ("catalog", "show"): [["H100"]],
-    ("comm", "allreduce"): [["--cluster", "DGX-H100", "--size", "64MB"]],
-    ("comm", "bucket"): [["--cluster", "DGX-H100", "--backward-time", "100ms",
-                          "--workload", "Llama-3-8B"]],
-    ("comm", "crossover"): [["--cluster", "DGX-H100"]],
-    ("comm", "patterns"): [[]],
-    ("comm", "topology"): [["--cluster", "DGX-H100"]],
-    ("comm", "zero"): [["--workload", "Llama-3-8B", "--gpus", "8"]],
-    ("infra", "probe"): [["--rounds", "1"]],
-    ("infra", "roofline"): [["-a", "H100", "--flop", "1e12", "--bytes", "0"],
-                            ["-a", "H100", "--flop", "0", "--bytes", "0"],
-                            ["-a", "H100", "--gemm", "1024x1024x1024"],
-                            ["-a", "H100", "-w", "Llama-3-8B", "--phase", "decode",
-                             "--batch", "1,8"]],
-    ("lab", "hosts", "status"): [[]],
-    ("plan",): [[], [RECSYS]],
-    ("run", "collective"): [["allreduce", "--ranks", "2", "--sizes", "4K", "--repeats", "1",
-                             "--warmup", "0"]],
-    ("run", "compression"): [["--ranks", "2", "--steps", "3", "--methods", "dense",
-                              "--backend", "loopback"]],
-    ("scenario", "check"): [[RECSYS]],
-    ("scenario", "list"): [[]],
-    ("serving", "embedding"): [["-w", "DLRM", "-a", "H100"]],
-    ("serving", "erlang"): [["-c", "8", "--utilization", "0.9"],
-                            ["-c", "100000", "--utilization", "0.5"]],
-    ("serving", "kv"): [["-w", "Llama-3-8B", "-a", "H100"]],
-    ("serving", "replicas"): [["-w", "DLRM", "-a", "H100", "--qps", "1000"],
-                              ["-w", "Llama-3-8B", "-a", "H100", "--qps", "10",
-                               "--prompt-tokens", "100", "--output-tokens", "50"]],
-    ("serving", "speculative"): [["--cost-ratio", "0.1", "--alpha", "0.8", "--k", "4"]],
-    ("serving", "step"): [["-w", "Llama-3-8B", "-a", "H100"]],
-    ("serving", "tables"): [["-a", "H100"]],
-    ("sim", "mmc"): [["--servers", "2", "--requests", "2000", "--seed", "1"]],
-    ("sim", "serve"): [["--requests", "200", "--seed", "1"]],
-}
 # Run by test_loadgen_json_is_strict against a real server (tiny models) on a thread.
 LOADGEN = ("loadgen",)
 EXCLUDED: dict[tuple[str, ...], str] = {
@@ -110,27 +70,8 @@ def test_roofline_infinite_intensity_is_null_with_its_reason(
 
 @pytest.fixture
 def rank_url() -> Iterator[str]:
-    """The /v1/rank URL of a real server (tiny models) served on a background thread."""
-    from mlfleet.serving.server.testing import running_app
-
-    ready: list[str] = []
-    started, stop = threading.Event(), threading.Event()
-
-    async def serve() -> None:
-        async with running_app() as client:
-            ready.append(str(client.make_url("/v1/rank")))
-            started.set()
-            while not stop.is_set():
-                await asyncio.sleep(0.02)
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    try:
-        assert started.wait(60.0), "the server did not start"
-        yield ready[0]
-    finally:
-        stop.set()
-        thread.join(30.0)
+    with live_server() as urls:
+        yield urls["rank"]
 
 
 def test_loadgen_json_is_strict(capsys: pytest.CaptureFixture[str], rank_url: str) -> None:

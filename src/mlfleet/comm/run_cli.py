@@ -437,7 +437,7 @@ class _progress:
               help="Comma list, e.g. dense,topk,topk+ef (default: every method).")
 @click.option("--ranks", "-n", default=4, show_default=True, type=int, help="Processes.")
 @click.option("--steps", default=300, show_default=True, type=int, help="SGD steps.")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--backend", default="socket", show_default=True,
               type=click.Choice(["socket", "torch", "loopback"]))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

@@ -1,0 +1,49 @@
+"""Small, fast, valid arguments for every command that has ``--json``.
+
+``tests/test_json_strict.py`` runs each row with ``--json``; the CLI fuzz starts half of its
+argument lists from one of them, so that it reaches past the first check of each command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RECSYS = str(Path(__file__).resolve().parents[1] / "examples" / "recsys-serving.yaml")
+# Per command, one or more argument lists; several rows exercise several payload shapes.
+CASES: dict[tuple[str, ...], list[list[str]]] = {
+    ("catalog", "list"): [[]],
+    ("catalog", "show"): [["H100"]],
+    ("comm", "allreduce"): [["--cluster", "DGX-H100", "--size", "64MB"]],
+    ("comm", "bucket"): [["--cluster", "DGX-H100", "--backward-time", "100ms",
+                          "--workload", "Llama-3-8B"]],
+    ("comm", "crossover"): [["--cluster", "DGX-H100"]],
+    ("comm", "patterns"): [[]],
+    ("comm", "topology"): [["--cluster", "DGX-H100"]],
+    ("comm", "zero"): [["--workload", "Llama-3-8B", "--gpus", "8"]],
+    ("infra", "probe"): [["--rounds", "1"]],
+    ("infra", "roofline"): [["-a", "H100", "--flop", "1e12", "--bytes", "0"],
+                            ["-a", "H100", "--flop", "0", "--bytes", "0"],
+                            ["-a", "H100", "--gemm", "1024x1024x1024"],
+                            ["-a", "H100", "-w", "Llama-3-8B", "--phase", "decode",
+                             "--batch", "1,8"]],
+    ("lab", "hosts", "status"): [[]],
+    ("plan",): [[], [RECSYS]],
+    ("run", "collective"): [["allreduce", "--ranks", "2", "--sizes", "4K", "--repeats", "1",
+                             "--warmup", "0"]],
+    ("run", "compression"): [["--ranks", "2", "--steps", "3", "--methods", "dense",
+                              "--backend", "loopback"]],
+    ("scenario", "check"): [[RECSYS]],
+    ("scenario", "list"): [[]],
+    ("serving", "embedding"): [["-w", "DLRM", "-a", "H100"]],
+    ("serving", "erlang"): [["-c", "8", "--utilization", "0.9"],
+                            ["-c", "100000", "--utilization", "0.5"]],
+    ("serving", "kv"): [["-w", "Llama-3-8B", "-a", "H100"]],
+    ("serving", "replicas"): [["-w", "DLRM", "-a", "H100", "--qps", "1000"],
+                              ["-w", "Llama-3-8B", "-a", "H100", "--qps", "10",
+                               "--prompt-tokens", "100", "--output-tokens", "50"]],
+    ("serving", "speculative"): [["--cost-ratio", "0.1", "--alpha", "0.8", "--k", "4"]],
+    ("serving", "step"): [["-w", "Llama-3-8B", "-a", "H100"]],
+    ("serving", "tables"): [["-a", "H100"]],
+    ("sim", "mmc"): [["--servers", "2", "--requests", "2000", "--seed", "1"]],
+    ("sim", "serve"): [["--requests", "200", "--seed", "1"]],
+}

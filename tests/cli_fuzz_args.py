@@ -1,0 +1,158 @@
+"""Argument lists for the CLI fuzz, generated from each command's click parameters.
+
+Every command in the tree (``cli_tree.leaf_commands``) and every one of its options gets
+values of the right and wrong types: edge numbers, units, catalog names, paths, garbage.
+Commands that start processes, servers or long runs draw from small bounded pools
+(:data:`BOUNDED`); those that would change the machine (:data:`PARSE_ONLY`) run only with an
+unknown option, so click refuses them before they start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from hypothesis import strategies as st
+
+from cli_cases import CASES
+from cli_tree import leaf_commands
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted(str(p) for p in (REPO / "examples").glob("*.yaml"))
+URL = "{URL}"
+"""Placeholder for the /v1/rank URL of the live server the fuzz test starts."""
+GENERATE_URL = "{GENERATE_URL}"
+"""Placeholder for its /v1/generate URL."""
+RANDOM_BYTES = "random-bytes.bin"
+"""A file of random bytes the fuzz test writes into its working directory."""
+
+INTS = ["0", "1", "2", "3", "8", "-1", "1000000", "1000000000000", "1e3", "abc", ""]
+FLOATS = ["0", "0.5", "1", "-1", "0.999", "1e9", "nan", "inf", "-inf", "x", "1e999", ""]
+TEXTS = ["H100", "DGX-H100", "H100-1k-fat-tree", "TPU-v5p-pod", "nope", "Llama-3-8B", "DLRM",
+         "ResNet-50", "llama3-405b", "8", "-8", "0", "1", "2", "512", "1e9", "1e999", "nan",
+         "inf", "64KB", "64kb", "4K", "3", "1GB", "400Gb/s", "10gbit", "2ms", "-1ms", "1us",
+         "bf16", "fp8", "int4", "decode", "prefill", "8192x8192x8192", "0x1x1", "axb",
+         "1,8,64", "1,-1", "0.5", "1.5", "", "50%", "$2/h", "/nonexistent.yaml",
+         RANDOM_BYTES, "/dev/null", "/proc", *EXAMPLES]
+PATHS = [*EXAMPLES, "/nonexistent.yaml", "/dev/null", "/proc", RANDOM_BYTES, "", "nope"]
+
+_SMALL_COUNTS = ["0", "1", "2", "-1", "x"]
+_SIM_REQUESTS = ["0", "1", "3", "100", "2000", "-1", "x"]
+# Per command, per parameter name: a pool that keeps a run small (valid values small, the
+# rest invalid). A huge request count is left out of `sim`: issue 10 item 2 (bounded memory
+# for `sim mmc` / `sim serve`) is another part's work; its refusal has its own tests.
+BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
+    ("run", "collective"): {
+        "collective": ["allreduce", "broadcast", "reduce", "allgather", "nope", ""],
+        "ranks": ["1", "2", "0", "-1", "3", "x"], "sizes": ["4K", "1K,4K", "64kb", "0", "3", "x"],
+        "repeats": _SMALL_COUNTS, "warmup": _SMALL_COUNTS, "iters": _SMALL_COUNTS,
+        "root": ["0", "1", "7", "-1"], "ranks_per_node": ["1", "2", "3", "0"],
+        "backend": ["socket", "loopback", "nope"], "timeout": ["20s", "0", "-1", "x"],
+        "blocks": _SMALL_COUNTS, "servers": _SMALL_COUNTS, "hosts": ["nope", ""],
+        "latency": ["0", "1ms", "-1ms", "x"], "dtype": ["float32", "float64", "float128", "x"],
+    },
+    ("run", "compression"): {
+        "ranks": ["1", "2", "0", "-1"], "steps": ["1", "3", "0", "-1"],
+        "methods": ["dense", "topk", "dense,topk", "nope", ""],
+        "backend": ["loopback", "socket"], "seed": ["0", "-1", "x"],
+    },
+    ("loadgen",): {
+        "url": [URL, GENERATE_URL, "ftp://x/v1/rank", "nope", ""],
+        "rate": ["10", "50", "0", "-1", "nan", "inf", "x"],
+        "duration": ["0.1", "0.3", "0", "-1", "nan", "x"],
+        "prompt_tokens": ["1", "4", "0", "-1"], "max_new_tokens": ["1", "4", "0", "-1"],
+        "items": ["1", "8", "0", "-1"], "timeout": ["2", "0", "-1", "nan"],
+    },
+    ("sim", "mmc"): {"requests": _SIM_REQUESTS, "batches": ["1", "2", "10", "0", "x"],
+                     "servers": ["1", "2", "8", "100000", "0", "-1", "x"]},
+    ("sim", "serve"): {"requests": _SIM_REQUESTS, "replicas": ["1", "2", "0", "-1"],
+                       "max_batch": ["1", "8", "0"], "trace": PATHS},
+    ("infra", "probe"): {"rounds": ["1", "0", "-1", "x"]},
+}
+# Put first, so that a fuzzed value of the same option (last one wins) still applies.
+SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
+    ("run", "collective"): ["--ranks", "2", "--sizes", "4K", "--repeats", "1", "--warmup", "0",
+                            "--timeout", "20s"],
+    ("run", "compression"): ["--ranks", "2", "--steps", "3", "--methods", "dense",
+                             "--backend", "loopback"],
+    ("loadgen",): ["--rate", "20", "--duration", "0.2", "--timeout", "2"],
+    ("sim", "mmc"): ["--requests", "2000"],
+    ("sim", "serve"): ["--requests", "100"],
+    ("infra", "probe"): ["--rounds", "1"],
+}
+PARSE_ONLY: dict[tuple[str, ...], str] = {
+    ("serve",): "serves until stopped",
+    ("lab", "hosts", "up"): "creates network namespaces on this machine (root)",
+    ("lab", "hosts", "down"): "would remove labs that other runs on this machine use",
+}
+UNKNOWN_OPTION = "--no-such-option"
+_ARG_TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=8)
+"""Any text a shell can pass: an argument of a real process cannot hold a NUL byte."""
+COMMANDS = leaf_commands()
+GROUPS = sorted({path[:i] for path in COMMANDS for i in range(len(path))})
+_NAMES = {name for path in COMMANDS for name in path}  # garbage never names a real command
+
+
+def _values(path: tuple[str, ...], param: click.Parameter) -> st.SearchStrategy[str]:
+    bounded = BOUNDED.get(path, {})
+    if param.name in bounded:
+        return st.sampled_from(bounded[param.name])
+    kind = param.type
+    if isinstance(kind, click.Choice):
+        return st.sampled_from([*map(str, kind.choices), "nope", ""])
+    if isinstance(kind, click.Path | click.File):
+        return st.sampled_from(PATHS)
+    if isinstance(kind, click.types.IntParamType):
+        return st.one_of(st.sampled_from(INTS), st.integers(-10, 10**6).map(str))
+    if isinstance(kind, click.types.FloatParamType):
+        return st.one_of(st.sampled_from(FLOATS), st.floats(-10, 1e6).map(str))
+    return st.one_of(st.sampled_from(TEXTS), _ARG_TEXT)
+
+
+@st.composite
+def _option(draw: st.DrawFn, path: tuple[str, ...], param: click.Option) -> list[str]:
+    flag = draw(st.sampled_from([*param.opts, *param.secondary_opts]))
+    if param.is_flag or flag in param.secondary_opts:
+        return [flag]
+    return [flag, draw(_values(path, param))]
+
+
+@st.composite
+def command_argv(draw: st.DrawFn) -> list[str]:
+    """A command path and arguments drawn from its own parameters, plus some garbage; half
+    start from a valid argument list (``cli_cases.CASES``) so the fuzz gets past the first
+    check."""
+    path = draw(st.sampled_from(sorted(COMMANDS)))
+    command = COMMANDS[path]
+    base = draw(st.sampled_from([[], *CASES.get(path, [])])) if draw(st.booleans()) else []
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    chosen = draw(st.lists(st.sampled_from(options), max_size=5)) if options else []
+    tail = [token for param in chosen for token in draw(_option(path, param))]
+    required = [p for p in options if p.required and p not in chosen]
+    tail += [token for param in required if draw(st.integers(0, 9)) > 0
+             for token in draw(_option(path, param))]
+    for argument in (p for p in command.params if isinstance(p, click.Argument)):
+        if draw(st.integers(0, 9)) > 0:
+            tail.insert(0, draw(_values(path, argument)))
+    if draw(st.integers(0, 9)) == 0:
+        tail.insert(draw(st.integers(0, len(tail))), draw(st.sampled_from(TEXTS)))
+    if path in PARSE_ONLY:
+        tail.append(UNKNOWN_OPTION)
+    return [*path, *SMALL_DEFAULTS.get(path, []), *base, *tail]
+
+
+@st.composite
+def group_argv(draw: st.DrawFn) -> list[str]:
+    """A group (``comm``, ``sim``, the top level) with a garbage sub-command or option."""
+    path = draw(st.sampled_from(GROUPS))
+    junk = draw(st.lists(st.one_of(st.sampled_from(["--nope", "-x", "nope", "--json", ""]),
+                                   _ARG_TEXT.filter(lambda t: t not in _NAMES)),
+                         min_size=1, max_size=2))
+    return [*path, *junk]
+
+
+def argv_lists() -> st.SearchStrategy[list[str]]:
+    """Mostly real commands with their own options; one list in ten is a group's garbage."""
+    return st.one_of(command_argv(), command_argv(), command_argv(), command_argv(),
+                     command_argv(), command_argv(), command_argv(), command_argv(),
+                     command_argv(), group_argv())
