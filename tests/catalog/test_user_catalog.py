@@ -139,3 +139,15 @@ def test_cli_bad_user_catalog_is_one_line(tmp_path: Path, setup: str, fragment: 
     if setup == "nosource":
         write_catalog(directory, {"X": {"values": {"hbm_bytes": "1GB"}}})
     assert_one_line_error(run_cli("--catalog", str(directory), "catalog", "list"), fragment)
+
+
+def test_the_catalog_option_does_not_outlive_its_command(
+        user_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from mlfleet.cli import main
+
+    monkeypatch.delenv(USER_CATALOG_ENV)
+    assert main(["--catalog", str(user_dir), "catalog", "show", "MyChip", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "MyChip"
+    assert USER_CATALOG_ENV not in os.environ
+    with pytest.raises(CatalogError, match="unknown name 'MyChip'"):
+        catalog.get("MyChip")
