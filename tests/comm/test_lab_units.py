@@ -261,6 +261,9 @@ def test_down_all_keeps_labs_in_use_and_other_users_labs(
                                       "theirs": f"created by uid {state_mod.creator_uid() + 1}"}
     assert result.kept_orphans == []
     assert [s.name for s in state_mod.list_states()] == ["busy", "theirs"]
+    old_file = lab_mod.create(make_state(name="old"), rec)  # a state file without owner_uid
+    state_mod.write_state(dataclasses.replace(old_file, owner_uid=None, owner_pid=_exited_pid()))
+    assert lab_mod.down_all(rec).kept_labs[1] == ("old", "its creator was not recorded")
     forced = lab_mod.down_all(rec, force=True)
     assert forced.kept_labs == [] and state_mod.list_states() == [] and rec.namespaces == []
 

@@ -207,6 +207,8 @@ def down_all(runner: netns.Runner = netns.run_command, *, force: bool = False) -
 
 def _keep_reason(state: LabState) -> str | None:
     """Why ``down --all`` without ``--force`` leaves ``state`` up, or None to remove it."""
+    if state.owner_uid is None:
+        return "its creator was not recorded"
     if state.owner_uid != state_mod.creator_uid():
         return f"created by uid {state.owner_uid}"
     if state.owner_pid != os.getpid() and state_mod.owner_alive(state):
