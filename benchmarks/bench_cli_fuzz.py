@@ -29,7 +29,7 @@ def run_fuzz(examples: int) -> tuple[int, float, str]:
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     wall_s = time.perf_counter() - start
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
-    passing = next((line.strip() for line in lines if "passing examples" in line), "")
+    passing = next((line.strip(" -") for line in lines if " passing, " in line), "")
     return proc.returncode, wall_s, passing or (lines[-1] if lines else proc.stderr.strip())
 
 
