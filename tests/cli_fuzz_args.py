@@ -9,6 +9,7 @@ unknown option, so click refuses them before they start.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import click
@@ -18,13 +19,27 @@ from cli_cases import CASES
 from cli_tree import leaf_commands
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted(str(p) for p in (REPO / "examples").glob("*.yaml"))
+EXAMPLES = sorted(p.name for p in (REPO / "examples").glob("*.yaml"))
+"""The bundled examples by name: the fuzz test copies them into its scratch directory, so
+that a command which writes a file (``scenario init --force PATH``) can only overwrite
+copies. No pool names an absolute path that a command could write."""
 URL = "{URL}"
 """Placeholder for the /v1/rank URL of the live server the fuzz test starts."""
 GENERATE_URL = "{GENERATE_URL}"
 """Placeholder for its /v1/generate URL."""
 RANDOM_BYTES = "random-bytes.bin"
-"""A file of random bytes the fuzz test writes into its working directory."""
+"""A file of random bytes in the scratch directory."""
+EMPTY = "empty.yaml"
+"""An empty file in the scratch directory."""
+
+
+def populate(workdir: Path) -> None:
+    """(Re)write the files the pools name into ``workdir``."""
+    for name in EXAMPLES:
+        (workdir / name).write_bytes((REPO / "examples" / name).read_bytes())
+    (workdir / RANDOM_BYTES).write_bytes(bytes(range(256)) * 4 + random.Random(10).randbytes(1024))
+    (workdir / EMPTY).write_bytes(b"")
+
 
 INTS = ["0", "1", "2", "3", "8", "-1", "1000000", "1000000000000", "1e3", "abc", ""]
 FLOATS = ["0", "0.5", "1", "-1", "0.999", "1e9", "nan", "inf", "-inf", "x", "1e999", ""]
@@ -32,9 +47,10 @@ TEXTS = ["H100", "DGX-H100", "H100-1k-fat-tree", "TPU-v5p-pod", "nope", "Llama-3
          "ResNet-50", "llama3-405b", "8", "-8", "0", "1", "2", "512", "1e9", "1e999", "nan",
          "inf", "64KB", "64kb", "4K", "3", "1GB", "400Gb/s", "10gbit", "2ms", "-1ms", "1us",
          "bf16", "fp8", "int4", "decode", "prefill", "8192x8192x8192", "0x1x1", "axb",
-         "1,8,64", "1,-1", "0.5", "1.5", "", "50%", "$2/h", "/nonexistent.yaml",
-         RANDOM_BYTES, "/dev/null", "/proc", *EXAMPLES]
-PATHS = [*EXAMPLES, "/nonexistent.yaml", "/dev/null", "/proc", RANDOM_BYTES, "", "nope"]
+         "1,8,64", "1,-1", "0.5", "1.5", "", "50%", "$2/h", "missing/nonexistent.yaml",
+         RANDOM_BYTES, EMPTY, "/proc", "/proc/nope", ".", *EXAMPLES]
+PATHS = [*EXAMPLES, "missing/nonexistent.yaml", EMPTY, "/proc", "/proc/nope", ".",
+         RANDOM_BYTES, "", "nope"]
 
 _SMALL_COUNTS = ["0", "1", "2", "-1", "x"]
 _SIM_REQUESTS = ["0", "1", "3", "100", "2000", "-1", "x"]
