@@ -452,7 +452,7 @@ async def _run_with_progress(spec: LoadSpec, stats: LoadStats) -> None:
         while not run.done():
             await asyncio.wait([run], timeout=PROGRESS_PERIOD_S)
             if started:
-                bar.draw(time.monotonic() - started[0], sent=stats.sent,
+                bar.draw(time.monotonic() - started[0], answered=stats.sent,
                          dropped=stats.counts[DROPPED])
         await run
     finally:
