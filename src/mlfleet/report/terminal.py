@@ -21,14 +21,36 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, title:
     Console(soft_wrap=False, width=_width()).print(table)
 
 
+UNFOLDED_WIDTH = 10_000
+"""Console width for a pipe without ``COLUMNS``: wider than any table, so none is folded
+(a table is drawn at its natural width, never padded to the console's)."""
+MIN_WIDTH = 20
+"""The narrowest width a table is folded to, whatever ``COLUMNS`` says."""
+
+
+def table_width(*, is_tty: bool, columns_env: str | None, terminal_columns: int) -> int:
+    """Characters a table may use.
+
+    On a terminal: its width (at least 100). Piped: ``COLUMNS`` when it is set to a
+    positive integer (at least :data:`MIN_WIDTH`), so ``COLUMNS=60 mlfleet … | less``
+    folds to 60; otherwise :data:`UNFOLDED_WIDTH`, so scripts get whole lines.
+    """
+    if is_tty:
+        return max(100, terminal_columns)
+    columns = (columns_env or "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(MIN_WIDTH, int(columns))
+    return UNFOLDED_WIDTH
+
+
 def _width() -> int:
-    """The terminal's width on a tty; wide when piped, so tables are never folded."""
+    """:func:`table_width` for this process's stdout and environment."""
+    import os
     import shutil
     import sys
 
-    if not sys.stdout.isatty():
-        return 200
-    return max(100, shutil.get_terminal_size((120, 40)).columns)
+    return table_width(is_tty=sys.stdout.isatty(), columns_env=os.environ.get("COLUMNS"),
+                       terminal_columns=shutil.get_terminal_size((120, 40)).columns)
 
 
 def format_value(name: str, value: Any) -> str:
