@@ -1,13 +1,22 @@
-"""M/M/c through the engine, checked against Erlang C.
+"""M/M/c simulated in bounded memory, checked against Erlang C.
 
-Poisson arrivals at rate λ = ρ·c·μ into one :class:`RequestLevelReplica` with c servers
-and exponential service of mean 1/μ is exactly the M/M/c queue, whose waiting time W
+Poisson arrivals at rate λ = ρ·c·μ into c servers with exponential service of mean
+1/μ and one FIFO queue is exactly the M/M/c queue, whose waiting time W
 has P(W > 0) = C(c, a) (Erlang C), E[W] = C/(cμ - λ) and P(W > t) = C·e^{-(cμ-λ)t}
 (:mod:`mlfleet.serving.models.queueing`). The simulation's 95 % confidence intervals
 come from batch means (Law, "Simulation Modeling and Analysis", 5th ed., §9.5.3): the
 first ``warmup_fraction`` of requests is dropped (the queue starts empty), the rest is
 cut into ``batches`` consecutive batches, and each statistic's CI is a t-interval
 from the spread of its per-batch values (see :func:`batch_means`).
+
+The run is streamed in chunks of :data:`CHUNK` requests. The FIFO state one chunk
+hands the next is the c servers' next-free times (the recursion of the engine's FIFO
+lane, ``request_lane._serve_fifo``), and the draws come from the generators
+``make_requests`` uses, in the same order, so the waits are the engine's one-shot
+run's bit for bit (tested). The statistics are accumulated per batch
+(:mod:`mlfleet.serving.sim.streaming_stats`: mean and P(wait > 0) exact, percentiles
+within :data:`PERCENTILE_RELATIVE_ERROR`), so memory does not grow with the request
+count, and a Ctrl-C is seen within one chunk.
 """
 
 from __future__ import annotations
@@ -15,8 +24,9 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from heapq import heapreplace
 from statistics import NormalDist
 from typing import Any
 
@@ -25,18 +35,25 @@ import numpy.typing as npt
 
 from mlfleet.errors import InputError
 from mlfleet.serving.models import queueing
-from mlfleet.serving.sim.arrivals import Exponential, PoissonArrivals, make_requests
-from mlfleet.serving.sim.engine import Engine
-from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
+from mlfleet.serving.sim.streaming_stats import BatchedSummary, LogBins, Summary
 
 STATISTICS = ("mean_wait_s", "p_wait", "p50_wait_s", "p99_wait_s")
 """What is compared: mean wait, P(wait > 0), median and 99th percentile of the wait."""
 T_SERIES_MAX_DF = 1000
 """Degrees of freedom up to which :func:`t_quantile` sums the exact series."""
+CHUNK = 1 << 16
+"""Requests simulated per chunk: a few tens of milliseconds of Python, so a Ctrl-C is
+seen well within a second, and a few MB of arrays."""
+PERCENTILE_RELATIVE_ERROR = 1e-3
+"""Largest relative error of a simulated percentile for waits in [1e-9, 1e9) mean
+services (the histogram's bin half-width, :class:`LogBins`)."""
+MAX_REQUESTS = 10**11
+"""Largest request count: at about 10⁶ requests per wall-second that is more than a
+day. Memory no longer grows with the count; this is a sanity cap."""
 BYTES_PER_REQUEST = 400
-"""Peak memory per simulated request (the engine keeps every request's columns and
-the lane its lists): ``mlfleet sim mmc`` peaked at 354 MB for 10⁶ requests and
-0.98 GB for 3·10⁶ here (``ru_maxrss``), 322 bytes per extra request; rounded up."""
+"""Peak memory per request of a run that keeps every request (the engine's columns
+and the lane's lists), kept for :func:`check_memory`'s callers: ``sim mmc`` streams."""
+Floats = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,43 +164,94 @@ def batch_means(waits: npt.NDArray[np.float64], *, batches: int) -> dict[str, Es
     "Stochastic Simulation", §IV.5): for a quantile the whole-run estimate is less
     biased than the mean of the batch quantiles.
     """
-    pooled = _statistics(waits)
-    per_batch = [_statistics(part) for part in np.array_split(waits, batches)]
+    return _sectioned(_statistics(waits),
+                      [_statistics(part) for part in np.array_split(waits, batches)])
+
+
+def streamed_batch_means(summary: BatchedSummary) -> dict[str, Estimate]:
+    """:func:`batch_means` from per-batch summaries: the same mean and P(wait > 0) (to
+    rounding: sums are correctly rounded), percentiles read from the histograms."""
+    pooled = _summary_statistics(summary.pooled())
+    per_batch = [_summary_statistics(part) for part in summary.parts]
+    return _sectioned(pooled, per_batch)
+
+
+def _summary_statistics(s: Summary) -> dict[str, float]:
+    return {"mean_wait_s": s.mean(), "p_wait": s.fraction_positive(),
+            "p50_wait_s": s.percentile(50.0), "p99_wait_s": s.percentile(99.0)}
+
+
+def _sectioned(pooled: dict[str, float],
+               per_batch: list[dict[str, float]]) -> dict[str, Estimate]:
+    batches = len(per_batch)
     t = t_quantile(0.975, batches - 1)
     return {name: Estimate(value=pooled[name], ci95_half_width=t * float(
                 np.std([b[name] for b in per_batch], ddof=1)) / math.sqrt(batches))
             for name in STATISTICS}
 
 
+def fifo_starts(arrival_s: list[float], service_s: list[float],
+                free_s: list[float]) -> list[float]:
+    """Start time (s) of each request of a FIFO queue in front of identical servers;
+    ``free_s`` is the heap of the servers' next-free times, updated in place."""
+    starts = [0.0] * len(arrival_s)
+    for i, (t, svc) in enumerate(zip(arrival_s, service_s, strict=True)):
+        earliest = free_s[0]
+        begin = t if t > earliest else earliest
+        starts[i] = begin
+        heapreplace(free_s, begin + svc)
+    return starts
+
+
+def mmc_waits(*, servers: int, rate_per_s: float, service_mean_s: float, requests: int,
+              seed: int, chunk: int = CHUNK) -> Iterator[Floats]:
+    """The waits (s) of an M/M/c run, ``chunk`` requests at a time, drawn as
+    :func:`make_requests` draws them for ``Engine`` (the seed's first spawned child,
+    its first and fourth children for the gaps and the services)."""
+    r_time, _, _, r_service = np.random.default_rng(seed).spawn(2)[0].spawn(4)
+    free_s = [-math.inf] * servers
+    last_s = np.zeros(1)
+    for low in range(0, requests, chunk):
+        n = min(chunk, requests - low)
+        gaps_s = r_time.exponential(1.0 / rate_per_s, n)
+        # np.cumsum adds in order, so carrying the last arrival keeps the sums exact
+        arrival_s = np.cumsum(np.concatenate((last_s, gaps_s)))[1:] if low else \
+            np.cumsum(gaps_s)
+        last_s = arrival_s[-1:]
+        service_s = r_service.exponential(service_mean_s, n)
+        starts = fifo_starts(arrival_s.tolist(), service_s.tolist(), free_s)
+        yield np.array(starts) - arrival_s
+
+
 def simulate_mmc(*, servers: int, utilization: float, requests: int, seed: int,
                  service_mean_s: float = 1.0, warmup_fraction: float = 0.1,
                  batches: int = 20,
                  progress: Callable[[int, int], None] | None = None) -> MmcComparison:
-    """Run M/M/c through the engine and compare its waits with Erlang C.
+    """Simulate M/M/c in bounded memory and compare its waits with Erlang C.
 
     Raises InputError for servers < 1, a utilisation outside (0, 1), too few requests
-    for the batches, more requests than memory holds (:data:`BYTES_PER_REQUEST`), or
-    a warm-up fraction outside [0, 1).
+    for the batches, more than :data:`MAX_REQUESTS`, or a warm-up fraction outside
+    [0, 1).
     """
     _check(servers, utilization, requests, warmup_fraction, batches)
-    check_memory(requests, available_bytes())
     start = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    r_stream, r_engine = rng.spawn(2)
-    rate = utilization * servers / service_mean_s
-    stream = make_requests(requests, arrivals=PoissonArrivals(rate_per_s=rate), rng=r_stream,
-                           service=Exponential(mean_s=service_mean_s))
-    engine = Engine(requests=stream, replicas=[RequestLevelReplica(servers=servers)],
-                    rng=r_engine, progress=progress)
-    result = engine.run()
-    waits = (result.start_s - result.arrival_s)[int(warmup_fraction * requests):]
-    simulated = batch_means(waits, batches=batches)
-    wall = time.perf_counter() - start
+    skip = int(warmup_fraction * requests)
+    bins = LogBins(low=1e-9 * service_mean_s, high=1e9 * service_mean_s,
+                   relative_error=PERCENTILE_RELATIVE_ERROR)
+    summary = BatchedSummary(total=requests - skip, batches=batches, bins=bins)
+    done = 0
+    for waits in mmc_waits(servers=servers, rate_per_s=utilization * servers / service_mean_s,
+                           service_mean_s=service_mean_s, requests=requests, seed=seed):
+        summary.add(waits[max(0, skip - done):])
+        done += len(waits)
+        if progress is not None:
+            progress(done, requests)
+    simulated = streamed_batch_means(summary)
     return MmcComparison(servers=servers, utilization=utilization, requests=requests,
                          seed=seed, simulated=simulated,
                          erlang_c=erlang_c_waits(servers=servers, utilization=utilization,
                                                  service_mean_s=service_mean_s),
-                         wall_s=wall)
+                         wall_s=time.perf_counter() - start)
 
 
 def available_bytes() -> int:
@@ -218,6 +286,10 @@ def _check(servers: int, utilization: float, requests: int, warmup: float,
         raise InputError(f"warmup_fraction(={warmup!r}) must be in [0, 1)")
     if isinstance(batches, bool) or not isinstance(batches, int) or batches < 2:
         raise InputError(f"batches(={batches!r}) must be an integer >= 2")
+    if isinstance(requests, int) and not isinstance(requests, bool) \
+            and requests > MAX_REQUESTS:
+        raise InputError(f"requests(={requests:_}) must be at most {MAX_REQUESTS:_}: at "
+                         "about 10⁶ requests per second that is more than a day")
     if isinstance(requests, bool) or not isinstance(requests, int) \
             or requests * (1 - warmup) < 10 * batches:
         raise InputError(f"requests(={requests!r}) must be an integer with at least "
