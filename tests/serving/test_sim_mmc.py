@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -9,13 +14,18 @@ import pytest
 from sim_builders import mm_stream
 
 from mlfleet.errors import InputError
+from mlfleet.serving.sim.arrivals import Exponential, PoissonArrivals, make_requests
 from mlfleet.serving.sim.engine import Engine
 from mlfleet.serving.sim.mmc import (
     BYTES_PER_REQUEST,
+    MAX_REQUESTS,
+    PERCENTILE_RELATIVE_ERROR,
     STATISTICS,
     available_bytes,
+    batch_means,
     check_memory,
     erlang_c_waits,
+    mmc_waits,
     simulate_mmc,
     t_quantile,
 )
@@ -80,13 +90,55 @@ def test_bad_parameters_name_the_value(kw: dict[str, Any], fragment: str) -> Non
         simulate_mmc(**args)
 
 
-def test_a_run_that_cannot_fit_in_memory_is_refused_before_drawing() -> None:
-    with pytest.raises(InputError, match=r"requests\(=1_000_000_000_000\) needs about 4e\+05 GB"):
+def test_a_request_count_past_the_sanity_cap_is_refused_before_drawing() -> None:
+    with pytest.raises(InputError, match=r"requests\(=1_000_000_000_000\) must be at most"):
         simulate_mmc(servers=2, utilization=0.5, requests=10**12, seed=0)
+    assert MAX_REQUESTS < 10**12
+
+
+def _engine_waits(requests: int, *, servers: int, utilization: float,
+                  seed: int) -> np.ndarray:
+    """The waits of the one-shot run through the engine (every request in memory)."""
+    r_stream, r_engine = np.random.default_rng(seed).spawn(2)
+    stream = make_requests(requests, arrivals=PoissonArrivals(rate_per_s=utilization * servers),
+                           rng=r_stream, service=Exponential(mean_s=1.0))
+    result = Engine(requests=stream, replicas=[RequestLevelReplica(servers=servers)],
+                    rng=r_engine).run()
+    waits: np.ndarray = result.start_s - result.arrival_s
+    return waits
+
+
+@pytest.mark.parametrize("chunk", [1, 999, 1 << 16, 10**6])
+def test_the_chunked_run_is_the_engines_one_shot_run_bit_for_bit(chunk: int) -> None:
+    n = 100_000 if chunk > 1 else 5_000
+    one_shot = _engine_waits(n, servers=8, utilization=0.9, seed=5)
+    chunked = np.concatenate(list(mmc_waits(servers=8, rate_per_s=7.2, service_mean_s=1.0,
+                                            requests=n, seed=5, chunk=chunk)))
+    assert np.array_equal(one_shot, chunked)
+
+
+def test_streamed_statistics_are_the_one_shot_ones() -> None:
+    """Mean and P(wait > 0), and their CIs, as from all the waits in memory (to
+    rounding: the streamed sums are correctly rounded); percentiles and their CIs
+    within the histogram's relative error."""
+    n, seed = 100_003, 7  # batches of unequal sizes
+    waits = _engine_waits(n, servers=4, utilization=0.8, seed=seed)[n // 10:]
+    reference = batch_means(waits, batches=20)
+    streamed = simulate_mmc(servers=4, utilization=0.8, requests=n, seed=seed).simulated
+    for name in ("mean_wait_s", "p_wait"):
+        assert streamed[name].value == pytest.approx(reference[name].value, rel=1e-12)
+        assert streamed[name].ci95_half_width == pytest.approx(
+            reference[name].ci95_half_width, rel=1e-9)
+    for name in ("p50_wait_s", "p99_wait_s"):
+        assert streamed[name].value == pytest.approx(
+            reference[name].value, rel=PERCENTILE_RELATIVE_ERROR * (1 + 1e-9))
+        assert streamed[name].ci95_half_width == pytest.approx(
+            reference[name].ci95_half_width, rel=0.05)
 
 
 def test_the_memory_bound_is_what_the_available_memory_holds() -> None:
-    check_memory(1000, 1000 * BYTES_PER_REQUEST)  # exactly fits: no error
+    check_memory(1000, 1000 * BYTES_PER_REQUEST)  # exactly fits: no error (for callers
+    # that keep every request; sim mmc streams)
     with pytest.raises(InputError, match="at most 999"):
         check_memory(1000, 1000 * BYTES_PER_REQUEST - 1)
     assert available_bytes() > 0
@@ -99,3 +151,21 @@ def test_t_quantile_is_scipys(df: int, p: float) -> None:
     from scipy import stats
 
     assert t_quantile(p, df) == pytest.approx(float(stats.t.ppf(p, df)), rel=1e-13)
+
+
+@pytest.mark.serial
+def test_ctrl_c_stops_a_long_run_with_130_and_one_line() -> None:
+    """SIGINT 2 s into a 10⁸-request run: exit 130 within 3 s (the goal is 1 s,
+    measured in benchmarks/bench_sim_mmc_memory.py), one line on stderr."""
+    child = subprocess.Popen([str(Path(sys.executable).with_name("mlfleet")), "sim", "mmc", "--requests",
+                              str(10**8), "--json"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(2.0)
+    assert child.poll() is None  # still running: the signal lands mid-run
+    child.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    _, err = child.communicate(timeout=60)
+    exit_after_s = time.monotonic() - sent
+    assert child.returncode == 130, err.decode()
+    assert b"Traceback" not in err and len(err.decode().strip().splitlines()) == 1, err
+    assert exit_after_s < 3.0, exit_after_s
