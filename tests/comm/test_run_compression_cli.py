@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
+import subprocess
+import sys
+import tempfile
 
 import pytest
 
-from cli_helpers import assert_one_line_error, run_cli
+from cli_helpers import ENTRY, assert_one_line_error, run_cli
 
 
 @pytest.mark.slow
@@ -25,3 +31,44 @@ def test_study_reports_loss_and_bytes_per_method() -> None:
 def test_unknown_method_is_one_line_exit_2() -> None:
     assert_one_line_error(run_cli("run", "compression", "--methods", "nope", "--steps", "2"),
                           "nope")
+
+
+def _run_on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """Run ``mlfleet ARGS`` with stderr on a pseudo-terminal and stdout in a file:
+    (exit status, stdout, everything written to the terminal)."""
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "120"}
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen([sys.executable, "-c", ENTRY, *args], stdout=out, stderr=slave,
+                                stdin=subprocess.DEVNULL, env=env)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed its end of the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(master)
+        code = proc.wait(timeout=120)
+        out.seek(0)
+        return code, out.read(), b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_bar_with_eta_on_a_terminal() -> None:
+    code, out, terminal = _run_on_a_terminal("run", "compression", "--methods", "dense,topk",
+                                             "--steps", "20", "--backend", "loopback")
+    assert code == 0, terminal
+    assert "SGD steps" in terminal and "100%" in terminal, terminal
+    assert re.search(r"\d:\d\d:\d\d", terminal), terminal  # the ETA column
+    assert "compression study" in out and "\x1b" not in out
+
+
+def test_no_progress_bar_when_piped() -> None:
+    proc = run_cli("run", "compression", "--methods", "dense", "--steps", "5",
+                   "--backend", "loopback")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert "compression study" in proc.stdout

@@ -412,8 +412,8 @@ def report_results(job: CollectiveJob, results: Sequence[RankResult], *, backend
 class _progress:
     """A rich progress bar on stderr (or nothing); the context value advances it."""
 
-    def __init__(self, *, enabled: bool, total: int) -> None:
-        self.enabled, self.total = enabled, total
+    def __init__(self, *, enabled: bool, total: int, label: str = "sizes") -> None:
+        self.enabled, self.total, self.label = enabled, total, label
         self.bar: Any = None
 
     def __enter__(self) -> Callable[[dict[str, Any]], None]:
@@ -424,7 +424,7 @@ class _progress:
 
         self.bar = Progress(console=Console(stderr=True), transient=True)
         self.bar.start()
-        task = self.bar.add_task("sizes", total=self.total)
+        task = self.bar.add_task(self.label, total=self.total)
         return lambda payload: self.bar.update(task, completed=payload.get("done", 0))
 
     def __exit__(self, *exc: object) -> None:
@@ -454,8 +454,11 @@ def compression_command(methods: str | None, ranks: int, steps: int, seed: int, 
     if steps < 1:
         raise InputError(f"--steps(={steps}) must be >= 1")
     chosen = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else ALL_METHODS
-    result = run_compression_study(methods=chosen, ranks=ranks, steps=steps, seed=seed,
-                                   backend=backend)
+    with _progress(enabled=not as_json and sys.stderr.isatty(), total=len(chosen) * steps,
+                   label="SGD steps") as tick:
+        result = run_compression_study(methods=chosen, ranks=ranks, steps=steps, seed=seed,
+                                       backend=backend,
+                                       on_progress=lambda done, total: tick({"done": done}))
     if as_json:
         from mlfleet.cli import emit_json
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ from mlfleet.comm.compression.dp_task import (
 )
 from mlfleet.comm.compression.exchange import aggregate_mean
 from mlfleet.comm.compression.registry import make_compressor, parse_method
+from mlfleet.comm.progress import report_progress
 from mlfleet.comm.transport.base import Transport
 from mlfleet.errors import InputError
 
@@ -73,12 +74,26 @@ def shard(data: Dataset, rank: int, world_size: int) -> Dataset:
     return Dataset(x=data.x[rank::world_size], y=data.y[rank::world_size])
 
 
+StepFn = Callable[[int], None]
+"""Called by rank 0 with the number of SGD steps done, at every recorded point."""
+
+
+def report_step(step: int) -> None:
+    """Tell the launcher's ``on_progress`` (if any) that ``step`` steps are done."""
+    report_progress(step=step)
+
+
 def _bytes_sent(transport: Transport) -> int:
     return sum(transport.bytes_sent().values())
 
 
-def train_rank(transport: Transport, config: DPRunConfig) -> dict[str, Any]:
-    """Train on this rank's shard; return a JSON-ready record of the run on this rank."""
+def train_rank(transport: Transport, config: DPRunConfig,
+               on_step: StepFn = report_step) -> dict[str, Any]:
+    """Train on this rank's shard; return a JSON-ready record of the run on this rank.
+
+    Rank 0 calls ``on_step(steps_done)`` at every recorded point (every ``eval_every``
+    steps and the last): by default a progress message to the launcher.
+    """
     train, test = make_data(config.task, config.seed)
     local = shard(train, transport.rank, transport.world_size)
     params = init_params(config.task, config.seed)
@@ -104,6 +119,8 @@ def train_rank(transport: Transport, config: DPRunConfig) -> dict[str, Any]:
                     bytes_sent=_bytes_sent(transport) - bytes0,
                 )
             )
+            if transport.rank == 0:
+                on_step(step)
     return {
         "rank": transport.rank,
         "method": config.method,

@@ -11,12 +11,12 @@ and without error feedback how much of the gap to dense the feedback closed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
 from mlfleet.comm.compression.dp_task import TaskSpec
-from mlfleet.comm.compression.dp_train import DPRunConfig, train_rank
+from mlfleet.comm.compression.dp_train import DPRunConfig, StepFn, report_step, train_rank
 from mlfleet.comm.compression.loopback import run_loopback
 from mlfleet.comm.compression.registry import ALL_METHODS, EF_SUFFIX, parse_method
 from mlfleet.errors import InputError, RunError
@@ -26,6 +26,9 @@ MATERIAL_GAP = 0.01
 
 BACKENDS = ("socket", "torch", "loopback")
 """Where ranks run: processes over mlfleet's TCP transport, over torch.distributed, or threads."""
+
+StudyProgressFn = Callable[[int, int], None]
+"""``(steps_done, steps_total)`` over every method of a study, e.g. to draw a progress bar."""
 
 
 def run_compression_study(
@@ -40,10 +43,13 @@ def run_compression_study(
     eval_every: int = 10,
     codec_params: Mapping[str, Mapping[str, Any]] | None = None,
     task: TaskSpec | None = None,
+    on_progress: StudyProgressFn | None = None,
 ) -> dict[str, Any]:
     """Train once per method and report loss/accuracy vs bytes sent (JSON-ready).
 
     ``codec_params`` maps a codec name (``"topk"``) to its keyword parameters.
+    ``on_progress(done, total)`` hears the SGD steps done over all methods
+    (``total`` = methods × ``steps``), every ``eval_every`` steps.
     Raises InputError for unknown methods or backends, RunError if a run fails
     or its ranks end with different parameters.
     """
@@ -65,8 +71,11 @@ def run_compression_study(
         )
         for m in methods
     ]
+    total = len(configs) * steps
     rows = [
-        _summarise(config, run_ranks(config, ranks=ranks, backend=backend)) for config in configs
+        _summarise(config, run_ranks(config, ranks=ranks, backend=backend,
+                                     on_step=_offset(on_progress, done=i * steps, total=total)))
+        for i, config in enumerate(configs)
     ]
     return {
         "fidelity": "run",
@@ -83,19 +92,38 @@ def run_compression_study(
     }
 
 
+def _offset(on_progress: StudyProgressFn | None, *, done: int, total: int) -> StepFn | None:
+    """One method's steps as steps of the whole study (None: nobody listens)."""
+    if on_progress is None:
+        return None
+    return lambda step: on_progress(done + step, total)
+
+
 def run_ranks(
-    config: DPRunConfig, *, ranks: int, backend: str, timeout_s: float = 60.0
+    config: DPRunConfig,
+    *,
+    ranks: int,
+    backend: str,
+    timeout_s: float = 60.0,
+    on_step: StepFn | None = None,
 ) -> list[dict[str, Any]]:
     """One data-parallel run: every rank's record, in rank order.
 
     ``socket``/``torch`` start ``ranks`` real processes (:func:`mlfleet.comm.launch.launch`);
-    ``timeout_s`` bounds start-up and every wait on a peer.
+    ``timeout_s`` bounds start-up and every wait on a peer. ``on_step(steps_done)`` hears
+    rank 0's progress (see :func:`~mlfleet.comm.compression.dp_train.train_rank`).
     """
     if backend == "loopback":
-        return run_loopback(ranks, lambda transport: train_rank(transport, config))
+        step_fn = on_step or report_step
+        return run_loopback(ranks, lambda transport: train_rank(transport, config, step_fn))
     from mlfleet.comm.launch import launch
 
-    return launch(ranks, train_rank, backend=backend, args=(config,), timeout_s=timeout_s)
+    def relay(rank: int, payload: dict[str, Any]) -> None:
+        if on_step is not None and "step" in payload:
+            on_step(int(payload["step"]))
+
+    return launch(ranks, train_rank, backend=backend, args=(config,), timeout_s=timeout_s,
+                  on_progress=None if on_step is None else relay)
 
 
 def _summarise(config: DPRunConfig, records: list[dict[str, Any]]) -> dict[str, Any]:
