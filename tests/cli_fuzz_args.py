@@ -61,7 +61,7 @@ _SIM_SEEDS = ["0", "1", "123456789", "x", ""]
 # Random bytes are left out of `sim serve --trace` for the same reason (item 5: a
 # UnicodeDecodeError traceback): use PATHS then.
 _SIM_TRACES = [path for path in PATHS if path != RANDOM_BYTES]
-# Per command, per parameter name: a pool that keeps a run small (valid values small, the
+# Per command, per parameter (:func:`pool_key`): a pool that keeps a run small (valid values small, the
 # rest invalid). A huge request count is left out of `sim`: issue 10 item 2 (bounded memory
 # for `sim mmc` / `sim serve`) is another part's work; its refusal has its own tests.
 BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
@@ -117,10 +117,16 @@ GROUPS = sorted({path[:i] for path in COMMANDS for i in range(len(path))})
 _NAMES = {name for path in COMMANDS for name in path}  # garbage never names a real command
 
 
+def pool_key(param: click.Parameter) -> str:
+    """The name :data:`BOUNDED` uses for a parameter: its long flag as the user types it,
+    without dashes (``--ranks-per-node`` -> ``ranks_per_node``), or an argument's name."""
+    return max(param.opts, key=len).lstrip("-").replace("-", "_")
+
+
 def _values(path: tuple[str, ...], param: click.Parameter) -> st.SearchStrategy[str]:
     bounded = BOUNDED.get(path, {})
-    if param.name in bounded:
-        return st.sampled_from(bounded[param.name])
+    if pool_key(param) in bounded:
+        return st.sampled_from(bounded[pool_key(param)])
     kind = param.type
     if isinstance(kind, click.Choice):
         return st.sampled_from([*map(str, kind.choices), "nope", ""])

@@ -19,7 +19,16 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from cli_fuzz_args import GENERATE_URL, URL, argv_lists, populate
+from cli_fuzz_args import (
+    BOUNDED,
+    COMMANDS,
+    GENERATE_URL,
+    SMALL_DEFAULTS,
+    URL,
+    argv_lists,
+    pool_key,
+    populate,
+)
 from live_server import live_server
 from mlfleet.cli import main
 
@@ -66,3 +75,13 @@ def test_every_command_ends_in_0_2_or_3_without_traceback(
     if code in (2, 3):
         lines = [line for line in err.splitlines() if not line.startswith("warning: ")]
         assert len(lines) == 1 and lines[0].startswith("error: "), (argv, err)
+
+
+def test_bounded_pools_name_real_parameters() -> None:
+    """A renamed option must not silently lose its bound (a 10-day loadgen run)."""
+    for path, pools in BOUNDED.items():
+        keys = {pool_key(param) for param in COMMANDS[path].params}
+        assert set(pools) <= keys, (path, set(pools) - keys)
+    for path, defaults in SMALL_DEFAULTS.items():
+        flags = {flag for param in COMMANDS[path].params for flag in param.opts}
+        assert {token for token in defaults if token.startswith("--")} <= flags, path
