@@ -101,6 +101,18 @@ def test_a_missing_trace_is_an_input_error(tmp_path: Path) -> None:
         read_trace(tmp_path / "nope.csv")
 
 
+@pytest.mark.parametrize("content", [
+    bytes(range(256)) * 4,  # not UTF-8
+    b'arrival_s,prompt_tokens,output_tokens\n"' + b"a" * 200_000,  # csv.Error: field limit
+])
+def test_a_trace_that_is_not_csv_text_names_the_file_and_what_is_expected(
+        tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "noise.bin"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=r"noise\.bin' is not a UTF-8 CSV file .*arrival_s"):
+        read_trace(path)
+
+
 @pytest.mark.parametrize(("build", "fragment"), [
     (lambda: PoissonArrivals(rate_per_s=0.0), "rate_per_s(=0)"),
     (lambda: GammaArrivals(rate_per_s=1.0, cv=-1.0), "cv(=-1)"),

@@ -9,7 +9,7 @@ from mlfleet.errors import InputError
 from mlfleet.serving.sim.arrivals import RequestStream
 from mlfleet.serving.sim.engine import Engine
 from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
-from mlfleet.serving.sim.results import SimResult, Slo
+from mlfleet.serving.sim.results import PERCENTILES, SimResult, Slo, min_samples
 
 
 def served(service_s: list[float], arrivals: list[float], servers: int = 1) -> SimResult:
@@ -48,8 +48,20 @@ def test_histogram_is_log_spaced_and_counts_every_completed_request() -> None:
 
 
 def test_summary_as_dict_is_plain() -> None:
-    d = served([1.0], [0.0]).summary().as_dict()
-    assert d["e2e"]["p99_s"] == pytest.approx(1.0) and d["completed"] == 1
+    d = served([1.0] * 1000, [float(i) for i in range(1000)]).summary().as_dict()
+    assert d["e2e"]["p99_s"] == pytest.approx(1.0) and d["completed"] == 1000
+    assert d["e2e"]["p999_s"] == pytest.approx(1.0) and d["e2e"]["samples"] == 1000
+
+
+def test_a_percentile_with_too_few_samples_is_null_with_a_reason() -> None:
+    d = served([1.0], [0.0]).summary().as_dict()["e2e"]
+    assert d["p50_s"] is None and d["p50_s_null_reason"] == "1 samples; p50 needs at least 2"
+    assert d["p999_s"] is None and "p99.9 needs at least 1000" in d["p999_s_null_reason"]
+    assert d["mean_s"] == pytest.approx(1.0)
+
+
+def test_min_samples_is_one_over_the_tail() -> None:
+    assert [min_samples(p) for p in PERCENTILES] == [2, 100, 1000]
 
 
 def test_a_bad_slo_names_the_value() -> None:

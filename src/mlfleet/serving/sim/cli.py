@@ -7,13 +7,16 @@
 * ``mlfleet sim mmc`` — M/M/c through the engine next to Erlang C, with 95 %
   confidence intervals.
 
-``--json`` prints a stable JSON document. A progress bar goes to stderr for long runs
+``sim serve`` exits 3 when an SLO it was given is not met at p99, and warns on stderr
+when the offered load is above what the fleet serves. ``--json`` prints a stable JSON
+document. A progress bar goes to stderr for long runs
 when stderr is a terminal (never with ``--json``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -23,12 +26,21 @@ import click
 import numpy as np
 
 from mlfleet import units
-from mlfleet.errors import InputError
+from mlfleet.errors import ConstraintViolation, InputError
 
 SERVE_DEFAULTS: dict[str, Any] = {"workload": "Llama-3-8B", "accelerator": "A100-80GB",
                                   "qps": 4.0, "prompt_tokens": 1000, "output_tokens": 130,
                                   "precision": "bf16"}
 """Traffic when neither a scenario nor an option says otherwise (a Vidur-like setup)."""
+SERVE_BYTES_PER_REQUEST = 600
+"""Peak memory per simulated request of ``sim serve``: 460 bytes per extra request from
+2·10⁴ to 2·10⁵ requests (Llama-3-8B, paged, 4 req/s; ``/usr/bin/time`` peak RSS) and
+515 at 10⁹ req/s offered; rounded up."""
+OVERLOAD_UTILIZATION = 0.98
+"""Busy fraction above which a fleet serving less than it is offered is overloaded."""
+OVERLOAD_RATIO = 1.2
+"""Offered over served rate above which (with the replicas busy) the fleet is overloaded;
+a stable run's throughput falls short of its offered rate only by its drain time."""
 
 
 # --------------------------------------------------------------------------- progress
@@ -139,6 +151,11 @@ def run_serve(scenario: str | None, opts: dict[str, Any],
                      replicas=opts["replicas"], tp=opts["tp"], max_batch=opts["max_batch"],
                      items_per_request=int(traffic.get("items_per_request", 1)))
     llm = workload.unit == "token"
+    if opts["trace"] is None:
+        from mlfleet.serving.sim.memory import available_bytes, check_memory
+
+        check_memory(opts["requests"], available_bytes(),
+                     bytes_per_request=SERVE_BYTES_PER_REQUEST)
     r_stream, r_engine = np.random.default_rng(opts["seed"]).spawn(2)
     start = time.perf_counter()
     stream = _stream(traffic, opts, llm, r_stream)
@@ -150,19 +167,50 @@ def run_serve(scenario: str | None, opts: dict[str, Any],
               tpot_s=traffic.get("slo_tpot_s"))
     metrics = result.summary(slo=slo)
     counts, edges = result.histogram(result.e2e_s, bins=20)
-    p99 = {"e2e_s": metrics.e2e.p99_s, "ttft_s": metrics.ttft.p99_s,
-           "tpot_s": metrics.tpot.p99_s}
-    slo_p99 = {f"{k[:-2]}_p99_met": bool(p99[k] <= v) for k, v in vars(slo).items()
-               if v is not None}
+    qps = _trace_rate(stream.arrival_s) if opts["trace"] else float(traffic["qps"])
     return {"fidelity": "simulate", "workload": spec.workload,
             "accelerator": spec.accelerator, "precision": spec.precision,
             "batching": spec.batching, "replicas": spec.replicas, "lb": opts["lb"],
-            "qps": traffic["qps"], "requests": len(stream), "seed": opts["seed"],
+            "qps": qps, "requests": len(stream), "seed": opts["seed"],
             "arrivals": "trace" if opts["trace"] else opts["arrivals"],
             "slo": {k: v for k, v in vars(slo).items() if v is not None},
-            "slo_check": slo_p99, "metrics": metrics.as_dict(),
+            "slo_check": _slo_check(slo, metrics), "overload": _overload(qps, metrics),
+            "metrics": metrics.as_dict(),
             "e2e_histogram": {"counts": counts.tolist(), "edges_s": edges.tolist()},
             "wall_s": wall, "simulated_requests_per_wall_s": len(stream) / wall}
+
+
+def _trace_rate(arrival_s: Any) -> float:
+    """A trace's own mean rate: (n - 1) gaps over its first-to-last arrival (NaN if none)."""
+    n = len(arrival_s)
+    span_s = float(arrival_s[-1] - arrival_s[0]) if n > 1 else 0.0
+    return (n - 1) / span_s if span_s > 0 else math.nan
+
+
+def _slo_check(slo: Any, metrics: Any) -> dict[str, Any]:
+    """Each SLO given against its simulated p99: True / False, or None and a reason when
+    the p99 rests on too few samples."""
+    out: dict[str, Any] = {}
+    for key, limit_s in vars(slo).items():
+        if limit_s is None:
+            continue
+        stats, name = getattr(metrics, key[:-2]), f"{key[:-2]}_p99_met"
+        reason = stats.too_few_samples(99.0)
+        out[name] = None if reason is not None else bool(stats.p99_s <= limit_s)
+        if reason is not None:
+            out[name + "_null_reason"] = reason
+    return out
+
+
+def _overload(offered_per_s: float, metrics: Any) -> dict[str, Any] | None:
+    """Offered and served rates when the fleet is overloaded (busy, serving much less than
+    it is offered), else None."""
+    served = metrics.throughput_per_s
+    if not (metrics.utilization >= OVERLOAD_UTILIZATION and served > 0
+            and offered_per_s > OVERLOAD_RATIO * served):
+        return None
+    return {"offered_per_s": offered_per_s, "served_per_s": served,
+            "ratio": offered_per_s / served}
 
 
 @click.command("serve")
@@ -178,7 +226,7 @@ def run_serve(scenario: str | None, opts: dict[str, Any],
 @click.option("--replicas", "-r", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--lb", default="round_robin", show_default=True,
               help="Load balancer (round_robin, random, least_outstanding, power_of_two, ...).")
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--prompt-tokens", type=click.IntRange(min=1), help="Median prompt length.")
 @click.option("--output-tokens", type=click.IntRange(min=1), help="Median output length.")
 @click.option("--length-sigma", type=click.FloatRange(min=0), default=0.6, show_default=True,
@@ -200,39 +248,80 @@ def run_serve(scenario: str | None, opts: dict[str, Any],
 @click.option("--slo-tpot", help="Time-per-output-token SLO, e.g. 50ms.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def serve_command(scenario: str | None, as_json: bool, **opts: Any) -> None:
-    """Simulate requests through a fleet of replicas and report latency and goodput."""
+    """Simulate requests through a fleet of replicas and report latency and goodput.
+
+    Exits 3 (after the report) when an SLO given (--slo-*, or the scenario's) is not met
+    at p99; warns on stderr when the offered load is above what the fleet serves.
+    """
     with progress_bar(not as_json and opts["requests"] >= 100_000, "simulating") as bar:
         doc = run_serve(scenario, opts, bar)
     if as_json:
         from mlfleet.cli import emit_json
 
         emit_json(doc)
-        return
-    _print_serve(doc)
+    else:
+        _print_serve(doc)
+    _warn_and_judge(doc)
+
+
+def _warn_and_judge(doc: dict[str, Any]) -> None:
+    """The overload warning and too-few-samples notes on stderr; ConstraintViolation
+    (exit 3) for an SLO that is not met."""
+    over = doc["overload"]
+    if over is not None:
+        click.echo(f"warning: overloaded: offered {over['offered_per_s']:.3g} req/s is "
+                   f"{over['ratio']:.3g}x the {over['served_per_s']:.3g} req/s the fleet "
+                   "served; queues grow with the run, so latencies depend on its length",
+                   err=True)
+    checks = doc["slo_check"]
+    for name in [k for k in checks if k.endswith("_null_reason")]:
+        click.echo(f"warning: SLO {name[:-len('_met_null_reason')]} not judged: "
+                   f"{checks[name]}", err=True)
+    unmet = [name[:-len("_met")] for name, met in checks.items() if met is False]
+    if unmet:
+        m = doc["metrics"]
+        raise ConstraintViolation("SLO not met: " + "; ".join(
+            f"{n} {units.format_duration(m[n[:-4]]['p99_s'])} > "
+            f"{units.format_duration(doc['slo'][n[:-4] + '_s'])}" for n in unmet))
 
 
 def _print_serve(doc: dict[str, Any]) -> None:
     from mlfleet.report.terminal import print_table
 
     m = doc["metrics"]
-    dur = units.format_duration
-    rows = [[name, dur(m[key]["mean_s"]), dur(m[key]["p50_s"]), dur(m[key]["p99_s"]),
-             dur(m[key]["p999_s"])]
+    rows = [[name, *(_cell(m[key], k) for k in ("mean_s", "p50_s", "p99_s", "p999_s"))]
             for name, key in (("TTFT", "ttft"), ("TPOT", "tpot"), ("end-to-end", "e2e"),
                               ("queue", "queue"), ("service", "service"))
             if m[key]["mean_s"] == m[key]["mean_s"]]
+    rate = f"{doc['qps']:.3g} req/s" if doc["qps"] == doc["qps"] else "rate n/a"
+    source = " (the trace's)" if doc["arrivals"] == "trace" else ""
     print_table(["latency", "mean", "p50", "p99", "p99.9"], rows,
                 title=(f"{doc['workload']} on {doc['replicas']} x {doc['accelerator']}, "
-                       f"{doc['batching']} batching, {doc['qps']:g} req/s (simulated)"))
+                       f"{doc['batching']} batching, {rate}{source} (simulated)"))
     click.echo(f"completed {m['completed']:,} of {m['requests']:,} (rejected {m['rejected']}, "
                f"failed {m['failed']}); throughput {m['throughput_per_s']:.3g} req/s, "
                f"{m['tokens_per_s']:.3g} tokens/s; goodput {m['goodput_per_s']:.3g} req/s "
-               f"({m['slo_attainment']:.1%} within SLO); utilisation "
+               f"({_attainment(doc)}); utilisation "
                f"{m['utilization']:.0%}; preemptions {m['preemptions']}")
     for name, met in doc["slo_check"].items():
-        click.echo(f"SLO {name.replace('_met', '')}: {'met' if met else 'NOT met'}")
+        if not name.endswith("_null_reason"):
+            verdict = "n/a (too few samples)" if met is None else "met" if met else "NOT met"
+            click.echo(f"SLO {name.replace('_met', '')}: {verdict}")
     click.echo(f"simulated {doc['requests']:,} requests in {doc['wall_s']:.2f} s "
                f"({doc['simulated_requests_per_wall_s']:,.0f} per wall-second)")
+
+
+def _cell(stats: dict[str, Any], key: str) -> str:
+    """A latency figure, or "n/a (3 samples)" for a percentile with too few samples."""
+    if stats[key] is None:
+        return f"n/a ({stats['samples']} samples)"
+    return units.format_duration(stats[key])
+
+
+def _attainment(doc: dict[str, Any]) -> str:
+    if not doc["slo"]:
+        return "no SLO set"
+    return f"{doc['metrics']['slo_attainment']:.1%} within SLO"
 
 
 # --------------------------------------------------------------------------- mmc
@@ -244,7 +333,7 @@ def _print_serve(doc: dict[str, Any]) -> None:
               help="ρ = λ / (c μ), in (0, 1).")
 @click.option("--requests", "-n", type=click.IntRange(min=1), default=1_000_000,
               show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--batches", type=click.IntRange(min=2), default=20, show_default=True,
               help="Batches for the batch-means confidence intervals.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -257,6 +346,7 @@ def mmc_command(servers: int, utilization: float, requests: int, seed: int, batc
         cmp = simulate_mmc(servers=servers, utilization=utilization, requests=requests,
                            seed=seed, batches=batches, progress=bar)
     doc = {"fidelity": "simulate", **cmp.as_dict()}
+    doc["statistics"] = judge_statistics(doc["statistics"], requests=requests, batches=batches)
     if as_json:
         from mlfleet.cli import emit_json
 
@@ -268,9 +358,48 @@ def mmc_command(servers: int, utilization: float, requests: int, seed: int, batc
     for name in STATISTICS:
         row = doc["statistics"][name]
         rows.append([name, f"{row['simulated']:.4g} ± {row['ci95_half_width']:.2g}",
-                     f"{row['erlang_c']:.4g}", "yes" if row["within_ci"] else "no"])
+                     f"{row['erlang_c']:.4g}", _verdict(row["within_ci"])])
     print_table(["statistic", "simulated (95% CI)", "Erlang C", "within CI"], rows,
                 title=f"M/M/{servers} at utilisation {utilization:g}, "
                       f"{requests:,} requests, seed {seed}")
+    reasons = {row.get("within_ci_null_reason") for row in doc["statistics"].values()}
+    for reason in sorted(r for r in reasons if r):
+        click.echo(f"too short for a confidence interval: {reason}")
     click.echo(f"simulated in {doc['wall_s']:.2f} s "
                f"({doc['requests_per_wall_s']:,.0f} requests per wall-second)")
+
+
+MIN_WAITS_PER_BATCH = 10
+"""Requests that waited, per batch, below which a run is too short to judge a wait
+statistic whose interval misses Erlang C."""
+
+
+def judge_statistics(rows: dict[str, dict[str, Any]], *, requests: int, batches: int,
+                     service_mean_s: float = 1.0) -> dict[str, dict[str, Any]]:
+    """``sim mmc``'s rows with values below resolution read as zero on both sides
+    (:func:`mlfleet.serving.models.queueing.resolved`) and ``within_ci`` null, with a
+    reason, where the run is too short for its interval: the batch means do not vary,
+    or fewer than :data:`MIN_WAITS_PER_BATCH` requests per batch waited."""
+    from mlfleet.serving.models import queueing as q
+
+    waited = rows["p_wait"]["simulated"] * requests
+    out: dict[str, dict[str, Any]] = {}
+    for name, row in rows.items():
+        step = q.PROBABILITY_RESOLUTION if name == "p_wait" \
+            else q.RELATIVE_TIME_RESOLUTION * service_mean_s
+        sim, erl = q.resolved(row["simulated"], step), q.resolved(row["erlang_c"], step)
+        half = row["ci95_half_width"]
+        judged: dict[str, Any] = {**row, "simulated": sim, "erlang_c": erl,
+                                  "within_ci": sim - half <= erl <= sim + half}
+        if not judged["within_ci"] and (half == 0 or waited < MIN_WAITS_PER_BATCH * batches):
+            judged["within_ci"] = None
+            judged["within_ci_null_reason"] = (
+                f"about {waited:.0f} of {requests:_} requests waited "
+                f"(fewer than {MIN_WAITS_PER_BATCH} per batch of {batches})"
+                if half else "the batch means do not vary (no request waited)")
+        out[name] = judged
+    return out
+
+
+def _verdict(within: bool | None) -> str:
+    return "too short" if within is None else "yes" if within else "no"

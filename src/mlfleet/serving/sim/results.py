@@ -10,7 +10,9 @@ coalesced into a request that was):
 * end-to-end: finish - arrival, split into queue (start - arrival) and service
   (finish - start) time;
 
-reported as mean, p50, p99 and p99.9 (numpy ``percentile``, linear interpolation).
+reported as mean, p50, p99 and p99.9 (numpy ``percentile``, linear interpolation). A
+percentile p needs at least 1 / (1 - p) samples (2 for p50, 100 for p99, 1000 for
+p99.9; :func:`min_samples`): with fewer, the JSON holds null and a reason in its place.
 Throughput is answered requests (and output tokens) per second over the run's span
 (first arrival to last finish); goodput counts only requests meeting every SLO given.
 Queue and service times exist only for requests a replica served.
@@ -35,6 +37,7 @@ answered with the response of an identical request in flight (never dispatched).
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 PERCENTILES = (50.0, 99.0, 99.9)
+_PERCENTILE_KEYS = {50.0: "p50_s", 99.0: "p99_s", 99.9: "p999_s"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +55,12 @@ class Slo:
                 raise InputError(f"slo {name}(={value!r}) must be a finite number > 0")
 
 
+def min_samples(percentile: float) -> int:
+    """Fewest samples whose ``percentile`` (in %, 0 < p < 100) is not just the maximum:
+    1 / (1 - p/100), so p99.9 needs 1000."""
+    return math.ceil(round(100.0 / (100.0 - percentile), 9))
+
+
 @dataclass(frozen=True, kw_only=True)
 class LatencyStats:
     """Mean and percentiles of one latency over the completed requests (NaN if none)."""
@@ -60,15 +69,37 @@ class LatencyStats:
     p50_s: float
     p99_s: float
     p999_s: float
+    samples: int | None = None
+    """How many values the figures come from (None: not counted)."""
 
     @classmethod
     def of(cls, values: FloatArray) -> LatencyStats:
         v = values[~np.isnan(values)]
         if v.size == 0:
-            return cls(mean_s=math.nan, p50_s=math.nan, p99_s=math.nan, p999_s=math.nan)
+            return cls(mean_s=math.nan, p50_s=math.nan, p99_s=math.nan, p999_s=math.nan,
+                       samples=0)
         p50, p99, p999 = np.percentile(v, PERCENTILES)
         return cls(mean_s=float(v.mean()), p50_s=float(p50), p99_s=float(p99),
-                   p999_s=float(p999))
+                   p999_s=float(p999), samples=int(v.size))
+
+    def too_few_samples(self, percentile: float) -> str | None:
+        """Why ``percentile`` (one of :data:`PERCENTILES`) is not reported, or None."""
+        if self.samples is None or self.samples == 0 or self.samples >= min_samples(percentile):
+            return None
+        return (f"{self.samples} samples; p{percentile:g} needs at least "
+                f"{min_samples(percentile)}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Mean, percentiles and sample count; null and ``<key>_null_reason`` for a
+        percentile with too few samples."""
+        out: dict[str, Any] = {"mean_s": self.mean_s, "samples": self.samples}
+        for p in PERCENTILES:
+            key = _PERCENTILE_KEYS[p]
+            reason = self.too_few_samples(p)
+            out[key] = getattr(self, key) if reason is None else None
+            if reason is not None:
+                out[key + "_null_reason"] = reason
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +136,7 @@ class ServingMetrics:
         out: dict[str, Any] = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            out[name] = vars(value) if isinstance(value, LatencyStats) else value
+            out[name] = value.as_dict() if isinstance(value, LatencyStats) else value
         return out
 
 

@@ -26,8 +26,9 @@ def read_trace(path: str | os.PathLike[str], *, time_scale: float = 1.0,
                limit: int | None = None) -> RequestStream:
     """The trace at ``path`` as a :class:`RequestStream` (first ``limit`` rows by time).
 
-    Raises InputError naming the file, line and value for a missing file, a missing
-    column or a value that is not a number of the right kind.
+    Raises InputError naming the file, line and value for a missing file, a file that
+    is not UTF-8 CSV text, a missing column or a value that is not a number of the
+    right kind.
     """
     if not (math.isfinite(time_scale) and time_scale > 0):
         raise InputError(f"time_scale(={time_scale!r}) must be a finite number > 0")
@@ -37,6 +38,9 @@ def read_trace(path: str | os.PathLike[str], *, time_scale: float = 1.0,
             columns = _parse(csv.DictReader(fh), p)
     except OSError as exc:
         raise InputError(f"trace {str(p)!r} cannot be read: {exc.strerror}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"trace {str(p)!r} is not a UTF-8 CSV file ({exc}); expected a "
+                         f"header with {', '.join(REQUIRED)} and one row per request") from None
     order = np.argsort(columns["arrival_s"], kind="stable")[:limit]
     pick = {k: np.asarray(v)[order] for k, v in columns.items()}
     n = len(order)
