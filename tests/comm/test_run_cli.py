@@ -210,3 +210,32 @@ def test_rank_dependent_input_is_refused_before_any_process_starts(
     monkeypatch.setattr(run_cli, "launch", no_launch)
     assert main(["run", "collective", *args, "--sizes", "4K"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_a_run_that_cannot_fit_in_memory_is_refused_before_any_process_starts(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """64 GiB per message on 4 ranks: one line naming the need and what is available."""
+    from mlfleet.comm import run_cli as run_cli_module
+
+    def no_launch(*_: object, **__: object) -> None:
+        raise AssertionError("workers were started for a run that cannot fit")
+
+    monkeypatch.setattr(run_cli_module, "launch", no_launch)
+    assert main(["run", "collective", "allreduce", "--ranks", "4", "--sizes", "64G"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--ranks 4 × --sizes up to 68_719_476_736 bytes" in err[0], err
+    assert "GB is available: use smaller --sizes or fewer --ranks" in err[0]
+    assert_one_line_error(run_cli("run", "collective", "allreduce", "--ranks", "4",
+                                  "--sizes", "1T"), "GB is available")
+
+
+def test_the_memory_bound_counts_every_rank_and_buffer() -> None:
+    from mlfleet.comm.run_cli import build_job
+    from mlfleet.comm.run_memory import PROCESS_BYTES, check_run_memory, rank_bytes
+
+    job = build_job("allreduce", algo="ring", sizes="4K:64M", dtype="float32", repeats=1,
+                    warmup=0, params={}, hot_fraction=None, check=True, calibrate=False)
+    assert rank_bytes(job, 4) == PROCESS_BYTES + 5 * 64 * 2**20  # 3 buffers + check's 2
+    check_run_memory(job, 4, 4 * rank_bytes(job, 4))  # exactly fits: no error
+    with pytest.raises(InputError, match="--ranks 4 × --sizes up to 67_108_864 bytes"):
+        check_run_memory(job, 4, 4 * rank_bytes(job, 4) - 1)

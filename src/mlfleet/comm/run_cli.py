@@ -33,6 +33,7 @@ from mlfleet.comm.algorithms.registry import (
     predicted_bytes_sent,
 )
 from mlfleet.comm.launch import BACKENDS, HostSpec, launch, resolve_hosts
+from mlfleet.comm.run_memory import available_bytes, check_run_memory
 from mlfleet.errors import InputError
 from mlfleet.units import parse_quantity
 
@@ -316,6 +317,7 @@ def collective_command(collective: str, ranks: str, latency: str, hosts: str | N
     n_ranks = parse_ranks(ranks)
     job, backend, timeout_s, given_link, as_json = resolve_options(collective, options)
     check_for_ranks(job, n_ranks)
+    check_run_memory(job, n_ranks, available_bytes())
     latency_s = parse_quantity(latency, "s")
     host_specs: list[HostSpec] | None = resolve_hosts(hosts) if hosts is not None else None
     if host_specs is not None and len(host_specs) < n_ranks:
