@@ -128,8 +128,11 @@ def test_an_overloaded_fleet_warns_instead_of_claiming_every_request_within_slo(
     assert over["offered_per_s"] == 1e9 and over["ratio"] > 1e6
 
 
-def test_a_stable_fleet_does_not_warn(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "serve", "-n", "2000")
+@pytest.mark.parametrize("requests", ["10", "2000"])
+def test_a_stable_fleet_does_not_warn(capsys: pytest.CaptureFixture[str], requests: str) -> None:
+    # 10 requests: throughput is far below the 4 req/s offered (the drain dominates a short
+    # run), yet latency does not grow over the run, so it is not overload
+    code, _, err = run(capsys, "serve", "-n", requests)
     assert code == 0 and "overloaded" not in err
 
 

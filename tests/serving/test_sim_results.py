@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -67,3 +69,12 @@ def test_min_samples_is_one_over_the_tail() -> None:
 def test_a_bad_slo_names_the_value() -> None:
     with pytest.raises(InputError, match=r"ttft_s\(=-1\)"):
         Slo(ttft_s=-1)
+
+
+def test_latency_grows_over_an_overloaded_run_and_not_over_a_stable_one() -> None:
+    n = 400
+    stable = served([0.5] * n, [float(i) for i in range(n)])
+    assert stable.latency_growth() == pytest.approx(1.0)
+    overloaded = served([1.0] * n, [0.5 * i for i in range(n)])  # twice the capacity
+    assert overloaded.latency_growth() > 10
+    assert math.isnan(served([1.0] * 10, [float(i) for i in range(10)]).latency_growth())

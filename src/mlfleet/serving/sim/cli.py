@@ -36,11 +36,11 @@ SERVE_BYTES_PER_REQUEST = 600
 """Peak memory per simulated request of ``sim serve``: 460 bytes per extra request from
 2·10⁴ to 2·10⁵ requests (Llama-3-8B, paged, 4 req/s; ``/usr/bin/time`` peak RSS) and
 515 at 10⁹ req/s offered; rounded up."""
-OVERLOAD_UTILIZATION = 0.98
-"""Busy fraction above which a fleet serving less than it is offered is overloaded."""
-OVERLOAD_RATIO = 1.2
-"""Offered over served rate above which (with the replicas busy) the fleet is overloaded;
-a stable run's throughput falls short of its offered rate only by its drain time."""
+OVERLOAD_GROWTH = 2.0
+"""Late-over-early median latency (:meth:`SimResult.latency_growth`) above which a fleet
+serving less than it is offered is overloaded: a stable queue's latency does not grow
+with the run, so a short run's drain time alone (throughput below the offered rate)
+is not taken for overload."""
 
 
 # --------------------------------------------------------------------------- progress
@@ -174,7 +174,7 @@ def run_serve(scenario: str | None, opts: dict[str, Any],
             "qps": qps, "requests": len(stream), "seed": opts["seed"],
             "arrivals": "trace" if opts["trace"] else opts["arrivals"],
             "slo": {k: v for k, v in vars(slo).items() if v is not None},
-            "slo_check": _slo_check(slo, metrics), "overload": _overload(qps, metrics),
+            "slo_check": _slo_check(slo, metrics), "overload": _overload(qps, metrics.throughput_per_s, result.latency_growth()),
             "metrics": metrics.as_dict(),
             "e2e_histogram": {"counts": counts.tolist(), "edges_s": edges.tolist()},
             "wall_s": wall, "simulated_requests_per_wall_s": len(stream) / wall}
@@ -202,15 +202,14 @@ def _slo_check(slo: Any, metrics: Any) -> dict[str, Any]:
     return out
 
 
-def _overload(offered_per_s: float, metrics: Any) -> dict[str, Any] | None:
-    """Offered and served rates when the fleet is overloaded (busy, serving much less than
-    it is offered), else None."""
-    served = metrics.throughput_per_s
-    if not (metrics.utilization >= OVERLOAD_UTILIZATION and served > 0
-            and offered_per_s > OVERLOAD_RATIO * served):
+def _overload(offered_per_s: float, served_per_s: float,
+              growth: float) -> dict[str, Any] | None:
+    """Offered and served rates when the fleet is overloaded (latency grows over the run
+    and it serves less than it is offered), else None."""
+    if not (growth > OVERLOAD_GROWTH and 0 < served_per_s < offered_per_s):
         return None
-    return {"offered_per_s": offered_per_s, "served_per_s": served,
-            "ratio": offered_per_s / served}
+    return {"offered_per_s": offered_per_s, "served_per_s": served_per_s,
+            "ratio": offered_per_s / served_per_s, "latency_growth": growth}
 
 
 @click.command("serve")
@@ -271,7 +270,9 @@ def _warn_and_judge(doc: dict[str, Any]) -> None:
     if over is not None:
         click.echo(f"warning: overloaded: offered {over['offered_per_s']:.3g} req/s is "
                    f"{over['ratio']:.3g}x the {over['served_per_s']:.3g} req/s the fleet "
-                   "served; queues grow with the run, so latencies depend on its length",
+                   f"served, and the median latency grew {over['latency_growth']:.3g}x from "
+                   "the first to the last tenth of requests: latencies depend on the run's "
+                   "length",
                    err=True)
     checks = doc["slo_check"]
     for name in [k for k in checks if k.endswith("_null_reason")]:

@@ -38,6 +38,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 PERCENTILES = (50.0, 99.0, 99.9)
 _PERCENTILE_KEYS = {50.0: "p50_s", 99.0: "p99_s", 99.9: "p999_s"}
+GROWTH_MIN_REQUESTS = 300
+"""Answered requests below which :meth:`SimResult.latency_growth` is not estimated (each
+tenth needs enough requests for its median)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,6 +232,18 @@ class SimResult:
             mask &= self.group_of_request() == group
             replicas = np.array([g == group for g in self.replica_group], dtype=bool)
         return _summarise(self, mask, replicas, slo)
+
+    def latency_growth(self) -> float:
+        """Median end-to-end latency of the last tenth of the answered real requests (by
+        arrival) over that of the first tenth: about 1 for a stable system, growing with
+        the run for an overloaded one; NaN with fewer than :data:`GROWTH_MIN_REQUESTS`."""
+        real = self.answered & (self.shadow_of < 0)
+        if int(real.sum()) < GROWTH_MIN_REQUESTS:
+            return math.nan
+        e2e = self.e2e_s[real][np.argsort(self.arrival_s[real], kind="stable")]
+        tenth = e2e.size // 10
+        early, late = float(np.median(e2e[:tenth])), float(np.median(e2e[-tenth:]))
+        return late / early if early > 0 else math.inf
 
     def histogram(self, values: FloatArray, *, bins: int = 50) -> tuple[FloatArray, FloatArray]:
         """(counts, edges) of ``values`` (e.g. ``result.e2e_s``) on log-spaced bins."""
