@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
-import subprocess
-import sys
-import tempfile
 
 import pytest
 
-from cli_helpers import ENTRY, assert_one_line_error, run_cli
+from cli_helpers import assert_one_line_error, run_cli
+from terminal_helpers import run_on_a_terminal
 
 
 @pytest.mark.slow
@@ -33,33 +29,9 @@ def test_unknown_method_is_one_line_exit_2() -> None:
                           "nope")
 
 
-def _run_on_a_terminal(*args: str) -> tuple[int, str, str]:
-    """Run ``mlfleet ARGS`` with stderr on a pseudo-terminal and stdout in a file:
-    (exit status, stdout, everything written to the terminal)."""
-    master, slave = pty.openpty()
-    env = {**os.environ, "TERM": "xterm", "COLUMNS": "120"}
-    with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen([sys.executable, "-c", ENTRY, *args], stdout=out, stderr=slave,
-                                stdin=subprocess.DEVNULL, env=env)
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: the child closed its end of the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(master)
-        code = proc.wait(timeout=120)
-        out.seek(0)
-        return code, out.read(), b"".join(chunks).decode(errors="replace")
-
-
 def test_progress_bar_with_eta_on_a_terminal() -> None:
-    code, out, terminal = _run_on_a_terminal("run", "compression", "--methods", "dense,topk",
-                                             "--steps", "20", "--backend", "loopback")
+    code, out, terminal = run_on_a_terminal("run", "compression", "--methods", "dense,topk",
+                                            "--steps", "20", "--backend", "loopback")
     assert code == 0, terminal
     assert "SGD steps" in terminal and "100%" in terminal, terminal
     assert re.search(r"\d:\d\d:\d\d", terminal), terminal  # the ETA column
