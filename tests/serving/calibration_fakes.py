@@ -10,7 +10,8 @@ import numpy as np
 from mlfleet.serving.calibrate.client import BatchingPolicy, BatchSamples
 from mlfleet.serving.calibrate.service import ServiceTimeModel
 from mlfleet.serving.calibrate.simulate import DrawnBatchTime, simulate_server
-from mlfleet.serving.loadgen import LoadRun, LoadSpec, RequestRecord, arrival_trace
+from mlfleet.serving.loadgen import LoadRun, arrival_trace
+from mlfleet.serving.loadgen_spec import LoadSpec, RequestRecord
 from mlfleet.serving.sim.results import SimResult
 
 

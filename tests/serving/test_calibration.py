@@ -42,7 +42,7 @@ from mlfleet.serving.calibrate.simulate import (
     quantile_interval,
 )
 from mlfleet.serving.calibrate.spec import LoadCalibration
-from mlfleet.serving.loadgen import RequestRecord
+from mlfleet.serving.loadgen_spec import RequestRecord
 from mlfleet.serving.server.process import server_process
 
 

@@ -15,8 +15,6 @@ import pytest
 
 from mlfleet.errors import InputError
 from mlfleet.serving.loadgen import (
-    LoadSpec,
-    RequestRecord,
     arrival_trace,
     format_report,
     parse_server_timing,
@@ -25,6 +23,7 @@ from mlfleet.serving.loadgen import (
     run_load_async,
     summarize,
 )
+from mlfleet.serving.loadgen_spec import LoadSpec, RequestRecord
 from mlfleet.serving.server.config import DynamicBatchingConfig
 from mlfleet.serving.server.testing import blocked_worker, running_app, small_config
 

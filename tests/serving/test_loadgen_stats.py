@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlfleet.serving.loadgen import LoadSpec, RequestRecord
 from mlfleet.serving.loadgen_progress import ProgressBar
+from mlfleet.serving.loadgen_spec import LoadSpec, RequestRecord
 from mlfleet.serving.loadgen_stats import (
     DROPPED,
     RELATIVE_ERROR,

@@ -183,3 +183,14 @@ def test_mmc_says_when_a_run_is_too_short_for_its_interval() -> None:
     assert "requests waited" in judged["mean_wait_s"]["within_ci_null_reason"]
     long_run = judge_statistics(rows, requests=10**6, batches=20)
     assert long_run["p_wait"]["within_ci"] is None  # still no spread: not a "no"
+
+
+def test_the_memory_bound_is_what_the_available_memory_holds() -> None:
+    from mlfleet.errors import InputError
+    from mlfleet.host_memory import available_bytes
+    from mlfleet.serving.sim.memory import check_memory
+
+    check_memory(1000, 1000 * 600, bytes_per_request=600)  # exactly fits: no error
+    with pytest.raises(InputError, match="at most 999"):
+        check_memory(1000, 1000 * 600 - 1, bytes_per_request=600)
+    assert available_bytes() > 0

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,17 +12,13 @@ from mlfleet.errors import InputError
 from mlfleet.serving.sim.arrivals import Exponential, PoissonArrivals, make_requests
 from mlfleet.serving.sim.engine import Engine
 from mlfleet.serving.sim.mmc import (
-    BYTES_PER_REQUEST,
     MAX_REQUESTS,
     PERCENTILE_RELATIVE_ERROR,
     STATISTICS,
-    available_bytes,
     batch_means,
-    check_memory,
     erlang_c_waits,
     mmc_waits,
     simulate_mmc,
-    t_quantile,
 )
 from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
 
@@ -134,38 +125,3 @@ def test_streamed_statistics_are_the_one_shot_ones() -> None:
             reference[name].value, rel=PERCENTILE_RELATIVE_ERROR * (1 + 1e-9))
         assert streamed[name].ci95_half_width == pytest.approx(
             reference[name].ci95_half_width, rel=0.05)
-
-
-def test_the_memory_bound_is_what_the_available_memory_holds() -> None:
-    check_memory(1000, 1000 * BYTES_PER_REQUEST)  # exactly fits: no error (for callers
-    # that keep every request; sim mmc streams)
-    with pytest.raises(InputError, match="at most 999"):
-        check_memory(1000, 1000 * BYTES_PER_REQUEST - 1)
-    assert available_bytes() > 0
-
-
-
-@pytest.mark.parametrize("df", [*range(1, 60), 99, 999, 1000, 1001, 5000, 10**6])
-@pytest.mark.parametrize("p", [0.6, 0.975, 0.995])
-def test_t_quantile_is_scipys(df: int, p: float) -> None:
-    from scipy import stats
-
-    assert t_quantile(p, df) == pytest.approx(float(stats.t.ppf(p, df)), rel=1e-13)
-
-
-@pytest.mark.serial
-def test_ctrl_c_stops_a_long_run_with_130_and_one_line() -> None:
-    """SIGINT 2 s into a 10⁸-request run: exit 130 within 3 s (the goal is 1 s,
-    measured in benchmarks/bench_sim_mmc_memory.py), one line on stderr."""
-    child = subprocess.Popen([str(Path(sys.executable).with_name("mlfleet")), "sim", "mmc", "--requests",
-                              str(10**8), "--json"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(2.0)
-    assert child.poll() is None  # still running: the signal lands mid-run
-    child.send_signal(signal.SIGINT)
-    sent = time.monotonic()
-    _, err = child.communicate(timeout=60)
-    exit_after_s = time.monotonic() - sent
-    assert child.returncode == 130, err.decode()
-    assert b"Traceback" not in err and len(err.decode().strip().splitlines()) == 1, err
-    assert exit_after_s < 3.0, exit_after_s

@@ -33,8 +33,9 @@ from mlfleet.comm.algorithms.registry import (
     predicted_bytes_sent,
 )
 from mlfleet.comm.launch import BACKENDS, HostSpec, launch, resolve_hosts
-from mlfleet.comm.run_memory import available_bytes, check_run_memory
+from mlfleet.comm.run_memory import check_run_memory
 from mlfleet.errors import InputError
+from mlfleet.host_memory import available_bytes
 from mlfleet.units import parse_quantity
 
 MAX_RANKS = 64

@@ -12,8 +12,6 @@ lab's hosts included.
 
 from __future__ import annotations
 
-import os
-
 from mlfleet.comm.algorithms.benchmark import CollectiveJob
 from mlfleet.errors import InputError
 
@@ -24,18 +22,6 @@ BUFFERS = 3
 """Input, output and scratch, each of the message size."""
 CHECK_BUFFERS = 2
 """The definition check's running result and the regenerated input."""
-
-
-def available_bytes() -> int:
-    """Memory the machine can still give (Linux ``MemAvailable``; else all of RAM)."""
-    try:
-        with open("/proc/meminfo") as info:
-            for line in info:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
 def rank_bytes(job: CollectiveJob, n_ranks: int) -> int:

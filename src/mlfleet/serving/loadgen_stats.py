@@ -21,7 +21,7 @@ import numpy as np
 from mlfleet.serving.sim.results import PERCENTILES, LatencyStats
 
 if TYPE_CHECKING:
-    from mlfleet.serving.loadgen import LoadSpec, RequestRecord
+    from mlfleet.serving.loadgen_spec import LoadSpec, RequestRecord
 
 RELATIVE_ERROR = 0.01
 """Bound on the relative error of a histogram percentile (values in [1 µs, 10⁵ s])."""

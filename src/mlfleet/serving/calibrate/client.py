@@ -17,13 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from mlfleet.errors import RunError
-from mlfleet.serving.loadgen import (
-    LoadRun,
-    LoadSpec,
-    RequestRecord,
-    run_closed_loop_async,
-    run_load_async,
-)
+from mlfleet.serving.loadgen import LoadRun, run_closed_loop_async, run_load_async
+from mlfleet.serving.loadgen_spec import LoadSpec, RequestRecord
 
 FloatArray = npt.NDArray[np.float64]
 

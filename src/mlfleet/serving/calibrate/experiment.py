@@ -64,7 +64,8 @@ from mlfleet.serving.calibrate.spec import (
     OverloadResult,
 )
 from mlfleet.serving.host_cpu import HostCpuMeter
-from mlfleet.serving.loadgen import LoadRun, LoadSpec, RequestRecord, arrival_trace, summarize
+from mlfleet.serving.loadgen import LoadRun, arrival_trace, summarize
+from mlfleet.serving.loadgen_spec import LoadSpec, RequestRecord
 
 
 def closed_loop_throughput(records: Sequence[RequestRecord], *, duration_s: float) -> float:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from mlfleet.serving.calibrate.client import BatchingPolicy, BatchSamples
 from mlfleet.serving.calibrate.overhead import dispatch_times_s, timed
-from mlfleet.serving.loadgen import RequestRecord
+from mlfleet.serving.loadgen_spec import RequestRecord
 
 FloatArray = npt.NDArray[np.float64]
 

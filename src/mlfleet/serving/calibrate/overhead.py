@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from mlfleet.errors import RunError
 from mlfleet.serving.calibrate.client import BatchSamples
-from mlfleet.serving.loadgen import RequestRecord
+from mlfleet.serving.loadgen_spec import RequestRecord
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

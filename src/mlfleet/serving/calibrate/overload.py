@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from mlfleet.serving.calibrate.client import BatchingPolicy, BatchSamples
 from mlfleet.serving.calibrate.overhead import timed
-from mlfleet.serving.loadgen import RequestRecord
+from mlfleet.serving.loadgen_spec import RequestRecord
 
 FloatArray = npt.NDArray[np.float64]
 

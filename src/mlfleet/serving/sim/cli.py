@@ -152,7 +152,8 @@ def run_serve(scenario: str | None, opts: dict[str, Any],
                      items_per_request=int(traffic.get("items_per_request", 1)))
     llm = workload.unit == "token"
     if opts["trace"] is None:
-        from mlfleet.serving.sim.memory import available_bytes, check_memory
+        from mlfleet.host_memory import available_bytes
+        from mlfleet.serving.sim.memory import check_memory
 
         check_memory(opts["requests"], available_bytes(),
                      bytes_per_request=SERVE_BYTES_PER_REQUEST)

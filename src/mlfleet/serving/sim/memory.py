@@ -8,21 +8,7 @@ killed by the kernel halfway through.
 
 from __future__ import annotations
 
-import os
-
 from mlfleet.errors import InputError
-
-
-def available_bytes() -> int:
-    """Memory this process may still use (Linux ``MemAvailable``; else all of RAM)."""
-    try:
-        with open("/proc/meminfo") as info:
-            for line in info:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
 def check_memory(requests: int, available: int, *, bytes_per_request: int) -> None:

@@ -22,7 +22,6 @@ count, and a Ctrl-C is seen within one chunk.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -50,9 +49,6 @@ services (the histogram's bin half-width, :class:`LogBins`)."""
 MAX_REQUESTS = 10**11
 """Largest request count: at about 10⁶ requests per wall-second that is more than a
 day. Memory no longer grows with the count; this is a sanity cap."""
-BYTES_PER_REQUEST = 400
-"""Peak memory per request of a run that keeps every request (the engine's columns
-and the lane's lists), kept for :func:`check_memory`'s callers: ``sim mmc`` streams."""
 Floats = npt.NDArray[np.float64]
 
 
@@ -252,27 +248,6 @@ def simulate_mmc(*, servers: int, utilization: float, requests: int, seed: int,
                          erlang_c=erlang_c_waits(servers=servers, utilization=utilization,
                                                  service_mean_s=service_mean_s),
                          wall_s=time.perf_counter() - start)
-
-
-def available_bytes() -> int:
-    """Memory this process may still use (Linux ``MemAvailable``; else all of RAM)."""
-    try:
-        with open("/proc/meminfo") as info:
-            for line in info:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-
-
-def check_memory(requests: int, available: int) -> None:
-    """InputError, before anything is drawn, for a run that cannot fit in memory."""
-    need = requests * BYTES_PER_REQUEST
-    if need > available:
-        raise InputError(f"requests(={requests:_}) needs about {need / 1e9:.3g} GB "
-                         f"({BYTES_PER_REQUEST} bytes per request) and {available / 1e9:.3g} "
-                         f"GB is available: at most {available // BYTES_PER_REQUEST:_}")
 
 
 def _check(servers: int, utilization: float, requests: int, warmup: float,
