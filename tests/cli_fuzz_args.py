@@ -53,17 +53,10 @@ PATHS = [*EXAMPLES, "missing/nonexistent.yaml", EMPTY, "/proc", "/proc/nope", ".
          RANDOM_BYTES, "", "nope"]
 
 _SMALL_COUNTS = ["0", "1", "2", "-1", "x"]
-_SIM_REQUESTS = ["0", "1", "3", "100", "2000", "-1", "x"]
-# A negative seed is left out of `sim` until issue 10 item 5 lands (`sim mmc --seed -1` and
-# `sim serve --seed -1` end in a numpy ValueError traceback; src/mlfleet/serving/sim is another
-# part's work): put "-1" back here then.
-_SIM_SEEDS = ["0", "1", "123456789", "x", ""]
-# Random bytes are left out of `sim serve --trace` for the same reason (item 5: a
-# UnicodeDecodeError traceback): use PATHS then.
-_SIM_TRACES = [path for path in PATHS if path != RANDOM_BYTES]
-# Per command, per parameter (:func:`pool_key`): a pool that keeps a run small (valid values small, the
-# rest invalid). A huge request count is left out of `sim`: issue 10 item 2 (bounded memory
-# for `sim mmc` / `sim serve`) is another part's work; its refusal has its own tests.
+_SIM_REQUESTS = ["0", "1", "3", "100", "2000", "-1", "x", "1000000000000000"]
+_SIM_SEEDS = ["0", "1", "-1", "123456789", "x", ""]
+# Per command, per parameter (:func:`pool_key`): a pool that keeps a run small (valid values
+# small, the rest invalid). The huge request count is one each simulator refuses up front.
 BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
     ("run", "collective"): {
         "collective": ["allreduce", "broadcast", "reduce", "allgather", "nope", ""],
@@ -89,7 +82,7 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
     ("sim", "mmc"): {"requests": _SIM_REQUESTS, "batches": ["1", "2", "10", "0", "x"],
                      "servers": ["1", "2", "8", "100000", "0", "-1", "x"], "seed": _SIM_SEEDS},
     ("sim", "serve"): {"requests": _SIM_REQUESTS, "replicas": ["1", "2", "0", "-1"],
-                       "max_batch": ["1", "8", "0"], "trace": _SIM_TRACES,
+                       "max_batch": ["1", "8", "0"], "trace": PATHS,
                        "seed": _SIM_SEEDS},
     ("infra", "probe"): {"rounds": ["1", "0", "-1", "x"]},
 }
