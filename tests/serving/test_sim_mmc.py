@@ -125,3 +125,14 @@ def test_streamed_statistics_are_the_one_shot_ones() -> None:
             reference[name].value, rel=PERCENTILE_RELATIVE_ERROR * (1 + 1e-9))
         assert streamed[name].ci95_half_width == pytest.approx(
             reference[name].ci95_half_width, rel=0.05)
+
+
+def test_the_engine_path_gives_the_streaming_paths_mean_and_p_wait() -> None:
+    kw: dict[str, Any] = {"servers": 4, "utilization": 0.8, "requests": 20_000, "seed": 3}
+    streamed, on_engine = simulate_mmc(**kw), simulate_mmc(**kw, engine=True)
+    for name in ("mean_wait_s", "p_wait"):  # exact on both paths: the same waits
+        assert on_engine.simulated[name].value == pytest.approx(
+            streamed.simulated[name].value, rel=1e-12)
+    for name in ("p50_wait_s", "p99_wait_s"):  # exact vs the histogram's stated error
+        assert on_engine.simulated[name].value == pytest.approx(
+            streamed.simulated[name].value, rel=PERCENTILE_RELATIVE_ERROR * (1 + 1e-9))

@@ -338,16 +338,20 @@ def _attainment(doc: dict[str, Any]) -> str:
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--batches", type=click.IntRange(min=2), default=20, show_default=True,
               help="Batches for the batch-means confidence intervals.")
+@click.option("--engine", is_flag=True,
+              help="Run it through the serving engine (every request kept in memory, exact "
+              "percentiles) instead of the streaming FIFO recursion; the same waits.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def mmc_command(servers: int, utilization: float, requests: int, seed: int, batches: int,
-                as_json: bool) -> None:
+                engine: bool, as_json: bool) -> None:
     """M/M/c through the simulator next to Erlang C (waits, with 95 % CIs)."""
     from mlfleet.serving.sim.mmc import STATISTICS, simulate_mmc
 
     with progress_bar(not as_json and requests >= 100_000, "simulating M/M/c") as bar:
         cmp = simulate_mmc(servers=servers, utilization=utilization, requests=requests,
-                           seed=seed, batches=batches, progress=bar)
-    doc = {"fidelity": "simulate", **cmp.as_dict()}
+                           seed=seed, batches=batches, engine=engine, progress=bar)
+    doc = {"fidelity": "simulate", "path": "engine" if engine else "streaming FIFO recursion",
+           **cmp.as_dict()}
     doc["statistics"] = judge_statistics(doc["statistics"], requests=requests, batches=batches)
     if as_json:
         from mlfleet.cli import emit_json

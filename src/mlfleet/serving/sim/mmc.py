@@ -49,6 +49,9 @@ services (the histogram's bin half-width, :class:`LogBins`)."""
 MAX_REQUESTS = 10**11
 """Largest request count: at about 10⁶ requests per wall-second that is more than a
 day. Memory no longer grows with the count; this is a sanity cap."""
+ENGINE_BYTES_PER_REQUEST = 400
+"""Peak memory per request through the engine (its columns and the result arrays):
+354 MB for 10⁶ requests and 0.98 GB for 3·10⁶ (``benchmarks/bench_sim_mmc.py``), rounded up."""
 Floats = npt.NDArray[np.float64]
 
 
@@ -221,15 +224,25 @@ def mmc_waits(*, servers: int, rate_per_s: float, service_mean_s: float, request
 
 def simulate_mmc(*, servers: int, utilization: float, requests: int, seed: int,
                  service_mean_s: float = 1.0, warmup_fraction: float = 0.1,
-                 batches: int = 20,
+                 batches: int = 20, engine: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> MmcComparison:
     """Simulate M/M/c in bounded memory and compare its waits with Erlang C.
 
+    ``engine``: run it through the serving engine on the kernel instead (the same waits,
+    bit for bit, every request kept in memory, exact percentiles): slower, and refused
+    up front when the requests would not fit in memory.
+
     Raises InputError for servers < 1, a utilisation outside (0, 1), too few requests
-    for the batches, more than :data:`MAX_REQUESTS`, or a warm-up fraction outside
-    [0, 1).
+    for the batches, more than :data:`MAX_REQUESTS`, a warm-up fraction outside
+    [0, 1), or (``engine``) more requests than memory holds.
     """
     _check(servers, utilization, requests, warmup_fraction, batches)
+    if engine:
+        return _simulate_on_engine(servers=servers, utilization=utilization,
+                                   requests=requests, seed=seed,
+                                   service_mean_s=service_mean_s,
+                                   warmup_fraction=warmup_fraction, batches=batches,
+                                   progress=progress)
     start = time.perf_counter()
     skip = int(warmup_fraction * requests)
     bins = LogBins(low=1e-9 * service_mean_s, high=1e9 * service_mean_s,
@@ -245,6 +258,33 @@ def simulate_mmc(*, servers: int, utilization: float, requests: int, seed: int,
     simulated = streamed_batch_means(summary)
     return MmcComparison(servers=servers, utilization=utilization, requests=requests,
                          seed=seed, simulated=simulated,
+                         erlang_c=erlang_c_waits(servers=servers, utilization=utilization,
+                                                 service_mean_s=service_mean_s),
+                         wall_s=time.perf_counter() - start)
+
+
+def _simulate_on_engine(*, servers: int, utilization: float, requests: int, seed: int,
+                        service_mean_s: float, warmup_fraction: float, batches: int,
+                        progress: Callable[[int, int], None] | None) -> MmcComparison:
+    """:func:`simulate_mmc` through the serving engine: one request-level replica with
+    ``servers`` servers, every request's record kept."""
+    from mlfleet.host_memory import available_bytes
+    from mlfleet.serving.sim.arrivals import Exponential, PoissonArrivals, make_requests
+    from mlfleet.serving.sim.engine import Engine
+    from mlfleet.serving.sim.memory import check_memory
+    from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
+
+    check_memory(requests, available_bytes(), bytes_per_request=ENGINE_BYTES_PER_REQUEST)
+    start = time.perf_counter()
+    r_stream, r_engine = np.random.default_rng(seed).spawn(2)
+    rate = utilization * servers / service_mean_s
+    stream = make_requests(requests, arrivals=PoissonArrivals(rate_per_s=rate), rng=r_stream,
+                           service=Exponential(mean_s=service_mean_s))
+    result = Engine(requests=stream, replicas=[RequestLevelReplica(servers=servers)],
+                    rng=r_engine, progress=progress).run()
+    waits = (result.start_s - result.arrival_s)[int(warmup_fraction * requests):]
+    return MmcComparison(servers=servers, utilization=utilization, requests=requests,
+                         seed=seed, simulated=batch_means(waits, batches=batches),
                          erlang_c=erlang_c_waits(servers=servers, utilization=utilization,
                                                  service_mean_s=service_mean_s),
                          wall_s=time.perf_counter() - start)
