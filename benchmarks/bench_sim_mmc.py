@@ -4,8 +4,9 @@ Run: ``.venv/bin/python benchmarks/bench_sim_mmc.py [requests] [--repeats 5]``. 
 test. Two comparisons, each the median over ``repeats`` of the paired ratio
 (minimal time / ``sim mmc`` time, measured back to back; the goal is >= 0.5x):
 
-* timed work: :func:`mlfleet.serving.sim.mmc.simulate_mmc` (draws, engine, result
-  arrays, batch-means intervals) against ``mmc_minimal.run`` (the same draws, the
+* timed work: :func:`mlfleet.serving.sim.mmc.simulate_mmc` (draws, the streaming FIFO
+  recursion or, with ``--engine``, the serving engine and its result arrays; batch-means
+  intervals) against ``mmc_minimal.run`` (the same draws, the
   minimal loop, the same four statistics without intervals), CPU seconds in this
   process after a warm-up, so imports do not count;
 * whole process: ``mlfleet sim mmc -n N --json`` against ``python
@@ -68,10 +69,11 @@ def process_s(argv: list[str]) -> tuple[float, float]:
     return time.perf_counter() - began, usage.ru_utime + usage.ru_stime
 
 
-def same_statistics(n: int) -> bool:
+def same_statistics(n: int, *, engine: bool) -> bool:
     """Whether ``sim mmc`` and the minimal loop report the same four statistics: the
     mean and P(wait > 0) to rounding, percentiles within ``sim mmc``'s histogram error."""
-    ours = simulate_mmc(servers=SERVERS, utilization=UTILIZATION, requests=n, seed=SEED)
+    ours = simulate_mmc(servers=SERVERS, utilization=UTILIZATION, requests=n, seed=SEED,
+                        engine=engine)
     minimal = minimal_run(n, servers=SERVERS, utilization=UTILIZATION, seed=SEED)
     tolerance = {"mean_wait_s": 1e-12, "p_wait": 1e-12,
                  "p50_wait_s": PERCENTILE_RELATIVE_ERROR, "p99_wait_s": PERCENTILE_RELATIVE_ERROR}
@@ -83,10 +85,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("requests", nargs="?", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--engine", action="store_true",
+                        help="time sim mmc --engine (through the serving engine on the kernel)")
     args = parser.parse_args()
     n = args.requests
     minimal = partial(minimal_run, servers=SERVERS, utilization=UTILIZATION, seed=SEED)
-    ours = partial(simulate_mmc, servers=SERVERS, utilization=UTILIZATION, seed=SEED)
+    ours = partial(simulate_mmc, servers=SERVERS, utilization=UTILIZATION, seed=SEED,
+                   engine=args.engine)
+    path = ["--engine"] if args.engine else []
+    print(f"sim mmc{' --engine' if args.engine else ''} (path: "
+          f"{'the serving engine' if args.engine else 'the streaming FIFO recursion'})")
     print(f"M/M/{SERVERS} at rho = {UTILIZATION}, {n:,} requests, seed {SEED}; medians "
           f"of {args.repeats} paired runs\n")
     print(f"host: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start "
@@ -97,7 +105,7 @@ def main() -> None:
     work = paired(lambda: cpu_s(lambda: minimal(n)),
                   lambda: cpu_s(lambda: ours(requests=n)), args.repeats)
     pairs = [(process_s([sys.executable, str(HERE / "mmc_minimal.py"), str(n)]),
-              process_s([str(MLFLEET), "sim", "mmc", "-n", str(n), "--json"]))
+              process_s([str(MLFLEET), "sim", "mmc", "-n", str(n), "--json", *path]))
              for _ in range(args.repeats)]
     wall = paired_times([(m[0], o[0]) for m, o in pairs])
     cpu = paired_times([(m[1], o[1]) for m, o in pairs])
@@ -107,7 +115,7 @@ def main() -> None:
                                          ("whole process (wall s)", wall),
                                          ("whole process (CPU s)", cpu)):
         print(f"| {name} | {t_min:.3f} | {t_ours:.3f} | {ratio:.2f}x |")
-    print(f"\nsame four statistics: {same_statistics(n)}")
+    print(f"\nsame four statistics: {same_statistics(n, engine=args.engine)}")
 
 
 if __name__ == "__main__":
