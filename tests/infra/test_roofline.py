@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from mlfleet.catalog.types import Workload
 from mlfleet.errors import CatalogError, InputError
 from mlfleet.infra import roofline as rl
+from mlfleet.infra.roofline_fit import calibrate
 
 H100_BF16_PEAK = 989.5e12  # catalog H100-SXM, NVIDIA datasheet dense bf16
 H100_HBM_BW = 3.35e12
@@ -228,7 +229,7 @@ def test_training_step_api_for_plan() -> None:
 def test_calibrate_recovers_efficiency_and_overhead() -> None:
     ideal = np.geomspace(1e-6, 1e-1, 12)
     measured = ideal / 0.6 + 5e-4
-    cal = rl.calibrate(measured_s=measured, ideal_s=ideal)
+    cal = calibrate(measured_s=measured, ideal_s=ideal)
     assert cal.efficiency == pytest.approx(0.6, rel=1e-6)
     assert cal.overhead_s == pytest.approx(5e-4, rel=1e-6)
     assert cal.median_abs_rel_error < 1e-9
@@ -237,11 +238,11 @@ def test_calibrate_recovers_efficiency_and_overhead() -> None:
 def test_calibrate_caps_efficiency_at_one_and_can_fit_overhead_only() -> None:
     ideal = np.geomspace(1e-6, 1e-1, 12)
     faster_than_ideal = ideal * 0.9 + 1e-5
-    assert rl.calibrate(measured_s=faster_than_ideal, ideal_s=ideal).efficiency == 1.0
-    only = rl.calibrate(measured_s=ideal + 2e-5, ideal_s=ideal, fit_efficiency=False)
+    assert calibrate(measured_s=faster_than_ideal, ideal_s=ideal).efficiency == 1.0
+    only = calibrate(measured_s=ideal + 2e-5, ideal_s=ideal, fit_efficiency=False)
     assert only.efficiency == 1.0 and only.overhead_s == pytest.approx(2e-5)
     with pytest.raises(InputError, match="pairs"):
-        rl.calibrate(measured_s=[1.0], ideal_s=[1.0])
+        calibrate(measured_s=[1.0], ideal_s=[1.0])
 
 
 @settings(max_examples=50, deadline=None)
@@ -251,7 +252,7 @@ def test_calibrated_model_is_overhead_bound_at_tiny_batch(eff: float, overhead: 
     device = rl.Device.from_accelerator("H100", "bf16")
     costs = rl.gemm(np.geomspace(1, 2**20, 12).round(), 256, 256, bytes_per_element=2.0)
     ideal = rl.predict(costs, device).time_s
-    cal = rl.calibrate(measured_s=ideal / eff + overhead, ideal_s=ideal)
+    cal = calibrate(measured_s=ideal / eff + overhead, ideal_s=ideal)
     fitted = rl.predict(costs, device, compute_efficiency=cal.efficiency,
                         memory_efficiency=cal.efficiency, overhead_s=cal.overhead_s)
     assert fitted.bound[0] == "overhead"

@@ -41,7 +41,7 @@ from mlfleet.serving.calibrate.simulate import (
     p99_confidence_interval,
     quantile_interval,
 )
-from mlfleet.serving.calibrate.spec import LoadCalibration
+from mlfleet.serving.calibrate.spec import CalibrationRun, LoadCalibration
 from mlfleet.serving.loadgen_spec import RequestRecord
 from mlfleet.serving.server.process import server_process
 
@@ -209,7 +209,7 @@ def test_dispatch_lateness_is_dispatch_minus_due() -> None:
 
 def test_load_calibration_pools_repeats_and_interpolates_overheads() -> None:
     over = [OverheadModel(samples_s=np.full(10, v), per_response_s=v / 10) for v in (1.0, 3.0, 4.0)]
-    runs = tuple(pytest.importorskip("mlfleet.serving.calibrate.spec").CalibrationRun(
+    runs = tuple(CalibrationRun(
         fraction=f, rate_rps=r, requests=100, speed=1.0, speed_se=0.01, mean_batch=1.0,
         overhead_p50_s=0.0, overhead_p99_s=0.0, per_response_s=0.0, others_cores=0.0)
         for f, r in ((0.1, 10.0), (0.1, 10.0), (1.0, 110.0)))

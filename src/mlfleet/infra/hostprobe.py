@@ -33,14 +33,13 @@ from typing import Any
 import numpy as np
 
 from mlfleet.infra.roofline import (
-    Calibration,
     Device,
     OpCost,
-    calibrate,
     elementwise,
     gemm,
     predict,
 )
+from mlfleet.infra.roofline_fit import Calibration, calibrate
 
 Clock = Callable[[], float]
 Kernel = Callable[[], object]
@@ -300,7 +299,7 @@ def validate_on_host(*, rounds: int = 5, seed: int = 0, gemm_n: int = 1536,
     Large ops (:func:`host_ops`) are predicted from the measured ceilings alone
     (efficiency 1, no overhead): BLAS ops against the all-threads bandwidth, ufuncs
     against the single-thread one. Small square GEMMs are then used to
-    :func:`~mlfleet.infra.roofline.calibrate` efficiency and per-call overhead, and
+    :func:`~mlfleet.infra.roofline_fit.calibrate` efficiency and per-call overhead, and
     compared with the calibrated model. About 2 s per round on this 2-core host.
     """
     n_threads = threads or blas_threads()

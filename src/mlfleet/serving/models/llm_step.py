@@ -446,7 +446,7 @@ def fit_overheads(*, measured_s: npt.ArrayLike, busy_s: npt.ArrayLike, comm_s: n
     ``busy_s`` is max(compute, memory) at efficiency 1 (summed over the steps a
     measurement spans); ``steps`` is how many steps it spans and ``seqs`` how many
     sequence-steps of decoding (Σ over steps of the decoding sequences).
-    This is :func:`mlfleet.infra.roofline.calibrate` with a per-sequence column: relative
+    This is :func:`mlfleet.infra.roofline_fit.calibrate` with a per-sequence column: relative
     least squares, all coefficients >= 0, and the efficiency capped at 1 (refitting the
     overheads alone when the unconstrained optimum exceeds the ceilings). Raises
     ServingInputError for mismatched or non-positive input.
