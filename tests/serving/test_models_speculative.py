@@ -98,3 +98,17 @@ def test_bad_input() -> None:
         sp.expected_tokens_per_step(1.2, 3)
     with pytest.raises(ServingInputError, match=r"k\(=-1\)"):
         sp.speedup(0.5, -1, 0.1)
+
+
+def test_memory_is_target_shard_plus_whole_draft() -> None:
+    target = llm_step_model(workload="Llama-3-70B", accelerator="H100", tp=8)
+    draft = llm_step_model(workload="Llama-3-8B", accelerator="H100")
+    fit = sp.speculative_memory(target, draft, batch=2, context_len=100, k=np.asarray([0, 3]))
+    assert fit is not None
+    weights = target.weight_bytes_per_gpu + draft.weight_bytes_per_gpu
+    np.testing.assert_allclose(fit.weight_bytes, weights)
+    # per GPU at tp 8: one of 8 KV heads of the target; the draft's 8 heads whole
+    kv_target = 2 * np.array([101, 104]) * 2 * 80 * 1 * 128 * 2
+    kv_draft = 2 * np.array([100, 103]) * 2 * 32 * 8 * 128 * 2
+    np.testing.assert_array_equal(fit.kv_cache_bytes, kv_target + kv_draft)
+    assert fit.fits.all()

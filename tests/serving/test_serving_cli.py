@@ -227,3 +227,26 @@ def test_erlang_prints_zero_below_resolution(capsys: pytest.CaptureFixture[str])
     (row,) = run_main_json(capsys, "serving", "erlang", "-c", "100000", "--utilization",
                            "0.9")["rows"]
     assert row["wait_probability"] == 0.0 and row["mean_wait_s"] == 0.0
+
+
+def test_speculative_that_does_not_fit_reports_it_and_exits_3() -> None:
+    """Issue 10 item 12: 70B target + 8B draft on one H100 (bf16) need ~158 GB per GPU."""
+    proc = run_cli("serving", "speculative", "-w", "Llama-3-70B", "--draft", "Llama-3-8B",
+                   "--tp", "1", "--alpha", "0.8", "--k", "4", "--json")
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: does not fit") and "smallest --tp that fits is 4" in line
+    (row,) = json.loads(proc.stdout)["rows"]
+    # KV per token at bf16: 2·L·n_kv·128·2 = 327,680 (70B, L=80) and 131,072 (8B, L=32);
+    # the target caches 1024 + 4 + 1 tokens after verifying, the draft 1024 + 4.
+    assert row["kv_cache_bytes"] == 1029 * 327_680 + 1028 * 131_072
+    assert row["weight_bytes"] == pytest.approx(2 * (70.55e9 + 8.03e9), rel=2e-3)
+    assert row["fits"] is False and row["min_tp_to_fit"] == 4
+    assert row["shortfall_bytes"] == pytest.approx(row["need_bytes"] - 80e9)
+
+
+def test_speculative_at_tp8_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    data = run_json(capsys, "speculative", "-w", "Llama-3-70B", "--draft", "Llama-3-8B",
+                    "--tp", "8", "--alpha", "0.8", "--k", "4")
+    (row,) = data["rows"]
+    assert row["fits"] is True and row["min_tp_to_fit"] == 4 and row["shortfall_bytes"] == 0

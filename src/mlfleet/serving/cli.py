@@ -275,7 +275,7 @@ def erlang_command(servers: str, utilization: float | None, qps: str | None, ser
 @_accelerator_option
 @_precision_option
 @click.option("--tp", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Target tensor parallelism (the draft runs on one GPU).")
+              help="Target tensor parallelism (the draft runs whole on one of its GPUs).")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--context", type=click.IntRange(min=0), default=1024, show_default=True)
 @_json_option
@@ -305,8 +305,31 @@ def speculative_command(**o: Any) -> None:
                                          zip(a.ravel(), k.ravel(), speed.ravel(), strict=True),
                                          strict=True)]
     cols = ["alpha", "k", "tokens_per_step", "speedup", *extra]
+    if o["cost_ratio"] is None:
+        fit = _speculative_fit(o, k)
+        rows = [{**r, **f} for r, f in zip(rows, fit, strict=True)]
+        cols += ["need_bytes", "fits"]
     _emit({"fidelity": "model", "rows": rows}, o["as_json"],
           lambda: _table(rows, cols, "speculative decoding (model, Leviathan et al. 2023)"))
+    if o["cost_ratio"] is None:
+        from mlfleet.infra.memory_fit import refuse_unfit
+
+        warning = refuse_unfit(rows, device=o["accelerator"], split="--tp",
+                               smallest_key="min_tp_to_fit")
+        if warning is not None:
+            click.echo(f"warning: {warning}", err=True)
+
+
+def _speculative_fit(o: dict[str, Any], k: np.ndarray) -> list[dict[str, Any]]:
+    """Target shard + whole draft per GPU at each k (:func:`~.speculative_memory`)."""
+    from mlfleet.serving.models import speculative as sp
+    from mlfleet.serving.models.llm_step import llm_step_model
+
+    target, draft = (llm_step_model(workload=w, accelerator=o["accelerator"],
+                                    precision=o["precision"], tp=tp)
+                     for w, tp in ((o["workload"], o["tp"]), (o["draft"], 1)))
+    fit = sp.speculative_memory(target, draft, batch=o["batch"], context_len=o["context"], k=k)
+    return fit.rows(smallest_key="min_tp_to_fit") if fit is not None else [{}] * k.size
 
 
 def _speculative_model(o: dict[str, Any], a: np.ndarray, k: np.ndarray

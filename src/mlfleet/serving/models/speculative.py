@@ -33,7 +33,9 @@ from mlfleet.checks import (
     whole_array,
 )
 from mlfleet.errors import ServingInputError
+from mlfleet.infra.memory_fit import MemoryFit
 from mlfleet.serving.models.llm_step import LlmStepModel
+from mlfleet.serving.models.step_memory import smallest_fitting_tp, step_memory
 
 
 def expected_tokens_per_step(alpha: npt.ArrayLike, k: npt.ArrayLike) -> FloatArray:
@@ -111,3 +113,37 @@ def speculative_time(target: LlmStepModel, draft: LlmStepModel, *, batch: npt.Ar
                            baseline_time_per_token_s=np.asarray(baseline * np.ones_like(e)),
                            draft_s=np.asarray(draft_s), verify_s=np.asarray(verify),
                            tokens_per_step=e)
+
+
+def speculative_memory(target: LlmStepModel, draft: LlmStepModel, *, batch: npt.ArrayLike,
+                       context_len: npt.ArrayLike, k: npt.ArrayLike) -> MemoryFit | None:
+    """Memory of the busiest GPU: one target shard at the verify step (KV of context + k + 1
+    tokens per sequence) plus the whole draft (the draft runs on one of the target's GPUs,
+    KV of context + k tokens); activations are the larger of the two, since the models run
+    in turn. ``smallest_fit`` is the smallest target tp that fits with the draft beside it;
+    None when the device's memory is unknown."""
+    device_bytes = target.device.hbm_bytes
+    if device_bytes is None:
+        return None
+    b = positive_array("batch", batch, error=ServingInputError)
+    ctx = non_negative_array("context_len", context_len, error=ServingInputError)
+    n = whole_array("k", k, minimum=0, error=ServingInputError)
+    drafted = draft_memory(draft, batch=b, context_len=ctx, k=n)
+    verified = step_memory(target, prefill_tokens=b * (n + 1.0), decode_context_tokens=b * ctx)
+    assert drafted is not None and verified is not None  # same device, memory known
+    room = float(device_bytes) - drafted.weight_bytes - drafted.kv_cache_bytes
+    tp = smallest_fitting_tp(target, tokens=np.asarray(b * (n + 1.0)),
+                             cached=np.asarray(b * (ctx + n + 1.0)),
+                             microbatches=np.ones(()), device_bytes=room)
+    return MemoryFit(
+        weight_bytes=verified.weight_bytes + drafted.weight_bytes, optimizer_bytes=np.zeros(()),
+        kv_cache_bytes=verified.kv_cache_bytes + drafted.kv_cache_bytes,
+        activation_bytes=np.maximum(verified.activation_bytes, drafted.activation_bytes),
+        device_bytes=float(device_bytes), smallest_fit=tp)
+
+
+def draft_memory(draft: LlmStepModel, *, batch: FloatArray, context_len: FloatArray,
+                 k: FloatArray) -> MemoryFit | None:
+    """The draft's last decode step: context + k tokens cached per sequence after it."""
+    return step_memory(draft, decode_seqs=batch,
+                       decode_context_tokens=batch * np.maximum(context_len + k - 1.0, 0.0))

@@ -33,7 +33,7 @@ def _need_bytes(model: LlmStepModel, tokens: FloatArray, cached: FloatArray,
 
 
 def smallest_fitting_tp(model: LlmStepModel, *, tokens: FloatArray, cached: FloatArray,
-                        microbatches: FloatArray, device_bytes: float) -> FloatArray:
+                        microbatches: FloatArray, device_bytes: float | FloatArray) -> FloatArray:
     """Smallest tp dividing the heads whose replica fits each point; NaN where none does."""
     heads = model.shape.n_heads
     best = np.full(np.broadcast_shapes(tokens.shape, cached.shape, microbatches.shape), np.nan)
