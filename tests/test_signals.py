@@ -116,14 +116,17 @@ def test_sigint_stops_run_collective_and_reaps_its_ranks() -> None:
     assert _survivors(seen) == []
 
 
-def test_second_sigint_during_cleanup_is_no_traceback() -> None:
+@pytest.mark.parametrize("gap_s", [0.002, 0.02])
+def test_more_sigints_during_cleanup_change_nothing(gap_s: float) -> None:
+    """Before the fix, 2 ms apart left a rank running; 20 ms apart died of SIGINT (-2)."""
     child, seen = _start(RUN_COLLECTIVE, run_for_s=1.5, want_children=4)
-    _assert_clean_stop(*_stop(child, signal.SIGINT, signal.SIGINT, signal.SIGINT, gap_s=0.02),
+    _assert_clean_stop(*_stop(child, signal.SIGINT, signal.SIGINT, signal.SIGINT, gap_s=gap_s),
                        expected=130)
     assert _survivors(seen) == []
 
 
 def test_sigterm_stops_run_collective_and_reaps_its_ranks() -> None:
+    """Before the fix SIGTERM killed the launcher outright and left its four ranks running."""
     child, seen = _start(RUN_COLLECTIVE, run_for_s=1.5, want_children=4)
     _assert_clean_stop(*_stop(child, signal.SIGTERM), expected=143)
     assert _survivors(seen) == []
