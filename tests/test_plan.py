@@ -275,3 +275,48 @@ def test_golden(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
             golden.write_text(actual)
         assert golden.exists(), f"missing {golden}; run with MLFLEET_UPDATE_GOLDEN=1"
         assert actual == golden.read_text(), f"{golden.name} differs; review, then update"
+
+
+LLAMA_405B_PARAMS = 405_853_388_800
+ACT_PER_SEQ_BYTES = 8192 * 126 * 17 * 2 * 16384
+"""Korthikanti et al. eq. 1: s·L·17·b·d for one 8k sequence of Llama 3 405B at bf16 (÷ tp)."""
+
+
+def test_example_fits_only_with_full_recomputation() -> None:
+    """Issue 10 item 12: 405B at tp 8, pp 16, ZeRO-1 over 128: model state
+    (2+2)Ψ/128 + 12Ψ/(128·128) per GPU; one sequence's activations (71.9 GB at tp 8) do
+    not fit beside it, the layer inputs alone (2·s·L·d·b/8) do."""
+    memory = training_of(build_plan(load_default())).memory
+    assert memory is not None and memory.zero_stage == "zero1"
+    shard = LLAMA_405B_PARAMS / 128
+    state = 4 * shard + ADAM_MIXED_PRECISION_K * shard / 128
+    assert memory.model_state_bytes_per_gpu == pytest.approx(state, rel=EXACT)
+    assert memory.activation_bytes_per_gpu == pytest.approx(ACT_PER_SEQ_BYTES / 8, rel=EXACT)
+    recompute = 8192 * 126 * 2 * 16384 / 8
+    assert memory.needs_recompute and memory.fits and memory.shortfall_bytes == 0
+    assert memory.need_bytes == pytest.approx(state + recompute, rel=EXACT)
+
+
+def test_training_step_that_does_not_fit_exits_3(tmp_path: Path) -> None:
+    """DDP of 405B at tp 8, pp 1 holds 16Ψ/8 = 812 GB of model state per 80 GB GPU."""
+    text = (EXAMPLES / "llm-pretraining.yaml").read_text()
+    path = tmp_path / "ddp.yaml"
+    path.write_text(text.replace("    data: 128", "    data: 2048").replace(
+        "    pipeline: 16", "    pipeline: 1").replace("  zero_stage: 1", "  zero_stage: 0"))
+    proc = run_cli("plan", str(path), "--json")
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    (line,) = [x for x in proc.stderr.splitlines() if not x.startswith("warning: ")]
+    assert line == "error: scenario constraint violated: training.memory_bytes_per_gpu " \
+                   "(816 GB vs 80 GB)"
+    numbers = json.loads(proc.stdout)["infrastructure"]["numbers"]
+    need = 16 * LLAMA_405B_PARAMS / 8 + 8192 * 126 * 2 * 16384 / 8
+    assert numbers["memory_fits"] is False and numbers["needs_recompute"] is True
+    assert numbers["memory_need_bytes_per_gpu"] == pytest.approx(need, rel=EXACT)
+    assert numbers["memory_shortfall_bytes"] == pytest.approx(need - 80e9, rel=EXACT)
+
+
+def test_workload_without_a_shape_counts_model_state_only() -> None:
+    memory = training_of(build_plan(example("vision-training"))).memory
+    params = Workload.from_name("ResNet-50").params
+    assert memory is not None and memory.activation_bytes_per_gpu is None
+    assert memory.need_bytes == pytest.approx((2 + 2 + ADAM_MIXED_PRECISION_K) * params, rel=EXACT)

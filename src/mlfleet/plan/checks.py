@@ -4,7 +4,8 @@ Each check reads its observed value from a typed field of a chapter's result, so
 renamed field fails the type checker instead of turning the check into "not
 evaluated". ``holds`` is True, False, or None when the chapter that would produce
 the value is not implemented yet or has nothing for this scenario (then the check is
-reported, not failed). A serving fleet larger than the cluster is a failed check.
+reported, not failed). A serving fleet larger than the cluster, and a training step whose
+memory per GPU exceeds its HBM (:mod:`~mlfleet.plan.training_memory`), are failed checks.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from mlfleet.plan.communication import Communication
 from mlfleet.plan.infrastructure import Infrastructure
 from mlfleet.plan.serving import ServingPlan
+from mlfleet.plan.training_memory import TrainingMemory
 from mlfleet.report.terminal import format_value
 from mlfleet.scenario import Scenario
 
@@ -63,6 +65,11 @@ def _cost(r: Results) -> float | None:
     return None if r.serving is None else r.serving.cloud_cost_usd_per_year
 
 
+def _memory(r: Results) -> TrainingMemory | None:
+    t = r.infrastructure.training
+    return None if t is None else t.memory
+
+
 def _serving(get: Callable[[ServingPlan], float | None]) -> Observe:
     return lambda r: None if r.serving is None else get(r.serving)
 
@@ -97,6 +104,10 @@ def evaluate_checks(scenario: Scenario, results: Results) -> tuple[Check, ...]:
         if limit is not None:
             out.append(_check(f"serving.slo.{name}", "serving", float(limit), observe, "max",
                               results))
+    memory = _memory(results)
+    if memory is not None:
+        out.append(_check("training.memory_bytes_per_gpu", "infrastructure", memory.hbm_bytes,
+                          lambda r: memory.need_bytes, "max", results))
     if results.serving is not None:
         out.append(_check("serving.gpus_needed", "serving", float(scenario.cluster.gpus),
                           lambda r: None if r.serving is None

@@ -15,6 +15,7 @@ from mlfleet.plan.checks import Check, Results, evaluate_checks
 from mlfleet.plan.context import describe_scenario, training_estimate
 from mlfleet.plan.fields import check_reads, unused_fields
 from mlfleet.plan.section import Section, not_implemented
+from mlfleet.plan.training_memory import training_memory
 from mlfleet.scenario import Scenario
 
 CHAPTERS: tuple[str, ...] = (
@@ -58,7 +59,8 @@ def build_plan(scenario: Scenario) -> Plan:
     estimate = training_estimate(scenario)
     comm = communication.plan(scenario, estimate)
     infra = infrastructure.plan(scenario, estimate,
-                                None if comm is None else comm.exposed_comm_s)
+                                None if comm is None else comm.exposed_comm_s,
+                                training_memory(scenario, comm))
     serve = serving.plan(scenario)
     sections = {
         "infrastructure": infrastructure_section.section(scenario, infra, estimate),

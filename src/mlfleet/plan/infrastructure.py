@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlfleet.plan.context import TrainingEstimate, node_power_w, workload_of
+from mlfleet.plan.training_memory import TrainingMemory
 from mlfleet.scenario import Scenario
 
 
@@ -40,6 +41,8 @@ class TrainingNumbers:
     energy_cost_usd: float | None
     cloud_cost_usd: float | None
     owned_cost_usd: float | None
+    memory: TrainingMemory | None = None
+    """Memory per GPU of the step against HBM (:mod:`mlfleet.plan.training_memory`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,8 +73,8 @@ class Infrastructure:
     serving_load: ServingLoad | None
 
 
-def plan(scenario: Scenario, estimate: TrainingEstimate | None,
-         exposed_comm_s: float | None) -> Infrastructure:
+def plan(scenario: Scenario, estimate: TrainingEstimate | None, exposed_comm_s: float | None,
+         memory: TrainingMemory | None = None) -> Infrastructure:
     """Infrastructure for a scenario with a training job, a serving load, or both."""
     cluster = scenario.cluster.to_cluster()
     acc, gpus = cluster.accelerator, scenario.cluster.gpus
@@ -81,7 +84,7 @@ def plan(scenario: Scenario, estimate: TrainingEstimate | None,
     facility_w = None if it_w is None or scenario.prices.pue is None else it_w * scenario.prices.pue
     owned = _owned_usd_per_gpu_h(scenario, facility_w, gpus)
     training = None if estimate is None else _training(scenario, estimate, exposed_comm_s,
-                                                       facility_w, owned)
+                                                       facility_w, owned, memory)
     return Infrastructure(
         gpus=gpus, nodes=scenario.cluster.nodes, accelerator=acc.name,
         cluster_peak_flops_per_s=None if peak is None else peak * gpus,
@@ -109,7 +112,8 @@ def _owned_usd_per_gpu_h(scenario: Scenario, facility_w: float | None, gpus: int
 
 
 def _training(scenario: Scenario, est: TrainingEstimate, comm_s: float | None,
-              facility_w: float | None, owned_usd_per_gpu_h: float | None) -> TrainingNumbers:
+              facility_w: float | None, owned_usd_per_gpu_h: float | None,
+              memory: TrainingMemory | None) -> TrainingNumbers:
     step_s = est.step_compute_s + (comm_s or 0.0)
     training_s = None if est.units_total is None else est.units_total / est.units_per_step * step_s
     gpu_hours = None if training_s is None else scenario.cluster.gpus * training_s / 3600.0
@@ -127,7 +131,7 @@ def _training(scenario: Scenario, est: TrainingEstimate, comm_s: float | None,
         training_time_s=training_s, gpu_hours=gpu_hours, energy_kwh=energy_kwh,
         energy_cost_usd=times(energy_kwh, prices.electricity_usd_per_kwh),
         cloud_cost_usd=times(gpu_hours, prices.cloud_usd_per_gpu_h),
-        owned_cost_usd=times(gpu_hours, owned_usd_per_gpu_h))
+        owned_cost_usd=times(gpu_hours, owned_usd_per_gpu_h), memory=memory)
 
 
 def _serving_load(scenario: Scenario, cluster_peak: float | None) -> ServingLoad | None:

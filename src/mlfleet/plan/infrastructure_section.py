@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from mlfleet import units
 from mlfleet.plan.context import TrainingEstimate
 from mlfleet.plan.infrastructure import Infrastructure, ServingLoad, TrainingNumbers
 from mlfleet.plan.section import Section
+from mlfleet.plan.training_memory import TrainingMemory
 from mlfleet.scenario import Scenario
 
 
@@ -40,8 +42,39 @@ def _training_numbers(t: TrainingNumbers) -> dict[str, object]:
         "arithmetic_intensity_flop_per_byte": t.arithmetic_intensity_flop_per_byte,
         "training_time_s": t.training_time_s, "gpu_hours": t.gpu_hours,
         "energy_kwh": t.energy_kwh, "energy_cost_usd": t.energy_cost_usd,
-        "cloud_cost_usd": t.cloud_cost_usd, "owned_cost_usd": t.owned_cost_usd}
+        "cloud_cost_usd": t.cloud_cost_usd, "owned_cost_usd": t.owned_cost_usd,
+        **_memory_numbers(t.memory)}
     return {k: v for k, v in numbers.items() if v is not None}
+
+
+def _memory_numbers(m: TrainingMemory | None) -> dict[str, object | None]:
+    if m is None:
+        return {}
+    return {"memory_need_bytes_per_gpu": m.need_bytes, "memory_fits": m.fits,
+            "memory_shortfall_bytes": m.shortfall_bytes,
+            "model_state_bytes_per_gpu": m.model_state_bytes_per_gpu,
+            "activation_bytes_per_gpu": m.activation_bytes_per_gpu,
+            "needs_recompute": m.needs_recompute}
+
+
+def _memory_text(m: TrainingMemory) -> str:
+    need, hbm = units.format_bytes(m.need_bytes), units.format_bytes(m.hbm_bytes)
+    state = units.format_bytes(m.model_state_bytes_per_gpu)
+    if m.activation_bytes_per_gpu is None:
+        head = (f"memory per GPU: {state} of model state ({m.zero_stage}); activations not "
+                "modelled for this workload")
+    else:
+        head = (f"memory per GPU: {state} of model state ({m.zero_stage}) + "
+                f"{units.format_bytes(m.activation_bytes_per_gpu)} of activations for one "
+                "sequence")
+        if m.needs_recompute:
+            head += (f", which does not fit without full recomputation "
+                     f"({units.format_bytes(m.recompute_activation_bytes_per_gpu or 0.0)}; "
+                     "its extra forward pass is not in the step time)")
+    if m.fits:
+        return f"{head}: {need} of {hbm} HBM"
+    return (f"{head}: {need} does not fit {hbm} HBM "
+            f"({units.format_bytes(m.shortfall_bytes)} short)")
 
 
 def _training_text(scenario: Scenario, t: TrainingNumbers, est: TrainingEstimate,
@@ -49,6 +82,8 @@ def _training_text(scenario: Scenario, t: TrainingNumbers, est: TrainingEstimate
     reasoning.append(f"compute efficiency {est.mfu_assumed:.0%} ({est.mfu_source})")
     reasoning.append(f"per-GPU step is {est.bound}-bound on the roofline "
                      f"(intensity {est.arithmetic_intensity_flop_per_byte:,.0f} FLOP/byte)")
+    if t.memory is not None:
+        reasoning.append(_memory_text(t.memory))
     comm_s = t.exposed_comm_s
     if comm_s:
         reasoning.append(f"exposed gradient communication adds {comm_s / t.step_time_s:.1%} "
