@@ -43,7 +43,8 @@ def run_command(command: click.Command, argv: Sequence[str] | None, *, prog_name
             click.echo(f"error: {line}", err=True)
         return exc.exit_code
     except click.exceptions.Abort as exc:  # click's wrapper of KeyboardInterrupt
-        return _stopped(terminated=isinstance(exc.__cause__, Terminated), word="aborted")
+        word = "interrupted" if isinstance(exc.__cause__, KeyboardInterrupt) else "aborted"
+        return _stopped(terminated=isinstance(exc.__cause__, Terminated), word=word)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else "")
         return 0
