@@ -2,9 +2,9 @@
 
 Every command in the tree (``cli_tree.leaf_commands``) and every one of its options gets
 values of the right and wrong types: edge numbers, units, catalog names, paths, garbage.
-Commands that start processes, servers or long runs draw from small bounded pools
-(:data:`BOUNDED`); those that would change the machine (:data:`PARSE_ONLY`) run only with an
-unknown option, so click refuses them before they start.
+Commands that start processes or long runs draw from small bounded pools (:data:`BOUNDED`);
+those that would start a server or change the machine (:data:`SANDBOXED`) run their real
+validation inside ``cli_fuzz_sandbox.sandbox``, which records the final start instead.
 """
 
 from __future__ import annotations
@@ -97,12 +97,12 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("sim", "serve"): ["--requests", "100"],
     ("infra", "probe"): ["--rounds", "1"],
 }
-PARSE_ONLY: dict[tuple[str, ...], str] = {
-    ("serve",): "serves until stopped",
-    ("lab", "hosts", "up"): "creates network namespaces on this machine (root)",
-    ("lab", "hosts", "down"): "would remove labs that other runs on this machine use",
+SANDBOXED: dict[tuple[str, ...], str] = {
+    ("serve",): "serves until stopped: the sandbox records the config instead of binding",
+    ("lab", "hosts", "up"): "creates network namespaces: the sandbox records the lab instead",
+    ("lab", "hosts", "down"): "deletes network namespaces: the sandbox records the names instead",
 }
-UNKNOWN_OPTION = "--no-such-option"
+"""Commands whose every option value is fuzzed, but only inside ``cli_fuzz_sandbox``."""
 _ARG_TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=8)
 """Any text a shell can pass: an argument of a real process cannot hold a NUL byte."""
 COMMANDS = leaf_commands()
@@ -159,8 +159,6 @@ def command_argv(draw: st.DrawFn) -> list[str]:
             tail.insert(0, draw(_values(path, argument)))
     if draw(st.integers(0, 9)) == 0:
         tail.insert(draw(st.integers(0, len(tail))), draw(st.sampled_from(TEXTS)))
-    if path in PARSE_ONLY:
-        tail.append(UNKNOWN_OPTION)
     return [*path, *SMALL_DEFAULTS.get(path, []), *base, *tail]
 
 

@@ -4,8 +4,9 @@ Argument lists come from the CLI tree by click introspection (``cli_fuzz_args``)
 command or option is fuzzed without editing this file. CI runs 1,000 lists; the benchmark
 (``benchmarks/bench_cli_fuzz.py``) runs 10,000 through ``MLFLEET_FUZZ_EXAMPLES``.
 ``loadgen`` runs against a real server (tiny models) on a background thread; commands that
-start processes get small bounded values; see ``cli_fuzz_args`` for the few that only run
-with an unknown option. (``tests/test_scenario_fuzz.py`` fuzzes scenario files.)
+start processes get small bounded values; ``serve`` and ``lab hosts up/down`` run their real
+validation in a sandbox (``cli_fuzz_sandbox``) that records the server or namespaces they
+would start instead of starting them. (``tests/test_scenario_fuzz.py`` fuzzes scenario files.)
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from cli_fuzz_args import (
     BOUNDED,
     COMMANDS,
     GENERATE_URL,
+    SANDBOXED,
     SMALL_DEFAULTS,
     URL,
     argv_lists,
     pool_key,
     populate,
 )
+from cli_fuzz_sandbox import SENTINEL, WouldStart, sandbox, untouched_machine
 from live_server import live_server
 from mlfleet.cli import main
 
@@ -55,6 +58,14 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.chdir(before)
 
 
+@pytest.fixture(scope="module")
+def would_start(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WouldStart]:
+    """The sandbox for the whole fuzz; afterwards no namespace is gone and none was made."""
+    state_dir = tmp_path_factory.mktemp("labs")
+    with untouched_machine(state_dir), sandbox(state_dir) as record:
+        yield record
+
+
 def run(argv: list[str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -66,7 +77,8 @@ def run(argv: list[str]) -> tuple[int, str, str]:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(argv=argv_lists())
 def test_every_command_ends_in_0_2_or_3_without_traceback(
-        argv: list[str], server_urls: dict[str, str], workdir: Path) -> None:
+        argv: list[str], server_urls: dict[str, str], workdir: Path,
+        would_start: WouldStart) -> None:
     populate(workdir)
     argv = [server_urls.get(token, token) for token in argv]
     code, out, err = run(argv)
@@ -85,3 +97,31 @@ def test_bounded_pools_name_real_parameters() -> None:
     for path, defaults in SMALL_DEFAULTS.items():
         flags = {flag for param in COMMANDS[path].params for flag in param.opts}
         assert {token for token in defaults if token.startswith("--")} <= flags, path
+
+
+def test_sandboxed_commands_validate_for_real_and_start_nothing(tmp_path: Path) -> None:
+    """Good values reach the recorded start; bad ones are refused by the real checks; the
+    machine's namespaces are untouched (we may run as root: a real ``down --all --force``
+    would delete other runs' labs)."""
+    with untouched_machine(tmp_path), sandbox(tmp_path) as record:
+        assert run(["serve", "--port", "0", "--torch-threads", "2"])[0] == 0
+        assert [c.port for c in record.servers] == [0] and record.torch_threads == [2]
+        code, _, err = run(["serve", "--torch-threads", "0"])
+        assert code == 2 and "--torch-threads(=0)" in err, err
+        assert run(["serve", "--device", "tpu"])[0] == 2
+        assert run(["lab", "hosts", "up", "--hosts", "2", "--name", "fuzz-a"])[0] == 0
+        assert record.labs == ["fuzz-a"]
+        assert run(["lab", "hosts", "up", "--hosts", "65"])[0] == 2
+        assert run(["lab", "hosts", "down", "--name", "fuzz-a"])[0] == 0
+        assert len(record.deleted_namespaces) == 3, record.deleted_namespaces  # 2 hosts, switch
+        assert run(["lab", "hosts", "up", "--hosts", "3", "--name", "fuzz-b"])[0] == 0
+        record.deleted_namespaces.clear()
+        assert run(["lab", "hosts", "down", "--all", "--force"])[0] == 0
+        assert len(record.deleted_namespaces) == 4, record.deleted_namespaces
+        assert SENTINEL not in record.deleted_namespaces  # listing is sandboxed too
+        assert len(record.servers) == 1 and record.labs == ["fuzz-a", "fuzz-b"]
+
+
+def test_sandboxed_commands_are_in_the_fuzz() -> None:
+    """A renamed command must not silently leave the fuzz (or the sandbox)."""
+    assert set(SANDBOXED) <= set(COMMANDS), set(SANDBOXED) - set(COMMANDS)
