@@ -25,8 +25,8 @@ from mlfleet import strict_json
 # Run by test_loadgen_json_is_strict against a real server (tiny models) on a thread.
 LOADGEN = ("loadgen",)
 EXCLUDED: dict[tuple[str, ...], str] = {
-    ("lab", "hosts", "up"): "creates network namespaces, which needs root; "
-                            "tests/comm/test_lab_root.py runs it where root is available",
+    ("lab", "hosts", "up"): "creates network namespaces (root): its --json is parsed with "
+                            "strict_loads in tests/comm/test_lab_root.py, which CI runs as root",
 }
 
 

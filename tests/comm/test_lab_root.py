@@ -206,7 +206,9 @@ def test_cli_up_status_run_down(state_dir: Path) -> None:
     up = run_cli("lab", "hosts", "up", "--hosts", "2", "--bw", "100mbit", "--name", "t-cli",
                  "--json")
     assert up.returncode == 0, up.stderr
-    doc = json.loads(up.stdout)
+    from test_json_strict import strict_loads  # lab hosts up's --json is strict JSON too
+
+    doc = strict_loads(up.stdout)
     assert doc["rate_bytes_per_s"] == MBIT_100 and len(doc["hosts"]) == 2
     try:
         status = run_cli("lab", "hosts", "status", "--json")
