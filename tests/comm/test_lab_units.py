@@ -349,3 +349,16 @@ def test_cli_status_reports_labs_and_missing_namespaces() -> None:
     assert lab["payload_rate_bytes_per_s"] == pytest.approx(125e6 * 8948 / 9014)
     text = run_cli("lab", "hosts", "status").stdout
     assert "lab ghost (up, MISSING" in text and state.hosts[3].ip in text
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "", "x" * 40])
+def test_a_name_that_is_not_a_lab_name_never_becomes_a_path(name: str,
+                                                          tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlfleet.comm.lab import state as state_mod
+
+    monkeypatch.setenv(state_mod.STATE_DIR_ENV, str(tmp_path / "labs"))
+    with pytest.raises(InputError, match="not allowed"):
+        state_mod.read_state(name)
+    with pytest.raises(InputError, match="not allowed"):
+        state_mod.remove_state(name)

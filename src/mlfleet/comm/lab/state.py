@@ -202,8 +202,9 @@ def claim_name(state: LabState) -> Path:
 
 
 def read_state(name: str) -> LabState | None:
-    """The state of lab ``name``, or None if there is none."""
-    path = state_dir() / f"{name}.json"
+    """The state of lab ``name``, or None if there is none; InputError for a name that
+    is not a lab name (``../x`` would read outside the state directory)."""
+    path = state_dir() / f"{validate_name(name)}.json"
     try:
         return LabState.from_json(path.read_text())
     except (FileNotFoundError, NotADirectoryError):
@@ -226,4 +227,4 @@ def list_states() -> list[LabState]:
 
 def remove_state(name: str) -> None:
     """Delete the state file of lab ``name`` (no error if absent)."""
-    (state_dir() / f"{name}.json").unlink(missing_ok=True)
+    (state_dir() / f"{validate_name(name)}.json").unlink(missing_ok=True)
