@@ -172,7 +172,7 @@ def test_mmc_reads_values_below_resolution_as_zero_on_both_sides(
 
 
 def test_mmc_says_when_a_run_is_too_short_for_its_interval() -> None:
-    from mlfleet.serving.sim.cli import judge_statistics
+    from mlfleet.serving.sim.mmc import judge_statistics
 
     rows = {"p_wait": {"simulated": 0.0, "ci95_half_width": 0.0, "erlang_c": 0.01},
             "mean_wait_s": {"simulated": 0.002, "ci95_half_width": 0.001, "erlang_c": 0.01}}

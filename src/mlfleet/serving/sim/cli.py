@@ -352,7 +352,6 @@ def mmc_command(servers: int, utilization: float, requests: int, seed: int, batc
                            seed=seed, batches=batches, engine=engine, progress=bar)
     doc = {"fidelity": "simulate", "path": "engine" if engine else "streaming FIFO recursion",
            **cmp.as_dict()}
-    doc["statistics"] = judge_statistics(doc["statistics"], requests=requests, batches=batches)
     if as_json:
         from mlfleet.cli import emit_json
 
@@ -373,38 +372,6 @@ def mmc_command(servers: int, utilization: float, requests: int, seed: int, batc
         click.echo(f"too short for a confidence interval: {reason}")
     click.echo(f"simulated in {doc['wall_s']:.2f} s "
                f"({doc['requests_per_wall_s']:,.0f} requests per wall-second)")
-
-
-MIN_WAITS_PER_BATCH = 10
-"""Requests that waited, per batch, below which a run is too short to judge a wait
-statistic whose interval misses Erlang C."""
-
-
-def judge_statistics(rows: dict[str, dict[str, Any]], *, requests: int, batches: int,
-                     service_mean_s: float = 1.0) -> dict[str, dict[str, Any]]:
-    """``sim mmc``'s rows with values below resolution read as zero on both sides
-    (:func:`mlfleet.serving.models.queueing.resolved`) and ``within_ci`` null, with a
-    reason, where the run is too short for its interval: the batch means do not vary,
-    or fewer than :data:`MIN_WAITS_PER_BATCH` requests per batch waited."""
-    from mlfleet.serving.models import queueing as q
-
-    waited = rows["p_wait"]["simulated"] * requests
-    out: dict[str, dict[str, Any]] = {}
-    for name, row in rows.items():
-        step = q.PROBABILITY_RESOLUTION if name == "p_wait" \
-            else q.RELATIVE_TIME_RESOLUTION * service_mean_s
-        sim, erl = q.resolved(row["simulated"], step), q.resolved(row["erlang_c"], step)
-        half = row["ci95_half_width"]
-        judged: dict[str, Any] = {**row, "simulated": sim, "erlang_c": erl,
-                                  "within_ci": sim - half <= erl <= sim + half}
-        if not judged["within_ci"] and (half == 0 or waited < MIN_WAITS_PER_BATCH * batches):
-            judged["within_ci"] = None
-            judged["within_ci_null_reason"] = (
-                f"about {waited:.0f} of {requests:_} requests waited "
-                f"(fewer than {MIN_WAITS_PER_BATCH} per batch of {batches})"
-                if half else "the batch means do not vary (no request waited)")
-        out[name] = judged
-    return out
 
 
 def _verdict(within: bool | None) -> str:

@@ -86,6 +86,9 @@ class MmcComparison:
     erlang_c: dict[str, float]
     wall_s: float
     """Wall time of the simulation (arrivals, engine, results)."""
+    batches: int = 20
+    """Batches of the batch-means intervals."""
+    service_mean_s: float = 1.0
 
     def as_dict(self) -> dict[str, Any]:
         rows = {name: {"simulated": self.simulated[name].value,
@@ -96,7 +99,39 @@ class MmcComparison:
         return {"servers": self.servers, "utilization": self.utilization,
                 "requests": self.requests, "seed": self.seed, "wall_s": self.wall_s,
                 "requests_per_wall_s": self.requests / self.wall_s if self.wall_s else None,
-                "statistics": rows}
+                "statistics": judge_statistics(rows, requests=self.requests,
+                                               batches=self.batches,
+                                               service_mean_s=self.service_mean_s)}
+
+
+MIN_WAITS_PER_BATCH = 10
+"""Requests that waited, per batch, below which a run is too short to judge a wait
+statistic whose interval misses Erlang C."""
+
+
+def judge_statistics(rows: dict[str, dict[str, Any]], *, requests: int, batches: int,
+                     service_mean_s: float = 1.0) -> dict[str, dict[str, Any]]:
+    """``sim mmc``'s rows with values below resolution read as zero on both sides
+    (:func:`mlfleet.serving.models.queueing.resolved`) and ``within_ci`` null, with a
+    reason, where the run is too short for its interval: the batch means do not vary,
+    or fewer than :data:`MIN_WAITS_PER_BATCH` requests per batch waited."""
+    waited = rows["p_wait"]["simulated"] * requests
+    out: dict[str, dict[str, Any]] = {}
+    for name, row in rows.items():
+        step = queueing.PROBABILITY_RESOLUTION if name == "p_wait" \
+            else queueing.RELATIVE_TIME_RESOLUTION * service_mean_s
+        sim, erl = queueing.resolved(row["simulated"], step), queueing.resolved(row["erlang_c"], step)
+        half = row["ci95_half_width"]
+        judged: dict[str, Any] = {**row, "simulated": sim, "erlang_c": erl,
+                                  "within_ci": sim - half <= erl <= sim + half}
+        if not judged["within_ci"] and (half == 0 or waited < MIN_WAITS_PER_BATCH * batches):
+            judged["within_ci"] = None
+            judged["within_ci_null_reason"] = (
+                f"about {waited:.0f} of {requests:_} requests waited "
+                f"(fewer than {MIN_WAITS_PER_BATCH} per batch of {batches})"
+                if half else "the batch means do not vary (no request waited)")
+        out[name] = judged
+    return out
 
 
 def erlang_c_waits(*, servers: int, utilization: float,
@@ -260,7 +295,8 @@ def simulate_mmc(*, servers: int, utilization: float, requests: int, seed: int,
                          seed=seed, simulated=simulated,
                          erlang_c=erlang_c_waits(servers=servers, utilization=utilization,
                                                  service_mean_s=service_mean_s),
-                         wall_s=time.perf_counter() - start)
+                         wall_s=time.perf_counter() - start, batches=batches,
+                         service_mean_s=service_mean_s)
 
 
 def _simulate_on_engine(*, servers: int, utilization: float, requests: int, seed: int,
@@ -287,7 +323,8 @@ def _simulate_on_engine(*, servers: int, utilization: float, requests: int, seed
                          seed=seed, simulated=batch_means(waits, batches=batches),
                          erlang_c=erlang_c_waits(servers=servers, utilization=utilization,
                                                  service_mean_s=service_mean_s),
-                         wall_s=time.perf_counter() - start)
+                         wall_s=time.perf_counter() - start, batches=batches,
+                         service_mean_s=service_mean_s)
 
 
 def _check(servers: int, utilization: float, requests: int, warmup: float,
