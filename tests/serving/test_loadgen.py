@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from loadgen_builders import load_spec
 
 from mlfleet.errors import InputError
 from mlfleet.serving.loadgen import (
@@ -23,15 +24,11 @@ from mlfleet.serving.loadgen import (
     run_load_async,
     summarize,
 )
-from mlfleet.serving.loadgen_spec import LoadSpec, RequestRecord
+from mlfleet.serving.loadgen_spec import RequestRecord
 from mlfleet.serving.server.config import DynamicBatchingConfig
 from mlfleet.serving.server.testing import blocked_worker, running_app, small_config
 
-
-def spec(**overrides: object) -> LoadSpec:
-    base: dict[str, object] = {"url": "http://127.0.0.1:1/v1/rank", "rate_rps": 50.0,
-                               "duration_s": 1.0}
-    return LoadSpec(**{**base, **overrides})  # type: ignore[arg-type]
+spec = load_spec
 
 
 def test_poisson_arrivals_rate_and_range() -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from loadgen_builders import load_spec
 
 from mlfleet.serving.loadgen_progress import ProgressBar
 from mlfleet.serving.loadgen_spec import LoadSpec, RequestRecord
@@ -24,9 +25,7 @@ from mlfleet.serving.loadgen_stats import (
 
 
 def spec(**overrides: object) -> LoadSpec:
-    base: dict[str, object] = {"url": "http://127.0.0.1:1/v1/rank", "rate_rps": 50.0,
-                               "duration_s": 2.0}
-    return LoadSpec(**{**base, **overrides})  # type: ignore[arg-type]
+    return load_spec(**{"duration_s": 2.0, **overrides})
 
 
 def nearest_rank(values: np.ndarray, q: float) -> float:
