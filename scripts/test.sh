@@ -16,6 +16,14 @@ if ! command -v tc >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >
   apt-get install -y -q iproute2 >/dev/null 2>&1 || echo "note: could not install iproute2; lab tests will skip"
 fi
 
+# A real redis-server for the feature store's second online backend (tests start their own
+# on a private port; nothing is started here). Debian package, as for iproute2.
+if ! command -v redis-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  { apt-get install -y -q redis-server >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q redis-server >/dev/null 2>&1; }; } \
+    || echo "note: could not install redis-server"
+fi
+
 echo "== ruff"; ruff check src tests benchmarks
 echo "== mypy"; mypy
 echo "== pytest (parallel)"; python -m pytest -n "${PYTEST_WORKERS:-2}" -m "not serial" "$@"

@@ -15,6 +15,10 @@ RUN_COMMANDS: dict[str, tuple[str, str, str]] = {
                    "Measure a collective over a range of sizes on N real processes."),
     "compression": ("mlfleet.comm.run_cli", "compression_command",
                     "Data-parallel SGD with gradient compression: loss vs bytes."),
+    "train": ("mlfleet.reliability.train.cli", "train_command",
+              "Fault-tolerant data-parallel training: checkpoints, kills, recovery, goodput."),
+    "loader": ("mlfleet.storage.loader.cli", "loader_command",
+               "Write a dataset (Parquet / WebDataset shards) and measure a real loader."),
 }
 """Command name -> (module, attribute, one-line help)."""
 

@@ -15,6 +15,10 @@ SIM_COMMANDS: dict[str, tuple[str, str, str]] = {
               "Requests through a fleet of replicas: batching, load balancing, SLOs."),
     "mmc": ("mlfleet.serving.sim.cli", "mmc_command",
             "M/M/c through the serving engine next to Erlang C, with 95 % CIs."),
+    "goodput": ("mlfleet.reliability.sim.cli", "goodput_command",
+                "A weeks-long training job with failures and checkpoints: goodput."),
+    "cache": ("mlfleet.storage.cache.cli", "cache_command",
+              "Replay an access trace through caches and tiers: hit rate, bandwidth, cost."),
 }
 """Command name -> (module, attribute, one-line help)."""
 
