@@ -17,6 +17,8 @@ SIM_COMMANDS: dict[str, tuple[str, str, str]] = {
             "M/M/c through the serving engine next to Erlang C, with 95 % CIs."),
     "goodput": ("mlfleet.reliability.sim.cli", "goodput_command",
                 "A weeks-long training job with failures and checkpoints: goodput."),
+    "stragglers": ("mlfleet.reliability.sim.stragglers_cli", "stragglers_command",
+                   "Synchronous steps with slow ranks: detection, backup workers, staleness."),
     "cache": ("mlfleet.storage.cache.cli", "cache_command",
               "Replay an access trace through caches and tiers: hit rate, bandwidth, cost."),
 }
