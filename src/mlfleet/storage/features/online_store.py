@@ -1,0 +1,128 @@
+"""The online store's contract: latest feature values per entity, read by key in one batch.
+
+An online store keeps, for every feature view and entity key, the row with the latest
+``(event_ts_s, created_ts_s)`` it was given: a write that is older than what the store
+holds for that entity is ignored, so materializing windows in any order, or the same
+window twice, leaves the newest value (Feast's online stores overwrite instead). Two
+backends implement it: :class:`~mlfleet.storage.features.online_sqlite.SqliteOnlineStore`
+(embedded, the default) and :class:`~mlfleet.storage.features.online_redis.RedisOnlineStore`
+(a real ``redis-server``). :func:`open_online_store` picks one from a repository's
+``online`` section.
+
+Entity keys are strings: :func:`entity_key` renders the join-key values of one entity
+(``1`` for ``user_id=1``; joined with U+001F for composite keys), so the CLI's
+``--entity user_id=1`` and an ``int64`` column in a Parquet source give the same key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from mlfleet.errors import InputError
+
+FeatureValue = int | float | str | bool | None
+"""A value as the online store keeps and returns it."""
+KEY_SEPARATOR = "\x1f"
+"""Joins the parts of a composite entity key (ASCII unit separator: never in a typed key)."""
+
+
+class OnlineStoreError(InputError):
+    """An online store that cannot be opened (bad backend, unreachable URL, unreadable file)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureRow:
+    """One entity's feature values at one event time, as materialization writes it."""
+
+    entity_key: str
+    """The entity's key (:func:`entity_key`)."""
+    values: Mapping[str, FeatureValue]
+    """Feature name -> value."""
+    event_ts_s: float
+    """When the values were true (seconds since the Unix epoch, UTC)."""
+    created_ts_s: float
+    """When the row was written to the source; breaks ties on ``event_ts_s``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredFeatures:
+    """What the store holds for one entity of one view."""
+
+    values: Mapping[str, FeatureValue]
+    """Feature name -> value, for the features asked for (None if never written)."""
+    event_ts_s: float
+    """Event time of the row these values came from (seconds since the Unix epoch)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaterializedInterval:
+    """The event-time window the last materialization of a view covered."""
+
+    start_ts_s: float
+    """Earliest event time materialized (seconds since the Unix epoch)."""
+    end_ts_s: float
+    """Latest event time materialized; the next incremental run starts here."""
+
+
+class OnlineStore(Protocol):
+    """Latest feature values per (view, entity key).
+
+    ``write`` keeps the newer of the stored and the given row per entity (by
+    ``(event_ts_s, created_ts_s)``; a tie overwrites, so writes are idempotent) and
+    returns how many rows it stored. ``read`` takes one round trip per batch and returns
+    one entry per key, in order, None where the view holds nothing for that key.
+    """
+
+    def write(self, view: str, rows: Sequence[FeatureRow]) -> int: ...
+
+    def read(self, view: str, keys: Sequence[str],
+             features: Sequence[str]) -> list[StoredFeatures | None]: ...
+
+    def materialized(self, view: str) -> MaterializedInterval | None: ...
+
+    def record_materialized(self, view: str, interval: MaterializedInterval) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def entity_key(parts: Sequence[object]) -> str:
+    """The store key of one entity from its join-key values, in the view's join-key order.
+
+    Integral floats render as integers (``1.0`` -> ``"1"``), so a key read back from a
+    float column matches the one typed on the command line.
+    """
+    return KEY_SEPARATOR.join(_key_part(part) for part in parts)
+
+
+def _key_part(part: object) -> str:
+    if isinstance(part, float) and math.isfinite(part) and part.is_integer():
+        return str(int(part))
+    return str(part)
+
+
+BACKENDS = ("sqlite", "redis")
+"""Online store backends :func:`open_online_store` knows."""
+
+
+def open_online_store(*, backend: str, sqlite_path: Path | None = None,
+                      redis_url: str | None = None, read_only: bool = False) -> OnlineStore:
+    """Open the backend named ``backend`` (:data:`BACKENDS`); :class:`OnlineStoreError` if
+    it is unknown, its location is missing, or it cannot be reached. ``read_only`` opens
+    a SQLite file without creating or changing it (an absent file reads as empty)."""
+    if backend == "sqlite":
+        if sqlite_path is None:
+            raise OnlineStoreError("online.path is required for the sqlite backend")
+        from mlfleet.storage.features.online_sqlite import SqliteOnlineStore
+
+        return SqliteOnlineStore(sqlite_path, read_only=read_only)
+    if backend == "redis":
+        if not redis_url:
+            raise OnlineStoreError("online.url is required for the redis backend")
+        from mlfleet.storage.features.online_redis import RedisOnlineStore
+
+        return RedisOnlineStore(redis_url)
+    raise OnlineStoreError(f"online.backend(={backend!r}) is unknown; known: {', '.join(BACKENDS)}")
