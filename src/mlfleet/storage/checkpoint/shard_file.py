@@ -132,7 +132,7 @@ def _parse(data: bytes, path: Path) -> tuple[dict[str, torch.Tensor], dict[str, 
     except (ValueError, struct.error, safetensors.SafetensorError) as exc:
         raise CorruptCheckpointError(f"checkpoint shard {path} is not a valid safetensors "
                                      f"file: {exc}") from None
-    return tensors, dict(header.get("__metadata__") or {})
+    return dict(sorted(tensors.items())), dict(header.get("__metadata__") or {})
 
 
 def fsync_dir(path: Path) -> None:

@@ -6,7 +6,9 @@ integer keys and nested ``param_groups``), an LR scheduler's state, ``torch.get_
 a numpy bit generator's ``state`` and ``random.getstate()``. ``flatten_state`` moves every
 tensor and array into a flat ``{name: Tensor}`` (for safetensors) and encodes the rest as
 JSON with small tags for what JSON lacks (tuples, non-string keys, big ints, non-finite
-floats), so that ``unflatten_state`` is its exact inverse.
+floats), so that ``unflatten_state`` is its exact inverse, except that any mapping comes
+back as a plain ``dict`` in the same order (``load_state_dict`` accepts it; a module
+``state_dict``'s ``_metadata`` version attribute is not kept).
 """
 
 from __future__ import annotations

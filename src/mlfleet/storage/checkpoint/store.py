@@ -178,6 +178,8 @@ class CheckpointStore:
             step = _parse_step(path.name, _STAGING_PREFIX)
             if step is not None and step < newest:
                 shutil.rmtree(path, ignore_errors=True)
+        for path in self.root.glob(".trash-*"):  # left by a crash in the middle of a delete
+            shutil.rmtree(path, ignore_errors=True)
         return deleted
 
     def _delete(self, path: Path) -> None:
