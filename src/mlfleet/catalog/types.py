@@ -175,3 +175,31 @@ class Cluster:
                    scaleout=Interconnect.from_name(e.require("scaleout")),
                    rails_per_node=int(e.get("rails_per_node", 1)), oversubscription=ratio,
                    topology=str(e.get("topology", "fat-tree")))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailureCause:
+    """A cause of job-interrupting failures: one unit's mean time between them, in service."""
+
+    name: str
+    summary: str
+    category: str
+    """gpu, network, host, software, unknown, or fleet (all causes of one fleet together)."""
+    scope: str
+    """'gpu' (one unit per accelerator) or 'node' (one unit per server)."""
+    unit_mtbf_h: float
+    """Hours between failures of one unit (the catalog value: a fit or a fleet measurement)."""
+    source: str
+    independent_unit_mtbf_h: float | None = None
+    """The same from a fleet other than the one ``unit_mtbf_h`` was fitted on, where known."""
+    independent_source: str | None = None
+
+    @classmethod
+    def from_name(cls, name: str) -> FailureCause:
+        e = catalog.get(name, kind="failure")
+        independent = e.values.get("independent_unit_mtbf_h")
+        return cls(name=e.name, summary=e.summary, category=str(e.require("category")),
+                   scope=str(e.require("scope")), unit_mtbf_h=float(e.require("unit_mtbf_h")),
+                   source=e.values["unit_mtbf_h"].source,
+                   independent_unit_mtbf_h=None if independent is None else float(independent.value),
+                   independent_source=None if independent is None else independent.source)
