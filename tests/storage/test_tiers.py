@@ -49,7 +49,7 @@ def _monte_carlo_cost(policy: TieringPolicy, *, object_bytes: float, reads_per_m
         usd += time_in.sum() / MONTH_S * object_bytes / 1e9 * tier.usd_per_gb_month
         lands = (x > edges[i]) & (x <= edges[i + 1])
         usd += lands.sum() * float(tier.read_usd(object_bytes))
-    return usd / (x.sum() / MONTH_S)
+    return float(usd / (x.sum() / MONTH_S))
 
 
 @pytest.mark.parametrize("reads_per_month", [0.2, 1.0, 5.0, 60.0])
