@@ -64,7 +64,7 @@ def test_uncommitted_step_is_invisible(tmp_path: Path) -> None:
     _commit(store, 20)
     store.write_shard(40, "rank-00000", tensors(1))  # rank 1 never wrote: no commit
     assert store.steps() == [20]
-    assert store.latest() is not None and store.latest().step == 20  # type: ignore[union-attr]
+    assert store.latest() is not None and store.latest().step == 20
     with pytest.raises(CorruptCheckpointError, match="'rank-00001' is not staged"):
         store.commit(40, ["rank-00000", "rank-00001"])
     assert store.steps() == [20]

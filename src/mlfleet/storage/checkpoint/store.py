@@ -132,6 +132,7 @@ class CheckpointStore:
                               meta=dict(meta or {}))
         manifest = staging / MANIFEST_NAME
         try:
+            _remove_strays(staging, shards)
             with self._atomic(manifest, "wb") as f:
                 f.write(info.manifest_json().encode())
             if self.fsync:
@@ -251,6 +252,14 @@ class CheckpointStore:
 def _parse_step(name: str, prefix: str) -> int | None:
     rest = name[len(prefix):]
     return int(rest) if name.startswith(prefix) and rest.isdigit() else None
+
+
+def _remove_strays(staging: Path, shards: Sequence[ShardRecord]) -> None:
+    """Delete what a crashed earlier attempt left in ``staging`` (temp files, unnamed shards)."""
+    wanted = {MANIFEST_NAME} | {s.file for s in shards} | {s.name + ".json" for s in shards}
+    for path in staging.iterdir():
+        if path.name not in wanted:
+            _remove_quietly(path)
 
 
 def _remove_quietly(path: Path) -> None:
