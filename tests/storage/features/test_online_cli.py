@@ -150,3 +150,14 @@ def test_parse_time_reads_iso_with_and_without_offset() -> None:
     assert parse_time("--end", "2023-11-14T22:13:20") == T0_S
     assert parse_time("--end", "2023-11-14T23:13:20+01:00") == T0_S
     assert parse_time("--end", "2023-11-14T22:13:20Z") == T0_S
+
+
+def test_dry_run_reports_what_would_be_written_and_writes_nothing(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    make_repo(repo, ROWS)
+    doc = cli_json(capsys, "materialize", str(repo), "--start", "2023-11-14T00:00:00",
+                   "--end", END, "--dry-run")
+    assert doc["dry_run"] is True
+    assert [(v["entities"], v["rows_written"]) for v in doc["views"]] == [(2, 0)]
+    assert not (repo / "online.db").exists()

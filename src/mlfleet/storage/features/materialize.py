@@ -118,10 +118,11 @@ def select_views(repo: FeatureRepo, names: Sequence[str] | None) -> list[Feature
 
 
 def materialize(repo: FeatureRepo, store: OnlineStore, *, end_ts_s: float,
-                start_ts_s: float | None = None,
-                views: Sequence[str] | None = None) -> list[ViewMaterialization]:
+                start_ts_s: float | None = None, views: Sequence[str] | None = None,
+                dry_run: bool = False) -> list[ViewMaterialization]:
     """Materialize ``views`` (default all) over ``[start, end]``; incremental without start.
 
+    ``dry_run`` reads the sources and reports what would be offered, writing nothing.
     :class:`FeatureRepoError` for an unknown view, ``start > end`` or an unreadable source,
     before anything is written.
     """
@@ -133,6 +134,10 @@ def materialize(repo: FeatureRepo, store: OnlineStore, *, end_ts_s: float,
               else window_start(v, store, end_ts_s=end_ts_s) for v in chosen}
     batches = {v.name: latest_rows(v, start_ts_s=starts[v.name], end_ts_s=end_ts_s)
                if _nonempty(starts[v.name], end_ts_s) else [] for v in chosen}
+    if dry_run:
+        return [ViewMaterialization(view=v.name, start_ts_s=starts[v.name], end_ts_s=end_ts_s,
+                                    entities=len(batches[v.name]), rows_written=0)
+                for v in chosen]
     return [_store(store, view.name, batches[view.name], start_ts_s=starts[view.name],
                    end_ts_s=end_ts_s) for view in chosen]
 

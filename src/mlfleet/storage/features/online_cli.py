@@ -87,19 +87,20 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[str], None]]:
 
 
 def _run_materialize(repo: FeatureRepo, *, start_s: float | None, end_s: float,
-                     views: Sequence[str] | None, show: bool) -> list[ViewMaterialization]:
+                     views: Sequence[str] | None, show: bool,
+                     dry_run: bool) -> list[ViewMaterialization]:
     from mlfleet.storage.features.materialize import materialize, select_views
 
     chosen = [v.name for v in select_views(repo, views)]
     results: list[ViewMaterialization] = []
     with _new_files_removed_on_error(repo):
-        store = open_store(repo, read_only=False)
+        store = open_store(repo, read_only=dry_run)
         try:
             # Every view is read before the first write (materialize() does that per call),
             # so views go in one call; the bar then advances once the call returns.
             with _progress(show, len(chosen)) as tick:
                 results = materialize(repo, store, start_ts_s=start_s, end_ts_s=end_s,
-                                      views=chosen)
+                                      views=chosen, dry_run=dry_run)
                 for result in results:
                     tick(result.view)
         finally:
@@ -107,9 +108,10 @@ def _run_materialize(repo: FeatureRepo, *, start_s: float | None, end_s: float,
     return results
 
 
-def _materialize_doc(repo: FeatureRepo, results: Sequence[ViewMaterialization]) -> dict[str, Any]:
+def _materialize_doc(repo: FeatureRepo, results: Sequence[ViewMaterialization], *,
+                     dry_run: bool) -> dict[str, Any]:
     where = str(repo.online.path) if repo.online.backend == "sqlite" else repo.online.url
-    return {"backend": repo.online.backend, "store": where, "views": [
+    return {"backend": repo.online.backend, "store": where, "dry_run": dry_run, "views": [
         {"view": r.view, "start": iso(r.start_ts_s), "start_ts_s": r.start_ts_s,
          "end": iso(r.end_ts_s), "end_ts_s": r.end_ts_s, "entities": r.entities,
          "rows_written": r.rows_written} for r in results]}
@@ -122,9 +124,11 @@ def _materialize_doc(repo: FeatureRepo, results: Sequence[ViewMaterialization]) 
                    "else end − TTL, else the first row.")
 @click.option("--end", "end", required=True, help="Window end, included (ISO 8601 or now).")
 @click.option("--views", default=None, help="Comma-separated feature views (default: all).")
+@click.option("--dry-run", is_flag=True,
+              help="Read the sources and report what would be written; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def materialize_command(repo_dir: Path, start: str | None, end: str, views: str | None,
-                        as_json: bool) -> None:
+                        dry_run: bool, as_json: bool) -> None:
     """Load the latest feature values per entity in a window into the online store."""
     from mlfleet.cli import emit_json
 
@@ -135,12 +139,13 @@ def materialize_command(repo_dir: Path, start: str | None, end: str, views: str 
     names = None if views is None else [v.strip() for v in views.split(",") if v.strip()]
     repo = load_repo(repo_dir)
     results = _run_materialize(repo, start_s=start_s, end_s=end_s, views=names,
-                               show=not as_json)
-    doc = _materialize_doc(repo, results)
+                               show=not as_json, dry_run=dry_run)
+    doc = _materialize_doc(repo, results, dry_run=dry_run)
     if as_json:
         emit_json(doc)
         return
-    click.echo(f"online store: {doc['backend']} {doc['store']}")
+    click.echo(f"online store: {doc['backend']} {doc['store']}"
+               + (" (dry run: nothing written)" if dry_run else ""))
     for r in doc["views"]:
         click.echo(f"  {r['view']}: [{r['start'] or 'first row'}, {r['end']}]  "
                    f"{r['entities']} entities, {r['rows_written']} rows written")
