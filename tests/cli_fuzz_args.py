@@ -85,6 +85,17 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
                        "max_batch": ["1", "8", "0"], "trace": PATHS,
                        "seed": _SIM_SEEDS},
     ("infra", "probe"): {"rounds": ["1", "0", "-1", "x"]},
+    ("sim", "goodput"): {
+        "solve": ["1h", "20h", "0", "-1h", "x", ""], "gpus": ["8", "64", "12", "0", "-1"],
+        "gpus_per_node": ["1", "8", "0"], "mtbf": ["6h", "24h", "0", "-1h", "1s", "x"],
+        "node_mtbf": ["48h", "0", "x"], "interval": ["daly", "young", "1h", "0", "x"],
+        "failure": ["exponential", "weibull:shape=0.7", "burst", "burst:nodes=4",
+                    "weibull:k=1", "nope", ""],
+        "ckpt_cost": ["5min", "0s", "-1s", "x"], "snapshot": ["10s", "0s", "-1s", "x"],
+        "restart": ["10min", "0s", "1e9s", "x"], "detect": ["1min", "0s", "-1s", "x"],
+        "spares": ["0", "1", "-1", "x"], "repair": ["24h", "0", "1e9s", "x"],
+        "seeds": ["1", "2", "0", "-1", "x"], "seed": _SIM_SEEDS,
+    },
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
@@ -96,6 +107,7 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("sim", "mmc"): ["--requests", "2000"],
     ("sim", "serve"): ["--requests", "100"],
     ("infra", "probe"): ["--rounds", "1"],
+    ("sim", "goodput"): ["--solve", "20h", "--seeds", "2"],
 }
 SANDBOXED: dict[tuple[str, ...], str] = {
     ("serve",): "serves until stopped: the sandbox records the config instead of binding",
