@@ -47,11 +47,4 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("sim", "goodput"): [["--solve", "20h", "--mtbf", "6h", "--seeds", "3"]],
     ("sim", "mmc"): [["--servers", "2", "--requests", "2000", "--seed", "1"]],
     ("sim", "serve"): [["--requests", "200", "--seed", "1"]],
-    ("sim", "cache"): [["--trace", "zipf:items=1000,accesses=5000", "--size", "1%,10%"],
-                       ["--trace", "sequential:items=200,epochs=2", "--size", "10%",
-                        "--tiers", "nvme,s3", "--prefetch", "4"]],
-    ("storage", "io"): [[], ["-w", "ResNet-50", "--decode", "3ms", "--medium", "s3"]],
-    ("storage", "tiers"): [[]],
-    ("storage", "latency"): [[]],
-    ("storage", "small-files"): [[], ["--medium", "hdfs", "--sizes", "100KB"]],
 }
