@@ -49,8 +49,11 @@ class AsyncCheckpointer:
 
     def save(self, step: int, shard: str, tensors: Mapping[str, torch.Tensor],
              meta: Mapping[str, Any] | None = None, *, commit: bool = False,
-             commit_meta: Mapping[str, Any] | None = None) -> Future[ShardRecord]:
+             commit_meta: Mapping[str, Any] | None = None,
+             delta_from: int | None = None) -> Future[ShardRecord]:
         """Snapshot now, write later; ``commit=True`` also commits ``step`` with this one shard.
+
+        ``delta_from`` is passed to ``CheckpointStore.write_shard`` (a committed base step).
 
         Waits for the previous write first and re-raises its error, if any.
         """
@@ -61,7 +64,7 @@ class AsyncCheckpointer:
         commit_copy = dict(commit_meta or {})
 
         def write() -> ShardRecord:
-            rec = self.store.write_shard(step, shard, snap, meta_copy)
+            rec = self.store.write_shard(step, shard, snap, meta_copy, delta_from=delta_from)
             if commit:
                 self.store.commit(step, [shard], commit_copy)
             return rec

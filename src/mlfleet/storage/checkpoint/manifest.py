@@ -32,15 +32,19 @@ class ShardRecord:
     sha256: str
     """SHA-256 of the bytes on disk."""
     compression: str | None = None
+    base_step: int | None = None
+    """For a delta shard, the committed step it is a delta against; None for a full shard."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "file": self.file, "bytes": self.bytes,
-                "sha256": self.sha256, "compression": self.compression}
+                "sha256": self.sha256, "compression": self.compression,
+                "base_step": self.base_step}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ShardRecord:
         return cls(name=str(d["name"]), file=str(d["file"]), bytes=int(d["bytes"]),
-                   sha256=str(d["sha256"]), compression=d.get("compression"))
+                   sha256=str(d["sha256"]), compression=d.get("compression"),
+                   base_step=None if d.get("base_step") is None else int(d["base_step"]))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -133,12 +132,3 @@ def _parse(data: bytes, path: Path) -> tuple[dict[str, torch.Tensor], dict[str, 
         raise CorruptCheckpointError(f"checkpoint shard {path} is not a valid safetensors "
                                      f"file: {exc}") from None
     return dict(sorted(tensors.items())), dict(header.get("__metadata__") or {})
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or create inside ``path`` durable (POSIX: fsync the directory)."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -15,13 +15,12 @@ directory, which is never read: the previous checkpoint stays the latest one.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -30,23 +29,21 @@ import torch
 from mlfleet.checks import non_negative, one_of, positive_int
 
 from .compression import CODECS, SUFFIX
-from .errors import CheckpointError, CheckpointWriteError, CorruptCheckpointError
+from .delta import apply_delta, encode_delta
+from .errors import CheckpointError, CorruptCheckpointError
+from .fs import check_writable, fsync_dir, parse_step, remove_quietly, remove_strays, write_error
 from .manifest import MANIFEST_NAME, CheckpointInfo, ShardRecord, read_manifest
 from .retention import steps_to_keep
-from .shard_file import fsync_dir, read_shard_file, verify_shard_file, write_shard_file
+from .shard_file import read_shard_file, verify_shard_file, write_shard_file
 
 _STEP_PREFIX = "step-"
 _STAGING_PREFIX = ".staging-step-"
 _META_KEY = "mlfleet_meta"
+_DELTA_KEY = "mlfleet_delta_removed"
 
 
 def step_dir_name(step: int) -> str:
     return f"{_STEP_PREFIX}{step:08d}"
-
-
-def _write_error(path: Path, exc: OSError) -> CheckpointWriteError:
-    reason = exc.strerror or errno.errorcode.get(exc.errno or 0, str(exc))
-    return CheckpointWriteError(f"cannot write checkpoint file {path}: {reason}")
 
 
 class CheckpointStore:
@@ -65,7 +62,7 @@ class CheckpointStore:
         self.compression = compression
         self.fsync = fsync
         self.root = Path(root)
-        _check_writable(self.root)
+        check_writable(self.root)
 
     # -- paths -----------------------------------------------------------------------------
     def step_path(self, step: int) -> Path:
@@ -82,26 +79,35 @@ class CheckpointStore:
 
     # -- writing ---------------------------------------------------------------------------
     def write_shard(self, step: int, name: str, tensors: Mapping[str, torch.Tensor],
-                    meta: Mapping[str, Any] | None = None) -> ShardRecord:
-        """Stage one shard of ``step`` durably; CheckpointWriteError (staging left clean) on I/O errors."""
+                    meta: Mapping[str, Any] | None = None, *,
+                    delta_from: int | None = None) -> ShardRecord:
+        """Stage one shard of ``step`` durably; CheckpointWriteError (staging left clean) on I/O errors.
+
+        ``delta_from``: a committed step whose shard ``name`` this one is stored as a delta
+        against (only changed rows; see delta.py); loading resolves the chain.
+        """
         positive_int("step", step, minimum=0, error=CheckpointError)
         file = self._shard_file(name)
         staging = self.staging_path(step)
         header_meta = {_META_KEY: json.dumps(dict(meta or {}), allow_nan=False)}
+        if delta_from is not None:
+            delta = encode_delta(self.load_shard(delta_from, name)[0], tensors)
+            tensors = delta.tensors
+            header_meta[_DELTA_KEY] = json.dumps(list(delta.removed))
         target = staging / file
         try:
             staging.mkdir(parents=True, exist_ok=True)
             with self._atomic(target, "wb") as f:
                 written = write_shard_file(f, tensors, header_meta, compression=self.compression)
             rec = ShardRecord(name=name, file=file, bytes=written.bytes, sha256=written.sha256,
-                              compression=self.compression)
+                              compression=self.compression, base_step=delta_from)
             with self._atomic(staging / (name + ".json"), "wb") as f:
                 f.write(json.dumps(rec.as_dict()).encode())
             if self.fsync:
                 fsync_dir(staging)
         except OSError as exc:
-            _remove_quietly(target)
-            raise _write_error(target, exc) from None
+            remove_quietly(target)
+            raise write_error(target, exc) from None
         return rec
 
     @contextmanager
@@ -116,7 +122,7 @@ class CheckpointStore:
                     os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
-            _remove_quietly(tmp)
+            remove_quietly(tmp)
             raise
 
     def commit(self, step: int, shard_names: Sequence[str],
@@ -132,14 +138,14 @@ class CheckpointStore:
                               meta=dict(meta or {}))
         manifest = staging / MANIFEST_NAME
         try:
-            _remove_strays(staging, shards)
+            remove_strays(staging, shards)
             with self._atomic(manifest, "wb") as f:
                 f.write(info.manifest_json().encode())
             if self.fsync:
                 fsync_dir(staging)
             self._publish(staging, info.path)
         except OSError as exc:
-            raise _write_error(manifest, exc) from None
+            raise write_error(manifest, exc) from None
         self.apply_retention()
         return info
 
@@ -170,18 +176,29 @@ class CheckpointStore:
     def apply_retention(self) -> list[int]:
         """Delete committed checkpoints the policy does not keep, and stale staging; returns deleted steps."""
         steps = self.steps()
-        kept = steps_to_keep(steps, keep_last=self.keep_last, keep_every=self.keep_every)
+        kept = self._with_bases(steps_to_keep(steps, keep_last=self.keep_last,
+                                              keep_every=self.keep_every))
         deleted = [s for s in steps if s not in kept]
         for s in deleted:
             self._delete(self.step_path(s))
         newest = steps[-1] if steps else -1
         for path in self.root.glob(_STAGING_PREFIX + "*"):
-            step = _parse_step(path.name, _STAGING_PREFIX)
+            step = parse_step(path.name, _STAGING_PREFIX)
             if step is not None and step < newest:
                 shutil.rmtree(path, ignore_errors=True)
         for path in self.root.glob(".trash-*"):  # left by a crash in the middle of a delete
             shutil.rmtree(path, ignore_errors=True)
         return deleted
+
+    def _with_bases(self, kept: set[int]) -> set[int]:
+        """``kept`` plus every step a kept delta shard needs, transitively."""
+        todo, out = list(kept), set(kept)
+        while todo:
+            for rec in read_manifest(self.step_path(todo.pop())).shards:
+                if rec.base_step is not None and rec.base_step not in out:
+                    out.add(rec.base_step)
+                    todo.append(rec.base_step)
+        return out
 
     def _delete(self, path: Path) -> None:
         # Rename first: a half-deleted directory must never look like a checkpoint.
@@ -197,7 +214,7 @@ class CheckpointStore:
         """Committed steps (a step directory holding a manifest), ascending."""
         found = []
         for path in self.root.glob(_STEP_PREFIX + "*"):
-            step = _parse_step(path.name, _STEP_PREFIX)
+            step = parse_step(path.name, _STEP_PREFIX)
             if step is not None and (path / MANIFEST_NAME).is_file():
                 found.append(step)
         return sorted(found)
@@ -223,9 +240,12 @@ class CheckpointStore:
                                           compression=rec.compression)
         try:
             meta = json.loads(header.get(_META_KEY, "{}"))
+            removed = json.loads(header.get(_DELTA_KEY, "[]"))
         except ValueError:
             raise CorruptCheckpointError(f"checkpoint shard {info.path / rec.file} has "
                                          "unreadable metadata") from None
+        if rec.base_step is not None:
+            tensors = apply_delta(self.load_shard(rec.base_step, name)[0], tensors, removed)
         return tensors, meta
 
     def verify(self, step: int, shard_names: Sequence[str] | None = None) -> CheckpointInfo:
@@ -234,6 +254,8 @@ class CheckpointStore:
         for name in info.shard_names if shard_names is None else shard_names:
             rec = info.shard(name)
             verify_shard_file(info.path / rec.file, sha256=rec.sha256)
+            if rec.base_step is not None:
+                self.verify(rec.base_step, [name])
         return info
 
     def latest_good(self, shard_names: Sequence[str] | None = None, *,
@@ -247,33 +269,3 @@ class CheckpointStore:
                 if on_skip is not None:
                     on_skip(exc)
         return None
-
-
-def _parse_step(name: str, prefix: str) -> int | None:
-    rest = name[len(prefix):]
-    return int(rest) if name.startswith(prefix) and rest.isdigit() else None
-
-
-def _remove_strays(staging: Path, shards: Sequence[ShardRecord]) -> None:
-    """Delete what a crashed earlier attempt left in ``staging`` (temp files, unnamed shards)."""
-    wanted = {MANIFEST_NAME} | {s.file for s in shards} | {s.name + ".json" for s in shards}
-    for path in staging.iterdir():
-        if path.name not in wanted:
-            _remove_quietly(path)
-
-
-def _remove_quietly(path: Path) -> None:
-    with suppress(OSError):
-        path.unlink()
-
-
-def _check_writable(root: Path) -> None:
-    """CheckpointError naming ``root`` unless a file can be created in it (root ignores modes)."""
-    probe = root / f".probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise CheckpointError(f"checkpoint directory {root} is not writable: "
-                              f"{exc.strerror or exc}") from None
