@@ -96,6 +96,13 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "spares": ["0", "1", "-1", "x"], "repair": ["24h", "0", "1e9s", "x"],
         "seeds": ["1", "2", "0", "-1", "x"], "seed": _SIM_SEEDS,
     },
+    ("sim", "cache"): {
+        "trace": ["zipf:items=1000,accesses=3000", "sequential:items=300,epochs=2", "shuffle",
+                  "checkpoint:items=500,accesses=2000,every=500,shards=200", "zipf:items=1e12",
+                  "zipf:alpha=-1", "nope", ""],
+        "size": ["1%", "10", "50%,10", "0", "0.0001%", "-1", "x", ""],
+        "prefetch": ["0", "4", "-1", "x"],
+    },
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
@@ -107,6 +114,7 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("sim", "mmc"): ["--requests", "2000"],
     ("sim", "serve"): ["--requests", "100"],
     ("infra", "probe"): ["--rounds", "1"],
+    ("sim", "cache"): ["--trace", "zipf:items=1000,accesses=3000"],
     ("sim", "goodput"): ["--solve", "20h", "--seeds", "2"],
 }
 SANDBOXED: dict[tuple[str, ...], str] = {

@@ -32,6 +32,8 @@ DEFAULTS: dict[str, dict[str, float]] = {
                    "shards": 5_000},
 }
 """Each trace's parameters and their defaults."""
+MAX_ACCESSES = 100_000_000
+"""Largest trace (accesses, or items x epochs) accepted: 0.8 GB of block ids."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,8 +108,16 @@ def _count(params: dict[str, float], key: str) -> int:
     return positive_int(key, int(value), error=CacheInputError)
 
 
+def _bounded(params: dict[str, float]) -> None:
+    total = params.get("accesses", params["items"] * params.get("epochs", 1))
+    if params["items"] > MAX_ACCESSES or total > MAX_ACCESSES:
+        raise CacheInputError(f"trace of {total:g} accesses over {params['items']:g} items is too "
+                              f"large: at most {MAX_ACCESSES:.0e} of each")
+
+
 def _build(spec: str, name: str, params: dict[str, float], rng: np.random.Generator) -> Trace:
     items = _count(params, "items")
+    _bounded(params)
     if name in ("sequential", "shuffle"):
         epochs = _count(params, "epochs")
         blocks = sequential(items, epochs) if name == "sequential" else shuffle(items, epochs, rng)
