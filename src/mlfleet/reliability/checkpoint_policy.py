@@ -94,13 +94,22 @@ class PolicyResult:
         return 1.0 - self.goodput
 
 
+def safe_goodput(*, interval_s: float, ckpt_s: float, restart_s: float, mtbf_s: float) -> float:
+    """Daly's goodput, 0.0 where the expected wall time overflows (the job never finishes)."""
+    try:
+        return daly_goodput(interval_s=interval_s, ckpt_s=ckpt_s, restart_s=restart_s,
+                            mtbf_s=mtbf_s)
+    except OverflowError:
+        return 0.0
+
+
 def _daly(policy: str, setting: CheckpointSetting, *, stall_s: float, durable_after_s: float,
           failure_cost_s: float, min_interval_s: float = 0.0,
           interval_s: float | None = None) -> PolicyResult:
     floor_s = max(min_interval_s, setting.min_interval_s)
     tau = interval_s if interval_s is not None else max(
         daly_interval_s(ckpt_s=stall_s, mtbf_s=setting.mtbf_s), floor_s)
-    goodput = daly_goodput(interval_s=tau, ckpt_s=stall_s, restart_s=failure_cost_s,
+    goodput = safe_goodput(interval_s=tau, ckpt_s=stall_s, restart_s=failure_cost_s,
                            mtbf_s=setting.mtbf_s)
     return PolicyResult(policy=policy, stall_s=stall_s, durable_after_s=durable_after_s,
                         failure_cost_s=failure_cost_s, interval_s=tau, goodput=goodput)

@@ -13,7 +13,7 @@ import click
 from mlfleet import units
 from mlfleet.reliability import checkpoint_policy, predictions, strategies
 from mlfleet.reliability import failures as failure_model
-from mlfleet.reliability.checkpoint_interval import daly_goodput, daly_interval_s, young_interval_s
+from mlfleet.reliability.checkpoint_interval import daly_interval_s, young_interval_s
 from mlfleet.reliability.cli_inputs import (
     checkpoint_bytes,
     checkpoint_options,
@@ -106,7 +106,7 @@ def interval_command(price: str | None, as_json: bool, ckpt_size: str | None,
     setting = setting_for(job, ckpt_bytes=size, write_bw=write_bw, read_bw=read_bw)
     sync = checkpoint_policy.sync_policy(setting)
     young = young_interval_s(ckpt_s=sync.stall_s, mtbf_s=job.mtbf_s)
-    young_goodput = daly_goodput(interval_s=young, ckpt_s=sync.stall_s,
+    young_goodput = checkpoint_policy.safe_goodput(interval_s=young, ckpt_s=sync.stall_s,
                                  restart_s=sync.failure_cost_s, mtbf_s=job.mtbf_s)
     cost = interruption_cost(gpus=job.shape.gpus, segment_s=sync.interval_s + sync.stall_s,
                              detection_s=job.detection_s,

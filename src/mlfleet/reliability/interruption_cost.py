@@ -53,6 +53,8 @@ def expected_lost_work_s(*, segment_s: float, mtbf_s: float | None = None) -> fl
     ratio = segment_s / mtbf_s
     if ratio < 1e-6:  # series limit: L/2 - L^2/(12 M), avoids cancellation
         return segment_s / 2.0 - segment_s * ratio / 12.0
+    if ratio > 700.0:  # exp overflows; the failure almost surely comes within the first M
+        return mtbf_s
     return mtbf_s - segment_s / math.expm1(ratio)
 
 
