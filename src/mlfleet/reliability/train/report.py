@@ -110,7 +110,7 @@ def build_report(record: RunRecord, *, steps: int, ranks: int, ckpt_every: int,
     failures = tuple(_failure(a, b) for a, b in zip(record.attempts, record.attempts[1:],
                                                     strict=False) if a.failure is not None)
     first = record.attempts[0]
-    startup_s = (first.ready_t or first.end_t or record.end_t) - first.launch_t
+    startup_s = (first.ready_t or first.end_t or record.end_t) - record.start_t
     cycle_s = statistics.fmean(record.cycles_s) if record.cycles_s else 0.0
     done_t = record.attempts[-1].done_t or record.end_t
     run_s = max(done_t - record.start_t - startup_s, 1e-9)

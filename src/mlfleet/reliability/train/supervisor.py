@@ -36,7 +36,7 @@ from mlfleet.errors import RunError, one_line
 from mlfleet.reliability.train.inject import Injection, draw_random_kill
 from mlfleet.reliability.train.job import BALLAST_NAME, RankJob, TrainSpec
 from mlfleet.reliability.train.rank_state import shard_name
-from mlfleet.reliability.train.ranks import World
+from mlfleet.reliability.train.ranks import ForkServer, World
 from mlfleet.reliability.train.record import Attempt, CheckpointEvent, Failure, RunRecord
 from mlfleet.storage.checkpoint import CheckpointStore, CheckpointWriteError
 
@@ -101,11 +101,13 @@ class Supervisor:
     def run(self) -> RunRecord:
         """Train to the last step; RunError when restarts run out."""
         config, world, stop = self.config, self.config.ranks, self.spec.steps
+        self.record.start_t = time.monotonic()
         resume = self._recovery_step() if config.resume else 0
         restarts = 0
-        with tempfile.TemporaryDirectory(prefix="mlfleet-train-") as tmp, self._ballast_removed():
+        with tempfile.TemporaryDirectory(prefix="mlfleet-train-") as tmp, \
+                self._ballast_removed(), self._fork_server(Path(tmp)) as server:
             while True:
-                attempt = self._attempt(Path(tmp), world, resume, stop, len(self.record.attempts))
+                attempt = self._attempt(Path(tmp), server, world, resume, stop)
                 if attempt.failure is None and stop == self.spec.steps:
                     break
                 if attempt.failure is None:  # elastic regrow point reached
@@ -147,14 +149,24 @@ class Supervisor:
         return world / self.config.ranks if self.config.rescale_lr else 1.0
 
     # -- one attempt -------------------------------------------------------------------------
-    def _attempt(self, tmp: Path, world: int, resume: int, stop: int, index: int) -> Attempt:
+    @contextlib.contextmanager
+    def _fork_server(self, tmp: Path) -> Iterator[ForkServer]:
+        server = ForkServer(log_path=tmp / "forkserver.log",
+                            timeout_s=self.config.startup_timeout_s)
+        try:
+            yield server
+        finally:
+            server.close()
+
+    def _attempt(self, tmp: Path, server: ForkServer, world: int, resume: int,
+                 stop: int) -> Attempt:
+        log_dir = tmp / f"attempt-{len(self.record.attempts)}"
+        log_dir.mkdir()
         attempt = Attempt(world=world, resume_step=resume, stop_step=stop,
                           launch_t=time.monotonic())
         self.record.attempts.append(attempt)
-        log_dir = tmp / f"attempt-{index}"
-        log_dir.mkdir()
         jobs = self._rank_jobs(world, resume, stop, log_dir / "rendezvous")
-        ranks = World(jobs, log_dir=log_dir)
+        ranks = World(jobs, server=server, log_dir=log_dir)
         state = _AttemptState(world=world)
         try:
             attempt.failure = self._watch(ranks, state, attempt)
