@@ -63,4 +63,7 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("storage", "tiers"): [[]],
     ("storage", "latency"): [[]],
     ("storage", "small-files"): [[], ["--medium", "hdfs", "--sizes", "100KB"]],
+    ("storage", "checkpoint"): [["-w", "Llama-3-8B"],
+                                ["-w", "DLRM-DCNv2", "--precision", "fp32", "--optimizer",
+                                 "adagrad", "--changed-rows", "0.05", "--medium", "s3"]],
 }

@@ -22,8 +22,8 @@ from .errors import CheckpointError
 
 PRECISION_BYTES: dict[str, int] = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1}
 """Bytes per weight at each precision the store sizes."""
-OPTIMIZER_MOMENTS: dict[str, int] = {"adam": 2, "adamw": 2, "sgd-momentum": 1, "sgd": 0,
-                                     "none": 0}
+OPTIMIZER_MOMENTS: dict[str, int] = {"adam": 2, "adamw": 2, "adagrad": 1, "sgd-momentum": 1,
+                                     "sgd": 0, "none": 0}
 """fp32 moment tensors per parameter each optimizer keeps."""
 FP32_BYTES = 4
 
@@ -51,6 +51,17 @@ class CheckpointSize:
     def bytes_per_param(self) -> float:
         return self.total_bytes / self.params if self.params else 0.0
 
+    @property
+    def tensors_per_param(self) -> int:
+        """Tensors holding each parameter's state: weights, master copy, optimizer moments."""
+        return round(1 + self.optimizer_bytes / (FP32_BYTES * self.params)) if self.params else 1
+
+    def as_dict(self) -> dict[str, float | str]:
+        return {"params": self.params, "params_bytes": self.params_bytes,
+                "optimizer_bytes": self.optimizer_bytes, "total_bytes": self.total_bytes,
+                "bytes_per_param": self.bytes_per_param, "precision": self.precision,
+                "optimizer": self.optimizer, "counted": self.counted}
+
 
 def checkpoint_bytes_for_params(params: float, *, precision: str = "bf16",
                                 optimizer: str = "adam") -> CheckpointSize:
@@ -75,7 +86,7 @@ def _counted(master: bool, optimizer: str) -> str:
     if moments == 2:
         parts.append(f"{optimizer} m and v (fp32)")
     elif moments == 1:
-        parts.append("momentum (fp32)")
+        parts.append(f"{optimizer} state (fp32, one per parameter)")
     return ", ".join(parts) or "weights only"
 
 
