@@ -62,3 +62,34 @@ def test_goodput_progress_bar_on_a_terminal() -> None:
 ])
 def test_goodput_bad_input_is_one_line_exit_2(args: list[str], fragment: str) -> None:
     assert_one_line_error(run_cli("sim", "goodput", *args), fragment)
+
+
+def test_stragglers_json(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = run_main_json(capsys, "sim", "stragglers", "--ranks", "8", "--steps", "2000",
+                        "--backups", "0,2", "--staleness", "0,inf", "--ssp-steps", "100")
+    assert [row["backups"] for row in doc["step_time"]] == [0, 2]
+    for row in doc["step_time"]:
+        sim = row["simulated_s"]
+        assert abs(sim["mean"] - row["closed_form_s"]) < 4 * sim["ci95"]
+    assert set(doc["detection"]) == {"timeout", "relative_progress", "variance"}
+    assert doc["ssp"][1]["staleness"] is None  # inf is not JSON: null with a reason
+    assert doc["ssp"][0]["wall_s"] >= doc["ssp"][1]["wall_s"]
+    assert "cited, not measured" in doc["convergence"]["bounded_staleness"]
+
+
+def test_stragglers_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(capsys, "sim", "stragglers", "--ranks", "4", "--steps", "400",
+                            "--ssp-steps", "50")
+    assert code == 0 and "detecting the slow rank" in out and "bounded staleness" in out
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--backups", "1,x"], "--backups(='1,x')"),
+    (["--staleness", "-1"], "--staleness(='-1')"),
+    (["--base", "-1ms"], "--base(='-1ms')"),
+    (["--jitter", "fast"], "--jitter: 'fast'"),
+    (["--steps", "100000000"], "rank-steps"),
+    (["--ssp-steps", "1000000"], "events"),
+])
+def test_stragglers_bad_input_is_one_line_exit_2(args: list[str], fragment: str) -> None:
+    assert_one_line_error(run_cli("sim", "stragglers", *args), fragment)
