@@ -54,6 +54,7 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("serving", "step"): [["-w", "Llama-3-8B", "-a", "H100"]],
     ("serving", "tables"): [["-a", "H100"]],
     ("sim", "goodput"): [["--solve", "20h", "--mtbf", "6h", "--seeds", "3"]],
+    ("sim", "stragglers"): [["--ranks", "4", "--steps", "400", "--ssp-steps", "50"]],
     ("sim", "mmc"): [["--servers", "2", "--requests", "2000", "--seed", "1"]],
     ("sim", "serve"): [["--requests", "200", "--seed", "1"]],
     ("sim", "cache"): [["--trace", "zipf:items=1000,accesses=5000", "--size", "1%,10%"],

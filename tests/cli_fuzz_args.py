@@ -96,6 +96,14 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "spares": ["0", "1", "-1", "x"], "repair": ["24h", "0", "1e9s", "x"],
         "seeds": ["1", "2", "0", "-1", "x"], "seed": _SIM_SEEDS,
     },
+    ("sim", "stragglers"): {
+        "ranks": ["1", "4", "0", "-1", "x"], "steps": ["1", "100", "0", "100000000", "x"],
+        "ssp_steps": ["1", "20", "0", "1000000", "x"], "backups": ["0", "0,2", "-1", "x", ""],
+        "staleness": ["0", "0,inf", "-1", "x", ""], "base": ["100ms", "0", "-1ms", "x"],
+        "jitter": ["10ms", "0", "x"], "timeout": ["1s", "0", "-1s", "x"],
+        "window": ["1", "20", "0", "x"], "persistence": ["1", "50", "0.5", "x"],
+        "seed": _SIM_SEEDS,
+    },
     ("sim", "cache"): {
         "trace": ["zipf:items=1000,accesses=3000", "sequential:items=300,epochs=2", "shuffle",
                   "checkpoint:items=500,accesses=2000,every=500,shards=200", "zipf:items=1e12",
@@ -116,6 +124,7 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("infra", "probe"): ["--rounds", "1"],
     ("sim", "cache"): ["--trace", "zipf:items=1000,accesses=3000"],
     ("sim", "goodput"): ["--solve", "20h", "--seeds", "2"],
+    ("sim", "stragglers"): ["--ranks", "4", "--steps", "100", "--ssp-steps", "20"],
 }
 SANDBOXED: dict[tuple[str, ...], str] = {
     ("serve",): "serves until stopped: the sandbox records the config instead of binding",
