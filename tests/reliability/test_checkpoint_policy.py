@@ -171,6 +171,10 @@ def test_in_memory_recovers_faster_than_from_storage() -> None:
     assert mem.goodput >= sync.goodput
 
 
+def test_a_single_node_always_falls_back() -> None:
+    assert fallback_probability(setting(nodes=1), recovery_s=600.0) == 1.0
+
+
 def test_fallback_grows_with_replica_group_and_failure_rate() -> None:
     few = fallback_probability(setting(replicas=2), recovery_s=600.0)
     more = fallback_probability(setting(replicas=4), recovery_s=600.0)
@@ -241,3 +245,35 @@ def test_async_rework_model_matches_a_simulation() -> None:
     stderr = walls.std() / math.sqrt(walls.size) / model
     assert abs(error) < 0.01 and abs(error) < 4 * stderr + 0.002
     assert walls.mean() > without  # the background write's window does cost rework
+
+
+@settings(max_examples=150, deadline=None)
+@given(size=st.floats(1e6, 1e14), write=st.floats(1e8, 1e13), mtbf_h=st.floats(0.1, 1e4),
+       nodes=st.integers(1, 20000))
+def test_policy_invariants(size: float, write: float, mtbf_h: float, nodes: int) -> None:
+    """Goodput in [0, 1]; async and in-memory stall less than sync when the snapshot is faster
+    than the write; in-memory's failure cost lies between its peer recovery and a fallback."""
+    s = setting(ckpt_bytes=size, write_bw_bytes_per_s=write, read_bw_bytes_per_s=write,
+                snapshot_bw_bytes_per_s=write * 10, peer_bw_bytes_per_s=write * 2,
+                mtbf_s=mtbf_h * HOUR, nodes=nodes)
+    sync, asyn, mem = compare(s)
+    for result in (sync, asyn, mem):
+        assert 0.0 <= result.goodput <= 1.0
+        assert result.interval_s > 0
+    assert asyn.stall_s < sync.stall_s and mem.stall_s < sync.stall_s
+    recover = s.detection_s + s.restart_s + size / s.peer_bw_bytes_per_s
+    fallback = sync.interval_s / 2 + size / s.read_bw_bytes_per_s
+    assert recover <= mem.failure_cost_s <= recover + fallback + 1e-6 * recover
+
+
+def test_storage_bandwidth_scales_with_the_job() -> None:
+    """Device media: one drive per node; parallel-fs: a building block per 256 GPUs;
+    object storage: one connection per GPU (mlfleet.reliability.job)."""
+    from mlfleet.reliability.job import storage_bw_bytes_per_s
+
+    nvme_w, _ = storage_bw_bytes_per_s("NVMe-Gen4", gpus=64, gpus_per_node=8)
+    pfs_w, pfs_r = storage_bw_bytes_per_s("parallel-fs", gpus=512, gpus_per_node=8)
+    s3_w, _ = storage_bw_bytes_per_s("object-storage", gpus=100, gpus_per_node=8)
+    assert nvme_w == pytest.approx(8 * 4.3e9, rel=0.01)
+    assert pfs_w == pytest.approx(2 * 65e9) and pfs_r == pytest.approx(2 * 90e9)
+    assert s3_w == pytest.approx(100 * 90e6)

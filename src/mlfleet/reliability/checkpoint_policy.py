@@ -135,7 +135,10 @@ def async_policy(setting: CheckpointSetting, *, interval_s: float | None = None)
 
 def fallback_probability(setting: CheckpointSetting, *, recovery_s: float) -> float:
     """Chance that a failure's whole replica group is down before it recovers (independent
-    node failures): ``1 - exp(-(replicas - 1) * recovery_s / MTBF_node)``."""
+    node failures): ``1 - exp(-(replicas - 1) * recovery_s / MTBF_node)``; 1 when the job has
+    fewer nodes than replicas."""
+    if setting.nodes < setting.replicas:  # no room for the copies: every failure falls back
+        return 1.0
     node_mtbf_s = setting.mtbf_s * setting.nodes
     return -math.expm1(-(setting.replicas - 1) * recovery_s / node_mtbf_s)
 
