@@ -10,13 +10,13 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import torch
 
 from mlfleet.storage.checkpoint import CheckpointStore, shard_file
+from mlfleet.storage.checkpoint import store as store_module
 
 
 def die() -> None:
@@ -27,18 +27,41 @@ def state(step: int) -> dict[str, torch.Tensor]:
     return {"w": torch.full((64, 1024), float(step)), "step": torch.tensor(step)}
 
 
+class KillingFile:
+    """A file whose 6th write kills the process: the shard is half on disk."""
+
+    def __init__(self, f: IO[Any]) -> None:
+        self.f, self.writes = f, 0
+
+    @classmethod
+    def open(cls, path: Any, mode: str) -> KillingFile:
+        return cls(open(path, mode))  # noqa: SIM115 (closed by __exit__)
+
+    def write(self, data: Any) -> int:
+        self.writes += 1
+        if self.writes == 6:
+            self.f.flush()
+            die()
+        return self.f.write(data)
+
+    def flush(self) -> None:
+        self.f.flush()
+
+    def fileno(self) -> int:
+        return self.f.fileno()
+
+    def __enter__(self) -> KillingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.f.close()
+
+
 def arm(point: str) -> None:
-    real_chunks, real_replace, real_rmtree = (shard_file.safetensors_chunks, os.replace,
-                                              shutil.rmtree)
+    real_replace, real_rmtree = os.replace, shutil.rmtree
     if point == "mid-shard":
         shard_file.CHUNK_BYTES = 4096
-
-        def chunks(*args: Any, **kwargs: Any) -> Iterator[memoryview]:
-            for i, chunk in enumerate(real_chunks(*args, **kwargs)):
-                if i == 5:
-                    die()
-                yield chunk
-        shard_file.safetensors_chunks = chunks
+        store_module.open = KillingFile.open  # type: ignore[attr-defined]
 
     def replace(src: Any, dst: Any) -> None:
         name = Path(dst).name

@@ -35,6 +35,9 @@ def test_kill_at_each_point_keeps_a_loadable_checkpoint(tmp_path: Path, point: s
                                                         latest: int) -> None:
     done = _run_child(tmp_path, point)
     assert done.returncode == -signal.SIGKILL, done.stderr
+    if point == "mid-shard":  # the kill landed inside the write: a partial temp file is there
+        partial = list(tmp_path.glob(".staging-step-00000040/.rank-00000.safetensors.tmp-*"))
+        assert len(partial) == 1 and 0 < partial[0].stat().st_size < 64 * 1024 * 4
     store = CheckpointStore(tmp_path, keep_last=1)
     good = store.latest_good()
     assert good is not None and good.step == latest

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -80,18 +81,43 @@ def safetensors_chunks(tensors: Mapping[str, torch.Tensor],
 
 
 def write_shard_file(f: BinaryIO, tensors: Mapping[str, torch.Tensor], meta: Mapping[str, str],
-                     *, compression: str | None) -> WrittenFile:
-    """Write the shard to ``f`` (flushes, does not fsync); returns its size and hash."""
-    digest, written = hashlib.sha256(), 0
-    chunks: Iterator[bytes | memoryview] = safetensors_chunks(tensors, meta)
+                     *, compression: str | None) -> Callable[[], WrittenFile]:
+    """Write the shard to ``f`` (flushes, does not fsync); returns a call giving size and hash.
+
+    Uncompressed, SHA-256 runs in a thread over the same buffers while this one writes and
+    the caller fsyncs (hashlib releases the GIL), so hashing adds nothing to a disk-bound
+    write; compressed, the hash is taken over the compressed stream as it is written.
+    """
     if compression is not None:
-        chunks = compress_stream(chunks, compression)
+        digest, written = hashlib.sha256(), 0
+        for packed in compress_stream(safetensors_chunks(tensors, meta), compression):
+            digest.update(packed)
+            f.write(packed)
+            written += len(packed)
+        f.flush()
+        done = WrittenFile(bytes=written, sha256=digest.hexdigest())
+        return lambda: done
+    chunks = list(safetensors_chunks(tensors, meta))  # views of the tensors' memory, no copy
+    hashing = _HashThread(chunks)
     for chunk in chunks:
-        digest.update(chunk)
         f.write(chunk)
-        written += len(chunk)
     f.flush()
-    return WrittenFile(bytes=written, sha256=digest.hexdigest())
+    return hashing.result
+
+
+class _HashThread(threading.Thread):
+    def __init__(self, chunks: list[memoryview]) -> None:
+        super().__init__(name="ckpt-sha256", daemon=True)
+        self.chunks, self.digest = chunks, hashlib.sha256()
+        self.start()
+
+    def run(self) -> None:
+        for chunk in self.chunks:
+            self.digest.update(chunk)
+
+    def result(self) -> WrittenFile:
+        self.join()
+        return WrittenFile(bytes=sum(len(c) for c in self.chunks), sha256=self.digest.hexdigest())
 
 
 def read_shard_file(path: Path, *, sha256: str | None, compression: str | None,

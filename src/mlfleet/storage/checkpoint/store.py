@@ -98,7 +98,8 @@ class CheckpointStore:
         try:
             staging.mkdir(parents=True, exist_ok=True)
             with self._atomic(target, "wb") as f:
-                written = write_shard_file(f, tensors, header_meta, compression=self.compression)
+                hashed = write_shard_file(f, tensors, header_meta, compression=self.compression)
+            written = hashed()  # the hash ran while the shard was written and fsynced
             rec = ShardRecord(name=name, file=file, bytes=written.bytes, sha256=written.sha256,
                               compression=self.compression, base_step=delta_from)
             with self._atomic(staging / (name + ".json"), "wb") as f:
