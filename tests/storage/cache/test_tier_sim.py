@@ -6,8 +6,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mlfleet.storage.cache import policy, replay
+from mlfleet.storage.cache import CacheInputError, policy, replay
 from mlfleet.storage.cache.tier_sim import TierLink, TierSimConfig, simulate
 from mlfleet.storage.cache.traces import parse
 
@@ -59,3 +61,29 @@ def test_replay_is_reproducible() -> None:
     blocks = parse("zipf:items=1000,accesses=5000", seed=9).blocks
     assert simulate(config(prefetch_depth=4), blocks) == simulate(config(prefetch_depth=4), blocks)
     assert np.array_equal(blocks, parse("zipf:items=1000,accesses=5000", seed=9).blocks)
+
+
+@settings(max_examples=60, deadline=None)
+@given(trace=st.lists(st.integers(0, 30), min_size=1, max_size=200),
+       name=st.sampled_from(["lru", "lfu", "arc"]), blocks=st.integers(1, 10),
+       depth=st.integers(0, 6), compute_s=st.sampled_from([0.0, 1e-3, 50e-3]))
+def test_replay_invariants(trace: list[int], name: str, blocks: int, depth: int,
+                           compute_s: float) -> None:
+    arr = np.asarray(trace, dtype=np.int64)
+    result = simulate(config(cache_policy=name, cache_blocks=blocks, prefetch_depth=depth,
+                             compute_s_per_block=compute_s), arr)
+    assert result.accesses == len(trace)
+    assert result.slow_requests >= len(set(trace))  # every block read was fetched once
+    assert 0 <= result.wasted_prefetches <= result.slow_requests
+    assert result.time_s >= len(trace) * compute_s - 1e-9
+    assert result.stall_s <= result.time_s + 1e-9
+    if depth == 0:
+        assert result.wasted_prefetches == 0
+        assert result.hits + result.slow_requests == len(trace)
+
+
+def test_bad_tier_configuration_is_an_input_error() -> None:
+    with pytest.raises(CacheInputError, match=r"bw_bytes_per_s\(=0"):
+        TierLink(latency_s=0.0, bw_bytes_per_s=0.0)
+    with pytest.raises(CacheInputError, match=r"prefetch_depth\(=-1"):
+        config(prefetch_depth=-1)

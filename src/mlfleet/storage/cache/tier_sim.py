@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from mlfleet.checks import non_negative, one_of, positive, positive_int
 from mlfleet.sim import Simulation
-from mlfleet.storage.cache import Cache, policy
+from mlfleet.storage.cache import POLICY_NAMES, Cache, CacheInputError, policy
 from mlfleet.storage.cache.prefetch import SequentialReadAhead
 
 
@@ -33,6 +34,11 @@ class TierLink:
     bw_bytes_per_s: float
     usd_per_request: float = 0.0
     """Price of one read request (object-store GET); 0 for local media."""
+
+    def __post_init__(self) -> None:
+        non_negative("latency_s", self.latency_s, error=CacheInputError)
+        positive("bw_bytes_per_s", self.bw_bytes_per_s, error=CacheInputError)
+        non_negative("usd_per_request", self.usd_per_request, error=CacheInputError)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +52,13 @@ class TierSimConfig:
     block_bytes: float
     compute_s_per_block: float
     prefetch_depth: int = 0
+
+    def __post_init__(self) -> None:
+        one_of("cache_policy", self.cache_policy, POLICY_NAMES, error=CacheInputError)
+        positive_int("cache_blocks", self.cache_blocks, error=CacheInputError)
+        positive("block_bytes", self.block_bytes, error=CacheInputError)
+        non_negative("compute_s_per_block", self.compute_s_per_block, error=CacheInputError)
+        positive_int("prefetch_depth", self.prefetch_depth, minimum=0, error=CacheInputError)
 
 
 @dataclass(frozen=True, kw_only=True)
