@@ -67,6 +67,14 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "blocks": _SMALL_COUNTS, "servers": _SMALL_COUNTS, "hosts": ["nope", ""],
         "latency": ["0", "1ms", "-1ms", "x"], "dtype": ["float32", "float64", "float128", "x"],
     },
+    ("run", "loader"): {
+        "workers": ["1", "2", "1,2", "0", "33", "1,x", ""], "samples": ["1", "50", "200", "0", "-1"],
+        "sample_bytes": ["64", "1KB", "0", "-1KB", "1TB", "x"],
+        "decode_cost": ["0", "0.1ms", "-1ms", "5s", "x"], "batch_size": _SMALL_COUNTS,
+        "shuffle_buffer": _SMALL_COUNTS, "prefetch": _SMALL_COUNTS, "shards": _SMALL_COUNTS,
+        "format": ["shards", "parquet", "csv", ""], "seed": ["0", "1", "-1", "x"],
+        "dir": ["loader-data", EMPTY, RANDOM_BYTES, "/proc/nope", ""],
+    },
     ("run", "compression"): {
         "ranks": ["1", "2", "0", "-1"], "steps": ["1", "3", "0", "-1"],
         "methods": ["dense", "topk", "dense,topk", "nope", ""],
@@ -118,6 +126,8 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
                             "--timeout", "20s"],
     ("run", "compression"): ["--ranks", "2", "--steps", "3", "--methods", "dense",
                              "--backend", "loopback"],
+    ("run", "loader"): ["--workers", "1", "--samples", "50", "--sample-bytes", "256",
+                        "--decode-cost", "0", "--shards", "2"],
     ("loadgen",): ["--rate", "20", "--duration", "0.2", "--timeout", "2"],
     ("sim", "mmc"): ["--requests", "2000"],
     ("sim", "serve"): ["--requests", "100"],

@@ -17,6 +17,14 @@ saturate: the classic shape of loader scaling curves (PyTorch ``num_workers``
 tuning guide; Mohan et al., "Analyzing and Mitigating Data Stalls in DNN
 Training", VLDB 2021, Fig. 3 and §3: fetch- and prep-stalls bound by CPU cores).
 
+On a shared host ``L`` runnable threads of other jobs compete for the cores. The
+kernel's fair scheduler (CFS, Linux ``Documentation/scheduler/sched-design-CFS``)
+gives each of the ``W + L`` runnable threads an equal share, so a worker runs at
+``s = min(1, C / (W + L))`` of a core and the pipeline's cores are ``C·W/(W + L)``:
+the workers bound becomes ``W·s / (t_read + t_decode)`` and the cores bound
+``C·W/(W+L) / (t_read + t_decode + t_main)``. ``L = 0`` (the default) is a
+dedicated machine.
+
 Exposed loading time per step, steady state with deterministic times: a step
 needs ``b / R`` seconds of loading for a batch of ``b`` samples at ``R`` samples/s,
 and the GPU computes for ``t_step``; prefetching overlaps the two, so the step
@@ -43,8 +51,9 @@ from mlfleet.checks import non_negative, positive, positive_int, whole_array
 from mlfleet.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
-BOUNDS = ("workers", "cores", "main", "storage")
-"""Names of the four throughput bounds, in the order :func:`bound_samples_per_s` stacks them."""
+BOUNDS = ("cores", "workers", "main", "storage")
+"""Names of the four throughput bounds, in the order :func:`bound_samples_per_s` stacks them
+(on a tie the first is named: more workers than cores are bound by the cores)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,30 +93,39 @@ def _rate(numerator: FloatArray | float, seconds: float) -> FloatArray:
     return np.full_like(num, np.inf) if seconds <= 0 else num / seconds
 
 
-def bound_samples_per_s(costs: LoaderCosts, *, workers: npt.ArrayLike,
-                        cores: float) -> FloatArray:
-    """The four bounds (samples/s), shape ``(4,) + shape(workers)``, in :data:`BOUNDS` order."""
+def bound_samples_per_s(costs: LoaderCosts, *, workers: npt.ArrayLike, cores: float,
+                        background_load: float = 0.0) -> FloatArray:
+    """The four bounds (samples/s), shape ``(4,) + shape(workers)``, in :data:`BOUNDS` order.
+
+    ``background_load``: runnable threads of other jobs sharing the cores (``L``).
+    """
     w = whole_array("workers", workers)
     positive("cores", cores)
+    load = non_negative("background_load", background_load)
     ones = np.ones_like(w)
+    share = np.minimum(1.0, cores / (w + load))  # of a core, per worker (CFS fair share)
     storage_s = costs.sample_bytes / costs.storage_bw_bytes_per_s
     return np.stack([
-        _rate(w, costs.worker_s_per_sample),
-        _rate(cores * ones, costs.worker_s_per_sample + costs.main_s_per_sample),
+        _rate(cores * w / (w + load), costs.worker_s_per_sample + costs.main_s_per_sample),
+        _rate(w * share, costs.worker_s_per_sample),
         _rate(ones, costs.main_s_per_sample),
         _rate(ones, storage_s),
     ])
 
 
-def loader_samples_per_s(costs: LoaderCosts, *, workers: npt.ArrayLike,
-                         cores: float) -> FloatArray:
-    """Samples/s a loader with ``workers`` processes on ``cores`` cores delivers (vectorised)."""
-    return np.asarray(bound_samples_per_s(costs, workers=workers, cores=cores).min(axis=0))
+def loader_samples_per_s(costs: LoaderCosts, *, workers: npt.ArrayLike, cores: float,
+                         background_load: float = 0.0) -> FloatArray:
+    """Samples/s a loader with ``workers`` processes on ``cores`` cores delivers (vectorised),
+    with ``background_load`` runnable threads of other jobs on the same cores."""
+    return np.asarray(bound_samples_per_s(costs, workers=workers, cores=cores,
+                                          background_load=background_load).min(axis=0))
 
 
-def bottleneck(costs: LoaderCosts, *, workers: int, cores: float) -> str:
+def bottleneck(costs: LoaderCosts, *, workers: int, cores: float,
+               background_load: float = 0.0) -> str:
     """Which bound (:data:`BOUNDS`) limits the loader at ``workers`` workers."""
-    bounds = bound_samples_per_s(costs, workers=workers, cores=cores)
+    bounds = bound_samples_per_s(costs, workers=workers, cores=cores,
+                                 background_load=background_load)
     return BOUNDS[int(np.argmin(bounds))]
 
 

@@ -1,0 +1,36 @@
+"""Measured loader samples/s against the starvation model, on this machine.
+
+Serial: it times a real run. What it asserts holds on a shared host (other jobs only
+slow the loader down): per-sample CPU costs do not depend on the worker count, and no
+measurement beats the dedicated-machine model (no background load) by more than 30 %.
+The model with the measured background load must be within a factor 3 of the
+measurement; the 20 % acceptance figure, on a quiet machine, is in
+docs/storage-loader.md from benchmarks/bench_loader.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlfleet.storage.loader.measure import available_cores, sweep
+from mlfleet.storage.loader.reader import LoaderConfig
+from mlfleet.storage.loader.write import DatasetSpec, write_dataset
+from mlfleet.storage.starvation import loader_samples_per_s
+
+pytestmark = [pytest.mark.serial, pytest.mark.slow]
+
+
+def test_calibrated_model_against_real_workers(tmp_path: Path) -> None:
+    dataset = write_dataset(DatasetSpec(samples=2000, sample_bytes=2048, shards=8),
+                            directory=tmp_path, fmt="parquet")
+    study = sweep(dataset, LoaderConfig(decode_s=5e-4, batch_size=16), workers=[1, 2])
+    one, two = (row.point for row in study.rows)
+    assert study.cores == available_cores()
+    assert two.worker_cpu_s_per_sample == pytest.approx(one.worker_cpu_s_per_sample, rel=0.5)
+    for row in study.rows:
+        dedicated = float(loader_samples_per_s(study.costs, workers=row.point.workers,
+                                               cores=study.cores))
+        assert row.point.samples_per_s <= 1.3 * dedicated, row
+        assert 1 / 3 <= row.predicted_samples_per_s / row.point.samples_per_s <= 3, row
