@@ -31,7 +31,7 @@ def test_llm_pretraining_numbers() -> None:
         solve_s=result.compute_s, interval_s=result.interval_s, ckpt_s=result.ckpt_write_s,
         restart_s=result.failure_cost_s, mtbf_s=result.mtbf_s))
     assert result.interruptions_expected == pytest.approx(result.expected_wall_s / result.mtbf_s)
-    assert result.storage_bytes_per_month == pytest.approx(33 * result.ckpt_bytes)
+    assert result.storage_bytes == pytest.approx(33 * result.ckpt_bytes)
     assert result.storage_usd_per_month is not None and result.interruption_usd is not None
     assert reliability.reads(scenario, result) >= {"storage.medium", "training.precision"}
 
@@ -79,7 +79,7 @@ def test_section_numbers_carry_units_and_are_json_ready() -> None:
     assert section["status"] == "ok" and section["fidelity"] == "model"
     numbers = section["numbers"]
     assert {"goodput", "ckpt_interval_s", "interruptions_per_day", "mtbf_s",
-            "ckpt_storage_bytes_per_month"} <= set(numbers)
+            "ckpt_storage_bytes", "ckpt_storage_monthly_usd"} <= set(numbers)
     assert section["recommendation"].startswith("checkpoint every")
 
 

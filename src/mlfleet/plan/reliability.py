@@ -68,8 +68,10 @@ class ReliabilityPlan:
     """Failure-free time of the whole job (steps x step time); None without a job length."""
     expected_wall_s: float | None
     interruptions_expected: float | None
-    storage_bytes_per_month: float
+    storage_bytes: float
+    """Checkpoint bytes the retention holds: the last 3 plus a month of daily ones."""
     storage_usd_per_month: float | None
+    """``storage_bytes`` at the medium's price per GB-month; None where it has none."""
 
 
 def plan(scenario: Scenario, estimate: TrainingEstimate | None, *,
@@ -121,7 +123,7 @@ def _result(scenario: Scenario, ckpt_bytes: float, sync: PolicyResult, asyn: Pol
         interruption_usd=None if price is None else cost.usd(price),
         compute_s=compute_s, expected_wall_s=wall_s,
         interruptions_expected=None if wall_s is None else wall_s / mtbf_s,
-        storage_bytes_per_month=stored,
+        storage_bytes=stored,
         storage_usd_per_month=None if usd_per_gb_month is None
         else stored / 1e9 * usd_per_gb_month)
 
@@ -161,8 +163,8 @@ def section(result: ReliabilityPlan | None) -> Section:
         "interruption_gpu_hours": result.interruption_gpu_hours,
         "interruption_usd": result.interruption_usd,
         "expected_wall_s": result.expected_wall_s,
-        "ckpt_storage_bytes_per_month": result.storage_bytes_per_month,
-        "ckpt_storage_usd_per_month": result.storage_usd_per_month}
+        "ckpt_storage_bytes": result.storage_bytes,
+        "ckpt_storage_monthly_usd": result.storage_usd_per_month}
     return Section(status="ok", fidelity="model", numbers=numbers,
                    bottleneck=_bottleneck(result), recommendation=_recommendation(result),
                    reasoning=_reasoning(result),
