@@ -10,11 +10,13 @@ from mlfleet.storage.tiers import (
     DEFAULT_TIERS,
     INTELLIGENT_TIERING_IDLE_S,
     MONTH_S,
+    FrequencyPolicy,
     Tier,
     TieringPolicy,
     break_even_reads_per_month,
     cheapest_tier,
     dataset_costs,
+    frequency_cost_per_month,
     tiered_cost_per_month,
 )
 
@@ -74,3 +76,44 @@ def test_bad_policy_and_unpriced_tier_are_input_errors() -> None:
         TieringPolicy(tiers=(HOT, WARM), idle_s=(1.0, 2.0))
     with pytest.raises(StorageModelError, match="tier\\(='nvme'\\) has no cost_usd_per_gb_month"):
         Tier.from_name("nvme")
+
+
+def _monte_carlo_frequency(policy: FrequencyPolicy, *, object_bytes: float,
+                           reads_per_month: float, reads: int, seed: int) -> float:
+    """Poisson reads; the tier at sampled instants (time share) and just before each read."""
+    rng = np.random.default_rng(seed)
+    times = np.cumsum(rng.exponential(MONTH_S / reads_per_month, size=reads))
+    horizon_s = times[-1]
+
+    def tier_of(at: np.ndarray, strict: bool) -> np.ndarray:
+        upto = np.searchsorted(times, at, side="left" if strict else "right")
+        count = upto - np.searchsorted(times, at - policy.window_s, side="right")
+        index = np.full(len(at), len(policy.min_reads))
+        for i, m in reversed(list(enumerate(policy.min_reads))):
+            index[count >= m] = i
+        return index
+
+    usable = times[times > policy.window_s]
+    instants = rng.uniform(policy.window_s, horizon_s, size=200_000)
+    time_tier, read_tier = tier_of(instants, False), tier_of(usable, True)
+    usd = 0.0
+    for i, tier in enumerate(policy.tiers):
+        usd += np.mean(time_tier == i) * object_bytes / 1e9 * tier.usd_per_gb_month
+        usd += np.mean(read_tier == i) * reads_per_month * float(tier.read_usd(object_bytes))
+    return float(usd)
+
+
+@pytest.mark.parametrize("reads_per_month", [0.5, 2.0, 8.0])
+def test_frequency_tiering_closed_form_matches_a_monte_carlo_replay(
+        reads_per_month: float) -> None:
+    policy = FrequencyPolicy(tiers=(HOT, WARM, COLD), window_s=MONTH_S, min_reads=(2, 1))
+    closed = float(frequency_cost_per_month(policy, object_bytes=1e9,
+                                            reads_per_month=reads_per_month))
+    replayed = _monte_carlo_frequency(policy, object_bytes=1e9, reads_per_month=reads_per_month,
+                                      reads=200_000, seed=5)
+    assert replayed == pytest.approx(closed, rel=0.01)
+
+
+def test_bad_frequency_policy_is_an_input_error() -> None:
+    with pytest.raises(StorageModelError, match="min_reads"):
+        FrequencyPolicy(tiers=(HOT, WARM, COLD), window_s=MONTH_S, min_reads=(1, 2))

@@ -153,14 +153,19 @@ def _auto_rows(policy: tiers_model.TieringPolicy, tiers: list[tiers_model.Tier],
                obj: float) -> list[dict[str, Any]]:
     rates = [0.01, 0.1, 1.0, 10.0]
     auto = tiers_model.tiered_cost_per_month(policy, object_bytes=obj, reads_per_month=rates)
+    by_reads = tiers_model.FrequencyPolicy(
+        tiers=policy.tiers, window_s=tiers_model.MONTH_S,
+        min_reads=tiers_model.FREQUENCY_MIN_READS[-(len(policy.tiers) - 1):])
+    freq = tiers_model.frequency_cost_per_month(by_reads, object_bytes=obj, reads_per_month=rates)
     best = tiers_model.cheapest_tier(tiers, object_bytes=obj, reads_per_month=rates)
-    return [{"reads_per_month": k, "auto_usd": float(a),
+    return [{"reads_per_month": k, "auto_usd": float(a), "frequency_usd": float(f),
+             "frequency_min_reads_per_30d": list(by_reads.min_reads),
              "all_hot_usd": obj / tiers_model.GB * tiers[0].usd_per_gb_month
              + k * float(tiers[0].read_usd(obj)),
              "oracle_tier": tiers[int(i)].name,
              "oracle_usd": obj / tiers_model.GB * tiers[int(i)].usd_per_gb_month
              + k * float(tiers[int(i)].read_usd(obj))}
-            for k, a, i in zip(rates, auto, best, strict=True)]
+            for k, a, f, i in zip(rates, auto, freq, best, strict=True)]
 
 
 def _show_tiers(costs: list[tiers_model.TierCost], even: list[dict[str, Any]],
@@ -173,10 +178,16 @@ def _show_tiers(costs: list[tiers_model.TierCost], even: list[dict[str, Any]],
     _table(["hotter", "colder", "break-even reads / object / month"],
            [[e["hot"], e["cold"], f"{e['reads_per_object_per_month']:.3g}"] for e in even],
            "hotter tier is cheaper above")
-    _table(["reads / month", "all hot", "idle 30 d / 90 d", "cheapest fixed tier"],
+    rule = " / ".join(f">= {m}" for m in auto[0]["frequency_min_reads_per_30d"])
+    idle = " / ".join(f"{t / 86_400:g} d" for t in tiers_model.INTELLIGENT_TIERING_IDLE_S[
+        :len(auto[0]["frequency_min_reads_per_30d"])])
+    _table(["reads / month", "all hot", f"idle {idle}", f"reads in 30 d {rule}",
+            "cheapest fixed tier"],
            [[f"{r['reads_per_month']:g}", f"${r['all_hot_usd']:.4g}", f"${r['auto_usd']:.4g}",
-             f"${r['oracle_usd']:.4g} ({r['oracle_tier']})"] for r in auto],
-           f"one {units.format_bytes(obj)} object a month: automatic tiering by age")
+             f"${r['frequency_usd']:.4g}", f"${r['oracle_usd']:.4g} ({r['oracle_tier']})"]
+            for r in auto],
+           f"one {units.format_bytes(obj)} object a month: automatic tiering by age and by "
+           "access frequency")
 
 
 # --------------------------------------------------------------------------- latency

@@ -13,11 +13,17 @@ moves objects after 30 and 90 days without access). For reads as a Poisson proce
 the object sits beyond ``T`` a fraction ``exp(-lam T)`` of the time, and ``lam exp(-lam T)``
 reads a month find it there (memorylessness). :func:`tiered_cost_per_month` is that closed
 form; ``tests/storage/test_tiers.py`` checks it against a seeded Monte-Carlo replay.
+Automatic tiering by access frequency: an object sits in tier ``i`` while it has had at least
+``m_i`` reads in the last window ``W`` (``m`` decreasing, the last tier below them all). The
+count is Poisson with mean ``lam W`` at any instant, and by PASTA also just before a read,
+so the time share and the read share of tier ``i`` are both ``P(m_i <= N < m_(i-1))``
+(:func:`frequency_cost_per_month`, checked the same way).
 Minimum-storage-duration charges and per-object monitoring fees are not modelled.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +40,8 @@ DEFAULT_TIERS = ("object-storage", "object-storage-ia", "object-storage-glacier-
 """Hot, warm, cold: S3 Standard, Standard-IA, Glacier Instant Retrieval."""
 INTELLIGENT_TIERING_IDLE_S = (30 * 86_400.0, 90 * 86_400.0)
 """Days without access before S3 Intelligent-Tiering moves an object down (30, then 90)."""
+FREQUENCY_MIN_READS = (2, 1)
+"""Reads in the last 30 days that keep an object hot (2) or warm (1) under the frequency rule."""
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -151,4 +159,45 @@ def tiered_cost_per_month(policy: TieringPolicy, *, object_bytes: float,
         share = beyond[i] - beyond[i + 1]  # fraction of time the object sits in tier i
         cost += share * object_bytes / GB * tier.usd_per_gb_month
         cost += lam * MONTH_S * share * tier.read_usd(object_bytes)  # PASTA: reads see tier i
+    return cost
+
+
+@dataclass(frozen=True, kw_only=True)
+class FrequencyPolicy:
+    """Tier ``i`` while the last ``window_s`` holds at least ``min_reads[i]`` reads."""
+
+    tiers: tuple[Tier, ...]
+    """Hot first; one more tier than thresholds."""
+    window_s: float
+    min_reads: tuple[int, ...]
+    """Strictly decreasing read counts, each >= 1."""
+
+    def __post_init__(self) -> None:
+        m = list(self.min_reads)
+        if len(self.tiers) != len(m) + 1 or m != sorted(set(m), reverse=True) or min(m) < 1:
+            raise StorageModelError(f"min_reads(={self.min_reads}) must be strictly decreasing "
+                                    f"counts >= 1, one fewer than the {len(self.tiers)} tiers")
+        positive("window_s", self.window_s, error=StorageModelError)
+
+
+def _poisson_at_least(m: int, mean: FloatArray) -> FloatArray:
+    """P(N >= m) for N ~ Poisson(mean), elementwise."""
+    below = np.zeros_like(mean)
+    for k in range(m):
+        below += np.exp(-mean) * mean ** k / math.factorial(k)
+    return np.asarray(1.0 - below, dtype=np.float64)
+
+
+def frequency_cost_per_month(policy: FrequencyPolicy, *, object_bytes: float,
+                             reads_per_month: npt.ArrayLike) -> FloatArray:
+    """Long-run monthly cost of one object read as a Poisson process (module docstring)."""
+    lam = np.asarray(reads_per_month, dtype=np.float64) / MONTH_S
+    mean = lam * policy.window_s
+    at_least = [np.zeros_like(lam)] + [_poisson_at_least(m, mean) for m in policy.min_reads] \
+        + [np.ones_like(lam)]
+    cost = np.zeros_like(lam)
+    for i, tier in enumerate(policy.tiers):
+        share = at_least[i + 1] - at_least[i]
+        cost += share * (object_bytes / GB * tier.usd_per_gb_month
+                         + lam * MONTH_S * tier.read_usd(object_bytes))
     return cost
