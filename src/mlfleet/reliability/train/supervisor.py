@@ -90,8 +90,10 @@ class Supervisor:
     """Runs a :class:`TrainSpec` to its last step through failures (see the module docstring)."""
 
     def __init__(self, spec: TrainSpec, config: SupervisorConfig, *,
-                 on_step: Callable[[int], None] | None = None) -> None:
-        self.spec, self.config, self.on_step = spec, config, on_step
+                 on_step: Callable[[int], None] | None = None,
+                 server: ForkServer | None = None) -> None:
+        """``server``: a running fork server to use (and leave running); None: one per run."""
+        self.spec, self.config, self.on_step, self.server = spec, config, on_step, server
         self.store = CheckpointStore(config.ckpt_root, keep_last=spec.keep_last,
                                      keep_every=spec.keep_every, compression=spec.compression)
         self.record = RunRecord(start_t=time.monotonic())
@@ -151,6 +153,9 @@ class Supervisor:
     # -- one attempt -------------------------------------------------------------------------
     @contextlib.contextmanager
     def _fork_server(self, tmp: Path) -> Iterator[ForkServer]:
+        if self.server is not None:
+            yield self.server
+            return
         server = ForkServer(log_path=tmp / "forkserver.log",
                             timeout_s=self.config.startup_timeout_s)
         try:

@@ -193,9 +193,17 @@ class Trainer:
     def _fill_disk(self, step: int) -> None:
         """disk-full: rank 0 fills the checkpoint file system; every rank then writes into it."""
         if self.job.rank == 0:
+            self._await_commit(step - self.spec.ckpt_every)
             self.emit("inject", kind="disk-full", step=step)
             fill_file_system(Path(self.job.ckpt_root) / BALLAST_NAME)
         dist.barrier()
+
+    def _await_commit(self, step: int, timeout_s: float = 60.0) -> None:
+        """Wait until the supervisor has committed ``step`` (so the full disk hits only the
+        checkpoints after it)."""
+        deadline = time.monotonic() + timeout_s
+        while step > 0 and step not in self.store.steps() and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _written(self, future: Future[Any], step: int, name: str, start: float,
                  stall_s: float) -> None:
