@@ -314,7 +314,10 @@ def _online(file: Path, raw: object, root: Path,
         raise FeatureRepoError(f"{where}: defaults(={defaults!r}) must be a mapping")
     checked = {str(ref): _default_value(where, str(ref), value) for ref, value in defaults.items()}
     for ref in checked:
-        _view_feature(views, ref)
+        try:
+            _view_feature(views, ref)
+        except FeatureRepoError as exc:
+            raise FeatureRepoError(f"{where}: defaults: {exc}") from None
     return OnlineConfig(backend=backend, path=(root / path).absolute(), url=url,
                         stale_policy=policy, defaults=checked)
 
@@ -350,18 +353,25 @@ def load_repo(root: Path) -> FeatureRepo:
     root = root.absolute()
     files = _yaml_files(root)
     parsed = files_data(files)
-    entities = [_entity(f, raw) for f, raw in _items(parsed, "entities")]
-    _unique(root.name, "entity", (e.name for e in entities))
-    ents = {e.name: e for e in entities}
-    views = [_view(f, raw, root, ents) for f, raw in _items(parsed, "feature_views")]
-    odvs_probe = _items(parsed, "on_demand_views")
-    _unique(root.name, "view", [v.name for v in views]
-            + [raw.get("name", "?") for _, raw in odvs_probe if isinstance(raw, dict)])
-    view_map = {v.name: v for v in views}
-    odvs = [_on_demand(f, raw, view_map) for f, raw in odvs_probe]
+    entities = [(f, _entity(f, raw)) for f, raw in _items(parsed, "entities")]
+    _defined_once("entity", [(f, e.name) for f, e in entities])
+    ents = {e.name: e for _, e in entities}
+    views = [(f, _view(f, raw, root, ents)) for f, raw in _items(parsed, "feature_views")]
+    view_map = {v.name: v for _, v in views}
+    odvs = [(f, _on_demand(f, raw, view_map)) for f, raw in _items(parsed, "on_demand_views")]
+    _defined_once("view", [(f, v.name) for f, v in views] + [(f, o.name) for f, o in odvs])
     return FeatureRepo(root=root, files=files, entities=ents, views=view_map,
-                       on_demand={o.name: o for o in odvs},
+                       on_demand={o.name: o for _, o in odvs},
                        online=_online_section(parsed, root, view_map))
+
+
+def _defined_once(kind: str, named: Sequence[tuple[Path, str]]) -> None:
+    seen: dict[str, Path] = {}
+    for file, name in named:
+        if name in seen:
+            raise FeatureRepoError(f"{file.name}: {kind} {name!r} is defined twice (also in "
+                                   f"{seen[name].name})")
+        seen[name] = file
 
 
 def _items(parsed: Sequence[tuple[Path, dict[str, Any]]], key: str) -> list[tuple[Path, Any]]:

@@ -20,10 +20,12 @@ join. It is written to a temporary file and renamed, so a failure leaves no part
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -236,8 +238,8 @@ def retrieve(repo: FeatureRepo, refs: Sequence[FeatureRef], *, entity_path: Path
 def _copy_atomically(con: duckdb.DuckDBPyConnection, query: str, out_path: Path) -> int:
     tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
     try:
-        result = con.execute(f"COPY ({query}) TO {sql_string(str(tmp))} (FORMAT parquet)")
-        row = result.fetchone()
+        row = execute_interruptibly(
+            con, f"COPY ({query}) TO {sql_string(str(tmp))} (FORMAT parquet)")
         os.replace(tmp, out_path)
     except duckdb.Error as exc:
         reason = " ".join(str(exc).split())[:200]
@@ -245,3 +247,36 @@ def _copy_atomically(con: duckdb.DuckDBPyConnection, query: str, out_path: Path)
     finally:
         tmp.unlink(missing_ok=True)
     return int(row[0]) if row is not None else 0
+
+
+def execute_interruptibly(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...] | None:
+    """``con.execute(sql).fetchone()`` on a worker thread, so that Ctrl-C interrupts the query.
+
+    DuckDB does not look at Python's signal flag while a query runs; the main thread waits
+    on an Event in short steps (an interrupted ``Thread.join`` can mark a live thread as
+    stopped in CPython 3.11), and on KeyboardInterrupt calls ``con.interrupt()``, waits for
+    the query to stop, and re-raises.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["row"] = con.execute(sql).fetchone()
+        except BaseException as exc:  # handed to the main thread below
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="mlfleet-duckdb", daemon=True).start()
+    try:
+        while not done.wait(0.05):
+            pass
+    except KeyboardInterrupt:
+        con.interrupt()
+        done.wait()
+        raise
+    if "error" in box:
+        raise box["error"]
+    row: tuple[Any, ...] | None = box.get("row")
+    return row
