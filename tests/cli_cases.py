@@ -9,6 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 RECSYS = str(Path(__file__).resolve().parents[1] / "examples" / "recsys-serving.yaml")
+FEATURE_REPO = str(Path(__file__).resolve().parents[1] / "src" / "mlfleet" / "examples"
+                   / "feature_repo")
+"""Read-only here: ``apply --check`` and ``historical`` without ``--out`` write nothing."""
 # Per command, one or more argument lists; several rows exercise several payload shapes.
 CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("catalog", "list"): [[]],
@@ -72,4 +75,8 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("storage", "checkpoint"): [["-w", "Llama-3-8B"],
                                 ["-w", "DLRM-DCNv2", "--precision", "fp32", "--optimizer",
                                  "adagrad", "--changed-rows", "0.05", "--medium", "s3"]],
+    ("features", "apply"): [[FEATURE_REPO, "--check"]],
+    ("features", "historical"): [[FEATURE_REPO, "--entities",
+                                  FEATURE_REPO + "/data/entities.parquet", "--features",
+                                  "user_stats:ctr,user_derived:ctr_pct,user_profile:age"]],
 }
