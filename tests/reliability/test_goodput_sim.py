@@ -4,6 +4,7 @@ time goes, and every failure process keeps its long-run rate."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from itertools import islice
 from typing import Any
@@ -82,9 +83,21 @@ specs = st.builds(
     st.floats(0, 30), st.floats(0, 5), st.sampled_from(["sync", "async"]), st.floats(0, 30))
 
 
+policies = st.one_of(
+    st.just(SparePolicy()),
+    st.builds(lambda n, repair_h, elastic: SparePolicy(spares=n, repair_s=repair_h * H,
+                                                       elastic=elastic),
+              st.integers(0, 3), st.floats(0.5, 24), st.booleans()))
+processes = st.sampled_from(["exponential", "weibull:shape=0.7", "weibull:shape=1.5",
+                             "burst:switch_prob=0.3,nodes=3"])
+
+
 @settings(max_examples=60, deadline=None)
-@given(specs, st.integers(0, 2**31))
-def test_time_adds_up_for_any_job(spec: JobSpec, seed: int) -> None:
+@given(specs, st.integers(0, 2**31), policies, processes, st.integers(1, 8))
+def test_time_adds_up_for_any_job(spec: JobSpec, seed: int, spares: SparePolicy,
+                                  process: str, nodes: int) -> None:
+    spec = dataclasses.replace(spec, spares=spares, nodes=nodes,
+                               failures=parse_failure(process, mtbf_s=spec.failures.mtbf_s))
     result = simulate_job(spec, seed=seed)
     assert_accounts(result, spec)
     segments = math.ceil(spec.solve_s / spec.checkpoint.interval_s - 1e-9)
