@@ -19,6 +19,7 @@ from mlfleet.storage.features.online_store import (
     OnlineStore,
     open_online_store,
 )
+from mlfleet.storage.features.sources import FeatureDataError
 
 ROWS = [  # (user_id, event, created, clicks, ctr)
     (1, T0_S + 10, T0_S + 10, 1, 0.1),
@@ -107,7 +108,7 @@ def test_unknown_view_is_refused(store: OnlineStore, tmp_path: Path) -> None:
 def test_corrupt_source_names_it_and_writes_nothing(store: OnlineStore, tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", ROWS)
     repo.views["user_stats"].source_path.write_bytes(b"PAR1 this is not parquet PAR1")
-    with pytest.raises(FeatureRepoError, match="data/user_stats.parquet") as err:
+    with pytest.raises(FeatureDataError, match="user_stats.parquet' is not a readable") as err:
         materialize(repo, store, start_ts_s=T0_S, end_ts_s=T0_S + 50)
     assert "\n" not in str(err.value)
     assert store.materialized("user_stats") is None and clicks(store, "1") == [None]
@@ -120,8 +121,9 @@ def test_a_source_without_a_declared_column_is_refused(store: OnlineStore,
 
     repo = make_repo(tmp_path / "repo", ROWS)
     pq.write_table(pa.table({"user_id": [1]}), repo.views["user_stats"].source_path)
-    with pytest.raises(FeatureRepoError, match="cannot be read"):
+    with pytest.raises(FeatureDataError, match="has no column 'clicks'"):
         materialize(repo, store, end_ts_s=T0_S)
+    assert store.materialized("user_stats") is None
 
 
 rows_strategy = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40), st.integers(0, 40)),

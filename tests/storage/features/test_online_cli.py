@@ -134,7 +134,7 @@ def test_corrupt_source_removes_the_store_it_created(tmp_path: Path) -> None:
     make_repo(repo, ROWS)
     (repo / "data" / "user_stats.parquet").write_bytes(b"PAR1 garbage PAR1")
     proc = run_cli("features", "materialize", str(repo), "--end", END, "--json")
-    assert_one_line_error(proc, "data/user_stats.parquet", "cannot be read")
+    assert_one_line_error(proc, "data/user_stats.parquet", "is not a readable Parquet file")
     assert proc.stdout == "" and sorted(p.name for p in repo.iterdir()) == ["data",
                                                                             "features.yaml"]
 

@@ -13,6 +13,7 @@ from redis_server import redis_server, redis_url  # noqa: F401  (fixtures)
 
 from mlfleet.errors import InputError
 from mlfleet.storage.features.online_store import (
+    FeatureBatch,
     FeatureRow,
     MaterializedInterval,
     OnlineStore,
@@ -22,6 +23,10 @@ from mlfleet.storage.features.online_store import (
 )
 
 _views = itertools.count()
+
+
+def batch(*rows: FeatureRow) -> FeatureBatch:
+    return FeatureBatch.from_rows(rows)
 
 
 def row(key: str, event_s: float, created_s: float = 0.0, **values: object) -> FeatureRow:
@@ -40,7 +45,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OnlineStor
 
 
 def test_read_returns_what_was_written_in_key_order(store: OnlineStore) -> None:
-    assert store.write("v", [row("1", 10.0, ctr=0.5, clicks=3), row("2", 20.0, ctr=0.25)]) == 2
+    written = store.write("v", batch(row("1", 10.0, ctr=0.5, clicks=3),
+                                     row("2", 20.0, ctr=0.25)))
+    assert written == 2
     got = store.read("v", ["2", "9", "1"], ["ctr", "clicks"])
     assert got[1] is None
     assert got[0] is not None and dict(got[0].values) == {"ctr": 0.25, "clicks": None}
@@ -49,7 +56,7 @@ def test_read_returns_what_was_written_in_key_order(store: OnlineStore) -> None:
 
 
 def test_values_keep_their_type(store: OnlineStore) -> None:
-    store.write("v", [row("k", 1.0, i=7, f=0.1, s="héllo", n=None, big=2**62)])
+    store.write("v", batch(row("k", 1.0, i=7, f=0.1, s="héllo", n=None, big=2**62)))
     got = store.read("v", ["k"], ["i", "f", "s", "n", "big"])[0]
     assert got is not None
     assert dict(got.values) == {"i": 7, "f": 0.1, "s": "héllo", "n": None, "big": 2**62}
@@ -57,34 +64,34 @@ def test_values_keep_their_type(store: OnlineStore) -> None:
 
 
 def test_an_older_row_never_overwrites_a_newer_one(store: OnlineStore) -> None:
-    store.write("v", [row("1", 100.0, 5.0, x=1)])
-    assert store.write("v", [row("1", 99.0, 50.0, x=2)]) == 0       # older event
-    assert store.write("v", [row("1", 100.0, 4.0, x=3)]) == 0       # same event, older created
+    store.write("v", batch(row("1", 100.0, 5.0, x=1)))
+    assert store.write("v", batch(row("1", 99.0, 50.0, x=2))) == 0       # older event
+    assert store.write("v", batch(row("1", 100.0, 4.0, x=3))) == 0       # older created
     got = store.read("v", ["1"], ["x"])[0]
     assert got is not None and got.values["x"] == 1
-    assert store.write("v", [row("1", 100.0, 6.0, x=4)]) == 1       # same event, newer created
-    assert store.write("v", [row("1", 100.0, 6.0, x=5)]) == 1       # a tie overwrites
+    assert store.write("v", batch(row("1", 100.0, 6.0, x=4))) == 1       # newer created
+    assert store.write("v", batch(row("1", 100.0, 6.0, x=5))) == 1       # a tie overwrites
     got = store.read("v", ["1"], ["x"])[0]
     assert got is not None and (got.values["x"], got.event_ts_s) == (5, 100.0)
 
 
 def test_unknown_view_and_feature_read_as_missing(store: OnlineStore) -> None:
     assert store.read("nope", ["1", "2"], ["x"]) == [None, None]
-    store.write("v", [row("1", 1.0, x=1)])
+    store.write("v", batch(row("1", 1.0, x=1)))
     got = store.read("v", ["1"], ["x", "never_written"])[0]
     assert got is not None and dict(got.values) == {"x": 1, "never_written": None}
 
 
 def test_views_are_separate(store: OnlineStore) -> None:
-    store.write("a", [row("1", 1.0, x=1)])
-    store.write("b", [row("1", 2.0, x=2)])
+    store.write("a", batch(row("1", 1.0, x=1)))
+    store.write("b", batch(row("1", 2.0, x=2)))
     a, b = store.read("a", ["1"], ["x"])[0], store.read("b", ["1"], ["x"])[0]
     assert a is not None and b is not None and (a.values["x"], b.values["x"]) == (1, 2)
 
 
 def test_a_large_batch_is_read_in_one_call(store: OnlineStore) -> None:
     keys = [str(i) for i in range(35_000)]       # more than one SQLite IN (...) chunk
-    store.write("v", [row(k, float(i), x=i) for i, k in enumerate(keys)])
+    store.write("v", batch(*(row(k, float(i), x=i) for i, k in enumerate(keys))))
     got = store.read("v", keys[::-1], ["x"])
     assert [g.values["x"] if g else None for g in got] == list(range(35_000))[::-1]
 
@@ -109,15 +116,15 @@ writes = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3), st.integers(0,
 
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(writes=writes, batch=st.integers(1, 7))
+@given(writes=writes, chunk=st.integers(1, 7))
 def test_store_holds_the_latest_row_per_entity(store: OnlineStore,
                                                writes: list[tuple[int, int, int, int]],
-                                               batch: int) -> None:
+                                               chunk: int) -> None:
     """Writes in any order and batching leave the max (event, created) row per entity."""
     view = f"prop{next(_views)}"
     rows = [row(str(k), float(ev), float(cr), x=val) for k, ev, cr, val in writes]
-    for start in range(0, len(rows), batch):
-        store.write(view, rows[start:start + batch])
+    for start in range(0, len(rows), chunk):
+        store.write(view, FeatureBatch.from_rows(rows[start:start + chunk]))
     expected: dict[str, tuple[float, float]] = {}
     for r in rows:
         expected[r.entity_key] = max(expected.get(r.entity_key, (-1.0, -1.0)),
@@ -139,7 +146,7 @@ def test_store_holds_the_latest_row_per_entity(store: OnlineStore,
 def test_sqlite_survives_reopening(tmp_path: Path) -> None:
     path = tmp_path / "online.db"
     first = open_online_store(backend="sqlite", sqlite_path=path)
-    first.write("v", [row("1", 1.0, x=1)])
+    first.write("v", batch(row("1", 1.0, x=1)))
     first.close()
     again = open_online_store(backend="sqlite", sqlite_path=path, read_only=True)
     got = again.read("v", ["1"], ["x"])[0]

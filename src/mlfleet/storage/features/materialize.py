@@ -3,7 +3,7 @@
 For each feature view, one DuckDB query over its Parquet source keeps the rows whose
 event time lies in ``[start, end]`` (both ends included, as Feast's ``materialize``) and,
 per entity, the one with the latest event time, ties broken by the later created time
-(``QUALIFY row_number() … = 1``). The rows go to the online store in one bulk write,
+(:func:`latest_rows_sql`). The rows go to the online store in one bulk write,
 which never replaces a newer stored row with an older one
 (:class:`~mlfleet.storage.features.online_store.OnlineStore`). The store then records the
 window, so a run without ``start`` continues where the last one ended (Feast's
@@ -11,22 +11,23 @@ window, so a run without ``start`` continues where the last one ended (Feast's
 its first row when it has no TTL.
 
 Every view is read before anything is written, so a bad source (missing, corrupt, a
-column missing) leaves the store as it was.
+column missing: :class:`~mlfleet.storage.features.sources.FeatureDataError`) leaves the
+store as it was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from mlfleet.storage.features.definitions import FeatureRepo, FeatureRepoError, FeatureView
-from mlfleet.storage.features.online_store import (
-    FeatureRow,
-    MaterializedInterval,
-    OnlineStore,
-    entity_key,
+from mlfleet.storage.features.online_store import FeatureBatch, MaterializedInterval, OnlineStore
+from mlfleet.storage.features.sources import (
+    FeatureDataError,
+    parquet_glob,
+    parquet_schema,
+    sql_ident,
+    sql_string,
 )
 
 
@@ -45,57 +46,77 @@ class ViewMaterialization:
     """Rows the store kept (the others were older than what it held)."""
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+_FLOATS = ("FLOAT", "DOUBLE", "REAL")
+_OLDEST_US = -(2**63) + 1
+"""Stands in for a null created time: older than any."""
 
 
-def parquet_pattern(path: Path) -> str:
-    """What ``read_parquet`` reads for a view source: a file, a glob, or every
-    ``*.parquet`` under a directory."""
-    return str(path / "**" / "*.parquet") if path.is_dir() else str(path)
+def _key_sql(view: FeatureView, schema: Mapping[str, str]) -> str:
+    """The entity key (:func:`~mlfleet.storage.features.online_store.entity_key`) in SQL."""
+    parts = []
+    for key in view.join_keys:
+        col = sql_ident(key)
+        if schema[key] in _FLOATS or schema[key].startswith("DECIMAL"):
+            parts.append(f"CASE WHEN {col} = trunc({col}) THEN CAST(CAST({col} AS BIGINT) AS "
+                         f"VARCHAR) ELSE CAST({col} AS VARCHAR) END")
+        else:
+            parts.append(f"CAST({col} AS VARCHAR)")
+    return parts[0] if len(parts) == 1 else f"concat_ws(chr(31), {', '.join(parts)})"
 
 
-def latest_rows_sql(view: FeatureView, *, bounded_below: bool) -> str:
-    """The query for the latest row per entity of ``view`` in ``[?, ?]`` (or ``<= ?``).
+def latest_rows_sql(view: FeatureView, schema: Mapping[str, str], *, start_ts_s: float | None,
+                    end_ts_s: float) -> str:
+    """The latest row per entity of ``view`` with event time in ``[start, end]``, by key.
 
-    Columns: the join keys, the event and created times as epoch seconds, the features.
+    One hash aggregate: ``max_by(row, order)`` where ``order`` packs (event µs, created
+    µs) into one HUGEINT, several times faster here than ``row_number()`` over a window
+    (1.0 to 2.1 s against 12 s for 10⁷ rows on 2 loaded cores). Columns: the entity
+    key, event and created times in epoch seconds, the features.
     """
-    keys = ", ".join(_ident(k) for k in view.join_keys)
-    ts = _ident(view.timestamp_field)
-    created = _ident(view.created_timestamp_field) if view.created_timestamp_field else None
-    feats = ", ".join(_ident(f.name) for f in view.features)
-    window = (f"{ts} >= to_timestamp(?) AND " if bounded_below else "") + f"{ts} <= to_timestamp(?)"
-    order = f"{ts} DESC" + (f", {created} DESC" if created else "")
-    not_null = " AND ".join(f"{_ident(k)} IS NOT NULL" for k in view.join_keys)
-    return (f"SELECT {keys}, epoch({ts}), {f'epoch({created})' if created else '0.0'}, {feats} "
-            f"FROM read_parquet(?) WHERE {window} AND {not_null} "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1")
+    keys = ", ".join(sql_ident(k) for k in view.join_keys)
+    ts = sql_ident(view.timestamp_field)
+    created = (f"coalesce(epoch_us({sql_ident(view.created_timestamp_field)}), {_OLDEST_US})"
+               if view.created_timestamp_field else None)
+    order = (f"(epoch_us({ts})::HUGEINT * {2**64} + ({created})::HUGEINT + {2**63})"
+             if created else f"epoch_us({ts})")
+    packed = ", ".join([f"'#ev': epoch_us({ts})", f"'#cr': {created or 0}",
+                        *(f"{sql_string(f.name)}: {sql_ident(f.name)}" for f in view.features)])
+    window = [f"{ts} <= to_timestamp({end_ts_s!r})",
+              *([f"{ts} >= to_timestamp({start_ts_s!r})"] if start_ts_s is not None else []),
+              *(f"{sql_ident(k)} IS NOT NULL" for k in view.join_keys)]
+    feats = ", ".join(f"m[{sql_string(f.name)}] AS {sql_ident(f.name)}" for f in view.features)
+    return (f"SELECT k AS \"#k\", m['#ev'] / 1e6 AS \"#ev\", m['#cr'] / 1e6 AS \"#cr\", "
+            f"{feats} FROM (SELECT {_key_sql(view, schema)} AS k, max_by({{{packed}}}, {order}) AS m "
+            f"FROM read_parquet({sql_string(parquet_glob(view.source_path))}) "
+            f"WHERE {' AND '.join(window)} GROUP BY {keys}) ORDER BY k")
 
 
 def latest_rows(view: FeatureView, *, start_ts_s: float | None,
-                end_ts_s: float) -> list[FeatureRow]:
+                end_ts_s: float) -> FeatureBatch:
     """The latest row per entity of ``view`` with event time in ``[start, end]``.
 
-    :class:`FeatureRepoError` naming the source when it cannot be read or lacks a column.
+    :class:`~mlfleet.storage.features.sources.FeatureDataError` naming the source when it
+    is missing, not Parquet, or lacks a declared column.
     """
     import duckdb
 
-    params: list[Any] = [] if start_ts_s is None else [start_ts_s]
-    params.append(end_ts_s)
-    sql = latest_rows_sql(view, bounded_below=start_ts_s is not None)
-    try:
-        with duckdb.connect() as con:
-            con.execute("SET TimeZone = 'UTC'")
-            records = con.execute(sql, [parquet_pattern(view.source_path), *params]).fetchall()
-    except duckdb.Error as exc:
-        first = " ".join(str(exc).split())[:300]
-        raise FeatureRepoError(f"feature view {view.name}: source {view.source!r} cannot be "
-                               f"read: {first}") from None
-    n_keys, names = len(view.join_keys), [f.name for f in view.features]
-    return [FeatureRow(entity_key=entity_key(rec[:n_keys]),
-                       values=dict(zip(names, rec[n_keys + 2:], strict=True)),
-                       event_ts_s=float(rec[n_keys]), created_ts_s=float(rec[n_keys + 1]))
-            for rec in records]
+    from mlfleet.storage.features.registry import check_source
+
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        check_source(con, view)
+        schema = parquet_schema(con, view.source_path, f"source of feature view {view.name}")
+        try:
+            table = con.sql(latest_rows_sql(view, schema, start_ts_s=start_ts_s,
+                                            end_ts_s=end_ts_s)).to_arrow_table()
+        except duckdb.Error as exc:
+            first = " ".join(str(exc).split())[:300]
+            raise FeatureDataError(f"source of feature view {view.name} "
+                                   f"{str(view.source_path)!r} cannot be read: {first}") from None
+    return FeatureBatch(entity_keys=table.column("#k").to_pylist(),
+                        event_ts_s=table.column("#ev").to_pylist(),
+                        created_ts_s=table.column("#cr").to_pylist(),
+                        values={f.name: table.column(f.name).to_pylist() for f in view.features})
 
 
 def window_start(view: FeatureView, store: OnlineStore, *, end_ts_s: float) -> float | None:
@@ -123,7 +144,8 @@ def materialize(repo: FeatureRepo, store: OnlineStore, *, end_ts_s: float,
     """Materialize ``views`` (default all) over ``[start, end]``; incremental without start.
 
     ``dry_run`` reads the sources and reports what would be offered, writing nothing.
-    :class:`FeatureRepoError` for an unknown view, ``start > end`` or an unreadable source,
+    :class:`FeatureRepoError` for an unknown view or ``start > end``, and
+    :class:`~mlfleet.storage.features.sources.FeatureDataError` for an unreadable source,
     before anything is written.
     """
     if start_ts_s is not None and start_ts_s > end_ts_s:
@@ -133,7 +155,7 @@ def materialize(repo: FeatureRepo, store: OnlineStore, *, end_ts_s: float,
     starts = {v.name: start_ts_s if start_ts_s is not None
               else window_start(v, store, end_ts_s=end_ts_s) for v in chosen}
     batches = {v.name: latest_rows(v, start_ts_s=starts[v.name], end_ts_s=end_ts_s)
-               if _nonempty(starts[v.name], end_ts_s) else [] for v in chosen}
+               if _nonempty(starts[v.name], end_ts_s) else _empty(v) for v in chosen}
     if dry_run:
         return [ViewMaterialization(view=v.name, start_ts_s=starts[v.name], end_ts_s=end_ts_s,
                                     entities=len(batches[v.name]), rows_written=0)
@@ -142,16 +164,20 @@ def materialize(repo: FeatureRepo, store: OnlineStore, *, end_ts_s: float,
                    end_ts_s=end_ts_s) for view in chosen]
 
 
+def _empty(view: FeatureView) -> FeatureBatch:
+    return FeatureBatch(entity_keys=[], event_ts_s=[], created_ts_s=[],
+                        values={f.name: [] for f in view.features})
+
+
 def _nonempty(start_ts_s: float | None, end_ts_s: float) -> bool:
     return start_ts_s is None or start_ts_s <= end_ts_s
 
 
-def _store(store: OnlineStore, view: str, rows: list[FeatureRow], *,
+def _store(store: OnlineStore, view: str, rows: FeatureBatch, *,
            start_ts_s: float | None, end_ts_s: float) -> ViewMaterialization:
     written = store.write(view, rows)
     last = store.materialized(view)
-    start = start_ts_s if start_ts_s is not None else min(
-        (r.event_ts_s for r in rows), default=end_ts_s)
+    start = start_ts_s if start_ts_s is not None else min(rows.event_ts_s, default=end_ts_s)
     # The pointer the next incremental run starts from never moves back.
     end = max(end_ts_s, last.end_ts_s) if last is not None else end_ts_s
     store.record_materialized(view, MaterializedInterval(start_ts_s=min(start, end),

@@ -1,13 +1,15 @@
 """On-demand features at request time: the view's SQL expressions over a batch, in DuckDB.
 
 The inputs are the served values of every feature of the on-demand view's sources, as
-columns named after the features (the names the expressions use offline). One query
-computes every feature of the view for the whole batch.
+typed columns named after the features, the names the expressions use offline
+(:func:`mlfleet.storage.features.on_demand.source_features`); each expression is cast
+to its declared type as offline (:func:`~mlfleet.storage.features.on_demand.expression_sql`).
+One query computes every feature of the view for the whole batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from mlfleet.storage.features.definitions import FeatureRepo, FeatureRepoError, OnDemandView
 from mlfleet.storage.features.online_store import FeatureValue
@@ -30,19 +32,28 @@ def coerce(value: FeatureValue, dtype: str) -> FeatureValue:
     return str(value)
 
 
+def input_refs(repo: FeatureRepo, odv: OnDemandView) -> list[str]:
+    """``view:feature`` of every input of ``odv``, in the order :func:`evaluate` takes them."""
+    from mlfleet.storage.features.on_demand import source_features
+
+    return [f"{view}:{name}" for name, (view, _) in source_features(repo, odv).items()]
+
+
 def evaluate(repo: FeatureRepo, odv: OnDemandView,
-             rows: Sequence[Sequence[FeatureValue]]) -> list[list[FeatureValue]]:
-    """Each row's on-demand values; ``rows`` holds, per entity, the values of every feature
-    of ``odv.sources`` in source order. :class:`FeatureRepoError` if an expression fails."""
+             rows: Sequence[Mapping[str, FeatureValue]]) -> list[list[FeatureValue]]:
+    """Each row's on-demand values, in the order of ``odv.features``; ``rows`` maps each
+    input (:func:`input_refs`) to its value. :class:`FeatureRepoError` if one fails."""
     import duckdb
     import pyarrow as pa
 
-    inputs = [f for src in odv.sources for f in repo.views[src].features]
-    columns = {f.name: pa.array([coerce(row[i], f.dtype) for row in rows],
-                                getattr(pa, ARROW_TYPES[f.dtype])())
-               for i, f in enumerate(inputs)}
+    from mlfleet.storage.features.on_demand import expression_sql, source_features
+    from mlfleet.storage.features.sources import sql_ident
+
+    columns = {name: pa.array([coerce(row[f"{view}:{name}"], feat.dtype) for row in rows],
+                              getattr(pa, ARROW_TYPES[feat.dtype])())
+               for name, (view, feat) in source_features(repo, odv).items()}
     batch = pa.table(columns)
-    select = ", ".join(f"({f.expression}) AS \"{f.name}\"" for f in odv.features)
+    select = ", ".join(f"{expression_sql(f)} AS {sql_ident(f.name)}" for f in odv.features)
     try:
         with duckdb.connect() as con:
             con.register("batch", batch)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from mlfleet.errors import InputError
 from mlfleet.storage.features.definitions import FeatureRef, FeatureRepo, FeatureRepoError
 from mlfleet.storage.features.freshness import STATUSES, ServedFeature, serve
-from mlfleet.storage.features.on_demand_online import coerce, evaluate
+from mlfleet.storage.features.on_demand_online import coerce, evaluate, input_refs
 from mlfleet.storage.features.online_store import OnlineStore, entity_key
 
 EntityColumns = Mapping[str, Sequence[str]]
@@ -118,8 +118,8 @@ def lookup(repo: FeatureRepo, store: OnlineStore, refs: Sequence[FeatureRef],
 def _add_on_demand(repo: FeatureRepo, name: str, served: list[dict[str, ServedFeature]]) -> None:
     """Compute every feature of on-demand view ``name`` for each row, in place."""
     odv = repo.on_demand[name]
-    inputs = [f"{src}:{f.name}" for src in odv.sources for f in repo.views[src].features]
-    values = evaluate(repo, odv, [[row[i].value for i in inputs] for row in served])
+    inputs = input_refs(repo, odv)
+    values = evaluate(repo, odv, [{i: row[i].value for i in inputs} for row in served])
     for row, computed in zip(served, values, strict=True):
         origin = [row[i] for i in inputs]
         status = max((s.status for s in origin), key=STATUSES.index)

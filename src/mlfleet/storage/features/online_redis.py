@@ -2,9 +2,9 @@
 
 Key ``mlfleet:fv:<view>:<entity key>`` holds the fields ``__event_ts``, ``__created_ts``
 and one field per feature (its value as JSON, so ints, floats, strings and nulls come
-back with their type). A write is one pipeline of a Lua script per row that compares
-``(event, created)`` with the stored pair inside the server, so the newer row wins even
-with concurrent writers; a read is one pipeline of ``HMGET`` per key. The windows
+back with their type). A write pipelines a Lua script over :data:`ROWS_PER_CALL` rows a
+call that compares ``(event, created)`` with the stored pair inside the server, so the
+newer row wins even with concurrent writers; a read is one pipeline of ``HMGET`` per key. The windows
 materialized per view are fields of the hash ``mlfleet:materialized``.
 """
 
@@ -15,29 +15,45 @@ from collections.abc import Sequence
 from typing import Any
 
 from mlfleet.storage.features.online_store import (
-    FeatureRow,
+    FeatureBatch,
     FeatureValue,
     MaterializedInterval,
     OnlineStoreError,
     StoredFeatures,
 )
 
-PIPELINE_ROWS = 10_000
-"""Rows per pipeline round trip on writes (bounds the client's buffered replies)."""
+ROWS_PER_CALL = 1_000
+"""Rows one script call writes (KEYS = their hashes); calls are pipelined."""
+CALLS_PER_PIPELINE = 20
+"""Script calls per pipeline round trip."""
 CONNECT_TIMEOUT_S = 1.0
 """How long opening the store waits for the server before calling it unreachable."""
 _EVENT, _CREATED = "__event_ts", "__created_ts"
 _MATERIALIZED = "mlfleet:materialized"
-# KEYS[1] = the entity hash; ARGV = event, created, field, value, field, value, ...
+# KEYS = entity hashes; ARGV = n, n field names, then per key: event, created, n values.
 _NEWER_WINS = """
-local cur = redis.call('HMGET', KEYS[1], '__event_ts', '__created_ts')
-local ev, cr = tonumber(ARGV[1]), tonumber(ARGV[2])
-if cur[1] then
-  local cev, ccr = tonumber(cur[1]), tonumber(cur[2])
-  if ev < cev or (ev == cev and cr < ccr) then return 0 end
+local n = tonumber(ARGV[1])
+local pos, stored = n + 2, 0
+for _, key in ipairs(KEYS) do
+  local ev, cr = ARGV[pos], ARGV[pos + 1]
+  local cur = redis.call('HMGET', key, '__event_ts', '__created_ts')
+  local newer = true
+  if cur[1] then
+    local cev, ccr, nev, ncr = tonumber(cur[1]), tonumber(cur[2]), tonumber(ev), tonumber(cr)
+    newer = not (nev < cev or (nev == cev and ncr < ccr))
+  end
+  if newer then
+    local args = {'__event_ts', ev, '__created_ts', cr}
+    for j = 1, n do
+      args[#args + 1] = ARGV[1 + j]
+      args[#args + 1] = ARGV[pos + 1 + j]
+    end
+    redis.call('HSET', key, unpack(args))
+    stored = stored + 1
+  end
+  pos = pos + 2 + n
 end
-redis.call('HSET', KEYS[1], '__event_ts', ARGV[1], '__created_ts', ARGV[2], unpack(ARGV, 3))
-return 1
+return stored
 """
 
 
@@ -65,16 +81,22 @@ class RedisOnlineStore:
             raise OnlineStoreError(f"online.url(={url!r}) is unreachable: {exc}") from None
         self._newer_wins = self._client.register_script(_NEWER_WINS)
 
-    def write(self, view: str, rows: Sequence[FeatureRow]) -> int:
-        """Store ``rows`` keeping the newer row per entity; the number stored."""
+    def write(self, view: str, batch: FeatureBatch) -> int:
+        """Store ``batch`` keeping the newer row per entity; the number stored."""
+        names = list(batch.values)
+        encoded = [[json.dumps(v) for v in batch.values[n]] for n in names]
+        calls = range(0, len(batch), ROWS_PER_CALL)
         stored = 0
-        for start in range(0, len(rows), PIPELINE_ROWS):
+        for first in range(0, len(calls), CALLS_PER_PIPELINE):
             pipe = self._client.pipeline(transaction=False)
-            for row in rows[start:start + PIPELINE_ROWS]:
-                args: list[Any] = [repr(row.event_ts_s), repr(row.created_ts_s)]
-                for name, value in row.values.items():
-                    args += [name, json.dumps(value)]
-                self._newer_wins(keys=[_key(view, row.entity_key)], args=args, client=pipe)
+            for start in calls[first:first + CALLS_PER_PIPELINE]:
+                rows = range(start, min(start + ROWS_PER_CALL, len(batch)))
+                args: list[Any] = [len(names), *names]
+                for i in rows:
+                    args += [repr(batch.event_ts_s[i]), repr(batch.created_ts_s[i]),
+                             *(column[i] for column in encoded)]
+                self._newer_wins(keys=[_key(view, batch.entity_keys[i]) for i in rows],
+                                 args=args, client=pipe)
             stored += sum(int(r) for r in pipe.execute())
         return stored
 
@@ -111,4 +133,4 @@ def _decode(features: Sequence[str], reply: list[bytes | None]) -> StoredFeature
     decoded: dict[str, FeatureValue] = {
         name: None if raw is None else json.loads(raw)
         for name, raw in zip(features, values, strict=True)}
-    return StoredFeatures(values=decoded, event_ts_s=float(event))
+    return StoredFeatures(decoded, float(event))

@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from mlfleet.errors import InputError
 
@@ -36,7 +36,7 @@ class OnlineStoreError(InputError):
 
 @dataclass(frozen=True, kw_only=True)
 class FeatureRow:
-    """One entity's feature values at one event time, as materialization writes it."""
+    """One entity's feature values at one event time (tests and small writes)."""
 
     entity_key: str
     """The entity's key (:func:`entity_key`)."""
@@ -49,8 +49,42 @@ class FeatureRow:
 
 
 @dataclass(frozen=True, kw_only=True)
-class StoredFeatures:
-    """What the store holds for one entity of one view."""
+class FeatureBatch:
+    """Rows for one view as columns, as materialization writes them (no object per row)."""
+
+    entity_keys: Sequence[str]
+    """The entities' keys (:func:`entity_key`), one per row."""
+    event_ts_s: Sequence[float]
+    """Event time of each row (seconds since the Unix epoch, UTC)."""
+    created_ts_s: Sequence[float]
+    """Created time of each row; breaks ties on the event time."""
+    values: Mapping[str, Sequence[FeatureValue]]
+    """Feature name -> one value per row."""
+
+    def __post_init__(self) -> None:
+        lengths = {len(self.entity_keys), len(self.event_ts_s), len(self.created_ts_s),
+                   *(len(v) for v in self.values.values())}
+        assert len(lengths) == 1, f"columns of different lengths: {sorted(lengths)}"
+
+    def __len__(self) -> int:
+        return len(self.entity_keys)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[FeatureRow]) -> FeatureBatch:
+        """The rows as columns (a feature a row lacks is None there)."""
+        names = sorted({name for row in rows for name in row.values})
+        return cls(entity_keys=[r.entity_key for r in rows],
+                   event_ts_s=[r.event_ts_s for r in rows],
+                   created_ts_s=[r.created_ts_s for r in rows],
+                   values={n: [r.values.get(n) for r in rows] for n in names})
+
+
+class StoredFeatures(NamedTuple):
+    """What the store holds for one entity of one view.
+
+    A named tuple, not a dataclass: a lookup builds one per entity and view, and a
+    tuple is built three times faster (the 2 ms online-lookup budget).
+    """
 
     values: Mapping[str, FeatureValue]
     """Feature name -> value, for the features asked for (None if never written)."""
@@ -73,11 +107,11 @@ class OnlineStore(Protocol):
 
     ``write`` keeps the newer of the stored and the given row per entity (by
     ``(event_ts_s, created_ts_s)``; a tie overwrites, so writes are idempotent) and
-    returns how many rows it stored. ``read`` takes one round trip per batch and returns
+    returns how many rows it stored (rows of one entity in a batch apply in order). ``read`` takes one round trip per batch and returns
     one entry per key, in order, None where the view holds nothing for that key.
     """
 
-    def write(self, view: str, rows: Sequence[FeatureRow]) -> int: ...
+    def write(self, view: str, batch: FeatureBatch) -> int: ...
 
     def read(self, view: str, keys: Sequence[str],
              features: Sequence[str]) -> list[StoredFeatures | None]: ...
