@@ -1,0 +1,1 @@
+"""Dataset versions (Delta Lake), lineage and quality checks."""
