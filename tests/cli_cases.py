@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 RECSYS = str(Path(__file__).resolve().parents[1] / "examples" / "recsys-serving.yaml")
+CLICKS = str(Path(__file__).resolve().parent / "storage" / "datasets" / "data" / "clicks")
+"""A three-version Delta dataset (``mlfleet storage dataset demo --rows 400``), read only."""
 FEATURE_REPO = str(Path(__file__).resolve().parents[1] / "src" / "mlfleet" / "examples"
                    / "feature_repo")
 """Read-only here: ``apply --check`` and ``historical`` without ``--out`` write nothing."""
@@ -69,6 +71,10 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("storage", "io"): [[], ["-w", "ResNet-50", "--decode", "3ms", "--medium", "s3"]],
     ("storage", "starvation"): [[], ["--workers", "1,16", "--cores", "4", "--storage-bw",
                                      "100MB/s", "--prefetch", "0"]],
+    ("storage", "dataset", "log"): [[CLICKS]],
+    ("storage", "dataset", "show"): [[CLICKS], [CLICKS, "--version", "0", "--limit", "0"]],
+    ("storage", "dataset", "diff"): [[CLICKS, "--from", "0"]],
+    ("storage", "dataset", "quality"): [[CLICKS], [CLICKS, "--version", "0"]],
     ("storage", "tiers"): [[]],
     ("storage", "latency"): [[]],
     ("storage", "small-files"): [[], ["--medium", "hdfs", "--sizes", "100KB"]],

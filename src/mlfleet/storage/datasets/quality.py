@@ -14,6 +14,7 @@ Nulls are left out of the drift statistics and counted in the null rate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,7 +42,7 @@ def psi(expected: npt.ArrayLike, actual: npt.ArrayLike, *, bins: int = 10) -> fl
     return _psi_from_counts(e_counts, a_counts)
 
 
-def psi_categorical(expected: list[object], actual: list[object]) -> float:
+def psi_categorical(expected: Sequence[object], actual: Sequence[object]) -> float:
     """PSI over the categories of either list."""
     categories = sorted({*map(str, expected), *map(str, actual)})
     index = {c: i for i, c in enumerate(categories)}
