@@ -183,10 +183,15 @@ def validate(options: dict[str, Any]) -> tuple[TrainSpec, SupervisorConfig]:
     hang_timeout_s = parse_quantity(options["hang_timeout"], "s")
     if not 0 < hang_timeout_s <= 3600:
         raise InputError(f"--hang-timeout(={options['hang_timeout']}) must be in (0, 1h]")
+    if options["ckpt_dir"] is not None and not options["ckpt_dir"].strip():
+        raise InputError(f"--ckpt-dir {options['ckpt_dir']!r} must name a directory")
     if options["ckpt_dir"] is not None:
         _check_ckpt_dir(Path(options["ckpt_dir"]), resume=options["resume"],
                         injections=injections)
-        CheckpointStore(options["ckpt_dir"])  # unwritable: one line, exit 2
+        kept = CheckpointStore(options["ckpt_dir"]).steps()  # unwritable: one line, exit 2
+        if options["resume"] and kept and kept[-1] > options["steps"]:
+            raise InputError(f"--ckpt-dir {options['ckpt_dir']!r} holds a checkpoint of step "
+                             f"{kept[-1]}, beyond --steps {options['steps']}")
     elif options["resume"]:
         raise InputError("--resume needs --ckpt-dir (the checkpoints to continue from)")
     spec = TrainSpec(steps=options["steps"], ckpt_every=options["ckpt_every"],
