@@ -46,6 +46,7 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
                              "--warmup", "0"]],
     ("run", "compression"): [["--ranks", "2", "--steps", "3", "--methods", "dense",
                               "--backend", "loopback"]],
+    ("run", "train"): [["--ranks", "2", "--steps", "4", "--ckpt-every", "2"]],
     ("run", "loader"): [["--workers", "1,2", "--samples", "100", "--sample-bytes", "256",
                          "--decode-cost", "0", "--shards", "4"],
                         ["--workers", "1", "--samples", "64", "--format", "parquet"]],
@@ -85,4 +86,10 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("features", "historical"): [[FEATURE_REPO, "--entities",
                                   FEATURE_REPO + "/data/entities.parquet", "--features",
                                   "user_stats:ctr,user_derived:ctr_pct,user_profile:age"]],
+    # materialize only with --dry-run: a real one would write online.db into src/ (the fuzz
+    # cannot drop a flag from a base row); online only reads (an absent store reads empty).
+    ("features", "materialize"): [[FEATURE_REPO, "--end", "2026-01-03T00:00:00", "--dry-run"]],
+    ("features", "online"): [[FEATURE_REPO, "--entity", "user_id=1,2,99", "--features",
+                              "user_stats:ctr,user_derived:ctr_pct,user_profile:age",
+                              "--now", "2026-01-02T12:00:00"]],
 }
