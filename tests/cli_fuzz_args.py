@@ -87,6 +87,10 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "hang_timeout": ["5s", "0", "-1s", "x"], "max_restarts": ["1", "3", "-1", "x"],
         "rejoin_after": ["1", "2", "0", "x"],
     },
+    ("storage", "dataset", "demo"): {
+        "path": ["demo-ds", "demo-ds", EMPTY, RANDOM_BYTES, "/proc/nope", ""],
+        "rows": ["4", "40", "3", "0", "-1", "x"], "seed": ["0", "1", "-1", "x"],
+    },
     ("run", "compression"): {
         "ranks": ["1", "2", "0", "-1"], "steps": ["1", "3", "0", "-1"],
         "methods": ["dense", "topk", "dense,topk", "nope", ""],
