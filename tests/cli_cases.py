@@ -92,10 +92,4 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("features", "online"): [[FEATURE_REPO, "--entity", "user_id=1,2,99", "--features",
                               "user_stats:ctr,user_derived:ctr_pct,user_profile:age",
                               "--now", "2026-01-02T12:00:00"]],
-    # materialize only with --dry-run: a real one would write online.db into src/ (the fuzz
-    # cannot drop a flag from a base row); online only reads (an absent store reads empty).
-    ("features", "materialize"): [[FEATURE_REPO, "--end", "2026-01-03T00:00:00", "--dry-run"]],
-    ("features", "online"): [[FEATURE_REPO, "--entity", "user_id=1,2,99", "--features",
-                              "user_stats:ctr,user_derived:ctr_pct,user_profile:age",
-                              "--now", "2026-01-02T12:00:00"]],
 }
