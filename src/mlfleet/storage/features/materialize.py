@@ -116,7 +116,8 @@ def latest_rows(view: FeatureView, *, start_ts_s: float | None,
     return FeatureBatch(entity_keys=table.column("#k").to_pylist(),
                         event_ts_s=table.column("#ev").to_pylist(),
                         created_ts_s=table.column("#cr").to_pylist(),
-                        values={f.name: table.column(f.name).to_pylist() for f in view.features})
+                        values={f.name: table.column(f.name).to_pylist() for f in view.features},
+                        keys_sorted=True)
 
 
 def window_start(view: FeatureView, store: OnlineStore, *, end_ts_s: float) -> float | None:

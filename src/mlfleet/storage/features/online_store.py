@@ -60,6 +60,8 @@ class FeatureBatch:
     """Created time of each row; breaks ties on the event time."""
     values: Mapping[str, Sequence[FeatureValue]]
     """Feature name -> one value per row."""
+    keys_sorted: bool = False
+    """True when ``entity_keys`` ascend (a store writing in key order then skips sorting)."""
 
     def __post_init__(self) -> None:
         lengths = {len(self.entity_keys), len(self.event_ts_s), len(self.created_ts_s),
