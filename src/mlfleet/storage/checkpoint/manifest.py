@@ -30,7 +30,7 @@ class ShardRecord:
     bytes: int
     """Bytes on disk (after compression)."""
     sha256: str
-    """SHA-256 of the bytes on disk."""
+    """Checksum of the bytes on disk: SHA-256 over their 64 MiB blocks' SHA-256 (tree_hash.py)."""
     compression: str | None = None
     base_step: int | None = None
     """For a delta shard, the committed step it is a delta against; None for a full shard."""

@@ -8,10 +8,8 @@ nothing on either path uses pickle (safetensors format: https://github.com/huggi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import struct
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ import torch
 
 from .compression import compress_stream, decompress_bytes
 from .errors import CorruptCheckpointError
+from .tree_hash import TreeHasher, tree_sha256_file
 
 DTYPE_CODES: dict[torch.dtype, str] = {
     torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
@@ -84,40 +83,28 @@ def write_shard_file(f: BinaryIO, tensors: Mapping[str, torch.Tensor], meta: Map
                      *, compression: str | None) -> Callable[[], WrittenFile]:
     """Write the shard to ``f`` (flushes, does not fsync); returns a call giving size and hash.
 
-    Uncompressed, SHA-256 runs in a thread over the same buffers while this one writes and
-    the caller fsyncs (hashlib releases the GIL), so hashing adds nothing to a disk-bound
-    write; compressed, the hash is taken over the compressed stream as it is written.
+    The checksum is tree_hash's block-wise SHA-256. Uncompressed, blocks are hashed in a
+    thread pool over the same buffers while this thread writes and the caller fsyncs
+    (hashlib releases the GIL); compressed, over the compressed stream as it is written.
     """
     if compression is not None:
-        digest, written = hashlib.sha256(), 0
+        hasher, written = TreeHasher(parallel=False), 0
         for packed in compress_stream(safetensors_chunks(tensors, meta), compression):
-            digest.update(packed)
+            hasher.update(packed)
             f.write(packed)
             written += len(packed)
         f.flush()
-        done = WrittenFile(bytes=written, sha256=digest.hexdigest())
+        done = WrittenFile(bytes=written, sha256=hasher.hexdigest())
         return lambda: done
-    chunks = list(safetensors_chunks(tensors, meta))  # views of the tensors' memory, no copy
-    hashing = _HashThread(chunks)
+    # views of the tensors' memory, no copy; they stay alive until the hash is taken
+    chunks = list(safetensors_chunks(tensors, meta))
+    hasher = TreeHasher(parallel=True)
     for chunk in chunks:
+        hasher.update(chunk)
         f.write(chunk)
     f.flush()
-    return hashing.result
-
-
-class _HashThread(threading.Thread):
-    def __init__(self, chunks: list[memoryview]) -> None:
-        super().__init__(name="ckpt-sha256", daemon=True)
-        self.chunks, self.digest = chunks, hashlib.sha256()
-        self.start()
-
-    def run(self) -> None:
-        for chunk in self.chunks:
-            self.digest.update(chunk)
-
-    def result(self) -> WrittenFile:
-        self.join()
-        return WrittenFile(bytes=sum(len(c) for c in self.chunks), sha256=self.digest.hexdigest())
+    size = sum(len(c) for c in chunks)
+    return lambda: WrittenFile(bytes=size, sha256=hasher.hexdigest())
 
 
 def read_shard_file(path: Path, *, sha256: str | None, compression: str | None,
@@ -127,7 +114,7 @@ def read_shard_file(path: Path, *, sha256: str | None, compression: str | None,
         data = path.read_bytes()
     except FileNotFoundError:
         raise CorruptCheckpointError(f"checkpoint shard {path} is missing") from None
-    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+    if sha256 is not None and _tree_sha256_parallel(data) != sha256:
         raise CorruptCheckpointError(f"checkpoint shard {path} is corrupt: its SHA-256 differs "
                                      "from the manifest's")
     if compression is not None:
@@ -135,16 +122,19 @@ def read_shard_file(path: Path, *, sha256: str | None, compression: str | None,
     return _parse(data, path)
 
 
+def _tree_sha256_parallel(data: bytes) -> str:
+    hasher = TreeHasher(parallel=True)
+    hasher.update(data)
+    return hasher.hexdigest()
+
+
 def verify_shard_file(path: Path, *, sha256: str) -> None:
     """CorruptCheckpointError unless ``path`` exists and hashes to ``sha256`` (streamed)."""
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
-            while chunk := f.read(CHUNK_BYTES):
-                digest.update(chunk)
+        actual = tree_sha256_file(path)
     except FileNotFoundError:
         raise CorruptCheckpointError(f"checkpoint shard {path} is missing") from None
-    if digest.hexdigest() != sha256:
+    if actual != sha256:
         raise CorruptCheckpointError(f"checkpoint shard {path} is corrupt: its SHA-256 differs "
                                      "from the manifest's")
 
