@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
 from cli_helpers import run_main_json
@@ -25,3 +30,17 @@ def test_tier_simulation_rows(capsys: pytest.CaptureFixture[str]) -> None:
     [row] = doc["rows"]
     assert row["tier"]["slow_requests"] == 100 and row["tier"]["wasted_prefetches"] == 0
     assert row["tier"]["slow_request_usd"] == pytest.approx(100 * 4e-7)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_long_replay_with_130() -> None:
+    entry = "import sys; from mlfleet.cli import main; sys.exit(main())"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", entry, "sim", "cache", "--trace", "zipf:items=1e5,accesses=2e7"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(2.0)  # past the imports, inside trace generation or the replay
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["interrupted"]

@@ -32,6 +32,8 @@ DEFAULTS: dict[str, dict[str, float]] = {
                    "shards": 5_000},
 }
 """Each trace's parameters and their defaults."""
+CHUNK = 1 << 22
+"""Draws generated at a time."""
 MAX_ACCESSES = 100_000_000
 """Largest trace (accesses, or items x epochs) accepted: 0.8 GB of block ids."""
 
@@ -60,8 +62,11 @@ def shuffle(items: int, epochs: int, rng: np.random.Generator) -> Blocks:
 def irm(popularity: npt.NDArray[np.float64], accesses: int, rng: np.random.Generator) -> Blocks:
     """``accesses`` independent draws of block ``i`` with probability ``popularity[i]``."""
     cdf = np.cumsum(popularity)
-    picks = np.searchsorted(cdf, rng.random(accesses) * cdf[-1], side="right")
-    out: Blocks = np.minimum(picks, len(popularity) - 1).astype(np.int64)
+    out: Blocks = np.empty(accesses, dtype=np.int64)
+    for start in range(0, accesses, CHUNK):  # chunks bound the temporaries' memory
+        draws = rng.random(min(CHUNK, accesses - start)) * cdf[-1]
+        picks = np.searchsorted(cdf, draws, side="right")
+        out[start:start + len(draws)] = np.minimum(picks, len(popularity) - 1)
     return out
 
 
