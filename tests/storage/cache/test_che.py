@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlfleet.storage.cache import policy, replay
 from mlfleet.storage.cache.che import (
@@ -53,3 +55,15 @@ def test_a_cache_holding_everything_hits_always() -> None:
     p = zipf_popularity(10, 1.0)
     assert lru_hit_rate(p, 10) == 1.0
     assert top_c_hit_rate(p, 10) == pytest.approx(1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=st.integers(2, 5000), alpha=st.floats(0.0, 2.0), data=st.data())
+def test_che_is_a_hit_rate_below_the_static_optimum_and_grows_with_the_cache(
+        items: int, alpha: float, data: st.DataObject) -> None:
+    p = zipf_popularity(items, alpha)
+    small = data.draw(st.integers(1, items - 1))
+    large = data.draw(st.integers(small, items))
+    lru_small, lru_large = lru_hit_rate(p, small), lru_hit_rate(p, large)
+    assert 0.0 < lru_small <= lru_large <= 1.0 + 1e-12
+    assert lru_small <= top_c_hit_rate(p, small) + 1e-9
