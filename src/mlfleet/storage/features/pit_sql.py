@@ -1,0 +1,146 @@
+"""The SQL of a point-in-time-correct retrieval (DuckDB), built from a repository and refs.
+
+Two phases per feature view, both linear in the source's rows apart from one sort:
+
+1. **match**: ``entity ASOF LEFT JOIN source(keys, event)`` gives, for each entity row, the
+   latest event time ``t*`` at or before its time. Only the keys and the event time go
+   through the ASOF's sort, which is what makes it cheaper than an ASOF carrying features.
+2. **pick**: entity rows whose ``t*`` is within the TTL are hash-joined with the source on
+   ``(keys, event = t*)``; among those rows (more than one when event times tie),
+   ``arg_max`` over ``(created, row number in its file)`` picks the value.
+
+Entity rows then get their values by a left join on their row number, on-demand features
+are computed from them, and the result is ordered as the input. Timestamps are compared as
+``TIMESTAMPTZ`` (microseconds, UTC for naive ones). Every name is quoted; internal columns
+start with ``__mlf_``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlfleet.storage.features.definitions import FeatureRef, FeatureRepo, FeatureView
+from mlfleet.storage.features.on_demand import SQL_TYPES, on_demand_select, source_features
+from mlfleet.storage.features.sources import parquet_glob, sql_ident, sql_string
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """The views a request touches and the features it reads from each (in request order)."""
+
+    views: tuple[FeatureView, ...]
+    features: Mapping[str, tuple[str, ...]]
+    """View name -> features read (requested, then those on-demand features need)."""
+
+
+def output_name(ref: FeatureRef, *, full_names: bool) -> str:
+    """The output column of ``ref``: the feature's name, or ``view__feature``."""
+    return f"{ref.view}__{ref.feature}" if full_names else ref.feature
+
+
+def plan(repo: FeatureRepo, refs: Sequence[FeatureRef]) -> Plan:
+    """Which views and features ``refs`` read, on-demand sources included."""
+    wanted: dict[str, list[str]] = {}
+    for ref in refs:
+        pairs = (source_features(repo, repo.on_demand[ref.view]).values() if ref.on_demand
+                 else [(ref.view, repo.views[ref.view].feature(ref.feature))])
+        for view, feat in pairs:
+            if feat.name not in wanted.setdefault(view, []):
+                wanted[view].append(feat.name)
+    return Plan(views=tuple(repo.views[v] for v in wanted),
+                features={v: tuple(f) for v, f in wanted.items()})
+
+
+def _ts(column: str) -> str:
+    return f"CAST({sql_ident(column)} AS TIMESTAMPTZ)"
+
+
+def _source(view: FeatureView, *, row_numbers: bool = False) -> str:
+    option = ", file_row_number = true" if row_numbers else ""
+    return f"read_parquet({sql_string(parquet_glob(view.source_path))}{option})"
+
+
+def _match_cte(plan_: Plan) -> str:
+    """Entity rows with, per view i, the latest event time at or before theirs (``__mlf_ti``)."""
+    keys = dict.fromkeys(k for view in plan_.views for k in view.join_keys)
+    select = ["__mlf_e.__mlf_row", "__mlf_e.__mlf_t",
+              *(f"__mlf_e.{sql_ident(k)}" for k in keys)]
+    joins = []
+    for i, view in enumerate(plan_.views):
+        cols = ", ".join(sql_ident(k) for k in view.join_keys)
+        on = " AND ".join(f"__mlf_e.{sql_ident(k)} = __mlf_a{i}.{sql_ident(k)}"
+                          for k in view.join_keys)
+        joins.append(f"ASOF LEFT JOIN (SELECT {cols}, {_ts(view.timestamp_field)} AS __mlf_ts "
+                     f"FROM {_source(view)} WHERE {sql_ident(view.timestamp_field)} IS NOT NULL) "
+                     f"__mlf_a{i} ON {on} AND __mlf_e.__mlf_t >= __mlf_a{i}.__mlf_ts")
+        select.append(f"__mlf_a{i}.__mlf_ts AS __mlf_t{i}")
+    return f"__mlf_m AS (SELECT {', '.join(select)} FROM __mlf_e {' '.join(joins)})"
+
+
+def _pick_cte(i: int, view: FeatureView, features: Sequence[str]) -> str:
+    """Per entity row, the features of the source row that wins the tie at ``__mlf_ti``."""
+    values = ", ".join(f"{sql_ident(f)} := CAST(s.{sql_ident(f)} AS "
+                       f"{SQL_TYPES[view.feature(f).dtype]})" for f in features)
+    created = ("TIMESTAMPTZ '-infinity'" if view.created_timestamp_field is None else
+               f"coalesce(CAST(s.{sql_ident(view.created_timestamp_field)} AS TIMESTAMPTZ), "
+               "TIMESTAMPTZ '-infinity')")
+    on = " AND ".join(f"s.{sql_ident(k)} = __mlf_m.{sql_ident(k)}" for k in view.join_keys)
+    where = f"__mlf_m.__mlf_t{i} IS NOT NULL"
+    if view.ttl_s is not None:
+        where = f"__mlf_m.__mlf_t{i} >= __mlf_m.__mlf_t - to_microseconds({round(view.ttl_s * 1e6)})"
+    return (f"__mlf_p{i} AS (SELECT __mlf_m.__mlf_row, arg_max(struct_pack({values}), "
+            f"struct_pack(c := {created}, r := s.file_row_number)) AS __mlf_v "
+            f"FROM __mlf_m JOIN {_source(view, row_numbers=True)} s ON {on} AND "
+            f"CAST(s.{sql_ident(view.timestamp_field)} AS TIMESTAMPTZ) = __mlf_m.__mlf_t{i} "
+            f"WHERE {where} GROUP BY __mlf_m.__mlf_row)")
+
+
+def hidden_name(index: int, feature: str) -> str:
+    """The internal column holding feature ``feature`` of the plan's view ``index``."""
+    return f"__mlf_{index}_{feature}"
+
+
+def joined_ctes(plan_: Plan, *, entity_path: Path, timestamp_column: str) -> list[str]:
+    """CTEs ending in ``__mlf_j``: every entity column, ``__mlf_row``, and hidden features."""
+    t = _ts(timestamp_column)
+    ctes = [f"__mlf_e AS (SELECT * EXCLUDE (file_row_number), file_row_number AS __mlf_row, "
+            f"{t} AS __mlf_t FROM read_parquet({sql_string(str(entity_path))}, "
+            "file_row_number = true))", _match_cte(plan_)]
+    select, joins = ["__mlf_e.*"], []
+    for i, view in enumerate(plan_.views):
+        feats = plan_.features[view.name]
+        ctes.append(_pick_cte(i, view, feats))
+        joins.append(f"LEFT JOIN __mlf_p{i} ON __mlf_p{i}.__mlf_row = __mlf_e.__mlf_row")
+        select.extend(f"__mlf_p{i}.__mlf_v.{sql_ident(f)} AS {sql_ident(hidden_name(i, f))}"
+                      for f in feats)
+    ctes.append(f"__mlf_j AS (SELECT {', '.join(select)} FROM __mlf_e {' '.join(joins)})")
+    return ctes
+
+
+def historical_query(repo: FeatureRepo, refs: Sequence[FeatureRef], *, entity_path: Path,
+                     entity_columns: Sequence[str], timestamp_column: str,
+                     full_names: bool = False) -> str:
+    """The SQL of a retrieval: entity columns, then one column per ref, in input row order."""
+    plan_ = plan(repo, refs)
+    index = {view.name: i for i, view in enumerate(plan_.views)}
+    hidden = {(v, f): hidden_name(index[v], f) for v, feats in plan_.features.items()
+              for f in feats}
+    ctes = joined_ctes(plan_, entity_path=entity_path, timestamp_column=timestamp_column)
+    odvs = {name: f"__mlf_o{o}" for o, name in
+            enumerate(dict.fromkeys(r.view for r in refs if r.on_demand))}
+    joins = []
+    for name, alias in odvs.items():
+        wanted = tuple(r.feature for r in refs if r.view == name)
+        inner, outer = on_demand_select(repo, repo.on_demand[name], wanted, hidden)
+        ctes.append(f"{alias} AS (SELECT __mlf_row, {outer} FROM "
+                    f"(SELECT __mlf_row, {inner} FROM __mlf_j))")
+        joins.append(f"LEFT JOIN {alias} ON {alias}.__mlf_row = __mlf_j.__mlf_row")
+    select = [f"__mlf_j.{sql_ident(c)}" for c in entity_columns]
+    for ref in refs:
+        column = (f"{odvs[ref.view]}.{sql_ident(ref.feature)}" if ref.on_demand
+                  else f"__mlf_j.{sql_ident(hidden[(ref.view, ref.feature)])}")
+        select.append(f"{column} AS {sql_ident(output_name(ref, full_names=full_names))}")
+    return (f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM __mlf_j {' '.join(joins)} "
+            "ORDER BY __mlf_j.__mlf_row")
