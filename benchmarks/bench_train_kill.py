@@ -60,7 +60,7 @@ def kills(server: ForkServer, tmp: Path, trials: int) -> dict[str, Any]:
     spec = TrainSpec(steps=200, ckpt_every=20)
     reference = run(server, tmp / "reference", spec, ranks=4)
     rng = np.random.default_rng(2026)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for trial in range(trials):
         rank, step = int(rng.integers(4)), int(rng.integers(1, 201))
         report = run(server, tmp / f"kill-{trial}", spec, ranks=4,
@@ -73,15 +73,15 @@ def kills(server: ForkServer, tmp: Path, trials: int) -> dict[str, Any]:
         print(f"kill rank {rank} at step {step}: resumed from {failure.resumed_from_step}, "
               f"{failure.lost_steps} steps lost, detected in {failure.detection_s:.3f} s, "
               f"recovered in {failure.recovery_s:.3f} s, same weights: {rows[-1]['same_weights']}")
-    same = sum(r["same_weights"] for r in rows)
+    same = sum(bool(r["same_weights"]) for r in rows)
     print(f"kills: {same}/{trials} runs ended with the reference weights "
-          f"(sha256 {reference.sha256[:16]}...)")
+          f"(sha256 {reference.sha256})")
     return {"reference_sha256": reference.sha256, "trials": rows, "same_weights": same}
 
 
 def stall(server: ForkServer, tmp: Path, hidden: int) -> dict[str, Any]:
     model = ModelSpec(hidden=hidden)
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for mode in ("sync", "async"):
         spec = TrainSpec(steps=200, ckpt_every=20, model=model, async_ckpt=mode == "async")
         report, record = run_record(server, tmp / f"stall-{mode}", spec, ranks=2)
