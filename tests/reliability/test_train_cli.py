@@ -4,6 +4,7 @@ stop the supervisor, the fork server and every rank."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from train_helpers import train_json
 
 from cli_helpers import run_main
+from terminal_helpers import run_on_a_terminal
 
 SMALL = ("--ranks", "2", "--steps", "12", "--ckpt-every", "4")
 
@@ -122,3 +124,15 @@ def test_a_stop_signal_ends_the_run_and_every_process(signum: signal.Signals,
     assert "Traceback" not in err.decode() and len(err.decode().strip().splitlines()) <= 1
     time.sleep(0.2)
     assert [pid for pid in seen if Path(f"/proc/{pid}").exists()] == []
+
+
+@pytest.mark.slow
+def test_a_progress_bar_of_steps_on_a_terminal_and_none_when_piped(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, terminal = run_on_a_terminal("run", "train", *SMALL)
+    assert code == 0, terminal
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal)
+    assert "steps" in shown and re.search(r"100%.{0,40}\d:\d\d:\d\d", shown), shown[-2000:]
+    assert "\x1b" not in out
+    code, _, err = run_main(capsys, "run", "train", *SMALL)
+    assert code == 0 and "\x1b" not in err and err == ""
