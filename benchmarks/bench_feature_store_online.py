@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -155,18 +154,26 @@ def child_compare(root: Path) -> dict[str, Any]:
 # ------------------------------------------------------------------ parent
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set (``VmHWM``), in MiB.
+
+    Not ``ru_maxrss`` from ``wait4``: Linux carries the parent's high-water mark into a
+    child across fork and exec, so every child would report at least the parent's peak
+    (here the data generator's).
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def run_child(*args: str) -> dict[str, Any]:
-    """Run one child phase; its JSON result plus its peak RSS (``os.wait4``)."""
-    proc = subprocess.Popen([sys.executable, __file__, "--child", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    """Run one child phase; its JSON result (with its own peak RSS)."""
+    proc = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
+                          text=True, check=False)
     if proc.returncode != 0:
-        raise RuntimeError(f"child {args} failed ({proc.returncode})")
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+        raise RuntimeError(f"child {args} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -239,6 +246,7 @@ def child_main(args: list[str]) -> None:
         result = child_feast_lookup(root, int(rest[0]))
     else:
         result = child_compare(root)
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 

@@ -4,7 +4,10 @@ Key ``mlfleet:fv:<view>:<entity key>`` holds the fields ``__event_ts``, ``__crea
 and one field per feature (its value as JSON, so ints, floats, strings and nulls come
 back with their type). A write pipelines a Lua script over :data:`ROWS_PER_CALL` rows a
 call that compares ``(event, created)`` with the stored pair inside the server, so the
-newer row wins even with concurrent writers; a read is one pipeline of ``HMGET`` per key. The windows
+newer row wins even with concurrent writers; a read is one script call that runs ``HMGET``
+on every key of the batch (one command and one reply per batch; on this loaded 2-core
+machine it costs about what a pipeline of 100 ``HMGET`` does: the two context switches of
+the round trip dominate both). The windows
 materialized per view are fields of the hash ``mlfleet:materialized``.
 """
 
@@ -55,6 +58,14 @@ for _, key in ipairs(KEYS) do
 end
 return stored
 """
+# KEYS = entity hashes; ARGV = fields. One call reads the whole batch.
+_READ_ALL = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = redis.call('HMGET', key, unpack(ARGV))
+end
+return out
+"""
 
 
 def _key(view: str, entity_key: str) -> str:
@@ -80,6 +91,7 @@ class RedisOnlineStore:
         except redis.RedisError as exc:
             raise OnlineStoreError(f"online.url(={url!r}) is unreachable: {exc}") from None
         self._newer_wins = self._client.register_script(_NEWER_WINS)
+        self._read_all = self._client.register_script(_READ_ALL)
 
     def write(self, view: str, batch: FeatureBatch) -> int:
         """Store ``batch`` keeping the newer row per entity; the number stored."""
@@ -103,10 +115,10 @@ class RedisOnlineStore:
     def read(self, view: str, keys: Sequence[str],
              features: Sequence[str]) -> list[StoredFeatures | None]:
         """The stored values of ``features`` for each key (None where nothing is stored)."""
-        pipe = self._client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hmget(_key(view, key), [_EVENT, *features])
-        return [_decode(features, reply) for reply in pipe.execute()]
+        if not keys:
+            return []
+        replies = self._read_all(keys=[_key(view, key) for key in keys], args=[_EVENT, *features])
+        return [_decode(features, reply) for reply in replies]
 
     def materialized(self, view: str) -> MaterializedInterval | None:
         """The window the last materialization of ``view`` covered, if any."""
