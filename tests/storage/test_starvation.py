@@ -16,6 +16,7 @@ from mlfleet.storage.starvation import (
     LoaderSetup,
     bottleneck,
     exposed_s_per_step,
+    group_cores,
     loader_samples_per_s,
     starvation,
     starved_fraction_jittered,
@@ -50,19 +51,39 @@ def test_main_cost_shares_the_cores() -> None:
     assert float(loader_samples_per_s(c, workers=2, cores=2)) == pytest.approx(1600)
 
 
-def test_background_load_takes_a_fair_share_of_the_cores() -> None:
-    # 2 cores, 2 other runnable threads: one worker runs 2/3 of the time, four get 2·4/6 cores
-    rates = loader_samples_per_s(costs(), workers=[1, 4], cores=2, background_load=2)
-    np.testing.assert_allclose(rates, [1000 * 2 / 3, 1000 * 8 / 6])
-    idle = loader_samples_per_s(costs(), workers=[1, 4], cores=2, background_load=0)
+def test_other_groups_take_their_fair_share_of_the_cores() -> None:
+    # 2 cores, two other groups of one runnable thread each: the level is 2/3 of a core, so
+    # the loader's group gets 2/3 of a core however many workers it runs
+    rates = loader_samples_per_s(costs(), workers=[1, 4], cores=2, background=[1, 1])
+    np.testing.assert_allclose(rates, [1000 * 2 / 3, 1000 * 2 / 3])
+    # one other group of 3 threads: the loader's 4 workers get 1 core, 1 worker gets 1
+    np.testing.assert_allclose(loader_samples_per_s(costs(), workers=[1, 4], cores=2,
+                                                    background=[3]), [1000, 1000])
+    idle = loader_samples_per_s(costs(), workers=[1, 4], cores=2)
     np.testing.assert_allclose(idle, [1000, 2000])
 
 
-@given(w=st.integers(1, 64), cores=st.integers(1, 64), load=st.floats(0, 32))
-def test_never_faster_with_more_load_or_fewer_cores(w: int, cores: int, load: float) -> None:
+@given(demand=st.floats(0, 16), cores=st.floats(0.5, 16),
+       background=st.lists(st.floats(0, 8), max_size=6))
+def test_group_cores_is_a_water_filling(demand: float, cores: float,
+                                        background: list[float]) -> None:
+    mine = group_cores(demand, cores=cores, background=background)
+    wants = [demand, *background]
+    assert 0 <= mine <= demand + 1e-12
+    if sum(wants) <= cores:
+        assert mine == pytest.approx(demand)
+    else:  # every group gets min(want, level) and the cores are all handed out
+        level = mine if mine < demand - 1e-9 else None
+        if level is not None:
+            assert sum(min(w, level) for w in wants) == pytest.approx(cores, rel=1e-9)
+
+
+@given(w=st.integers(1, 64), cores=st.integers(1, 64), load=st.lists(st.floats(0, 8), max_size=4))
+def test_never_faster_with_more_load_or_fewer_cores(w: int, cores: int,
+                                                   load: list[float]) -> None:
     c = costs(main_s_per_sample=1e-5)
     base = float(loader_samples_per_s(c, workers=w, cores=cores))
-    assert float(loader_samples_per_s(c, workers=w, cores=cores, background_load=load)) \
+    assert float(loader_samples_per_s(c, workers=w, cores=cores, background=load)) \
         <= base * (1 + 1e-12)
     assert float(loader_samples_per_s(c, workers=w + 1, cores=cores)) >= base * (1 - 1e-12)
     assert base <= min(w, cores) / c.worker_s_per_sample * (1 + 1e-12)
@@ -139,8 +160,8 @@ def test_bad_costs_are_refused(overrides: dict[str, float]) -> None:
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(InputError, match="workers"):
         loader_samples_per_s(costs(), workers=0, cores=2)
-    with pytest.raises(InputError, match="background_load"):
-        loader_samples_per_s(costs(), workers=1, cores=2, background_load=-1)
+    with pytest.raises(InputError, match="background"):
+        loader_samples_per_s(costs(), workers=1, cores=2, background=[-1])
     with pytest.raises(InputError, match="prefetch_batches"):
         starved_fraction_jittered(load_batches_per_s=1, step_batches_per_s=1,
                                   prefetch_batches=-1)

@@ -17,13 +17,16 @@ saturate: the classic shape of loader scaling curves (PyTorch ``num_workers``
 tuning guide; Mohan et al., "Analyzing and Mitigating Data Stalls in DNN
 Training", VLDB 2021, Fig. 3 and §3: fetch- and prep-stalls bound by CPU cores).
 
-On a shared host ``L`` runnable threads of other jobs compete for the cores. The
-kernel's fair scheduler (CFS, Linux ``Documentation/scheduler/sched-design-CFS``)
-gives each of the ``W + L`` runnable threads an equal share, so a worker runs at
-``s = min(1, C / (W + L))`` of a core and the pipeline's cores are ``C·W/(W + L)``:
-the workers bound becomes ``W·s / (t_read + t_decode)`` and the cores bound
-``C·W/(W+L) / (t_read + t_decode + t_main)``. ``L = 0`` (the default) is a
-dedicated machine.
+On a shared host other jobs compete for the cores. Linux's fair scheduler (CFS)
+shares the cores between *scheduling groups* (with ``sched_autogroup``, one group per
+session; without it, one per thread), each capped at its own runnable threads
+(``Documentation/scheduler/sched-design-CFS.rst``, group scheduling). The cores a group
+wanting ``n`` threads gets, :func:`group_cores`, is a water-filling level: find ``λ``
+with ``Σ_g min(d_g, λ) = C`` over every group's demand ``d_g``; the group gets
+``min(n, λ)`` (all it wants when ``Σ d_g <= C``). The loader is one group: its workers
+get ``X_W = group_cores(W)`` cores, the workers bound becomes ``X_W / (t_read +
+t_decode)`` and the cores bound ``X_{W+1} / (t_read + t_decode + t_main)`` (the main
+process is one more thread). With no other groups (the default) ``X_W = min(W, C)``.
 
 Exposed loading time per step, steady state with deterministic times: a step
 needs ``b / R`` seconds of loading for a batch of ``b`` samples at ``R`` samples/s,
@@ -42,6 +45,7 @@ validates it (``tests/storage/test_starvation.py``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,39 +97,50 @@ def _rate(numerator: FloatArray | float, seconds: float) -> FloatArray:
     return np.full_like(num, np.inf) if seconds <= 0 else num / seconds
 
 
+def group_cores(demand: float, *, cores: float, background: Sequence[float] = ()) -> float:
+    """Cores a scheduling group wanting ``demand`` runnable threads gets on ``cores`` cores
+    when other groups want ``background`` threads each (CFS group fair share)."""
+    wants = np.sort(np.array([demand, *background], dtype=np.float64))
+    remaining = float(cores)
+    for i, want in enumerate(wants):
+        if want * (wants.size - i) >= remaining:  # the level is below this demand
+            return min(demand, remaining / (wants.size - i))
+        remaining -= float(want)
+    return float(demand)
+
+
 def bound_samples_per_s(costs: LoaderCosts, *, workers: npt.ArrayLike, cores: float,
-                        background_load: float = 0.0) -> FloatArray:
+                        background: Sequence[float] = ()) -> FloatArray:
     """The four bounds (samples/s), shape ``(4,) + shape(workers)``, in :data:`BOUNDS` order.
 
-    ``background_load``: runnable threads of other jobs sharing the cores (``L``).
+    ``background``: mean runnable threads of each other scheduling group on the cores.
     """
     w = whole_array("workers", workers)
     positive("cores", cores)
-    load = non_negative("background_load", background_load)
+    others = [non_negative("background", b) for b in background]
     ones = np.ones_like(w)
-    share = np.minimum(1.0, cores / (w + load))  # of a core, per worker (CFS fair share)
+    workers_cores = np.vectorize(lambda n: group_cores(n, cores=cores, background=others))
     storage_s = costs.sample_bytes / costs.storage_bw_bytes_per_s
     return np.stack([
-        _rate(cores * w / (w + load), costs.worker_s_per_sample + costs.main_s_per_sample),
-        _rate(w * share, costs.worker_s_per_sample),
+        _rate(workers_cores(w + 1), costs.worker_s_per_sample + costs.main_s_per_sample),
+        _rate(workers_cores(w), costs.worker_s_per_sample),
         _rate(ones, costs.main_s_per_sample),
         _rate(ones, storage_s),
     ])
 
 
 def loader_samples_per_s(costs: LoaderCosts, *, workers: npt.ArrayLike, cores: float,
-                         background_load: float = 0.0) -> FloatArray:
+                         background: Sequence[float] = ()) -> FloatArray:
     """Samples/s a loader with ``workers`` processes on ``cores`` cores delivers (vectorised),
-    with ``background_load`` runnable threads of other jobs on the same cores."""
+    with other scheduling groups wanting ``background`` runnable threads each."""
     return np.asarray(bound_samples_per_s(costs, workers=workers, cores=cores,
-                                          background_load=background_load).min(axis=0))
+                                          background=background).min(axis=0))
 
 
 def bottleneck(costs: LoaderCosts, *, workers: int, cores: float,
-               background_load: float = 0.0) -> str:
+               background: Sequence[float] = ()) -> str:
     """Which bound (:data:`BOUNDS`) limits the loader at ``workers`` workers."""
-    bounds = bound_samples_per_s(costs, workers=workers, cores=cores,
-                                 background_load=background_load)
+    bounds = bound_samples_per_s(costs, workers=workers, cores=cores, background=background)
     return BOUNDS[int(np.argmin(bounds))]
 
 

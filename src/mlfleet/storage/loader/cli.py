@@ -170,7 +170,8 @@ def payload(study: LoaderStudy, *, fmt: str, spec: DatasetSpec, config: LoaderCo
                   "samples_per_s_with_startup": r.point.samples_per_s_with_startup,
                   "worker_cpu_s_per_sample": r.point.worker_cpu_s_per_sample,
                   "main_cpu_s_per_sample": r.point.main_cpu_s_per_sample,
-                  "background_load": r.point.background_load,
+                  "background_threads": sum(r.point.background),
+                  "background_groups": len(r.point.background),
                   "predicted_samples_per_s": r.predicted_samples_per_s,
                   "bottleneck": r.bottleneck, "model_error": r.error} for r in study.rows],
         "max_abs_model_error": study.max_abs_error,
@@ -186,14 +187,15 @@ def render(document: dict[str, Any]) -> None:
              f"{r['predicted_samples_per_s']:,.0f}", f"{r['model_error']:+.0%}",
              r["bottleneck"], format_duration(r["worker_cpu_s_per_sample"]),
              format_duration(r["main_cpu_s_per_sample"]),
-             f"{r['background_load']:.1f}"] for r in document["rows"]]
+             f"{r['background_threads']:.1f} in {r['background_groups']}"]
+            for r in document["rows"]]
     data = document["dataset"]
     title = (f"loader: {data['samples']:,} samples of {format_bytes(data['sample_bytes'])} as "
              f"{document['format']} ({format_bytes(data['stored_bytes'])} stored), "
              f"{document['cores']} cores; model calibrated on "
              f"{document['model']['calibrated_on_workers']} worker(s)")
     print_table(["workers", "samples/s", "model", "model err", "model bound",
-                 "worker CPU/sample", "main CPU/sample", "other runnable"], rows,
+                 "worker CPU/sample", "main CPU/sample", "others runnable"], rows,
                 title=title)
     if document["dataset_dir"] is not None:
         click.echo(f"dataset kept in {document['dataset_dir']}")

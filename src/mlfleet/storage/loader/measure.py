@@ -7,8 +7,8 @@ pickling) and the main process's is its CPU time per sample; nothing is fitted t
 samples/s. The model (:mod:`mlfleet.storage.starvation`) then predicts every worker
 count from those costs, the cores this process may run on (``os.sched_getaffinity``)
 and the background load measured during that run
-(:class:`~mlfleet.storage.loader.background.BackgroundLoad`): the runnable threads of
-other jobs on a shared host.
+(:class:`~mlfleet.storage.loader.background.BackgroundLoad`): what the other
+scheduling groups of a shared host want of the cores.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ class LoaderPoint:
     """CPU seconds the workers spent per sample (sum over workers / samples)."""
     main_cpu_s_per_sample: float
     """CPU seconds the consumer spent per sample."""
-    background_load: float
-    """Mean runnable threads of other processes during the run."""
+    background: tuple[float, ...]
+    """Mean runnable processes of each other scheduling group during the run."""
 
 
 def measure_point(dataset: Dataset, config: LoaderConfig,
@@ -62,8 +62,8 @@ def measure_point(dataset: Dataset, config: LoaderConfig,
                        samples_per_s=stats.steady_samples_per_s,
                        samples_per_s_with_startup=stats.samples_per_s,
                        worker_cpu_s_per_sample=sum(w.cpu_s for w in stats.workers) / samples,
-                       main_cpu_s_per_sample=stats.main_cpu_s / samples,
-                       background_load=load.mean)
+                       main_cpu_s_per_sample=max(0.0, stats.main_cpu_s - load.cpu_s) / samples,
+                       background=load.groups)
 
 
 def calibrate(point: LoaderPoint, *, decode_s: float, sample_bytes: float) -> LoaderCosts:
@@ -113,9 +113,9 @@ def compare(points: Sequence[LoaderPoint], costs: LoaderCosts, *, cores: int) ->
     """The model's prediction beside each measured point."""
     rows = tuple(Comparison(
         point=p, bottleneck=bottleneck(costs, workers=p.workers, cores=cores,
-                                       background_load=p.background_load),
+                                       background=p.background),
         predicted_samples_per_s=float(loader_samples_per_s(
-            costs, workers=p.workers, cores=cores, background_load=p.background_load)))
+            costs, workers=p.workers, cores=cores, background=p.background)))
         for p in points)
     return LoaderStudy(cores=cores, costs=costs, rows=rows)
 
