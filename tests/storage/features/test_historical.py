@@ -29,8 +29,9 @@ def _retrieve(root: Path, features: str, entities: Path | None = None,
     return result, pq.read_table(out).to_pylist()
 
 
-def test_example_values_follow_the_point_in_time_rules(tmp_path: Path) -> None:
-    result, rows = _retrieve(copy_example(tmp_path), ALL)
+@pytest.mark.parametrize("strategy", ["auto", "hash", "asof"])
+def test_example_values_follow_the_point_in_time_rules(tmp_path: Path, strategy: str) -> None:
+    result, rows = _retrieve(copy_example(tmp_path), ALL, strategy=strategy)
     assert result.rows == 12 and result.columns == (
         "user_id", "event_timestamp", "clicks_7d", "ctr", "age", "ctr_pct",
         "clicks_per_year_of_age")

@@ -28,9 +28,18 @@ from typing import Any
 
 import duckdb
 
+from mlfleet.checks import one_of
 from mlfleet.storage.features.definitions import FeatureRef, FeatureRepo, FeatureRepoError
 from mlfleet.storage.features.on_demand import check_on_demand
-from mlfleet.storage.features.pit_sql import Plan, historical_query, output_name, plan
+from mlfleet.storage.features.pit_sql import (
+    HASH_MAX_MULTIPLICITY,
+    STRATEGIES,
+    Plan,
+    historical_query,
+    multiplicity_sql,
+    output_name,
+    plan,
+)
 from mlfleet.storage.features.sources import (
     FeatureDataError,
     parquet_schema,
@@ -51,7 +60,7 @@ class HistoricalResult:
     """Wall time of the checks, the query and the write, in seconds."""
 
 
-def _check_inputs(con: duckdb.DuckDBPyConnection, plan: Plan, *, entity_path: Path,
+def _check_inputs(con: duckdb.DuckDBPyConnection, plan_: Plan, *, entity_path: Path,
                   timestamp_column: str) -> tuple[str, ...]:
     """The entity table's columns, after checking every file the request reads."""
     entity = parquet_schema(con, entity_path, "entity file")
@@ -60,11 +69,11 @@ def _check_inputs(con: duckdb.DuckDBPyConnection, plan: Plan, *, entity_path: Pa
         if column == "file_row_number" or column.startswith("__mlf_"):
             raise FeatureDataError(f"entity file {str(entity_path)!r}: column {column!r} is a "
                                    "reserved name; rename it")
-    for view in plan.views:
+    for view in plan_.views:
         require_columns(entity, view.join_keys, what="entity file", path=entity_path)
         what = f"source of feature view {view.name}"
         schema = parquet_schema(con, view.source_path, what)
-        require_columns(schema, [*view.join_keys, *plan.features[view.name]], what=what,
+        require_columns(schema, [*view.join_keys, *plan_.features[view.name]], what=what,
                         path=view.source_path)
         require_timestamp(schema, view.timestamp_field, what=what, path=view.source_path)
         if view.created_timestamp_field is not None:
@@ -91,23 +100,43 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def hash_views(con: duckdb.DuckDBPyConnection, plan_: Plan, *, entity_path: Path,
+               strategy: str) -> frozenset[str]:
+    """The views to join by hashing: all, none, or (``auto``) those whose join keys repeat
+    little in the entity table (:data:`~mlfleet.storage.features.pit_sql.HASH_MAX_MULTIPLICITY`)."""
+    if strategy != "auto":
+        return frozenset(v.name for v in plan_.views) if strategy == "hash" else frozenset()
+    chosen = set()
+    for view in plan_.views:
+        row = con.execute(multiplicity_sql(entity_path, view.join_keys)).fetchone()
+        if row is not None and float(row[0]) <= HASH_MAX_MULTIPLICITY:
+            chosen.add(view.name)
+    return frozenset(chosen)
+
+
 def retrieve(repo: FeatureRepo, refs: Sequence[FeatureRef], *, entity_path: Path,
              out_path: Path, timestamp_column: str = "event_timestamp",
-             full_names: bool = False) -> HistoricalResult:
+             full_names: bool = False, strategy: str = "auto") -> HistoricalResult:
     """Write point-in-time-correct features for ``entity_path``'s rows to ``out_path`` (Parquet).
 
-    Raises FeatureDataError (missing/corrupt file, missing column) or FeatureRepoError
-    (clashing output names); ``out_path`` is then left untouched.
+    ``strategy`` (``auto``, ``hash``, ``asof``) picks the join (same result; see
+    :mod:`~mlfleet.storage.features.pit_sql`). Raises FeatureDataError (missing/corrupt file,
+    missing column) or FeatureRepoError (clashing output names); ``out_path`` is then left
+    untouched.
     """
+    one_of("strategy", strategy, STRATEGIES, error=FeatureRepoError)
     start = time.perf_counter()
     con = connect()
     try:
         check_on_demand(repo, con)
-        columns = _check_inputs(con, plan(repo, refs), entity_path=entity_path,
+        plan_ = plan(repo, refs)
+        columns = _check_inputs(con, plan_, entity_path=entity_path,
                                 timestamp_column=timestamp_column)
         _check_names(columns, refs, full_names)
-        query = historical_query(repo, refs, entity_path=entity_path, entity_columns=columns,
-                                 timestamp_column=timestamp_column, full_names=full_names)
+        query = historical_query(
+            repo, refs, entity_path=entity_path, entity_columns=columns,
+            timestamp_column=timestamp_column, full_names=full_names,
+            hash_views=hash_views(con, plan_, entity_path=entity_path, strategy=strategy))
         rows = _copy_atomically(con, query, out_path)
     finally:
         con.close()

@@ -72,11 +72,13 @@ def _plain(value: Any) -> Any:
 @click.option("--timestamp-column", default="event_timestamp", show_default=True,
               help="The entity table's event-time column.")
 @click.option("--full-names", is_flag=True, help="Name output columns view__feature.")
+@click.option("--strategy", type=click.Choice(("auto", "hash", "asof")), default="auto",
+              show_default=True, help="Join strategy (same result; auto picks by key repeats).")
 @click.option("--head", type=click.IntRange(min=0), default=10, show_default=True,
               help="Rows to print when there is no --out.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def historical_command(repo_dir: Path, entities: Path, features: str, out: Path | None,
-                       timestamp_column: str, full_names: bool, head: int,
+                       timestamp_column: str, full_names: bool, strategy: str, head: int,
                        as_json: bool) -> None:
     """Point-in-time-correct features for every row of an entity table."""
     from mlfleet.storage.features.offline import retrieve
@@ -86,7 +88,8 @@ def historical_command(repo_dir: Path, entities: Path, features: str, out: Path 
     with tempfile.TemporaryDirectory(prefix="mlfleet-historical-") as scratch:
         target = out if out is not None else Path(scratch) / "out.parquet"
         result = retrieve(repo, refs, entity_path=entities, out_path=target,
-                          timestamp_column=timestamp_column, full_names=full_names)
+                          timestamp_column=timestamp_column, full_names=full_names,
+                          strategy=strategy)
         rows = [] if out is not None else _preview(target, head)
     doc = {"out": None if out is None else str(out), "rows": result.rows,
            "columns": list(result.columns), "elapsed_s": result.elapsed_s,

@@ -1,13 +1,16 @@
 """The SQL of a point-in-time-correct retrieval (DuckDB), built from a repository and refs.
 
-Two phases per feature view, both linear in the source's rows apart from one sort:
+Each feature view is joined by one of two strategies that give the same result:
 
-1. **match**: ``entity ASOF LEFT JOIN source(keys, event)`` gives, for each entity row, the
-   latest event time ``t*`` at or before its time. Only the keys and the event time go
-   through the ASOF's sort, which is what makes it cheaper than an ASOF carrying features.
-2. **pick**: entity rows whose ``t*`` is within the TTL are hash-joined with the source on
-   ``(keys, event = t*)``; among those rows (more than one when event times tie),
-   ``arg_max`` over ``(created, row number in its file)`` picks the value.
+* **hash** (entity rows rarely share keys): a hash join of the entity rows with the source
+  on the keys, keeping source rows with ``t - ttl <= event <= t``, and per entity row
+  ``arg_max`` over ``(event, created, row number in its file)``. No sort; the work is
+  linear in the source rows times the entity rows per key, so it is chosen only when
+  that multiplicity is small (:data:`HASH_MAX_MULTIPLICITY`).
+* **asof** (otherwise): ``entity ASOF LEFT JOIN source(keys, event)`` finds the latest event
+  time ``t*`` at or before each entity row's (only keys and event times go through its sort),
+  then entity rows within the TTL are hash-joined with the source on ``(keys, event = t*)``
+  and ``arg_max`` over ``(created, row)`` settles ties.
 
 Entity rows then get their values by a left join on their row number, on-demand features
 are computed from them, and the result is ordered as the input. Timestamps are compared as
@@ -17,6 +20,7 @@ start with ``__mlf_``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,12 @@ from pathlib import Path
 from mlfleet.storage.features.definitions import FeatureRef, FeatureRepo, FeatureView
 from mlfleet.storage.features.on_demand import SQL_TYPES, on_demand_select, source_features
 from mlfleet.storage.features.sources import parquet_glob, sql_ident, sql_string
+
+HASH_MAX_MULTIPLICITY = 4.0
+"""The hash strategy is used while sum(n_k^2)/sum(n_k) over the entity table's key groups
+(n_k entity rows with keys k: the expected number of entity rows a source row meets) is at
+most this; above it the pairs a hash join produces could outgrow the ASOF's sort."""
+STRATEGIES = ("auto", "hash", "asof")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +43,8 @@ class Plan:
     views: tuple[FeatureView, ...]
     features: Mapping[str, tuple[str, ...]]
     """View name -> features read (requested, then those on-demand features need)."""
+    hash_views: frozenset[str] = frozenset()
+    """Views joined by the hash strategy; the others by ASOF."""
 
 
 def output_name(ref: FeatureRef, *, full_names: bool) -> str:
@@ -69,6 +81,8 @@ def _match_cte(plan_: Plan) -> str:
               *(f"__mlf_e.{sql_ident(k)}" for k in keys)]
     joins = []
     for i, view in enumerate(plan_.views):
+        if view.name in plan_.hash_views:
+            continue
         cols = ", ".join(sql_ident(k) for k in view.join_keys)
         on = " AND ".join(f"__mlf_e.{sql_ident(k)} = __mlf_a{i}.{sql_ident(k)}"
                           for k in view.join_keys)
@@ -83,9 +97,7 @@ def _pick_cte(i: int, view: FeatureView, features: Sequence[str]) -> str:
     """Per entity row, the features of the source row that wins the tie at ``__mlf_ti``."""
     values = ", ".join(f"{sql_ident(f)} := CAST(s.{sql_ident(f)} AS "
                        f"{SQL_TYPES[view.feature(f).dtype]})" for f in features)
-    created = ("TIMESTAMPTZ '-infinity'" if view.created_timestamp_field is None else
-               f"coalesce(CAST(s.{sql_ident(view.created_timestamp_field)} AS TIMESTAMPTZ), "
-               "TIMESTAMPTZ '-infinity')")
+    created = _created(view)
     on = " AND ".join(f"s.{sql_ident(k)} = __mlf_m.{sql_ident(k)}" for k in view.join_keys)
     where = f"__mlf_m.__mlf_t{i} IS NOT NULL"
     if view.ttl_s is not None:
@@ -95,6 +107,35 @@ def _pick_cte(i: int, view: FeatureView, features: Sequence[str]) -> str:
             f"FROM __mlf_m JOIN {_source(view, row_numbers=True)} s ON {on} AND "
             f"CAST(s.{sql_ident(view.timestamp_field)} AS TIMESTAMPTZ) = __mlf_m.__mlf_t{i} "
             f"WHERE {where} GROUP BY __mlf_m.__mlf_row)")
+
+
+def _hash_cte(i: int, view: FeatureView, features: Sequence[str]) -> str:
+    """Per entity row, the latest source row at or before its time (within the TTL)."""
+    values = ", ".join(f"{sql_ident(f)} := CAST(s.{sql_ident(f)} AS "
+                       f"{SQL_TYPES[view.feature(f).dtype]})" for f in features)
+    event = f"CAST(s.{sql_ident(view.timestamp_field)} AS TIMESTAMPTZ)"
+    on = " AND ".join(f"s.{sql_ident(k)} = __mlf_e.{sql_ident(k)}" for k in view.join_keys)
+    on += f" AND {event} <= __mlf_e.__mlf_t"
+    if view.ttl_s is not None:
+        on += f" AND {event} >= __mlf_e.__mlf_t - to_microseconds({round(view.ttl_s * 1e6)})"
+    return (f"__mlf_p{i} AS (SELECT __mlf_e.__mlf_row, arg_max(struct_pack({values}), "
+            f"struct_pack(t := {event}, c := {_created(view)}, r := s.file_row_number)) "
+            f"AS __mlf_v FROM __mlf_e JOIN {_source(view, row_numbers=True)} s ON {on} "
+            "GROUP BY __mlf_e.__mlf_row)")
+
+
+def _created(view: FeatureView) -> str:
+    if view.created_timestamp_field is None:
+        return "TIMESTAMPTZ '-infinity'"
+    return (f"coalesce(CAST(s.{sql_ident(view.created_timestamp_field)} AS TIMESTAMPTZ), "
+            "TIMESTAMPTZ '-infinity')")
+
+
+def multiplicity_sql(entity_path: Path, keys: Sequence[str]) -> str:
+    """SQL for sum(n^2)/sum(n) over the entity table's groups of ``keys`` (1.0 when unique)."""
+    cols = ", ".join(sql_ident(k) for k in keys)
+    return (f"SELECT coalesce(sum(n * n) / sum(n), 1.0) FROM (SELECT count(*)::DOUBLE AS n "
+            f"FROM read_parquet({sql_string(str(entity_path))}) GROUP BY {cols})")
 
 
 def hidden_name(index: int, feature: str) -> str:
@@ -107,11 +148,14 @@ def joined_ctes(plan_: Plan, *, entity_path: Path, timestamp_column: str) -> lis
     t = _ts(timestamp_column)
     ctes = [f"__mlf_e AS (SELECT * EXCLUDE (file_row_number), file_row_number AS __mlf_row, "
             f"{t} AS __mlf_t FROM read_parquet({sql_string(str(entity_path))}, "
-            "file_row_number = true))", _match_cte(plan_)]
+            "file_row_number = true))"]
+    if any(view.name not in plan_.hash_views for view in plan_.views):
+        ctes.append(_match_cte(plan_))
     select, joins = ["__mlf_e.*"], []
     for i, view in enumerate(plan_.views):
         feats = plan_.features[view.name]
-        ctes.append(_pick_cte(i, view, feats))
+        ctes.append(_hash_cte(i, view, feats) if view.name in plan_.hash_views
+                    else _pick_cte(i, view, feats))
         joins.append(f"LEFT JOIN __mlf_p{i} ON __mlf_p{i}.__mlf_row = __mlf_e.__mlf_row")
         select.extend(f"__mlf_p{i}.__mlf_v.{sql_ident(f)} AS {sql_ident(hidden_name(i, f))}"
                       for f in feats)
@@ -121,9 +165,12 @@ def joined_ctes(plan_: Plan, *, entity_path: Path, timestamp_column: str) -> lis
 
 def historical_query(repo: FeatureRepo, refs: Sequence[FeatureRef], *, entity_path: Path,
                      entity_columns: Sequence[str], timestamp_column: str,
-                     full_names: bool = False) -> str:
-    """The SQL of a retrieval: entity columns, then one column per ref, in input row order."""
-    plan_ = plan(repo, refs)
+                     full_names: bool = False, hash_views: frozenset[str] = frozenset()) -> str:
+    """The SQL of a retrieval: entity columns, then one column per ref, in input row order.
+
+    Views named in ``hash_views`` use the hash strategy, the others ASOF.
+    """
+    plan_ = dataclasses.replace(plan(repo, refs), hash_views=hash_views)
     index = {view.name: i for i, view in enumerate(plan_.views)}
     hidden = {(v, f): hidden_name(index[v], f) for v, feats in plan_.features.items()
               for f in feats}
