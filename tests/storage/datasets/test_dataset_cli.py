@@ -81,6 +81,7 @@ def test_bad_input(clicks: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "version(=9)" in one_line_error(capsys, "show", str(clicks), "--version", "9")
     assert "already exists" in one_line_error(capsys, "demo", str(clicks))
     assert "--rows" in one_line_error(capsys, "demo", str(tmp_path / "n"), "--rows", "1")
+    assert "cannot be created" in one_line_error(capsys, "demo", "/proc/nope", "--rows", "4")
     assert "null_rate_max" in one_line_error(capsys, "quality", str(clicks),
                                              "--null-rate-max", "2")
     assert not (tmp_path / "n").exists()

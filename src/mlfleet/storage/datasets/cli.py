@@ -62,6 +62,10 @@ def demo_command(path: str, rows: int, seed: int) -> None:
     staging = target.with_name(f".{target.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     try:
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise InputError(f"PATH(={path!r}) cannot be created: {exc.strerror}") from None
+    try:
         last = write_demo(staging, rows=rows, seed=seed)
         staging.rename(target)
     except BaseException:
