@@ -100,19 +100,21 @@ def latest_rows(view: FeatureView, *, start_ts_s: float | None,
     """
     import duckdb
 
+    from mlfleet.storage.features.interruptible_query import arrow_table
     from mlfleet.storage.features.registry import check_source
 
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        check_source(con, view)
-        schema = parquet_schema(con, view.source_path, f"source of feature view {view.name}")
-        try:
-            table = con.sql(latest_rows_sql(view, schema, start_ts_s=start_ts_s,
-                                            end_ts_s=end_ts_s)).to_arrow_table()
-        except duckdb.Error as exc:
-            first = " ".join(str(exc).split())[:300]
-            raise FeatureDataError(f"source of feature view {view.name} "
-                                   f"{str(view.source_path)!r} cannot be read: {first}") from None
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    check_source(con, view)
+    schema = parquet_schema(con, view.source_path, f"source of feature view {view.name}")
+    try:
+        table = arrow_table(con, latest_rows_sql(view, schema, start_ts_s=start_ts_s,
+                                                 end_ts_s=end_ts_s))
+    except duckdb.Error as exc:
+        first = " ".join(str(exc).split())[:300]
+        raise FeatureDataError(f"source of feature view {view.name} "
+                               f"{str(view.source_path)!r} cannot be read: {first}") from None
+    con.close()   # not on Ctrl-C: the interrupted query may still hold it
     return FeatureBatch(entity_keys=table.column("#k").to_pylist(),
                         event_ts_s=table.column("#ev").to_pylist(),
                         created_ts_s=table.column("#cr").to_pylist(),
