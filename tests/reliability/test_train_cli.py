@@ -59,25 +59,21 @@ def test_disk_full_is_refused_on_a_large_file_system(capsys: pytest.CaptureFixtu
 
 
 @pytest.mark.slow
-def test_kept_checkpoints_need_resume_and_resume_continues_from_them(
+def test_terminal_report_then_kept_checkpoints_need_resume_and_resume_continues(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    first = train_json(*SMALL, "--ckpt-dir", str(tmp_path))
-    assert first["ckpt_dir"] == str(tmp_path)
+    code, out, err = run_main(capsys, "run", "train", *SMALL, "--inject", "kill:rank=1,step=7",
+                              "--ckpt-dir", str(tmp_path))
+    assert code == 0, err
+    assert "goodput Daly model" in out and f"checkpoints kept in {tmp_path}" in out
+    assert "failure: rank 1 killed by SIGKILL at step 6" in out
+    assert "resumed from step 4 (2 steps lost)" in out
+    sha256 = re.search(r"weights sha256\W+([0-9a-f]{64})", out)
+    assert sha256 is not None, out
     code, _, err = run_main(capsys, "run", "train", *SMALL, "--ckpt-dir", str(tmp_path))
     assert code == 2 and "pass --resume" in err
     again = train_json(*SMALL, "--ckpt-dir", str(tmp_path), "--resume")
     assert again["world_sizes"] == [{"from_step": 12, "world": 2}]
-    assert again["sha256"] == first["sha256"] and again["steps_executed"] == 0
-
-
-@pytest.mark.slow
-def test_the_terminal_report_names_the_failure_and_the_recovery(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(capsys, "run", "train", *SMALL, "--inject", "kill:rank=1,step=7")
-    assert code == 0, err
-    assert "weights sha256" in out and "goodput Daly model" in out
-    assert "failure: rank 1 killed by SIGKILL at step 6" in out
-    assert "resumed from step 4 (2 steps lost)" in out
+    assert again["sha256"] == sha256[1] and again["steps_executed"] == 0
 
 
 def _descendants(root_pid: int) -> set[int]:
