@@ -10,8 +10,10 @@ overwrites tensors still being written; at most one write is in flight, and the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -20,6 +22,20 @@ from .manifest import ShardRecord
 from .store import CheckpointStore
 
 Buffers = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SaveTiming:
+    """Where the caller's time went in one ``save``: the training loop's stall."""
+
+    wait_s: float
+    """Waiting for the previous write (zero when it finished within the interval)."""
+    snapshot_s: float
+    """Copying the tensors into the CPU staging buffers."""
+
+    @property
+    def stall_s(self) -> float:
+        return self.wait_s + self.snapshot_s
 
 
 def snapshot_into(tensors: Mapping[str, torch.Tensor], buffers: Buffers) -> Buffers:
@@ -46,6 +62,8 @@ class AsyncCheckpointer:
         self._buffers: tuple[Buffers, Buffers] = ({}, {})
         self._turn = 0
         self._pending: Future[ShardRecord] | None = None
+        self.last_timing: SaveTiming | None = None
+        """Stall of the latest ``save`` (None before the first)."""
 
     def save(self, step: int, shard: str, tensors: Mapping[str, torch.Tensor],
              meta: Mapping[str, Any] | None = None, *, commit: bool = False,
@@ -57,9 +75,13 @@ class AsyncCheckpointer:
 
         Waits for the previous write first and re-raises its error, if any.
         """
+        start = time.perf_counter()
         self.wait()
+        waited = time.perf_counter()
         self._turn ^= 1
         snap = snapshot_into(tensors, self._buffers[self._turn])
+        self.last_timing = SaveTiming(wait_s=waited - start,
+                                      snapshot_s=time.perf_counter() - waited)
         meta_copy = dict(meta or {})
         commit_copy = dict(commit_meta or {})
 
@@ -71,6 +93,11 @@ class AsyncCheckpointer:
 
         self._pending = self._pool.submit(write)
         return self._pending
+
+    @property
+    def busy(self) -> bool:
+        """Whether a write is in flight."""
+        return self._pending is not None and not self._pending.done()
 
     def wait(self) -> ShardRecord | None:
         """Block until the write in flight is done; its record, or its error raised here."""
