@@ -132,3 +132,26 @@ def test_a_progress_bar_of_steps_on_a_terminal_and_none_when_piped(
     assert "\x1b" not in out
     code, _, err = run_main(capsys, "run", "train", *SMALL)
     assert code == 0 and "\x1b" not in err and err == ""
+
+
+@pytest.mark.serial
+def test_a_supervisor_killed_outright_leaves_no_orphans() -> None:
+    """SIGKILL gives the supervisor no chance to clean up: the ranks see EOF on stdin and
+    exit, the fork server sees its socket close, kills and reaps what is left."""
+    mlfleet = str(Path(sys.executable).with_name("mlfleet"))
+    child = subprocess.Popen([mlfleet, "run", "train", "--ranks", "2", "--steps", "1000000",
+                              "--ckpt-every", "100000"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    seen: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(seen) < 3:
+        assert child.poll() is None and time.monotonic() < deadline
+        seen |= _descendants(child.pid)
+        time.sleep(0.1)
+    time.sleep(1.0)
+    child.kill()
+    child.wait()
+    deadline = time.monotonic() + 30  # a bound on the wait, not a speed claim
+    while [pid for pid in seen if Path(f"/proc/{pid}").exists()] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in seen if Path(f"/proc/{pid}").exists()] == []

@@ -122,6 +122,9 @@ def serve(fd: int) -> None:
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
+        for pid in children:  # reaped here: an orphaned zombie may never be (PID 1 in a container)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 if __name__ == "__main__":
