@@ -11,6 +11,7 @@ from feature_repo_builders import T0_S, make_repo
 from redis_server import redis_server, redis_url  # noqa: F401  (fixtures)
 
 from cli_helpers import assert_one_line_error, run_cli, run_main
+from mlfleet.errors import InputError
 from mlfleet.storage.features.online_cli import parse_time
 
 ROWS = [(1, T0_S + 10, T0_S + 10, 1, 0.1), (1, T0_S + 20, T0_S + 21, 2, 0.2),
@@ -161,3 +162,19 @@ def test_dry_run_reports_what_would_be_written_and_writes_nothing(
     assert doc["dry_run"] is True
     assert [(v["entities"], v["rows_written"]) for v in doc["views"]] == [(2, 0)]
     assert not (repo / "online.db").exists()
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                                  "nan", "8", "2026-01-01T00:00:00+25:00"])
+def test_times_outside_what_prints_are_refused(text: str) -> None:
+    with pytest.raises(InputError, match="must be an ISO 8601 time"):
+        parse_time("--now", text)
+
+
+def test_an_early_end_whose_ttl_start_is_before_year_1_still_reports(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    make_repo(repo, ROWS)
+    view = cli_json(capsys, "materialize", str(repo), "--end", "0001-01-01T00:30:00",
+                    "--dry-run")["views"][0]
+    assert view["start"] is None and view["start_ts_s"] == pytest.approx(-62135596800 - 1800)

@@ -38,17 +38,24 @@ def parse_time(option: str, text: str) -> float:
         return time.time()
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        ts_s = moment.timestamp()
+        datetime.fromtimestamp(ts_s, UTC)       # printable back in UTC (years 1..9999)
+    except (ValueError, OverflowError, OSError):
         raise InputError(f"{option}(={text!r}) must be an ISO 8601 time such as "
-                         "2026-01-31T12:00:00 (UTC unless an offset is given) or now") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+                         "2026-01-31T12:00:00 (UTC unless an offset is given; years 1 to "
+                         "9999 in UTC) or now") from None
+    return ts_s
 
 
 def iso(ts_s: float | None) -> str | None:
-    """Epoch seconds as an ISO 8601 UTC string (None stays None)."""
-    return None if ts_s is None else datetime.fromtimestamp(ts_s, UTC).isoformat()
+    """Epoch seconds as an ISO 8601 UTC string (None for None, or outside years 1..9999,
+    which ``end − ttl`` can reach from an early ``--end``)."""
+    try:
+        return None if ts_s is None else datetime.fromtimestamp(ts_s, UTC).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def open_store(repo: FeatureRepo, *, read_only: bool) -> OnlineStore:
