@@ -23,7 +23,7 @@ from mlfleet.scenario import Scenario, bundled_scenarios, default_scenario_path,
 GOLDEN = Path(__file__).parent / "golden"
 EXAMPLES = Path(__file__).parents[1] / "examples"
 UPDATE = os.environ.get("MLFLEET_UPDATE_GOLDEN") == "1"
-NOT_YET = {"storage", "reliability", "operations"}
+NOT_YET = {"operations"}
 EXACT = 1e-9
 """Relative tolerance for a number that is a definition of others (only float rounding)."""
 
@@ -66,11 +66,21 @@ def test_unimplemented_chapters_say_so_and_carry_no_numbers(
         assert plan[chapter]["fidelity"] == "model"
 
 
-def test_checks_of_unimplemented_chapters_are_not_evaluated(
+def test_min_goodput_is_checked_against_the_reliability_section(
         capsys: pytest.CaptureFixture[str]) -> None:
+    """The constraint reads the reliability section's goodput (Daly, at the plan's interval)."""
     _, plan = plan_json(capsys)
     goodput = next(c for c in plan["checks"] if c["name"] == "min_goodput")
-    assert goodput["holds"] is None and "not yet implemented" in goodput["note"]
+    assert goodput["observed"] == plan["reliability"]["numbers"]["goodput"]
+    assert goodput["holds"] is (goodput["observed"] >= goodput["limit"])
+
+
+def test_an_unmet_goodput_floor_exits_3(tmp_path: Path) -> None:
+    raw = yaml.safe_load((EXAMPLES / "llm-pretraining.yaml").read_text())
+    raw["constraints"]["min_goodput"] = 0.999
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    assert main(["plan", str(path), "--json"]) == 3
 
 
 def test_step_compute_is_palm_flop_over_achieved_flops() -> None:
@@ -180,10 +190,15 @@ def test_example_reports_the_zero_stage_it_sets(capsys: pytest.CaptureFixture[st
 
 
 def test_unused_fields_are_listed_and_warned(capsys: pytest.CaptureFixture[str]) -> None:
+    """The storage and reliability sections read every storage field of the default scenario;
+    the serving example's availability SLO is read by no chapter yet (resilient serving)."""
     rc = main(["plan", "--json"])
     out, err = capsys.readouterr()
+    assert json.loads(out)["unused_fields"] == [] and err == "" and rc == 0
+    rc = main(["plan", str(EXAMPLES / "recsys-serving.yaml"), "--json"])
+    out, err = capsys.readouterr()
     unused = json.loads(out)["unused_fields"]
-    assert unused == ["storage.dataset_bytes", "storage.sample_bytes", "storage.medium"]
+    assert unused == ["serving.slo.availability"]
     assert err.splitlines() == [f"warning: `{f}`: not used by any chapter yet" for f in unused]
     assert rc == 0
 

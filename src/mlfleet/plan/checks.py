@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from mlfleet.plan.communication import Communication
 from mlfleet.plan.infrastructure import Infrastructure
+from mlfleet.plan.reliability import ReliabilityPlan
 from mlfleet.plan.serving import ServingPlan
+from mlfleet.plan.storage import StoragePlan
 from mlfleet.plan.training_memory import TrainingMemory
 from mlfleet.report.terminal import format_value
 from mlfleet.scenario import Scenario
@@ -28,6 +30,8 @@ class Results:
     infrastructure: Infrastructure
     communication: Communication | None
     serving: ServingPlan | None
+    reliability: ReliabilityPlan | None
+    storage: StoragePlan | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,7 +84,8 @@ _CONSTRAINTS: dict[str, tuple[str, Observe | None, str]] = {
     "max_step_time_s": ("infrastructure", _step_time, "max"),
     "max_power_w": ("infrastructure", lambda r: r.infrastructure.facility_power_w, "max"),
     "max_cost_usd": ("infrastructure", _cost, "max"),
-    "min_goodput": ("reliability", None, "min"),
+    "min_goodput": ("reliability", lambda r: None if r.reliability is None
+                    else r.reliability.goodput, "min"),
 }
 
 _SLOS: dict[str, Observe] = {

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mlfleet.plan import communication, infrastructure, infrastructure_section, serving
+from mlfleet.plan import (
+    communication,
+    infrastructure,
+    infrastructure_section,
+    reliability,
+    serving,
+    storage,
+)
 from mlfleet.plan.checks import Check, Results, evaluate_checks
 from mlfleet.plan.context import describe_scenario, training_estimate
 from mlfleet.plan.fields import check_reads, unused_fields
@@ -23,8 +30,7 @@ CHAPTERS: tuple[str, ...] = (
 )
 """The six chapters of the spec, in book order; each is a top-level key of a plan."""
 
-_NOT_YET = {"storage": "the storage chapter", "reliability": "the fault-tolerance chapter",
-            "operations": "the ML-operations chapter"}
+_NOT_YET = {"operations": "the ML-operations chapter"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,15 +68,23 @@ def build_plan(scenario: Scenario) -> Plan:
                                 None if comm is None else comm.exposed_comm_s,
                                 training_memory(scenario, comm))
     serve = serving.plan(scenario)
+    reliable = reliability.plan(scenario, estimate, step_time_s=None if infra.training is None
+                                else infra.training.step_time_s)
+    stored = storage.plan(scenario, estimate, reliability=reliable)
     sections = {
         "infrastructure": infrastructure_section.section(scenario, infra, estimate),
         "communication": communication.section(comm),
         "serving": serving.section(serve),
+        "reliability": reliability.section(reliable),
+        "storage": storage.section(stored),
         **{chapter: not_implemented(chapter, where) for chapter, where in _NOT_YET.items()},
     }
-    results = Results(infrastructure=infra, communication=comm, serving=serve)
+    results = Results(infrastructure=infra, communication=comm, serving=serve,
+                      reliability=reliable, storage=stored)
     read = (infrastructure.reads(scenario, infra, estimate) | communication.reads(scenario, comm)
-            | serving.reads(scenario, serve) | check_reads(scenario))
+            | serving.reads(scenario, serve) | reliability.reads(scenario, reliable)
+            | storage.reads(scenario, stored)
+            | check_reads(scenario))
     return Plan(scenario=describe_scenario(scenario), results=results, sections=sections,
                 checks=evaluate_checks(scenario, results),
                 unused_fields=unused_fields(scenario, read))

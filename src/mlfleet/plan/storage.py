@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from mlfleet.catalog.types import StorageMedium
 from mlfleet.plan.context import TrainingEstimate, workload_of
+from mlfleet.plan.reliability import KEEP_LAST, ReliabilityPlan
 from mlfleet.plan.section import Section, not_applicable
 from mlfleet.scenario import Scenario
 from mlfleet.storage import tiers
@@ -62,6 +63,8 @@ class CheckpointStorage:
     bytes: float
     every_s: float
     interval_source: str
+    retention: str
+    """Which checkpoints are kept (the reliability section's policy where it planned one)."""
     written_bytes_per_month: float
     kept_bytes: float
     kept_usd_per_month: float | None
@@ -82,8 +85,13 @@ class StoragePlan:
     checkpoint: CheckpointStorage
 
 
-def plan(scenario: Scenario, estimate: TrainingEstimate | None) -> StoragePlan | None:
-    """The storage plan; None without a training job and a storage section."""
+def plan(scenario: Scenario, estimate: TrainingEstimate | None, *,
+         reliability: ReliabilityPlan | None = None) -> StoragePlan | None:
+    """The storage plan; None without a training job and a storage section.
+
+    With the reliability section's result, checkpoints are written at its interval (the
+    scenario's, else Daly's optimum) and kept under its retention, so both sections quote
+    the same checkpoint numbers."""
     training, storage = scenario.training, scenario.storage
     if training is None or storage is None or estimate is None:
         return None
@@ -98,7 +106,7 @@ def plan(scenario: Scenario, estimate: TrainingEstimate | None) -> StoragePlan |
         tier_costs=_tier_costs(scenario, estimate, per_unit),
         epochs_per_month=_epochs_per_month(scenario, estimate, per_unit),
         dataset_bytes=storage.dataset_bytes, dataset_samples=storage.samples,
-        checkpoint=_checkpoint(scenario, medium))
+        checkpoint=_checkpoint(scenario, medium, reliability))
 
 
 def _bytes_per_unit(scenario: Scenario) -> tuple[float, str]:
@@ -167,17 +175,24 @@ def _starvation(scenario: Scenario, estimate: TrainingEstimate, per_unit: float,
                           starved_fraction_jittered=idle)
 
 
-def _checkpoint(scenario: Scenario, medium: StorageMedium) -> CheckpointStorage:
+def _checkpoint(scenario: Scenario, medium: StorageMedium,
+                reliability: ReliabilityPlan | None) -> CheckpointStorage:
     training, storage = scenario.training, scenario.storage
     assert training is not None and storage is not None
     precision = CHECKPOINT_PRECISION.get(training.precision, training.precision)
     size = checkpoint_bytes(workload_of(scenario), precision=precision).total_bytes
-    every, why = (storage.checkpoint_every_s, "storage.checkpoint_every_s") \
-        if storage.checkpoint_every_s else (DEFAULT_CHECKPOINT_EVERY_S, "assumed: none given")
-    kept = CHECKPOINTS_KEPT * size
+    if reliability is not None:
+        every, why = reliability.interval_s, f"reliability section ({reliability.interval_source})"
+        kept = reliability.storage_bytes
+        retention = f"the last {KEEP_LAST} plus one a day, as the reliability section keeps"
+    else:
+        every, why = (storage.checkpoint_every_s, "storage.checkpoint_every_s") \
+            if storage.checkpoint_every_s else (DEFAULT_CHECKPOINT_EVERY_S, "assumed: none given")
+        kept = CHECKPOINTS_KEPT * size
+        retention = f"the last {CHECKPOINTS_KEPT}"
     price = medium.usd_per_gb_month
     return CheckpointStorage(
-        bytes=size, every_s=every, interval_source=why,
+        bytes=size, every_s=every, interval_source=why, retention=retention,
         written_bytes_per_month=size * tiers.MONTH_S / every, kept_bytes=kept,
         kept_usd_per_month=None if price is None else kept / tiers.GB * price)
 
@@ -228,8 +243,8 @@ def _recommendation(result: StoragePlan) -> str:
     if cheapest is not None:
         parts.append(f"back the dataset with {cheapest.tier} "
                      f"(${cheapest.total_usd:,.0f}/month at this read rate)")
-    parts.append(f"keep the last {CHECKPOINTS_KEPT} checkpoints "
-                 f"({format_bytes(result.checkpoint.kept_bytes)})")
+    parts.append(f"budget {format_bytes(result.checkpoint.kept_bytes)} for the checkpoints kept "
+                 f"({result.checkpoint.retention})")
     return "; ".join(parts)
 
 

@@ -57,6 +57,8 @@ def format_value(name: str, value: Any) -> str:
     """Human text for a value whose unit is named by the suffix of ``name``."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return str(value)
+    if name.endswith("_per_month"):
+        return format_value(name.removesuffix("_per_month"), value) + "/month"
     if "flops_per_s" in name:
         return units.format_flops(value)
     if name.endswith("_bytes_per_s"):
