@@ -91,13 +91,21 @@ def test_async_checkpoints_write_the_same_state(server: ForkServer, tmp_path: Pa
     assert report.sha256 == reference.sha256
 
 
-def test_elastic_shrinks_after_a_death_and_grows_back(server: ForkServer,
-                                                      tmp_path: Path) -> None:
-    report = run_supervised(server, tmp_path, ranks=3, steps=40, ckpt_every=10,
-                            injections=("kill:rank=2,step=15",), elastic=True,
-                            rescale_lr=True, rejoin_after=10)
-    assert report.world_sizes == ((0, 3), (10, 2), (20, 3))
-    assert report.restarts == 1 and report.steps_executed == 40 + 4
+def test_elastic_shrinks_after_a_death_and_grows_back_with_the_lr_rescaled(
+        server: ForkServer, tmp_path: Path) -> None:
+    """Linear scaling rule: on 2 of 3 ranks the learning rate is 2/3 of the same step's
+    rate without --rescale-lr, and back to it when the world grows again."""
+    runs = {rescale: run_supervised(server, tmp_path / str(rescale), ranks=3, steps=40,
+                                    ckpt_every=10, injections=("kill:rank=2,step=15",),
+                                    elastic=True, rescale_lr=rescale, rejoin_after=10)
+            for rescale in (True, False)}
+    for report in runs.values():
+        assert [(s, w) for s, w, _ in report.world_sizes] == [(0, 3), (10, 2), (20, 3)]
+        assert report.restarts == 1 and report.steps_executed == 40 + 4
+    scaled, plain = ([lr or 0.0 for _, _, lr in runs[r].world_sizes] for r in (True, False))
+    assert scaled[0] == plain[0] > 0
+    assert scaled[1] == pytest.approx(plain[1] * 2 / 3, rel=1e-12)
+    assert scaled[2] == pytest.approx(plain[2], rel=1e-12)
 
 
 def test_a_slow_rank_is_reported_as_a_straggler(server: ForkServer, tmp_path: Path) -> None:

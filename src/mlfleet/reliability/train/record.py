@@ -49,6 +49,8 @@ class Attempt:
     failure: Failure | None = None
     reached_step: int = 0
     """Highest step completed by some rank."""
+    first_lr: float | None = None
+    """The learning rate of its first step (shows an elastic rescale)."""
 
 
 @dataclass(frozen=True, kw_only=True)

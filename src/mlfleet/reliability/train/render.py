@@ -41,7 +41,7 @@ def render(report: TrainReport, spec: TrainSpec, config: SupervisorConfig, *,
     rows = [
         ["steps (executed)", f"{report.steps} ({report.steps_executed})"],
         ["restarts / lost steps", f"{report.restarts} / {report.lost_steps}"],
-        ["world size from step", ", ".join(f"{w}@{s}" for s, w in report.world_sizes)],
+        ["world size from step", ", ".join(f"{w}@{s}" for s, w, _ in report.world_sizes)],
         ["checkpoints committed", str(report.checkpoints_committed)],
         ["checkpoint stall (mean)", _s(report.ckpt_stall_s)
          + (" async" if spec.async_ckpt else " sync")],

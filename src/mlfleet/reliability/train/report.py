@@ -75,8 +75,8 @@ class TrainReport:
     steps_executed: int
     lost_steps: int
     failures: tuple[FailureReport, ...]
-    world_sizes: tuple[tuple[int, int], ...]
-    """``(from_step, world)`` for each attempt."""
+    world_sizes: tuple[tuple[int, int, float | None], ...]
+    """``(from_step, world, learning rate of its first step)`` for each attempt."""
     checkpoints_committed: int
     checkpoint_errors: tuple[str, ...]
     ckpt_stall_s: float | None
@@ -98,7 +98,8 @@ class TrainReport:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["world_sizes"] = [{"from_step": s, "world": w} for s, w in self.world_sizes]
+        d["world_sizes"] = [{"from_step": s, "world": w, "lr": lr}
+                            for s, w, lr in self.world_sizes]
         d["stragglers"] = [{**asdict(f), "text": f.text()} for f in self.stragglers]
         return d
 
@@ -122,7 +123,7 @@ def build_report(record: RunRecord, *, steps: int, ranks: int, ckpt_every: int,
     return TrainReport(
         steps=steps, ranks=ranks, restarts=len(failures), steps_executed=record.steps_executed,
         lost_steps=sum(f.lost_steps for f in failures), failures=failures,
-        world_sizes=tuple((a.resume_step, a.world) for a in record.attempts),
+        world_sizes=tuple((a.resume_step, a.world, a.first_lr) for a in record.attempts),
         checkpoints_committed=len(committed),
         checkpoint_errors=tuple(f"step {c.step}: {c.error}" for c in record.checkpoints
                                 if c.error),

@@ -288,6 +288,8 @@ class Supervisor:
         state.reached_step = max(state.reached_step, step)
         if attempt.first_step_t is None:
             attempt.first_step_t = float(event["t"])
+        if rank == 0 and attempt.first_lr is None:
+            attempt.first_lr = float(event["lr"])
         self.record.compute_s.setdefault(rank, []).append((step, float(event["compute_s"])))
         if rank == 0:
             t, last = float(event["t"]), state.last_step_t

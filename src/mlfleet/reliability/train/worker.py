@@ -145,11 +145,12 @@ class Trainer:
             time.sleep((self.job.slow_factor - 1.0) * compute_s)
             compute_s = time.monotonic() - start
         self._allreduce_gradients()
+        lr = self.sched.get_last_lr()[0]
         self.optim.step()
         self.sched.step()
         self.step = self.emit.last_step = step
         self.emit("step", step=step, compute_s=compute_s, step_s=time.monotonic() - start,
-                  loss=float(loss.detach()))
+                  loss=float(loss.detach()), lr=lr)
 
     def _allreduce_gradients(self) -> None:
         """Average the gradients over the ranks: one flat gloo allreduce (SUM, then / world)."""
