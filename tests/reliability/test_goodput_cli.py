@@ -28,12 +28,21 @@ def test_goodput_policies_and_optimum(capsys: pytest.CaptureFixture[str]) -> Non
     doc = run_main_json(capsys, "sim", "goodput", "--gpus", "64", "--node-mtbf", "48h",
                         "--failure", "burst:switch_prob=0.2,nodes=4", "--spares", "1",
                         "--elastic", "--mode", "async", "--snapshot", "20s",
-                        "--solve", "100h", "--seeds", "10", "--optimum")
+                        "--solve", "100h", "--seeds", "10")
     assert doc["job"]["nodes"] == 8 and doc["job"]["mtbf_s"] == 6 * 3600
     assert doc["job"]["failure"] == {"process": "burst", "switch_prob": 0.2, "nodes": 4,
                                      "follow_prob": 0.3, "follow_gap_s": 1800.0}
     assert doc["comparison"]["exact_regime"] is False
-    assert len(doc["optimum"]["grid_s"]) == 9 and doc["optimum"]["interval_s"] > 0
+    assert "optimum" not in doc
+
+
+def test_goodput_optimum(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = run_main_json(capsys, "sim", "goodput", "--mtbf", "6h", "--solve", "100h",
+                        "--seeds", "30", "--optimum")
+    optimum = doc["optimum"]
+    assert len(optimum["grid_s"]) == 9
+    assert optimum["ci95_low_s"] <= optimum["interval_s"] <= optimum["ci95_high_s"]
+    assert abs(optimum["interval_s"] / doc["model"]["daly_interval_s"] - 1) < 0.2
 
 
 def test_goodput_table(capsys: pytest.CaptureFixture[str]) -> None:

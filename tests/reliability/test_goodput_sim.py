@@ -22,8 +22,16 @@ from mlfleet.reliability.sim.failure_process import (
     Weibull,
     parse_failure,
 )
-from mlfleet.reliability.sim.job import STATES, JobResult, JobSpec, simulate_job
+from mlfleet.reliability.sim.job import (
+    STATES,
+    JobResult,
+    JobSpec,
+    NoProgressError,
+    TrainingJob,
+    simulate_job,
+)
 from mlfleet.reliability.sim.policies import CheckpointPolicy, SparePolicy
+from mlfleet.sim import Simulation
 
 H, MIN = 3600.0, 60.0
 
@@ -84,21 +92,24 @@ specs = st.builds(
 
 
 policies = st.one_of(
-    st.just(SparePolicy()),
-    st.builds(lambda n, repair_h, elastic: SparePolicy(spares=n, repair_s=repair_h * H,
-                                                       elastic=elastic),
-              st.integers(0, 3), st.floats(0.5, 24), st.booleans()))
+    st.none(), st.tuples(st.integers(0, 3), st.floats(0.05, 2.0), st.booleans()))
+"""None (unlimited spares) or (spares, repair time / the job's MTBF, elastic): repairs
+no slower than two MTBFs, so even 8 nodes without spares finish."""
 processes = st.sampled_from(["exponential", "weibull:shape=0.7", "weibull:shape=1.5",
                              "burst:switch_prob=0.3,nodes=3"])
 
 
 @settings(max_examples=60, deadline=None)
 @given(specs, st.integers(0, 2**31), policies, processes, st.integers(1, 8))
-def test_time_adds_up_for_any_job(spec: JobSpec, seed: int, spares: SparePolicy,
-                                  process: str, nodes: int) -> None:
+def test_time_adds_up_for_any_job(spec: JobSpec, seed: int,
+                                  pool: tuple[int, float, bool] | None, process: str,
+                                  nodes: int) -> None:
+    mtbf_s = spec.failures.mtbf_s
+    spares = SparePolicy() if pool is None else \
+        SparePolicy(spares=pool[0], repair_s=pool[1] * mtbf_s, elastic=pool[2])
     spec = dataclasses.replace(spec, spares=spares, nodes=nodes,
-                               failures=parse_failure(process, mtbf_s=spec.failures.mtbf_s))
-    result = simulate_job(spec, seed=seed)
+                               failures=parse_failure(process, mtbf_s=mtbf_s))
+    result = simulate_job(spec, seed=seed, max_events=2_000_000)
     assert_accounts(result, spec)
     segments = math.ceil(spec.solve_s / spec.checkpoint.interval_s - 1e-9)
     assert result.checkpoints >= segments  # at least one committed per segment
@@ -129,6 +140,25 @@ def test_without_spares_the_job_waits_for_repairs_and_elastic_works_on() -> None
     for result, spec in ((waits, job(nodes=8, spares=spares)),
                          (shrinks, job(nodes=8, spares=elastic))):
         assert_accounts(result, spec)
+
+
+def test_a_job_whose_repairs_never_catch_up_is_refused_not_run_forever() -> None:
+    hopeless = job(nodes=8, failures=Exponential(mtbf_s=0.5 * H),
+                   spares=SparePolicy(spares=0, repair_s=24 * H))
+    with pytest.raises(NoProgressError, match="failures outpace repairs"):
+        simulate_job(hopeless, seed=0, max_events=50_000)
+
+
+def test_a_failure_striking_a_node_in_repair_does_nothing() -> None:
+    """Thinning: with finite spares the job fails at a rate proportional to the nodes it
+    has; with every node in repair but one, most failures strike nothing."""
+    spec = job(nodes=8, spares=SparePolicy(spares=0, repair_s=12 * H))
+    sim = Simulation(seed=2)
+    result = TrainingJob(spec, sim).run()
+    drawn = sim.counts()["failure"]
+    assert 0 < result.failures < drawn
+    unlimited = Simulation(seed=2)
+    assert TrainingJob(job(nodes=8), unlimited).run().failures == unlimited.counts()["failure"]
 
 
 def test_enough_hot_spares_behave_like_unlimited_ones() -> None:

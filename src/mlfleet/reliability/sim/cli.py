@@ -138,16 +138,19 @@ def run_goodput(opts: dict[str, Any],
         raise InputError(f"this study would take about {events:.3g} kernel events (more than "
                          f"{MAX_EVENTS:.0e}): fewer --seeds, a shorter --solve, a longer "
                          "--interval or --mtbf")
+    # A run may take many times its expected events (variance, a waiting pool the
+    # estimate underrates) but not without bound: a job that never finishes is refused.
+    cap = int(min(MAX_EVENTS, max(20.0 * events / (runs * (1 + grid)), 200_000)))
     start = time.perf_counter()
-    study = replicate(spec, runs=runs, seed=opts["seed"], progress=progress)
+    study = replicate(spec, runs=runs, seed=opts["seed"], max_events=cap, progress=progress)
     optimum = None
     if opts["optimum"]:
-        optimum = _optimum(spec, runs, opts["seed"], progress)
+        optimum = _optimum(spec, runs, opts["seed"], cap, progress)
     return goodput_document(spec, study, optimum=optimum, seed=opts["seed"],
                             wall_clock_s=time.perf_counter() - start)
 
 
-def _optimum(spec: JobSpec, runs: int, seed: int,
+def _optimum(spec: JobSpec, runs: int, seed: int, max_events: int,
              progress: Callable[[int, int], None] | None) -> Optimum:
     import numpy as np
 
@@ -157,7 +160,8 @@ def _optimum(spec: JobSpec, runs: int, seed: int,
     guess_s = daly_interval_s(ckpt_s=max(spec.checkpoint.stall_s, 1e-9),
                               mtbf_s=spec.failures.mtbf_s)
     grid = np.geomspace(0.7 * guess_s, 1.4 * guess_s, 9)
-    return locate_optimum(spec, list(grid), runs=runs, seed=seed, progress=progress)
+    return locate_optimum(spec, list(grid), runs=runs, seed=seed, max_events=max_events,
+                          progress=progress)
 
 
 @click.command("goodput")

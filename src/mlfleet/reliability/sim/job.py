@@ -10,6 +10,11 @@ unlimited spares these are the semantics of Daly's eq. 20 (FGCS 2006), with
 ``R = detect_s + restart_s``: ``tests/reliability/test_goodput_vs_daly.py`` checks the
 mean wall time over seeds against it.
 
+The failure process strikes the job's ``nodes`` slots uniformly; with finite spares, a
+failure that strikes a slot whose node is already in repair does nothing (thinning: the
+job's failure rate is proportional to the nodes it has). With unlimited spares every
+failure strikes.
+
 Events: ``failure`` (the next is drawn when one fires), ``work_done``, ``ckpt_done``
 (a sync write or an async snapshot ends), ``write_done`` (an async write lands),
 ``recovered`` and ``repaired`` (a node back from repair, with finite spares).
@@ -23,12 +28,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlfleet.checks import non_negative, positive, positive_int
+from mlfleet.errors import InputError
 from mlfleet.reliability.sim.failure_process import Exponential, Failure, FailureProcess
 from mlfleet.reliability.sim.policies import CheckpointPolicy, SparePolicy, SparePool
 from mlfleet.sim import Simulation
 
 STATES = ("work", "checkpoint", "recovery", "waiting")
 """Where the job's wall time goes (``checkpoint`` is time stalled on checkpoints)."""
+
+
+class NoProgressError(InputError):
+    """A simulated job that does not finish: it waits for repairs that never catch up."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,8 +104,9 @@ class JobResult:
 class TrainingJob:
     """The state of one run; its methods are the kernel's handlers."""
 
-    def __init__(self, spec: JobSpec, sim: Simulation) -> None:
-        self.spec, self.sim = spec, sim
+    def __init__(self, spec: JobSpec, sim: Simulation, *, max_events: int | None = None) -> None:
+        self.spec, self.sim, self.max_events = spec, sim, max_events
+        self._slots = sim.stream("slots")
         self.ckpt = spec.checkpoint
         self.pool = SparePool(spec.spares)
         self._gaps: Iterator[Failure] = spec.failures.gaps(sim.stream("failures"))
@@ -214,8 +225,17 @@ class TrainingJob:
     # ------------------------------------------------------------ failures and recovery
 
     def on_failure(self, t: float, seq: int, nodes: int) -> None:
-        self.failures += 1
         self._next_failure()
+        if self.max_events is not None and self.sim.events > self.max_events:
+            raise NoProgressError(
+                f"the job did not finish within {self.max_events:.3g} events ("
+                f"{self.committed_s / self.spec.solve_s:.1%} of its work done after "
+                f"{t / 86400:.3g} simulated days): failures outpace repairs; give it more "
+                "spares, elasticity, a shorter repair or a longer MTBF")
+        if self.available < self.spec.nodes and \
+                self._slots.random() * self.spec.nodes >= self.available:
+            return  # it struck a slot whose node is already in repair
+        self.failures += 1
         if self.state == "work":
             self.progress_s += (t - self.since_s) * self._rate()
         self.lost_work_s += self.progress_s - self.committed_s
@@ -257,6 +277,10 @@ class TrainingJob:
             self._recover(detect=True)
 
 
-def simulate_job(spec: JobSpec, *, seed: int) -> JobResult:
-    """One run of ``spec`` on a fresh kernel seeded ``seed``."""
-    return TrainingJob(spec, Simulation(seed=seed)).run()
+def simulate_job(spec: JobSpec, *, seed: int, max_events: int | None = None) -> JobResult:
+    """One run of ``spec`` on a fresh kernel seeded ``seed``.
+
+    Raises :class:`NoProgressError` when the run passes ``max_events`` kernel events
+    (a job that waits for repairs faster than they come never finishes).
+    """
+    return TrainingJob(spec, Simulation(seed=seed), max_events=max_events).run()

@@ -40,6 +40,7 @@ class Optimum:
 
 
 def wall_matrix(spec: JobSpec, grid_s: Sequence[float], *, runs: int, seed: int = 0,
+                max_events: int | None = None,
                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Wall seconds of run ``i`` (seed ``seed + i``) at interval ``j``: shape (runs, grid)."""
     positive_int("runs", runs)
@@ -48,7 +49,7 @@ def wall_matrix(spec: JobSpec, grid_s: Sequence[float], *, runs: int, seed: int 
         policy = dataclasses.replace(spec.checkpoint, interval_s=float(interval_s))
         job = dataclasses.replace(spec, checkpoint=policy)
         for i in range(runs):
-            out[i, j] = simulate_job(job, seed=seed + i).wall_s
+            out[i, j] = simulate_job(job, seed=seed + i, max_events=max_events).wall_s
         if progress is not None:
             progress(j + 1, len(grid_s))
     return out
@@ -62,18 +63,21 @@ def parabola_vertex(x: np.ndarray, y: np.ndarray) -> float:
     """
     a, b, _ = np.polyfit(np.log(x), y, 2)
     if a <= 0:
-        raise InputError("the grid does not bracket a minimum of the wall time; widen it")
+        raise InputError("the simulated wall time has no minimum on the grid of intervals "
+                         "(too few seeds for its noise, or a grid that misses it): more "
+                         "--seeds")
     return float(np.exp(-b / (2.0 * a)))
 
 
 def locate_optimum(spec: JobSpec, grid_s: Sequence[float], *, runs: int, seed: int = 0,
-                   bootstrap: int = 400,
+                   bootstrap: int = 400, max_events: int | None = None,
                    progress: Callable[[int, int], None] | None = None) -> Optimum:
     """The simulated optimum interval over ``grid_s`` (seconds; a geometric grid that
     brackets the minimum, e.g. 0.7-1.4x a guess) with ``runs`` seeds."""
     if len(grid_s) < 3:
         raise InputError(f"grid(={list(grid_s)!r}) needs at least 3 intervals")
-    walls = wall_matrix(spec, grid_s, runs=runs, seed=seed, progress=progress)
+    walls = wall_matrix(spec, grid_s, runs=runs, seed=seed, max_events=max_events,
+                        progress=progress)
     x = np.asarray(grid_s, dtype=float)
     rng = np.random.default_rng(seed)
     vertices = []

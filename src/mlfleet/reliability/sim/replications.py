@@ -75,14 +75,16 @@ class Replications:
     """Kernel events over all runs."""
 
 
-def replicate(spec: JobSpec, *, runs: int, seed: int = 0,
+def replicate(spec: JobSpec, *, runs: int, seed: int = 0, max_events: int | None = None,
               progress: Callable[[int, int], None] | None = None) -> Replications:
-    """``runs`` runs of ``spec`` with seeds ``seed, seed + 1, ...``, summarised."""
+    """``runs`` runs of ``spec`` with seeds ``seed, seed + 1, ...``, summarised.
+
+    ``max_events`` bounds each run (:class:`~.job.NoProgressError` beyond it)."""
     positive_int("runs", runs)
     non_negative("seed", seed)
     results: list[JobResult] = []
     for i in range(runs):
-        results.append(simulate_job(spec, seed=seed + i))
+        results.append(simulate_job(spec, seed=seed + i, max_events=max_events))
         if progress is not None:
             progress(i + 1, runs)
     wall = np.array([r.wall_s for r in results])
