@@ -166,7 +166,7 @@ def _optimum(spec: JobSpec, runs: int, seed: int, max_events: int,
 
 @click.command("goodput")
 @click.option("--solve", default="500h", show_default=True,
-              help="Useful work at full speed, e.g. 500h or 3w.")
+              help="Useful work at full speed, e.g. 500h or 21d.")
 @click.option("--gpus", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--gpus-per-node", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--mtbf", help="The job's mean time between failures [24h].")
