@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import signal
 import tempfile
 import time
@@ -33,12 +32,12 @@ from typing import Any
 import numpy as np
 
 from mlfleet.errors import RunError, one_line
+from mlfleet.reliability.train.commit import Committer
 from mlfleet.reliability.train.inject import Injection, draw_random_kill
 from mlfleet.reliability.train.job import BALLAST_NAME, RankJob, TrainSpec
-from mlfleet.reliability.train.rank_state import shard_name
 from mlfleet.reliability.train.ranks import ForkServer, World
-from mlfleet.reliability.train.record import Attempt, CheckpointEvent, Failure, RunRecord
-from mlfleet.storage.checkpoint import CheckpointStore, CheckpointWriteError
+from mlfleet.reliability.train.record import Attempt, Failure, RunRecord
+from mlfleet.storage.checkpoint import CheckpointStore
 
 _GRACE_S = 0.5
 """After a first failure, how long to wait for its root cause (a rank that died) to show."""
@@ -98,6 +97,7 @@ class Supervisor:
                                      keep_every=spec.keep_every, compression=spec.compression)
         self.record = RunRecord(start_t=time.monotonic())
         self.fired: set[int] = set()
+        self.committer = Committer(self.store, self.record, config.injections, self.fired)
         self.rng = np.random.default_rng([config.inject_seed, 0xFA11])
 
     def run(self) -> RunRecord:
@@ -266,8 +266,10 @@ class Supervisor:
         elif kind == "step":
             self._on_step(state, attempt, rank, event)
         elif kind in ("shard", "ckpt-error"):
-            state.shards.setdefault(int(event["step"]), {})[rank] = event
-            self._maybe_commit(state, int(event["step"]))
+            results = state.shards.setdefault(int(event["step"]), {})
+            results[rank] = event
+            if len(results) == state.world:
+                self.committer.complete(int(event["step"]), state.world, results)
         elif kind == "inject":
             self._on_inject(state, rank, event)
         elif kind == "done":
@@ -319,49 +321,3 @@ class Supervisor:
                else f"exited with status {code}")
         tail = f": {event['stderr']}" if event.get("stderr") and code > 0 else ""
         self._fail(state, 0, "died", rank, f"rank {rank} {why}{tail}", float(event["t"]))
-
-    # -- checkpoints -------------------------------------------------------------------------
-    def _maybe_commit(self, state: _AttemptState, step: int) -> None:
-        results = state.shards[step]
-        if len(results) < state.world:
-            return
-        errors = [r["message"] for r in results.values() if r["event"] == "ckpt-error"]
-        written = [r for r in results.values() if r["event"] == "shard"]
-        error = errors[0] if errors else None
-        if error is None:
-            try:
-                self.store.commit(step, [shard_name(r) for r in range(state.world)],
-                                  {"world": state.world})
-            except CheckpointWriteError as exc:
-                error = one_line(str(exc))
-        self.record.checkpoints.append(CheckpointEvent(
-            step=step, world=state.world, committed=error is None,
-            stall_s=max((float(r["stall_s"]) for r in written), default=None),
-            write_s=max((float(r["write_s"]) for r in written), default=None),
-            bytes=sum(int(r["bytes"]) for r in written), error=error))
-        with contextlib.suppress(FileNotFoundError):
-            (self.config.ckpt_root / BALLAST_NAME).unlink()  # the operator frees the disk
-        if error is None:
-            self._maybe_corrupt(step)
-
-    def _maybe_corrupt(self, step: int) -> None:
-        for i, inj in enumerate(self.config.injections):
-            if inj.kind == "corrupt" and inj.step == step and i not in self.fired:
-                self.fired.add(i)
-                info = self.store.info(step)
-                path = info.path / info.shard(shard_name(0)).file
-                flip_byte(path, path.stat().st_size // 2)
-                self.record.injected.append(f"corrupt: flipped a byte of {path.name} of the "
-                                            f"step-{step} checkpoint")
-
-
-def flip_byte(path: Path, offset: int) -> None:
-    """Invert one byte of ``path`` in place (durably)."""
-    with path.open("r+b") as f:
-        f.seek(offset)
-        byte = f.read(1)
-        f.seek(offset)
-        f.write(bytes([byte[0] ^ 0xFF]))
-        f.flush()
-        os.fsync(f.fileno())
-
