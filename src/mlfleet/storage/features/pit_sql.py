@@ -110,18 +110,28 @@ def _pick_cte(i: int, view: FeatureView, features: Sequence[str]) -> str:
 
 
 def _hash_cte(i: int, view: FeatureView, features: Sequence[str]) -> str:
-    """Per entity row, the latest source row at or before its time (within the TTL)."""
+    """Per entity row, the latest source row at or before its time (within the TTL).
+
+    With a TTL, both sides also join on a time bucket ``event // ttl``: a row within
+    ``[t - ttl, t]`` lies in ``t``'s bucket or the one before (each entity row is entered
+    in both), so the range test runs only on rows of nearby times.
+    """
     values = ", ".join(f"{sql_ident(f)} := CAST(s.{sql_ident(f)} AS "
                        f"{SQL_TYPES[view.feature(f).dtype]})" for f in features)
     event = f"CAST(s.{sql_ident(view.timestamp_field)} AS TIMESTAMPTZ)"
-    on = " AND ".join(f"s.{sql_ident(k)} = __mlf_e.{sql_ident(k)}" for k in view.join_keys)
-    on += f" AND {event} <= __mlf_e.__mlf_t"
+    on = " AND ".join(f"s.{sql_ident(k)} = e.{sql_ident(k)}" for k in view.join_keys)
+    on += f" AND {event} <= e.__mlf_t"
+    entity, source = "__mlf_e e", f"{_source(view, row_numbers=True)} s"
     if view.ttl_s is not None:
-        on += f" AND {event} >= __mlf_e.__mlf_t - to_microseconds({round(view.ttl_s * 1e6)})"
-    return (f"__mlf_p{i} AS (SELECT __mlf_e.__mlf_row, arg_max(struct_pack({values}), "
+        ttl_us = max(1, round(view.ttl_s * 1e6))
+        on += f" AND {event} >= e.__mlf_t - to_microseconds({ttl_us}) AND s.__mlf_b = e.__mlf_b"
+        entity = (f"(SELECT __mlf_e.*, epoch_us(__mlf_t) // {ttl_us} - d.d AS __mlf_b "
+                  "FROM __mlf_e, (VALUES (0), (1)) d(d)) e")
+        source = (f"(SELECT *, epoch_us({_ts(view.timestamp_field)}) // {ttl_us} AS __mlf_b "
+                  f"FROM {_source(view, row_numbers=True)}) s")
+    return (f"__mlf_p{i} AS (SELECT e.__mlf_row, arg_max(struct_pack({values}), "
             f"struct_pack(t := {event}, c := {_created(view)}, r := s.file_row_number)) "
-            f"AS __mlf_v FROM __mlf_e JOIN {_source(view, row_numbers=True)} s ON {on} "
-            "GROUP BY __mlf_e.__mlf_row)")
+            f"AS __mlf_v FROM {entity} JOIN {source} ON {on} GROUP BY e.__mlf_row)")
 
 
 def _created(view: FeatureView) -> str:
