@@ -5,7 +5,7 @@ See docs/storage-checkpoint.md for the layout, the commit protocol and measured 
 
 from __future__ import annotations
 
-from .async_writer import AsyncCheckpointer
+from .async_writer import AsyncCheckpointer, SaveTiming
 from .errors import CheckpointError, CheckpointWriteError, CorruptCheckpointError
 from .manifest import CheckpointInfo, ShardRecord
 from .size import CheckpointSize, checkpoint_bytes, checkpoint_bytes_for_params
@@ -14,6 +14,7 @@ from .store import CheckpointStore
 
 __all__ = [
     "AsyncCheckpointer", "CheckpointError", "CheckpointInfo", "CheckpointSize", "CheckpointStore",
-    "CheckpointWriteError", "CorruptCheckpointError", "ShardRecord", "checkpoint_bytes",
+    "CheckpointWriteError", "CorruptCheckpointError", "SaveTiming", "ShardRecord",
+    "checkpoint_bytes",
     "checkpoint_bytes_for_params", "flatten_state", "unflatten_state",
 ]
