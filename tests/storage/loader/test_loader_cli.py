@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import run_cli, run_main
+from terminal_helpers import run_on_a_terminal
 
 MLFLEET = str(Path(sys.executable).with_name("mlfleet"))
 TINY = ["run", "loader", "--samples", "120", "--sample-bytes", "256", "--decode-cost", "0",
@@ -64,21 +66,47 @@ def test_dir_that_is_a_file_is_refused(tmp_path: Path,
     assert code == 2 and "--dir" in err
 
 
-def _children(pid: int) -> list[int]:
-    found = []
+def test_progress_bar_on_a_terminal_only() -> None:
+    args = (*TINY, "--samples", "2000", "--workers", "1")
+    code, out, terminal = run_on_a_terminal(*args)
+    assert code == 0, terminal
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal)
+    assert "samples loaded" in plain and re.search(r"100%.{0,40}\d:\d\d:\d\d", plain), plain
+    assert "\x1b" not in out
+    piped = run_cli(*args)
+    assert piped.returncode == 0 and "samples loaded" not in piped.stderr
+
+
+def _children(pid: int) -> dict[int, str]:
+    """Child pid -> its start time (a pid can be reused: the start time tells them apart)."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
+            found[int(stat.parent.name)] = fields[19]
     return found
+
+
+def _survivors(seen: dict[int, str]) -> list[int]:
+    alive = []
+    for pid, started in seen.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[19] == started:
+            alive.append(pid)
+    return alive
 
 
 @pytest.mark.serial
 @pytest.mark.slow
-def test_ctrl_c_stops_workers_and_removes_the_dataset() -> None:
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_signal_stops_workers_and_removes_the_dataset(signum: signal.Signals,
+                                                            status: int) -> None:
     before = _leftovers()
     child = subprocess.Popen([MLFLEET, "run", "loader", "--samples", "4000", "--decode-cost",
                               "5ms", "--workers", "2"], stdout=subprocess.DEVNULL,
@@ -88,10 +116,10 @@ def test_ctrl_c_stops_workers_and_removes_the_dataset() -> None:
         assert child.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     sent = time.monotonic()
-    child.send_signal(signal.SIGINT)
+    child.send_signal(signum)
     _, err = child.communicate(timeout=30)
-    assert child.returncode == 130, err
+    assert child.returncode == status, err
     assert time.monotonic() - sent < 3.0  # generous against the 1 s goal on a shared host
     assert "Traceback" not in err.decode()
-    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    assert not _survivors(workers)
     assert _leftovers() <= before

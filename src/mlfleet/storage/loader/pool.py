@@ -33,6 +33,8 @@ POLL_S = 0.1
 """How often a blocked worker or consumer looks at the stop event and its peers."""
 GRACE_S = 0.3
 """How long stopped workers get to exit before SIGTERM (and again before SIGKILL)."""
+KILL_WAIT_S = 5.0
+"""How long to wait for killed workers to be reaped (a loaded host can take a while)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,13 +142,17 @@ class EpochRun:
         ctx = _context(self.dataset)
         self.stats.start_s, self._cpu0 = time.perf_counter(), time.process_time()
         self._stop = ctx.Event()
-        for w in range(self.config.workers):
-            q = ctx.Queue(maxsize=self.config.prefetch_batches)
-            p = ctx.Process(target=_worker_main, name=f"mlfleet-loader-{w}", daemon=True,
-                            args=(self.dataset, self.config, w, self.epoch, q, self._stop))
-            self._queues.append(q)
-            self._procs.append(p)
-            p.start()
+        try:  # a Ctrl-C between two starts must still reap the first (no __exit__ then)
+            for w in range(self.config.workers):
+                q = ctx.Queue(maxsize=self.config.prefetch_batches)
+                p = ctx.Process(target=_worker_main, name=f"mlfleet-loader-{w}", daemon=True,
+                                args=(self.dataset, self.config, w, self.epoch, q, self._stop))
+                self._queues.append(q)
+                self._procs.append(p)
+                p.start()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __iter__(self) -> Iterator[Batch]:
@@ -204,18 +210,19 @@ class EpochRun:
 
 
 def _reap(procs: list[BaseProcess]) -> None:
-    deadline = time.monotonic() + GRACE_S
-    for p in procs:
-        p.join(timeout=max(0.0, deadline - time.monotonic()))
-    for step in ("terminate", "kill"):
-        alive = [p for p in procs if p.is_alive()]
-        for p in alive:
-            getattr(p, step)()
-        deadline = time.monotonic() + GRACE_S
+    """Join, then SIGTERM, then SIGKILL (after which a join cannot hang: KILL_WAIT_S)."""
+    started = [p for p in procs if p.pid is not None]
+    for step, wait_s in (("join", GRACE_S), ("terminate", GRACE_S), ("kill", KILL_WAIT_S)):
+        alive = [p for p in started if p.is_alive()]
+        if step != "join":
+            for p in alive:
+                getattr(p, step)()
+        deadline = time.monotonic() + wait_s
         for p in alive:
             p.join(timeout=max(0.0, deadline - time.monotonic()))
-    for p in procs:
-        p.close() if not p.is_alive() else None
+    for p in started:
+        if not p.is_alive():
+            p.close()
 
 
 def run_epoch(dataset: Dataset, config: LoaderConfig, *, epoch: int = 0,
