@@ -15,6 +15,7 @@ training on topic modelling, matrix factorisation and Lasso.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -42,6 +43,9 @@ class SspResult:
     """Mean of (own count - slowest count) when a worker starts a step."""
     blocked_share: float
     """Share of worker-seconds spent blocked on the bound."""
+    delays: np.ndarray = dataclasses.field(repr=False, compare=False)
+    """Per update, in the order applied: updates applied by others between the worker's
+    read of the parameters and its own update (a parameter server's staleness)."""
 
     @property
     def step_s(self) -> float:
@@ -73,6 +77,8 @@ class _Ssp:
         self.lead_sum, self.starts = 0, 0
         self.kind = sim.kind("step_done")
         self.finished_s = 0.0
+        self.read_at = np.zeros(self.n, dtype=np.int64)
+        self.delays: list[int] = []
 
     def run(self) -> SspResult:
         for w in range(self.n):
@@ -82,16 +88,19 @@ class _Ssp:
         return SspResult(staleness=self.s, steps=self.steps, wall_s=wall,
                          updates_per_s=self.steps * self.n / wall,
                          mean_staleness=self.lead_sum / self.starts,
-                         blocked_share=self.blocked_s / (wall * self.n))
+                         blocked_share=self.blocked_s / (wall * self.n),
+                         delays=np.asarray(self.delays, dtype=np.int64))
 
     def _start(self, w: int) -> None:
         c = int(self.done[w])
         self.lead_sum += c - int(self.done.min())
         self.starts += 1
+        self.read_at[w] = len(self.delays)
         self.sim.schedule_in(float(self.times[c, w]), self.kind, w)
 
     def on_done(self, t: float, seq: int, w: int) -> None:
         slowest_before = int(self.done.min())
+        self.delays.append(len(self.delays) - int(self.read_at[w]))
         self.done[w] += 1
         if self.done[w] == self.steps:
             self.finished_s = max(self.finished_s, t)
