@@ -106,12 +106,11 @@ def hash_views(con: duckdb.DuckDBPyConnection, plan_: Plan, *, entity_path: Path
     little in the entity table (:data:`~mlfleet.storage.features.pit_sql.HASH_MAX_MULTIPLICITY`)."""
     if strategy != "auto":
         return frozenset(v.name for v in plan_.views) if strategy == "hash" else frozenset()
-    chosen = set()
-    for view in plan_.views:
-        row = con.execute(multiplicity_sql(entity_path, view.join_keys)).fetchone()
-        if row is not None and float(row[0]) <= HASH_MAX_MULTIPLICITY:
-            chosen.add(view.name)
-    return frozenset(chosen)
+    by_keys: dict[tuple[str, ...], bool] = {}
+    for keys in dict.fromkeys(view.join_keys for view in plan_.views):
+        row = con.execute(multiplicity_sql(entity_path, keys)).fetchone()
+        by_keys[keys] = row is not None and float(row[0]) <= HASH_MAX_MULTIPLICITY
+    return frozenset(view.name for view in plan_.views if by_keys[view.join_keys])
 
 
 def retrieve(repo: FeatureRepo, refs: Sequence[FeatureRef], *, entity_path: Path,
