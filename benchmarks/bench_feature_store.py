@@ -6,8 +6,8 @@ same run, same machine. Per size (feature rows): the wall time of one retrieval 
 ``user_stats:clicks_7d, user_stats:ctr, user_profile:age`` for every entity row, written
 to Parquet, for
 
-* **mlfleet**: ``offline.retrieve`` (schema checks, one ASOF per view over (event, created,
-  row), TTL, input order kept);
+* **mlfleet**: ``offline.retrieve`` (schema checks, the ``auto`` strategy, TTL, tie rule,
+  input order kept); **mlfleet_asof**: the same forced to its ASOF strategy;
 * **raw ASOF**: the bare ``ASOF LEFT JOIN`` per view on the same files (no TTL, no tie rule,
   no order), COPY to Parquet: the floor a DuckDB-based store can reach;
 * **Feast**: ``FeatureStore.get_historical_features`` with the DuckDB offline store (ibis),
@@ -43,7 +43,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from feature_data import FEATURES, FeatureData, feast_store, generate  # noqa: E402
 
-TOOLS = ("mlfleet", "raw", "feast")
+TOOLS = ("mlfleet", "mlfleet_asof", "raw", "feast")
 
 
 def _rss_bytes() -> int:
@@ -77,13 +77,19 @@ def _raw_sql(data: FeatureData, out: Path) -> str:
             f"TO '{out}' (FORMAT parquet)")
 
 
-def _one_run(tool: str, data: FeatureData, out: Path, setup: Any) -> float:
-    start = time.perf_counter()
-    if tool == "mlfleet":
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _one_run(tool: str, data: FeatureData, out: Path, setup: Any) -> tuple[float, float]:
+    start, cpu = time.perf_counter(), _cpu_s()
+    if tool in ("mlfleet", "mlfleet_asof"):
         from mlfleet.storage.features.offline import retrieve
 
         repo, refs = setup
-        retrieve(repo, refs, entity_path=data.entity_path, out_path=out)
+        retrieve(repo, refs, entity_path=data.entity_path, out_path=out,
+                 strategy="asof" if tool == "mlfleet_asof" else "auto")
     elif tool == "raw":
         import duckdb
 
@@ -96,11 +102,11 @@ def _one_run(tool: str, data: FeatureData, out: Path, setup: Any) -> float:
         entity_df = pd.read_parquet(data.entity_path)
         job = setup.get_historical_features(entity_df=entity_df, features=list(FEATURES))
         pq.write_table(job.to_arrow(), out)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu_s() - cpu
 
 
 def _setup(tool: str, data: FeatureData) -> Any:
-    if tool == "mlfleet":
+    if tool in ("mlfleet", "mlfleet_asof"):
         from mlfleet.storage.features.definitions import load_repo, parse_feature_refs
 
         repo = load_repo(data.repo_dir)
@@ -118,9 +124,11 @@ def worker(tool: str, root: Path, feature_rows: int, repeats: int) -> dict[str, 
     setup = _setup(tool, data)
     rss_setup = _rss_bytes()
     out = data.root / f"out_{tool}.parquet"
-    times = [_one_run(tool, data, out, setup) for _ in range(repeats)]
+    runs = [_one_run(tool, data, out, setup) for _ in range(repeats)]
+    times, cpus = [r[0] for r in runs], [r[1] for r in runs]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"tool": tool, "times_s": times, "median_s": statistics.median(times),
+            "cpu_s": cpus, "median_cpu_s": statistics.median(cpus),
             "rss_after_setup_bytes": rss_setup, "peak_rss_bytes": peak, "out": str(out)}
 
 
@@ -174,11 +182,16 @@ def run(sizes: list[int], repeats: int, feast_repeats: int, root: Path) -> list[
         gen_s = time.perf_counter() - start
         results = {tool: _spawn(tool, root, size, feast_repeats if tool == "feast" else repeats)
                    for tool in TOOLS}
-        ours, raw, feast = (results[t]["median_s"] for t in TOOLS)
+        ours, asof, raw, feast = (results[t]["median_s"] for t in TOOLS)
+        cpu = {t: results[t]["median_cpu_s"] for t in TOOLS}
         report.append({
             "feature_rows": size, "entity_rows": pq.read_metadata(data.entity_path).num_rows,
             "generate_s": gen_s, "results": results,
             "feast_over_mlfleet": feast / ours, "mlfleet_over_raw": ours / raw,
+            "mlfleet_asof_over_raw": asof / raw,
+            "cpu_mlfleet_asof_over_raw": cpu["mlfleet_asof"] / cpu["raw"],
+            "cpu_feast_over_mlfleet": cpu["feast"] / cpu["mlfleet"],
+            "cpu_mlfleet_over_raw": cpu["mlfleet"] / cpu["raw"],
             "load_avg_1min": os.getloadavg()[0],
             "comparison": compare(data, Path(results["mlfleet"]["out"]),
                                   Path(results["feast"]["out"]))})
@@ -191,12 +204,15 @@ def _print(report: list[dict[str, Any]]) -> None:
               f" (load avg {entry['load_avg_1min']:.1f})")
         for tool in TOOLS:
             r = entry["results"][tool]
-            print(f"  {tool:8s} median {r['median_s']:8.3f} s  runs "
+            print(f"  {tool:8s} median {r['median_s']:8.3f} s (CPU {r['median_cpu_s']:.3f} s)  runs "
                   f"{', '.join(f'{t:.3f}' for t in r['times_s'])}  peak RSS "
                   f"{r['peak_rss_bytes'] / 2**20:7.0f} MiB (after setup "
                   f"{r['rss_after_setup_bytes'] / 2**20:.0f} MiB)")
         print(f"  Feast / mlfleet = {entry['feast_over_mlfleet']:.2f}x   "
-              f"mlfleet / raw ASOF = {entry['mlfleet_over_raw']:.2f}x")
+              f"mlfleet / raw ASOF = {entry['mlfleet_over_raw']:.2f}x   (CPU time: "
+              f"{entry['cpu_feast_over_mlfleet']:.2f}x, {entry['cpu_mlfleet_over_raw']:.2f}x)")
+        print(f"  mlfleet forced to ASOF / raw ASOF = {entry['mlfleet_asof_over_raw']:.2f}x "
+              f"(CPU {entry['cpu_mlfleet_asof_over_raw']:.2f}x)")
         cmp = entry["comparison"]
         print(f"  rows differing from Feast: {cmp['differing_rows']} "
               f"(rows: mlfleet {cmp['rows']['ours']}, Feast {cmp['rows']['feast']})")
