@@ -153,3 +153,15 @@ def test_bad_inputs_raise_one_line_and_leave_no_output(tmp_path: Path, how: str,
     assert fragment in str(info.value) and "\n" not in str(info.value)
     assert out.read_bytes() == b"previous"
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize(("out", "fragment"), [
+    ("", "must be a file path"), ("data", "must be a file path"),
+    ("missing/out.parquet", "does not exist")])
+def test_an_unwritable_output_path_is_refused_before_any_work(tmp_path: Path, out: str,
+                                                              fragment: str) -> None:
+    root = copy_example(tmp_path)
+    repo = load_repo(root)
+    with pytest.raises(FeatureDataError, match=fragment):
+        retrieve(repo, parse_feature_refs(repo, ["user_stats:ctr"]),
+                 entity_path=root / "data" / "entities.parquet", out_path=root / out)

@@ -93,6 +93,14 @@ def _check_names(entity_columns: Sequence[str], refs: Sequence[FeatureRef],
         seen.add(name)
 
 
+def _check_out(out_path: Path) -> None:
+    if not out_path.name or out_path.is_dir():
+        raise FeatureDataError(f"output {str(out_path)!r} must be a file path, not a directory")
+    if not out_path.absolute().parent.is_dir():
+        raise FeatureDataError(f"output {str(out_path)!r}: directory "
+                               f"{str(out_path.absolute().parent)!r} does not exist")
+
+
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection that reads and writes timestamps in UTC."""
     con = duckdb.connect()
@@ -124,6 +132,7 @@ def retrieve(repo: FeatureRepo, refs: Sequence[FeatureRef], *, entity_path: Path
     untouched.
     """
     one_of("strategy", strategy, STRATEGIES, error=FeatureRepoError)
+    _check_out(out_path)
     start = time.perf_counter()
     con = connect()
     try:
