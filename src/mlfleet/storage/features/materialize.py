@@ -69,9 +69,10 @@ def latest_rows_sql(view: FeatureView, schema: Mapping[str, str], *, start_ts_s:
     """The latest row per entity of ``view`` with event time in ``[start, end]``, by key.
 
     One hash aggregate: ``max_by(row, order)`` where ``order`` packs (event µs, created
-    µs) into one HUGEINT, several times faster here than ``row_number()`` over a window
-    (1.0 to 2.1 s against 12 s for 10⁷ rows on 2 loaded cores). Columns: the entity
-    key, event and created times in epoch seconds, the features.
+    µs) into one HUGEINT: the same rows as ``row_number() OVER (PARTITION BY … ORDER BY
+    …) = 1``, 3.4 times faster on 10⁷ rows (3.4 s against 11.6 s on 2 loaded cores,
+    ``benchmarks/bench_latest_row_query.py``). Columns: the entity key, event and
+    created times in epoch seconds, the features.
     """
     keys = ", ".join(sql_ident(k) for k in view.join_keys)
     ts = sql_ident(view.timestamp_field)
