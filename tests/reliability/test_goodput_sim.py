@@ -30,7 +30,7 @@ from mlfleet.reliability.sim.job import (
     TrainingJob,
     simulate_job,
 )
-from mlfleet.reliability.sim.policies import CheckpointPolicy, SparePolicy
+from mlfleet.reliability.sim.policies import CheckpointPolicy, Mode, SparePolicy
 from mlfleet.sim import Simulation
 
 H, MIN = 3600.0, 60.0
@@ -81,14 +81,22 @@ def test_same_seed_same_run_and_other_seeds_differ() -> None:
     assert simulate_job(spec, seed=3).wall_s != simulate_job(spec, seed=4).wall_s
 
 
-specs = st.builds(
-    lambda solve_h, interval_min, ckpt_min, mtbf_h, restart_min, detect_min, mode, snap_s: job(
-        solve_s=solve_h * H, detect_s=detect_min * MIN, restart_s=restart_min * MIN,
-        failures=Exponential(mtbf_s=mtbf_h * H),
-        checkpoint=CheckpointPolicy(interval_s=interval_min * MIN, cost_s=ckpt_min * MIN,
-                                    mode=mode, snapshot_s=snap_s)),
-    st.floats(1, 50), st.floats(5, 300), st.floats(0, 20), st.floats(0.5, 48),
-    st.floats(0, 30), st.floats(0, 5), st.sampled_from(["sync", "async"]), st.floats(0, 30))
+def _spec(solve_h: float, mtbf_h: float, tau_per_m: float, ckpt_per_tau: float,
+          restart_per_m: float, detect_per_m: float, mode: Mode, snap_s: float) -> JobSpec:
+    """A job whose segment and recovery stay within about an MTBF, so every run ends in
+    a bounded number of events (a 5 h segment at MTBF 30 min would need e^10 tries)."""
+    mtbf_s = mtbf_h * H
+    interval_s = tau_per_m * mtbf_s
+    return job(solve_s=solve_h * H, detect_s=detect_per_m * mtbf_s,
+               restart_s=restart_per_m * mtbf_s, failures=Exponential(mtbf_s=mtbf_s),
+               checkpoint=CheckpointPolicy(interval_s=interval_s,
+                                           cost_s=ckpt_per_tau * interval_s, mode=mode,
+                                           snapshot_s=min(snap_s, 0.1 * interval_s)))
+
+
+specs = st.builds(_spec, st.floats(1, 50), st.floats(0.5, 48), st.floats(0.02, 1.0),
+                  st.floats(0, 0.3), st.floats(0, 0.3), st.floats(0, 0.05),
+                  st.sampled_from(["sync", "async"]), st.floats(0, 30))
 
 
 policies = st.one_of(
