@@ -45,14 +45,17 @@ def _exit_code(status: int) -> int:
     return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
-def _run_child(sock: socket.socket, fds: list[int]) -> None:
+def _run_child(sock: socket.socket, fds: list[int], wakeup: tuple[int, int]) -> None:
     """In the forked child: become the rank and never return."""
     code = 70
     try:
         sock.close()
+        signal.set_wakeup_fd(-1)
+        for fd in wakeup:
+            os.close(fd)
         os.setsid()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+            signal.signal(signum, signal.SIG_DFL)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
@@ -95,17 +98,31 @@ def warm_up() -> None:
     sched.step()
 
 
+def _sigchld_wakeup() -> tuple[int, int]:
+    """A pipe that becomes readable when a child exits (so its exit is reported at once)."""
+    read_fd, write_fd = os.pipe()
+    for end in (read_fd, write_fd):
+        os.set_blocking(end, False)
+    signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
+    signal.set_wakeup_fd(write_fd)
+    return read_fd, write_fd
+
+
 def serve(fd: int) -> None:
     """The server loop on the inherited socket ``fd`` (see the module docstring)."""
     warm_up()
     sock = socket.socket(fileno=fd)
     children: set[int] = set()
+    wakeup = _sigchld_wakeup()
     send(sock, {"ready": os.getpid()})
     try:
         while True:
-            readable, _, _ = select.select([sock], [], [], 0.05)
+            readable, _, _ = select.select([sock.fileno(), wakeup[0]], [], [], 0.5)
+            if wakeup[0] in readable:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wakeup[0], 4096)
             _reap(sock, children)
-            if not readable:
+            if sock.fileno() not in readable:
                 continue
             data, fds, _, _ = socket.recv_fds(sock, _MAX_MESSAGE, 3)
             if not data:
@@ -113,7 +130,7 @@ def serve(fd: int) -> None:
             request = json.loads(data)
             pid = os.fork()
             if pid == 0:
-                _run_child(sock, fds)
+                _run_child(sock, fds, wakeup)
             for fd_ in fds:
                 os.close(fd_)
             children.add(pid)
