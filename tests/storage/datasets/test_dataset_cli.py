@@ -78,6 +78,10 @@ def test_bad_input(clicks: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "does not exist" in one_line_error(capsys, "commit", str(clicks), "--from",
                                               str(tmp_path / "missing.parquet"))
     assert "holds no dataset" in one_line_error(capsys, "log", str(tmp_path))
+    assert "holds no dataset" in one_line_error(capsys, "log", str(corrupt))  # a file
+    rows = str(next(CLICKS.glob("*.parquet")))
+    assert "is a file" in one_line_error(capsys, "commit", str(corrupt), "--from", rows)
+    assert "cannot write" in one_line_error(capsys, "commit", "/proc/nope/x", "--from", rows)
     assert "version(=9)" in one_line_error(capsys, "show", str(clicks), "--version", "9")
     assert "already exists" in one_line_error(capsys, "demo", str(clicks))
     assert "--rows" in one_line_error(capsys, "demo", str(tmp_path / "n"), "--rows", "1")

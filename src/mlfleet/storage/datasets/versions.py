@@ -108,7 +108,7 @@ def _table(path: Path, version: int | None = None) -> Any:
 
     try:
         table = DeltaTable(str(path))
-    except TableNotFoundError:
+    except (TableNotFoundError, OSError):
         raise DatasetNotFoundError(f"{str(path)!r} holds no dataset (no Delta log)") from None
     if version is not None:
         latest = table.version()
@@ -123,7 +123,12 @@ def exists(path: Path) -> bool:
     """True when ``path`` holds a dataset."""
     from deltalake import DeltaTable
 
-    return bool(DeltaTable.is_deltatable(str(path)))
+    if not path.is_dir():
+        return False
+    try:
+        return bool(DeltaTable.is_deltatable(str(path)))
+    except OSError:  # e.g. a _delta_log that is a file
+        return False
 
 
 def latest_version(path: Path) -> int:
@@ -149,8 +154,11 @@ def commit(path: Path, data: pa.Table, *, mode: str = "append", force: bool = Fa
     change the rule refuses (unless ``force``).
     """
     from deltalake import CommitProperties, write_deltalake
+    from deltalake.exceptions import DeltaError
 
     one_of("mode", mode, MODES)
+    if path.exists() and not path.is_dir():
+        raise DatasetNotFoundError(f"{str(path)!r} is a file, not a dataset directory")
     schema_mode: str | None = None
     if exists(path):
         change = schema_change(version_schema(path), data.schema)
@@ -164,10 +172,14 @@ def commit(path: Path, data: pa.Table, *, mode: str = "append", force: bool = Fa
             schema_mode = "merge"
     properties = CommitProperties(custom_metadata={"message": message} if message else None)
     options: dict[str, Any] = {"schema_mode": schema_mode, "commit_properties": properties}
-    if mode == "overwrite":
-        write_deltalake(str(path), data, mode="overwrite", **options)
-    else:
-        write_deltalake(str(path), data, mode="append", **options)
+    try:
+        if mode == "overwrite":
+            write_deltalake(str(path), data, mode="overwrite", **options)
+        else:
+            write_deltalake(str(path), data, mode="append", **options)
+    except (OSError, DeltaError) as exc:
+        raise InputError(f"{str(path)!r}: cannot write a version there "
+                         f"({' '.join(str(exc).split())[:160]})") from None
     return latest_version(path)
 
 
