@@ -69,8 +69,22 @@ def test_goodput_progress_bar_on_a_terminal() -> None:
     (["--ckpt-cost", "0s"], "--interval daly needs a checkpoint stall > 0"),
     (["--seeds", "0"], "--seeds"),
 ])
-def test_goodput_bad_input_is_one_line_exit_2(args: list[str], fragment: str) -> None:
-    assert_one_line_error(run_cli("sim", "goodput", *args), fragment)
+def test_goodput_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],
+                                              args: list[str], fragment: str) -> None:
+    assert_one_line_in_process(run_main(capsys, "sim", "goodput", *args), fragment)
+
+
+def assert_one_line_in_process(result: tuple[int, str, str], fragment: str) -> None:
+    """Exit 2, nothing on stdout, one 'error:' line naming ``fragment``, no traceback."""
+    code, out, err = result
+    lines = err.strip().splitlines()
+    assert code == 2 and out == "" and len(lines) == 1, (code, out, err)
+    assert lines[0].startswith("error: ") and fragment in lines[0], lines[0]
+
+
+def test_bad_input_in_a_real_process_is_one_line_exit_2() -> None:
+    assert_one_line_error(run_cli("sim", "goodput", "--mtbf", "-1h"), "--mtbf(='-1h')")
+    assert_one_line_error(run_cli("sim", "stragglers", "--backups", "1,x"), "--backups")
 
 
 def test_stragglers_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,5 +114,6 @@ def test_stragglers_table(capsys: pytest.CaptureFixture[str]) -> None:
     (["--steps", "100000000"], "rank-steps"),
     (["--ssp-steps", "1000000"], "events"),
 ])
-def test_stragglers_bad_input_is_one_line_exit_2(args: list[str], fragment: str) -> None:
-    assert_one_line_error(run_cli("sim", "stragglers", *args), fragment)
+def test_stragglers_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],
+                                                 args: list[str], fragment: str) -> None:
+    assert_one_line_in_process(run_main(capsys, "sim", "stragglers", *args), fragment)
