@@ -178,3 +178,30 @@ def test_an_early_end_whose_ttl_start_is_before_year_1_still_reports(
     view = cli_json(capsys, "materialize", str(repo), "--end", "0001-01-01T00:30:00",
                     "--dry-run")["views"][0]
     assert view["start"] is None and view["start_ts_s"] == pytest.approx(-62135596800 - 1800)
+
+
+def test_composite_keys_from_int_and_double_columns(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    """Keys from an int64 and a double column match the CLI's text for the same entity."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+
+    repo = tmp_path / "repo"
+    (repo / "data").mkdir(parents=True)
+    ts = pa.array([T0_S * 10**6] * 3, pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({"user_id": pa.array([1, 1, 2], pa.int64()),
+                             "item_id": pa.array([5.0, 6.0, 5.5], pa.float64()),
+                             "ts": ts, "score": [0.1, 0.2, 0.3]}), repo / "data" / "s.parquet")
+    (repo / "f.yaml").write_text(yaml.safe_dump({
+        "entities": [{"name": "user", "join_key": "user_id"},
+                     {"name": "item", "join_key": "item_id"}],
+        "feature_views": [{"name": "pair", "entities": ["user", "item"],
+                           "source": "data/s.parquet", "timestamp_field": "ts",
+                           "features": [{"name": "score", "dtype": "float64"}]}]}))
+    cli_json(capsys, "materialize", str(repo), "--end", END)
+    rows = cli_json(capsys, "online", str(repo), "--entity", "user_id=1,1,2,2",
+                    "--entity", "item_id=5,6.0,5.5,5", "--features", "pair:score",
+                    "--now", NOW)["rows"]
+    # Keys match as text: the double 6.0 is stored as "6", so a typed "6.0" finds nothing.
+    assert [r["features"]["pair:score"]["value"] for r in rows] == [0.1, None, 0.3, None]
