@@ -50,3 +50,16 @@ def test_write_error_surfaces_on_wait_and_next_save(tmp_path: Path,
     with pytest.raises(CheckpointWriteError):
         ckpt.save(3, "rank-00000", {"w": torch.ones(2)})
     ckpt.close()
+
+
+def test_async_delta_saves_and_timing(tmp_path: Path) -> None:
+    store = CheckpointStore(tmp_path, keep_last=1)
+    table = {"emb": torch.zeros(1000, 8)}
+    with AsyncCheckpointer(store) as ckpt:
+        ckpt.save(10, "rank-00000", table, commit=True)
+        table["emb"][3] += 1.0
+        ckpt.save(20, "rank-00000", table, commit=True, delta_from=10)
+        timing = ckpt.last_timing
+    assert timing is not None and timing.stall_s == timing.wait_s + timing.snapshot_s
+    assert store.steps() == [10, 20] and store.info(20).shard("rank-00000").base_step == 10
+    assert torch.equal(store.load_shard(20, "rank-00000")[0]["emb"], table["emb"])
