@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 import torch
 
-from mlfleet.checks import non_negative, one_of, positive_int
+from mlfleet.checks import one_of, positive_int
 
 from .compression import CODECS, SUFFIX
 from .delta import apply_delta, encode_delta
@@ -56,7 +56,7 @@ class CheckpointStore:
         if keep_last is not None:
             positive_int("keep_last", keep_last, error=CheckpointError)
         self.keep_last = keep_last
-        self.keep_every = int(non_negative("keep_every", keep_every, error=CheckpointError))
+        self.keep_every = positive_int("keep_every", keep_every, minimum=0, error=CheckpointError)
         if compression is not None:
             one_of("compression", compression, CODECS, error=CheckpointError)
         self.compression = compression
