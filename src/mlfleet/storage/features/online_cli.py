@@ -28,8 +28,9 @@ from mlfleet.errors import InputError
 from mlfleet.storage.features.definitions import FeatureRepo, load_repo
 from mlfleet.storage.features.freshness import ServedFeature
 from mlfleet.storage.features.materialize import ViewMaterialization
+from mlfleet.storage.features.online_factory import open_online_store
 from mlfleet.storage.features.online_lookup import OnlineRow
-from mlfleet.storage.features.online_store import OnlineStore, open_online_store
+from mlfleet.storage.features.online_store import OnlineStore
 
 
 def parse_time(option: str, text: str) -> float:
