@@ -14,10 +14,10 @@ from redis_server import redis_server, redis_url  # noqa: F401  (fixtures)
 
 from mlfleet.storage.features.definitions import FeatureRepoError
 from mlfleet.storage.features.materialize import materialize
+from mlfleet.storage.features.online_factory import open_online_store
 from mlfleet.storage.features.online_store import (
     MaterializedInterval,
     OnlineStore,
-    open_online_store,
 )
 from mlfleet.storage.features.sources import FeatureDataError
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from redis_server import redis_server, redis_url  # noqa: F401  (fixtures)
 
 from mlfleet.errors import InputError
+from mlfleet.storage.features.online_factory import open_online_store
 from mlfleet.storage.features.online_store import (
     FeatureBatch,
     FeatureRow,
@@ -19,7 +20,6 @@ from mlfleet.storage.features.online_store import (
     OnlineStore,
     OnlineStoreError,
     entity_key,
-    open_online_store,
 )
 
 _views = itertools.count()
