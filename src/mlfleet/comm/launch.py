@@ -26,14 +26,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from mlfleet.errors import InputError, RunError
+from mlfleet.stop_signals import signals_held
 
 BACKENDS = ("socket", "torch")
 ProgressFn = Callable[[int, dict[str, Any]], None]
@@ -112,7 +112,7 @@ def launch(world_size: int, fn: Callable[..., Any] | str, *, backend: str = "soc
             group.wait_done(deadline=None if wall_timeout_s is None
                             else time.monotonic() + wall_timeout_s)
         finally:
-            with _signals_held():
+            with signals_held():
                 group.stop()
         return [group.result(rank) for rank in range(world_size)]
 
@@ -292,25 +292,6 @@ class _Group:
             why += f"; ranks still running without an error (stalled?): {silent}"
         raise RunError(f"rank {rank} failed: {why}")
 
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM while inside, so a second Ctrl-C cannot cut the ranks'
-    clean-up short; one that came is raised afterwards, unless we are already unwinding
-    from one (then it is the same request to stop, already being honoured)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-    previous = {signum: signal.signal(signum, lambda s, _f: held.append(s))
-                for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-        if held and not isinstance(sys.exc_info()[1], KeyboardInterrupt):
-            signal.raise_signal(held[0])
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -11,17 +11,16 @@ strict JSON document; a progress bar goes to stderr on a terminal (never with
 
 from __future__ import annotations
 
-import contextlib
 import math
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlfleet import units
 from mlfleet.errors import InputError, UnitError
+from mlfleet.report.progress import progress_bar
 
 if TYPE_CHECKING:
     from mlfleet.reliability.sim.job import JobSpec
@@ -31,23 +30,6 @@ MAX_EVENTS = 20_000_000
 """Expected kernel events above which a run is refused (about a minute on one core:
 1,200 events per ms-scale run were measured at about 0.3 M events/s)."""
 
-
-@contextlib.contextmanager
-def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr (None when disabled or stderr is not a terminal)."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _duration(option: str, text: str, *, allow_zero: bool = False) -> float:

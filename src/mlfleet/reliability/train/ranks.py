@@ -17,9 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from typing import Any
 from mlfleet.errors import RunError
 from mlfleet.reliability.train.forkserver import send
 from mlfleet.reliability.train.job import RankJob
+from mlfleet.stop_signals import signals_held
 
 _STOP_WAIT_S = 10.0
 
@@ -174,7 +173,7 @@ class World:
 
     def stop(self) -> None:
         """SIGKILL every rank's process group (stopped ones too) and wait for their reaping."""
-        with _signals_held():
+        with signals_held():
             for rank in self.ranks:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(rank.pid, signal.SIGKILL)
@@ -188,22 +187,3 @@ class World:
                         os.close(fd)
             self.sel.close()
 
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM while ranks are killed and reaped, so a second Ctrl-C cannot
-    cut the clean-up short; one that came meanwhile is raised afterwards unless we are
-    already unwinding from one."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held: list[int] = []
-    previous = {s: signal.signal(s, lambda n, _f: held.append(n))
-                for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-        if held and not isinstance(sys.exc_info()[1], KeyboardInterrupt):
-            signal.raise_signal(held[0])

@@ -15,11 +15,9 @@ when stderr is a terminal (never with ``--json``).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -27,6 +25,7 @@ import numpy as np
 
 from mlfleet import units
 from mlfleet.errors import ConstraintViolation, InputError
+from mlfleet.report.progress import progress_bar
 
 SERVE_DEFAULTS: dict[str, Any] = {"workload": "Llama-3-8B", "accelerator": "A100-80GB",
                                   "qps": 4.0, "prompt_tokens": 1000, "output_tokens": 130,
@@ -45,26 +44,6 @@ is not taken for overload."""
 
 # --------------------------------------------------------------------------- progress
 
-
-@contextlib.contextmanager
-def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr (None when disabled or stderr is not a terminal)."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
-# --------------------------------------------------------------------------- serve
 
 
 def _quantity(text: str | None, target: str, option: str) -> float | None:
