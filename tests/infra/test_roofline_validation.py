@@ -253,9 +253,19 @@ def _print_report(report: dict[str, Any]) -> None:
           f"median |error| {cal['median_abs_rel_error']:.0%}")
 
 
+#: Expected measured/predicted ratio of ops whose bias has a known cause. In-place add
+#: (``y += x``) moves 3 streams, while the bandwidth ceiling is STREAM Add ``c = a + b``
+#: counted, as STREAM counts it, as 3 streams although the store to ``c`` first reads its
+#: line (write-allocate): 4 streams move. So in-place add runs 4/3 of the ceiling's speed
+#: (observed +34..+57% over 13 runs, +73% once in a fresh-clone CI run right after the
+#: parallel phase's checkpoint writes). Its factor is taken after that known bias.
+KNOWN_BIAS = {"add-inplace": 4.0 / 3.0}
+
+
 def _factor(op: dict[str, Any]) -> float:
-    """How far off the prediction is, as a factor >= 1 either way."""
-    return float(math.exp(abs(math.log1p(op["rel_error"]))))
+    """How far off the prediction is, as a factor >= 1 either way, after a known bias."""
+    bias = KNOWN_BIAS.get(op["name"].split()[0], 1.0)
+    return float(math.exp(abs(math.log1p(op["rel_error"]) - math.log(bias))))
 
 
 @pytest.mark.slow
