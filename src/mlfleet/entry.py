@@ -3,8 +3,9 @@
 ``mlfleet`` itself and the stand-alone entry points (``python -m mlfleet.serving.server``,
 ``python -m mlfleet.comm.worker`` under torchrun) share :func:`run_command`, so each
 prints bad input as one line on stderr (never a traceback) and exits with the same
-codes: 0 ok, 1 a real run failed, 2 bad input, 3 a constraint violated, 130 interrupted
-(SIGINT, Ctrl-C), 143 terminated (SIGTERM).
+codes: 0 ok, 1 a real run failed, 2 bad input (or an optional extra the command needs is
+not installed: one line naming the ``pip install`` that adds it), 3 a constraint violated,
+130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM).
 
 Both signals unwind the stack as an exception, so every ``finally`` runs: run ranks are
 killed and reaped, temporary directories removed. Once the first arrives, further
@@ -25,6 +26,13 @@ import click
 from mlfleet.errors import MlfleetError, error_lines, one_line
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+OPTIONAL_EXTRAS = {
+    "torch": "torch", "safetensors": "torch", "duckdb": "data", "pyarrow": "data",
+    "deltalake": "storage", "webdataset": "storage", "redis": "redis", "aiohttp": "serve",
+    "matplotlib": "plot",
+}
+"""Top-level package of an optional dependency -> the pyproject extra that installs it."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -55,6 +63,13 @@ def run_command(command: click.Command, argv: Sequence[str] | None, *, prog_name
         return int(exc.exit_code)
     except KeyboardInterrupt as exc:
         return _stopped(terminated=isinstance(exc, Terminated), word="interrupted")
+    except ModuleNotFoundError as exc:
+        package = (exc.name or "").split(".")[0]
+        if package not in OPTIONAL_EXTRAS:
+            raise
+        click.echo(f"error: this command needs {package}, an optional dependency that is not "
+                   f"installed: pip install 'mlfleet[{OPTIONAL_EXTRAS[package]}]'", err=True)
+        return 2
     return 0
 
 
