@@ -84,12 +84,7 @@ class FeatureView:
 
     def feature(self, name: str) -> Feature:
         """The feature called ``name``; :class:`FeatureRepoError` listing known ones."""
-        for feat in self.features:
-            if feat.name == name:
-                return feat
-        known = ", ".join(f.name for f in self.features)
-        raise FeatureRepoError(f"feature {self.name}:{name} does not exist; known in "
-                               f"{self.name}: {known}")
+        return _feature_of(self.name, self.features, name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,12 +97,17 @@ class OnDemandView:
 
     def feature(self, name: str) -> Feature:
         """The feature called ``name``; :class:`FeatureRepoError` listing known ones."""
-        for feat in self.features:
-            if feat.name == name:
-                return feat
-        known = ", ".join(f.name for f in self.features)
-        raise FeatureRepoError(f"feature {self.name}:{name} does not exist; known in "
-                               f"{self.name}: {known}")
+        return _feature_of(self.name, self.features, name)
+
+
+def _feature_of(view: str, features: tuple[Feature, ...], name: str) -> Feature:
+    """The feature ``name`` of ``view`` (a feature or on-demand view); FeatureRepoError
+    listing the known ones."""
+    for feat in features:
+        if feat.name == name:
+            return feat
+    known = ", ".join(f.name for f in features)
+    raise FeatureRepoError(f"feature {view}:{name} does not exist; known in {view}: {known}")
 
 
 @dataclass(frozen=True, kw_only=True)
