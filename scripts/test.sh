@@ -24,6 +24,23 @@ if ! command -v redis-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v
     || echo "note: could not install redis-server"
 fi
 
+# Slurm (slurmctld, slurmd, munge, slurmdbd) and MariaDB for the real-Slurm comparison of the
+# scheduling chapter. Installed only; the tests start and stop their own daemons under a
+# temporary directory (mlfleet lab slurm up/down). Debian packages, as above.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  missing=""
+  for tool in slurmctld:slurm-wlm slurmd:slurm-wlm munged:munge slurmdbd:slurmdbd \
+              mariadbd:mariadb-server sacct:slurm-client; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool#*:}"
+  done
+  if [ -n "$missing" ]; then
+    # shellcheck disable=SC2086
+    { apt-get install -y -q $missing >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $missing >/dev/null 2>&1; }; } \
+      || echo "note: could not install$missing"
+  fi
+fi
+
 echo "== ruff"; ruff check src tests benchmarks
 echo "== mypy"; mypy
 echo "== pytest (parallel)"; python -m pytest -n "${PYTEST_WORKERS:-2}" -m "not serial" "$@"

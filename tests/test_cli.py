@@ -38,12 +38,15 @@ def test_every_registered_subcommand_imports_and_has_help() -> None:
 
 
 def test_every_sim_and_run_command_imports_and_has_help() -> None:
-    """Chapters register into `mlfleet sim` and `mlfleet run` lazily: a registry row whose
-    module or attribute is wrong only fails when that command runs, so run each --help."""
+    """Chapters register into `mlfleet sim`, `run`, `infra` and `lab` lazily: a registry row
+    whose module or attribute is wrong only fails when that command runs, so run each --help."""
+    from mlfleet.comm.lab.cli import LAB_COMMANDS
+    from mlfleet.infra.cli import INFRA_COMMANDS
     from mlfleet.run.cli import RUN_COMMANDS
     from mlfleet.sim.cli import SIM_COMMANDS
 
-    for group, registry in (("sim", SIM_COMMANDS), ("run", RUN_COMMANDS)):
+    for group, registry in (("sim", SIM_COMMANDS), ("run", RUN_COMMANDS),
+                            ("infra", INFRA_COMMANDS), ("lab", LAB_COMMANDS)):
         assert registry, group
         for name in registry:
             assert main([group, name, "--help"]) == 0, (group, name)

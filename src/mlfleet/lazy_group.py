@@ -20,17 +20,23 @@ Registry = Mapping[str, tuple[str, str, str]]
 
 
 class LazyGroup(click.Group):
-    """A click group over a :data:`Registry`; commands whose module is missing are hidden."""
+    """A click group over a :data:`Registry`; commands whose module is missing are hidden.
+
+    Commands defined inline (``@group.command``) are listed beside the registry's.
+    """
 
     def __init__(self, *args: Any, registry: Registry, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.registry = registry
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, (mod, _, _) in self.registry.items() if _available(mod))
+        lazy = {name for name, (mod, _, _) in self.registry.items() if _available(mod)}
+        return sorted(lazy | set(self.commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.registry or not _available(self.registry[cmd_name][0]):
+        if cmd_name not in self.registry:
+            return super().get_command(ctx, cmd_name)  # defined inline with @group.command
+        if not _available(self.registry[cmd_name][0]):
             return None
         module, attr, _ = self.registry[cmd_name]
         command = getattr(importlib.import_module(module), attr)
@@ -38,9 +44,15 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, self.registry[name][2]) for name in self.list_commands(ctx)]
+        rows = [(name, self._help(ctx, name)) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def _help(self, ctx: click.Context, name: str) -> str:
+        if name in self.registry:
+            return self.registry[name][2]
+        command = self.commands[name]
+        return command.get_short_help_str(limit=80)
 
 
 def _available(module: str) -> bool:

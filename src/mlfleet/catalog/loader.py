@@ -32,7 +32,8 @@ from typing import Any
 from mlfleet.errors import CatalogError
 from mlfleet.units import parse_quantity
 
-KINDS = ("accelerator", "interconnect", "storage", "workload", "cluster", "failure")
+KINDS = ("accelerator", "interconnect", "storage", "workload", "cluster", "failure", "facility",
+         "network", "offer")
 
 # Ordered longest first so "_bytes_per_s" wins over "_s".
 _SUFFIX_TARGETS: tuple[tuple[str, str], ...] = (

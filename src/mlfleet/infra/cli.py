@@ -13,6 +13,7 @@ from mlfleet.catalog.types import PRECISIONS
 from mlfleet.errors import InputError
 from mlfleet.infra import memory_fit
 from mlfleet.infra import roofline as rl
+from mlfleet.lazy_group import LazyGroup
 from mlfleet.units import parse_quantity
 
 _GEMM_RE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
@@ -20,9 +21,27 @@ _COLUMNS = ("time_s", "bound", "arithmetic_intensity", "mfu", "compute_s", "memo
             "overhead_s", "tokens_per_s", "need_bytes", "fits")
 
 
-@click.group("infra", context_settings={"help_option_names": ["-h", "--help"]})
+INFRA_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "accelerators": ("mlfleet.infra.power.accelerators_cli", "accelerators_command",
+                     "Accelerators side by side: FLOP/s per watt, cost per PFLOP, bandwidth use."),
+    "power": ("mlfleet.infra.power.cli", "power_group",
+              "Datacenter power: PUE, cooling limits, racks, PDUs, capping and throttling."),
+    "topology": ("mlfleet.infra.topology.cli", "topology_group",
+                 "Network topologies as graphs: bisection, hops, cost, collectives routed (ECMP)."),
+    "tco": ("mlfleet.infra.tco.cli", "tco_group",
+            "Total cost of ownership: cloud vs on-premises, break-even, power-price sensitivity."),
+    "isolation": ("mlfleet.infra.isolation.cli", "isolation_command",
+                  "Noisy neighbours: shared memory bandwidth, MIG vs time-slicing."),
+    "scheduler": ("mlfleet.infra.scheduling.slurm.cli", "scheduler_group",
+                  "Slurm semantics: multifactor priority, fair-share, backfill start times."),
+}
+"""Command name -> (module, attribute, one-line help); roofline and probe are inline."""
+
+
+@click.group("infra", cls=LazyGroup, registry=INFRA_COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 def infra_group() -> None:
-    """Infrastructure models: roofline of a step, this host's measured ceilings."""
+    """Infrastructure: roofline, accelerators, power, topologies, TCO, this host's ceilings."""
 
 
 def parse_gemm(text: str) -> tuple[int, int, int]:

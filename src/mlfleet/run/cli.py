@@ -19,6 +19,8 @@ RUN_COMMANDS: dict[str, tuple[str, str, str]] = {
               "Fault-tolerant data-parallel training: checkpoints, kills, recovery, goodput."),
     "loader": ("mlfleet.storage.loader.cli", "loader_command",
                "Write a dataset (Parquet / WebDataset shards) and measure a real loader."),
+    "pinning": ("mlfleet.infra.isolation.pinning_cli", "pinning_command",
+                "A real mlfleet serve with and without CPU pinning while a CPU hog runs: p99."),
 }
 """Command name -> (module, attribute, one-line help)."""
 

@@ -21,6 +21,10 @@ SIM_COMMANDS: dict[str, tuple[str, str, str]] = {
                    "Synchronous steps with slow ranks: detection, backup workers, staleness."),
     "cache": ("mlfleet.storage.cache.cli", "cache_command",
               "Replay an access trace through caches and tiers: hit rate, bandwidth, cost."),
+    "cluster": ("mlfleet.infra.scheduling.cli", "cluster_command",
+                "GPU cluster scheduling: Tiresias, Optimus, Gandiva, Themis, Slurm, Kubernetes."),
+    "autoscale": ("mlfleet.infra.autoscale.cli", "autoscale_command",
+                  "Kubernetes HPA/VPA on the serving simulator under a diurnal load."),
 }
 """Command name -> (module, attribute, one-line help)."""
 

@@ -16,10 +16,17 @@ from mlfleet.comm.lab import state as state_mod
 from mlfleet.comm.lab.shaping import payload_rate_bytes_per_s
 from mlfleet.comm.lab.state import LabState
 from mlfleet.errors import InputError
+from mlfleet.lazy_group import LazyGroup
 from mlfleet.units import format_bytes, format_rate, parse_quantity
 
+LAB_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "slurm": ("mlfleet.infra.slurm_lab.cli", "slurm_group",
+              "A real Slurm (slurmctld, one slurmd per lab host, munge, slurmdbd): up, down."),
+}
+"""Command name -> (module, attribute, one-line help); ``hosts`` is inline."""
 
-@click.group("lab")
+
+@click.group("lab", cls=LazyGroup, registry=LAB_COMMANDS)
 def lab_group() -> None:
     """Emulated multi-host lab: one network namespace per host, shaped links, one bridge."""
 
