@@ -37,6 +37,7 @@ from mlfleet.scenario.specs import (
     ParallelismSpec,
     PricesSpec,
     Scenario,
+    SchedulingSpec,
     ServingSpec,
     SloSpec,
     StorageSpec,
@@ -46,7 +47,7 @@ from mlfleet.scenario.specs import (
 
 __all__ = [
     "Scenario", "ClusterSpec", "TrainingSpec", "ParallelismSpec", "ServingSpec", "SloSpec",
-    "StorageSpec", "PricesSpec", "ConstraintsSpec", "TRAINING_PRECISIONS", "SERVING_PRECISIONS",
+    "StorageSpec", "SchedulingSpec", "PricesSpec", "ConstraintsSpec", "TRAINING_PRECISIONS", "SERVING_PRECISIONS",
     "load_scenario", "loads_scenario", "parse_scenario", "scenario_json_schema",
     "bundled_scenarios", "default_scenario_path", "read_stdin", "cluster_defaults",
 ]

@@ -161,6 +161,16 @@ def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
     return validate
 
 
+def _scheduling_policy(raw: Any) -> str:
+    """Validator for a cluster-scheduling policy name (``mlfleet sim cluster --policy``)."""
+    from mlfleet.infra.scheduling.policies import POLICIES
+
+    known = tuple(sorted(POLICIES))
+    if not isinstance(raw, str) or raw.strip().lower() not in known:
+        raise _Invalid(f"must be a scheduling policy: {', '.join(known)}")
+    return raw.strip().lower()
+
+
 def _text(*, max_chars: int, single_line: bool) -> Callable[[Any], str]:
     line = "a single line of text" if single_line else "text"
     allowed = f"must be {line} of 1 to {max_chars:,} characters"
@@ -212,6 +222,8 @@ ShortText = Annotated[str, BeforeValidator(_text(max_chars=100, single_line=True
                       WithJsonSchema({"type": "string", "maxLength": 100})]
 LongText = Annotated[str, BeforeValidator(_text(max_chars=10_000, single_line=False)),
                      WithJsonSchema({"type": "string"})]
+SchedulingPolicy = Annotated[str, BeforeValidator(_scheduling_policy),
+                             WithJsonSchema({"type": "string"})]
 TrainingPrecision = Annotated[str, BeforeValidator(_choice(TRAINING_PRECISIONS)),
                               WithJsonSchema({"enum": list(TRAINING_PRECISIONS)})]
 ServingPrecision = Annotated[str, BeforeValidator(_choice(SERVING_PRECISIONS)),

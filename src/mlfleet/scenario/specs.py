@@ -32,6 +32,7 @@ from mlfleet.scenario.parsers import (
     PriceUsd,
     Pue,
     Ratio,
+    SchedulingPolicy,
     Seconds,
     ServingPrecision,
     ShortText,
@@ -339,6 +340,17 @@ class PricesSpec(_Spec):
     """Hardware write-off period, e.g. 4year."""
 
 
+class SchedulingSpec(_Spec):
+    """The shared cluster the training job queues on, for the expected queueing delay."""
+
+    shared_gpus: GpuCount
+    """GPUs of the shared cluster the job is one of many on, e.g. 1024 (>= cluster.gpus)."""
+    policy: SchedulingPolicy = "tiresias"
+    """Scheduling policy (`mlfleet sim cluster --policy`), e.g. tiresias, fifo."""
+    load: Fraction = 0.8
+    """Offered load of the other jobs as a fraction of the shared cluster's GPU-time."""
+
+
 class ConstraintsSpec(_Spec):
     """Assertions that `mlfleet plan` checks against the plan (exit 3 when one fails)."""
 
@@ -371,6 +383,8 @@ class Scenario(_Spec):
     """The serving traffic."""
     storage: StorageSpec | None = None
     """Dataset and checkpoints."""
+    scheduling: SchedulingSpec | None = None
+    """The shared cluster the training job queues on (queueing delay in the plan)."""
     prices: PricesSpec = PricesSpec()
     """Prices and power."""
     constraints: ConstraintsSpec = ConstraintsSpec()
@@ -401,7 +415,21 @@ class Scenario(_Spec):
                     if getattr(self.serving, key) is None:
                         raise _Invalid(f"required for a token workload ({self.workload})",
                                        path=("serving", key), value=_MISSING)
+        _check_scheduling(self)
         return self
+
+
+def _check_scheduling(scenario: Scenario) -> None:
+    """A queueing delay needs a training job no bigger than the shared cluster."""
+    sched = scenario.scheduling
+    if sched is None:
+        return
+    if scenario.training is None:
+        raise _Invalid("needs a training section (the job that queues)", path=("scheduling",),
+                       value=_MISSING)
+    if sched.shared_gpus < scenario.cluster.gpus:
+        raise _invalid(f"must be at least cluster.gpus ({scenario.cluster.gpus}), the job's size",
+                       sched.shared_gpus, "scheduling", "shared_gpus")
 
 
 def _check_training(scenario: Scenario, peaks: tuple[str, ...], unit: object) -> None:
