@@ -97,6 +97,8 @@ class JobView:
     """Times it was stopped with work left."""
     first_start_s: float | None = None
     """When it first held GPUs (None: never yet)."""
+    order: int = 0
+    """Position in the workload (submission order; equal submit times keep file order)."""
     throughput: Callable[[Placement], float] = field(repr=False, default=lambda p: 0.0)
     """Progress per second (fraction of the job per second) the placement would give."""
     remaining_s: Callable[[Placement], float] = field(repr=False, default=lambda p: float("inf"))
@@ -116,6 +118,21 @@ class Policy(Protocol):
         ...
 
 
+class QuietPolicy(Policy, Protocol):
+    """A policy that can tell the engine when its decisions may next change.
+
+    Optional: the engine runs a round every ``interval_s`` while jobs are active, but when
+    the policy also has :meth:`quiet_until_s` it skips the rounds before that time in
+    which no job arrives or finishes (rounds stay on the ``interval_s`` grid).
+    """
+
+    def quiet_until_s(self, now_s: float, jobs: Sequence[JobView],
+                      cluster: ClusterView) -> float:
+        """Earliest time (s) the placements could change with no arrival or finish;
+        ``now_s + interval_s`` (or less) means "do not skip"; ``inf``: never by itself."""
+        ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class JobRecord:
     """How one job went: the per-job row of a simulation's result."""
@@ -130,6 +147,13 @@ class JobRecord:
     team: str = "default"
     restarts: int = 0
     preemptions: int = 0
+    isolated_s: float | None = None
+    """Run time alone on an empty cluster at its requested GPUs, packed, with no restart
+    delay (the ideal T_id of finish-time fairness); None when the speed model has none."""
+    gpu_s: float = 0.0
+    """GPU-seconds it held (restart delays and the tail until its GPUs were released included)."""
+    application: str | None = None
+    """Profiled application, from its spec (None for trace jobs)."""
 
     @property
     def jct_s(self) -> float | None:
