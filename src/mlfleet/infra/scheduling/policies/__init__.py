@@ -7,5 +7,10 @@ options (``interval_s=...`` and the policy's own) and returns a
 
 from __future__ import annotations
 
-POLICIES: dict[str, tuple[str, str, str]] = {}
+POLICIES: dict[str, tuple[str, str, str]] = {
+    "fifo": ("mlfleet.infra.scheduling.policies.fifo", "make",
+             "first in, first out, no backfill: head-of-line blocking"),
+    "sjf": ("mlfleet.infra.scheduling.policies.sjf", "make",
+            "shortest job first by oracle remaining time (size=gpu_time: requested GPU time)"),
+}
 """Policy name -> (module, factory, one-line help). Chapters add rows; never reorder."""
