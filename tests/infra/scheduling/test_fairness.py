@@ -44,7 +44,7 @@ def test_rho_is_shared_over_isolated_and_rejects_a_zero_isolated_time() -> None:
 def record(name: str, submit_s: float, start_s: float, finish_s: float, gpus: int = 1,
            team: str = "a") -> JobRecord:
     return JobRecord(name=name, submit_s=submit_s, start_s=start_s, finish_s=finish_s,
-                     gpus=gpus, team=team)
+                     gpus=gpus, team=team, gpu_s=gpus * (finish_s - start_s), isolated_s=100.0)
 
 
 def test_fairness_of_records_skips_unfinished_jobs() -> None:
@@ -55,6 +55,7 @@ def test_fairness_of_records_skips_unfinished_jobs() -> None:
     assert (summary.rho_max, summary.rho_median, summary.rho_mean) == (3.0, 2.0, 2.0)
     assert summary.jain_rho == pytest.approx(16 / 20)  # (1 + 3)^2 / (2 (1 + 9))
     assert math.isnan(fairness_of([], {}).rho_max)
+    assert fairness_of(records[:2]) == summary  # the records' own isolated_s (100 s)
 
 
 def test_team_shares_weighted_by_entitlement() -> None:

@@ -54,14 +54,16 @@ class Fairness:
     """Jain's index over the ρ values (1: every job slowed down alike)."""
 
 
-def fairness_of(records: Iterable[JobRecord], isolated_s: Mapping[str, float]) -> Fairness:
-    """ρ summary over the finished ``records``; ``isolated_s`` maps job name -> T_id.
+def fairness_of(records: Iterable[JobRecord],
+                isolated_s: Mapping[str, float] | None = None) -> Fairness:
+    """ρ summary over the finished ``records``; T_id is each record's ``isolated_s``
+    (the engine's) unless ``isolated_s`` maps job name -> T_id.
 
     Unfinished jobs are left out (their ρ is not known yet); so are jobs without an
     isolated time. Raises ``InputError`` when an isolated time is not > 0.
     """
-    pairs = [(r.jct_s, isolated_s[r.name]) for r in records
-             if r.jct_s is not None and r.name in isolated_s]
+    pairs = [(r.jct_s, t_id) for r in records
+             if r.jct_s is not None and (t_id := _isolated(r, isolated_s)) is not None]
     if not pairs:
         nan = float("nan")
         return Fairness(jobs=0, rho_max=nan, rho_median=nan, rho_mean=nan, jain_rho=1.0)
@@ -70,13 +72,15 @@ def fairness_of(records: Iterable[JobRecord], isolated_s: Mapping[str, float]) -
                     rho_mean=float(rho.mean()), jain_rho=jain_index(rho))
 
 
+def _isolated(record: JobRecord, given: Mapping[str, float] | None) -> float | None:
+    return record.isolated_s if given is None else given.get(record.name)
+
+
 def team_gpu_seconds(records: Iterable[JobRecord]) -> dict[str, float]:
-    """GPU-seconds per team, ``gpus × (finish − start)`` of each started job (an upper
-    bound when a job was preempted in between)."""
+    """GPU-seconds each team held (the records' ``gpu_s``)."""
     used: dict[str, float] = {}
     for r in records:
-        if r.start_s is not None and r.finish_s is not None:
-            used[r.team] = used.get(r.team, 0.0) + r.gpus * (r.finish_s - r.start_s)
+        used[r.team] = used.get(r.team, 0.0) + r.gpu_s
     return used
 
 

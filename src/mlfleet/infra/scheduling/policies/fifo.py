@@ -15,6 +15,7 @@ from mlfleet.checks import positive
 from mlfleet.infra.scheduling.policies.list_scheduling import (
     by_submission,
     list_schedule,
+    quiet_forever,
     running_first,
 )
 from mlfleet.infra.scheduling.policies.options import PolicyOptionError, build
@@ -34,6 +35,11 @@ class FifoPolicy:
                  cluster: ClusterView) -> Mapping[str, Placement]:
         """Running jobs keep their GPUs; queued ones start oldest first until one does not fit."""
         return list_schedule(running_first(jobs, by_submission), cluster, blocking=True)
+
+    def quiet_until_s(self, now_s: float, jobs: Sequence[JobView],
+                      cluster: ClusterView) -> float:
+        """Never by itself: FIFO decides only when a job arrives or finishes."""
+        return quiet_forever(now_s, jobs, cluster)
 
 
 def make(**options: Any) -> FifoPolicy:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from mlfleet.infra.scheduling.placement import pack, take
 from mlfleet.infra.scheduling.types import ClusterView, JobView, Placement
 
-SortKey = Callable[[JobView], tuple[float, str]]
-"""A job's place in a list: smaller first; the name breaks ties so runs are reproducible."""
+SortKey = Callable[[JobView], tuple[float, int]]
+"""A job's place in a list: smaller first; workload order breaks ties (reproducible)."""
 
 
 def keeps(free: list[int], placement: Placement) -> bool:
@@ -61,6 +61,12 @@ def running_first(jobs: Sequence[JobView], key: SortKey) -> list[JobView]:
     return running + queued
 
 
-def by_submission(job: JobView) -> tuple[float, str]:
-    """FIFO order: submission time, then name (a stable tie-break)."""
-    return (job.spec.submit_s, job.spec.name)
+def by_submission(job: JobView) -> tuple[float, int]:
+    """FIFO order: submission time, then position in the workload."""
+    return (job.spec.submit_s, job.order)
+
+
+def quiet_forever(now_s: float, jobs: Sequence[JobView], cluster: ClusterView) -> float:
+    """``QuietPolicy.quiet_until_s`` of a policy whose decisions change only when a job
+    arrives or finishes: never by itself."""
+    return float("inf")

@@ -21,7 +21,11 @@ from typing import Any
 
 from mlfleet.checks import positive
 from mlfleet.infra.scheduling.placement import pack
-from mlfleet.infra.scheduling.policies.list_scheduling import list_schedule, running_first
+from mlfleet.infra.scheduling.policies.list_scheduling import (
+    list_schedule,
+    quiet_forever,
+    running_first,
+)
 from mlfleet.infra.scheduling.policies.options import PolicyOptionError, build, choice
 from mlfleet.infra.scheduling.types import ClusterView, JobView, Placement
 
@@ -64,11 +68,17 @@ class SjfPolicy:
         """Shortest first; running jobs first unless ``preemptive``."""
         sizes = {j.spec.name: self.job_size(j, cluster) for j in jobs}
 
-        def key(job: JobView) -> tuple[float, str]:
-            return (sizes[job.spec.name], job.spec.name)
+        def key(job: JobView) -> tuple[float, int]:
+            return (sizes[job.spec.name], job.order)
 
         order = sorted(jobs, key=key) if self.preemptive else running_first(jobs, key)
         return list_schedule(order, cluster, blocking=False)
+
+    def quiet_until_s(self, now_s: float, jobs: Sequence[JobView],
+                      cluster: ClusterView) -> float:
+        """Never by itself: the order changes only when a job arrives or finishes (running
+        jobs only get shorter, so they never fall behind a queued one)."""
+        return quiet_forever(now_s, jobs, cluster)
 
 
 def make(**options: Any) -> SjfPolicy:
