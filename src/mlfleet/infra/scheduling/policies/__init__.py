@@ -12,5 +12,9 @@ POLICIES: dict[str, tuple[str, str, str]] = {
              "first in, first out, no backfill: head-of-line blocking"),
     "sjf": ("mlfleet.infra.scheduling.policies.sjf", "make",
             "shortest job first by oracle remaining time (size=gpu_time: requested GPU time)"),
+    "kubernetes": ("mlfleet.infra.scheduling.policies.kubernetes", "make",
+                   "gang scheduling, priority classes, preemption of lower priority"),
+    "kueue": ("mlfleet.infra.scheduling.policies.kueue", "make",
+              "team quotas in a cohort: borrow idle quota, reclaim it by preemption"),
 }
 """Policy name -> (module, factory, one-line help). Chapters add rows; never reorder."""
