@@ -16,5 +16,9 @@ POLICIES: dict[str, tuple[str, str, str]] = {
                    "gang scheduling, priority classes, preemption of lower priority"),
     "kueue": ("mlfleet.infra.scheduling.policies.kueue", "make",
               "team quotas in a cohort: borrow idle quota, reclaim it by preemption"),
+    "tiresias": ("mlfleet.infra.scheduling.policies.tiresias", "make",
+                 "two-queue discretised 2D-LAS, demotion at 16 GPU-hours (Pollux artifact)"),
+    "optimus": ("mlfleet.infra.scheduling.policies.optimus", "make",
+                "Optimus+Oracle: GPUs by marginal gain in oracle remaining time"),
 }
 """Policy name -> (module, factory, one-line help). Chapters add rows; never reorder."""
