@@ -1,0 +1,95 @@
+"""Operating expenditure of an owned GPU cluster per year: power, staff, maintenance, storage.
+
+* Power: facility power = IT power x PUE, drawn every hour of the year (the provisioned
+  draw: a conservative bound, since idle GPUs draw less), at an electricity price.
+* Staff: ``gpus / GPUS_PER_ADMIN`` systems administrators at the catalog's median salary
+  (BLS), loaded by ``STAFF_OVERHEAD``.
+* Maintenance and support: ``MAINTENANCE_FRACTION_PER_YEAR`` of the hardware capex.
+* Shared storage: capacity x a catalog storage service's price per GB-month.
+
+The three module constants are modelling assumptions, not sourced catalog values; every
+command takes them as options and the docs list them as assumptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlfleet.checks import non_negative, positive, positive_int
+from mlfleet.errors import InputError
+from mlfleet.units import parse_quantity
+
+SECONDS_PER_YEAR = parse_quantity("1year", "s")
+"""The year of ``mlfleet.units`` (365.2425 days), so ``--years 4`` and ``4year`` agree."""
+HOURS_PER_YEAR = SECONDS_PER_YEAR / 3600.0
+HOURS_PER_MONTH = HOURS_PER_YEAR / 12.0
+
+GPUS_PER_ADMIN = 500.0
+"""Assumption: one systems administrator per 500 GPUs (about 64 eight-GPU nodes)."""
+STAFF_OVERHEAD = 1.3
+"""Assumption: benefits and overhead on top of the median salary."""
+MAINTENANCE_FRACTION_PER_YEAR = 0.05
+"""Assumption: hardware support and spares per year, as a fraction of hardware capex."""
+STORAGE_BYTES_PER_GPU = 1e12
+"""Assumption: 1 TB of shared (parallel file system) storage per GPU."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Opex:
+    """What running the cluster costs per year, by item (USD per year)."""
+
+    power_usd_per_year: float
+    staff_usd_per_year: float
+    maintenance_usd_per_year: float
+    storage_usd_per_year: float
+
+    @property
+    def total_usd_per_year(self) -> float:
+        return (self.power_usd_per_year + self.staff_usd_per_year
+                + self.maintenance_usd_per_year + self.storage_usd_per_year)
+
+
+def energy_usd_per_year(*, it_power_w: float, pue: float,
+                        electricity_usd_per_kwh: float) -> float:
+    """``it_power_w x pue`` for a year, in kWh, times the price."""
+    non_negative("it_power_w", it_power_w)
+    check_pue(pue)
+    non_negative("electricity_usd_per_kwh", electricity_usd_per_kwh)
+    return it_power_w * pue / 1000.0 * HOURS_PER_YEAR * electricity_usd_per_kwh
+
+
+def check_pue(pue: float) -> float:
+    """``pue`` if it is a finite number >= 1 (facility power / IT power), else InputError."""
+    if positive("pue", pue) < 1.0:
+        raise InputError(f"pue(={pue:g}) must be >= 1 (facility power / IT power)")
+    return float(pue)
+
+
+def staff_usd_per_year(*, gpus: int, salary_usd_per_year: float,
+                       gpus_per_admin: float = GPUS_PER_ADMIN,
+                       overhead: float = STAFF_OVERHEAD) -> float:
+    """``gpus / gpus_per_admin`` administrators (fractional: shared staff) x loaded salary."""
+    positive_int("gpus", gpus)
+    non_negative("salary_usd_per_year", salary_usd_per_year)
+    positive("gpus_per_admin", gpus_per_admin)
+    positive("overhead", overhead)
+    return gpus / gpus_per_admin * salary_usd_per_year * overhead
+
+
+def opex(*, it_power_w: float, pue: float, electricity_usd_per_kwh: float, gpus: int,
+         salary_usd_per_year: float, hardware_capex_usd: float,
+         storage_usd_per_gb_month: float, gpus_per_admin: float = GPUS_PER_ADMIN,
+         maintenance_fraction: float = MAINTENANCE_FRACTION_PER_YEAR,
+         storage_bytes_per_gpu: float = STORAGE_BYTES_PER_GPU) -> Opex:
+    """Opex by item per year (module docstring for each item's model)."""
+    non_negative("hardware_capex_usd", hardware_capex_usd)
+    non_negative("maintenance_fraction", maintenance_fraction)
+    non_negative("storage_usd_per_gb_month", storage_usd_per_gb_month)
+    non_negative("storage_bytes_per_gpu", storage_bytes_per_gpu)
+    return Opex(
+        power_usd_per_year=energy_usd_per_year(it_power_w=it_power_w, pue=pue,
+                                               electricity_usd_per_kwh=electricity_usd_per_kwh),
+        staff_usd_per_year=staff_usd_per_year(gpus=gpus, salary_usd_per_year=salary_usd_per_year,
+                                              gpus_per_admin=gpus_per_admin),
+        maintenance_usd_per_year=maintenance_fraction * hardware_capex_usd,
+        storage_usd_per_year=gpus * storage_bytes_per_gpu / 1e9 * storage_usd_per_gb_month * 12.0)
