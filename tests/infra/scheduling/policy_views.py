@@ -115,7 +115,7 @@ def _advance(job: JobSpec, st: dict[str, Any], placement: Placement, now: float,
     r = rate(job, placement, gpus_per_node=gpus_per_node, spread_slowdown=spread_slowdown)
     left_s = (1.0 - st["progress"]) / r
     if left_s <= dt + 1e-9:
-        run.finish_s[job.name] = now + left_s
+        run.finish_s[job.name] = round(now + left_s, 6)  # drop float dust from the sums
         st["progress"] = 1.0
     else:
         st["progress"] += r * dt

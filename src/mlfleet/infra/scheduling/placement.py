@@ -115,11 +115,14 @@ def fastest(candidates: Iterable[Placement | None],
 
 
 def consolidation_moves(held: Mapping[str, Placement], free: Sequence[int],
-                        gpus_per_node: int) -> dict[str, Placement]:
+                        gpus_per_node: int, *,
+                        worth: Callable[[str, Placement], bool] | None = None,
+                        ) -> dict[str, Placement]:
     """Gandiva's migration: spread jobs that now fit on their minimum node count.
 
-    Jobs are tried widest first; each move is applied to the free list before the next
-    is tried, so the moves returned are compatible with one another.
+    Jobs are tried widest first; a move is kept when ``worth(name, target)`` (default:
+    always) and applied to the free list before the next is tried, so the moves
+    returned are compatible with one another.
     """
     left = list(free)
     moves: dict[str, Placement] = {}
@@ -128,7 +131,8 @@ def consolidation_moves(held: Mapping[str, Placement], free: Sequence[int],
         placement = held[name]
         give_back(left, placement)
         target = pack(left, len(placement))
-        if target is not None and is_consolidated(target, gpus_per_node):
+        if target is not None and is_consolidated(target, gpus_per_node) \
+                and (worth is None or worth(name, target)):
             take(left, target)
             moves[name] = target
         else:
