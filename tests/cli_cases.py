@@ -72,6 +72,8 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("sim", "goodput"): [["--solve", "20h", "--mtbf", "6h", "--seeds", "3"]],
     ("sim", "stragglers"): [["--ranks", "4", "--steps", "400", "--ssp-steps", "50"]],
     ("sim", "mmc"): [["--servers", "2", "--requests", "2000", "--seed", "1"]],
+    ("sim", "autoscale"): [["--hours", "0.25", "--rate", "5", "--period", "1h",
+                            "--window", "5min"]],
     ("sim", "serve"): [["--requests", "200", "--seed", "1"]],
     ("sim", "cache"): [["--trace", "zipf:items=1000,accesses=5000", "--size", "1%,10%"],
                        ["--trace", "sequential:items=200,epochs=2", "--size", "10%",

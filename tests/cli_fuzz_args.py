@@ -128,6 +128,12 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "window": ["1", "20", "0", "x"], "persistence": ["1", "50", "0.5", "x"],
         "seed": _SIM_SEEDS,
     },
+    ("sim", "autoscale"): {
+        "hours": ["0.1", "0.25", "0", "-1", "nan", "1e9", "x"],
+        "rate": ["2", "5", "0", "-1", "nan", "1e12", "x"],
+        "period": ["1h", "10min", "1ms", "0", "-1h", "x"], "window": ["5min", "1s", "0", "x"],
+        "seed": _SIM_SEEDS,
+    },
     ("sim", "cache"): {
         "trace": ["zipf:items=1000,accesses=3000", "sequential:items=300,epochs=2", "shuffle",
                   "checkpoint:items=500,accesses=2000,every=500,shards=200", "zipf:items=1e12",
@@ -150,6 +156,7 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("sim", "serve"): ["--requests", "100"],
     ("infra", "probe"): ["--rounds", "1"],
     ("sim", "cache"): ["--trace", "zipf:items=1000,accesses=3000"],
+    ("sim", "autoscale"): ["--hours", "0.1", "--rate", "5", "--period", "1h"],
     ("sim", "goodput"): ["--solve", "20h", "--seeds", "2"],
     ("sim", "stragglers"): ["--ranks", "4", "--steps", "100", "--ssp-steps", "20"],
 }
