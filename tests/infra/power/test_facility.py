@@ -121,3 +121,13 @@ def test_layout_invariants(gpus: int, per_node: int, node_kw: float, pue: float)
     assert r.facility_power_w == pytest.approx(r.it_power_w * pue)
     assert r.pdus >= 2 * r.racks
     assert r.pdus_per_rack == math.ceil(r.rack_power_w / r.pdu_usable_w) + 1
+
+
+def test_gb200_scalable_unit_against_nvidia_su_power() -> None:
+    # NVIDIA: one DGX GB200 SU (8 NVL72 racks, 576 GPUs) requires 1.2 MW TDP, network and
+    # management racks included; the compute racks at 120 kW each give 0.96 MW (-20 %).
+    r = fac.facility_power(accelerator="B200", gpus=576, gpus_per_node=72,
+                           node_power_w=120_000)
+    published = catalog.get("liquid-cooled").require("su_power_w")
+    assert r.racks == 8
+    assert r.it_power_w / published - 1 == pytest.approx(-0.20, abs=1e-9)
