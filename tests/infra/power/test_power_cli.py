@@ -50,6 +50,13 @@ def test_cap_nextgen_bandwidth_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and kinds == {"llm-train", "llm-decode", "cnn-conv", "recsys-embedding"}
 
 
+def test_deep_cap_warns_outside_the_validated_range(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(capsys, "infra", "power", "cap", "-a", "H100", "--cap", "0.5")
+    assert code == 0 and "speed_fraction" in out and "warning: caps below 70 %" in err
+    code, _, err = run_main(capsys, "infra", "power", "cap", "-a", "H100", "--cap", "0.8")
+    assert code == 0 and "warning" not in err
+
+
 @pytest.mark.parametrize(("args", "fragments"), [
     (["infra", "power", "facility", "--gpus", "8", "-a", "H10"], ["H10", "closest: H100-SXM"]),
     (["infra", "power", "facility", "--gpus", "8", "-a", "H100", "--pue", "0.9"], ["pue(=0.9)"]),

@@ -107,6 +107,7 @@ def test_h100_cap_report() -> None:
     assert res.energy_per_work_ratio < 1.0   # a moderate cap saves energy per unit of work
     memory_bound = th.power_cap(accelerator="H100", cap_fraction=0.7, compute_fraction=0.2)
     assert memory_bound.speed_ratio > res.speed_ratio
+    assert res.validated and not th.power_cap(accelerator="H100", cap_fraction=0.5).validated
 
 
 def test_cap_above_the_draw_costs_nothing() -> None:
@@ -152,3 +153,37 @@ def test_power_of_the_solved_clock_is_the_cap(t: float, vmin: float) -> None:
                                v_min_ratio=vmin)
     g = th.dynamic_power_ratio(x, v_min_ratio=vmin)
     assert float(g) == pytest.approx(t, rel=1e-9)
+
+
+# The same Zeus sweep on an NVIDIA V100 (PCIe, 250 W TDP; summary_power_v100.csv): the
+# A40-fitted parameters applied to another GPU, with no refit.
+V100_TDP_W = 250.0
+ZEUS_V100: dict[str, list[tuple[float, float, float]]] = {
+    "imagenet-resnet50-b256": [
+        (100, 6781.17, 98.38), (125, 5064.97, 121.97), (150, 4148.66, 144.59),
+        (175, 3852.18, 166.37), (200, 3700.97, 184.94), (225, 3584.30, 205.44),
+        (250, 3514.99, 220.25)],
+    "librispeech-deepspeech2-b32": [
+        (100, 8225.55, 94.67), (125, 7000.65, 115.39), (150, 6680.36, 129.59),
+        (175, 6377.93, 148.18), (200, 6156.5, 168.92), (225, 5959.29, 188.95),
+        (250, 5888.39, 204.59)],
+}
+
+
+def v100_errors(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(caps as a fraction of TDP, relative error) of the A40 fit on the V100 sweep."""
+    rows = ZEUS_V100[name]
+    t0, p0 = rows[-1][1], rows[-1][2]
+    caps = np.array([c for c, _, _ in rows[:-1]])
+    speed = np.array([t0 / t for _, t, _ in rows[:-1]])
+    predicted = th.predicted_speed(caps, uncapped_w=p0, tdp_w=V100_TDP_W, params=th.A40_FIT)
+    return caps / V100_TDP_W, np.asarray(predicted / speed - 1.0, dtype=np.float64)
+
+
+@pytest.mark.parametrize("name", sorted(ZEUS_V100))
+def test_a40_fit_transfers_to_v100_down_to_70_percent_of_tdp(name: str) -> None:
+    share, err = v100_errors(name)
+    assert np.max(np.abs(err[share >= 0.7])) < 0.035   # observed 2.2 % / 3.4 %
+    # Deeper caps: the fit is pessimistic on the V100 (predicts slower than measured),
+    # -41 % (ResNet-50) and -53 % (DeepSpeech2) at 40 % of TDP: its static share differs.
+    assert np.all(err[share <= 0.5] < -0.08)

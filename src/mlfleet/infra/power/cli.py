@@ -133,6 +133,9 @@ def cap_command(accelerator: str, cap: float, load: float, compute_fraction: flo
         ("energy per work_fraction", r.energy_per_work_ratio)])
     click.echo("DVFS model fitted on the Zeus (NSDI'23) A40 power-limit sweep; held-out "
                "median error 2.7 %, worst 24 % (docs/infrastructure-power.md)")
+    if not r.validated:
+        click.echo("warning: caps below 70 % of TDP were off by up to -53 % on a second GPU "
+                   "(V100); treat this speed as a pessimistic bound", err=True)
 
 
 @power_group.command("nextgen")
