@@ -69,12 +69,15 @@ class Run:
     preemptions: Counter[str] = field(default_factory=Counter)
 
 
-def check_capacity(chosen: Mapping[str, Placement], nodes: int, gpus_per_node: int) -> None:
-    """No node holds more GPUs than it has."""
-    used: Counter[int] = Counter()
-    for placement in chosen.values():
-        used.update(placement)
-    assert all(0 <= n < nodes and c <= gpus_per_node for n, c in used.items()), used
+def check_capacity(chosen: Mapping[str, Placement], nodes: int, gpus_per_node: int,
+                   fraction: Mapping[str, float] | None = None) -> None:
+    """No node holds more GPUs than it has (a fractional job counts its ``gpu_fraction``,
+    as the engine counts it)."""
+    used: dict[int, float] = {}
+    for name, placement in chosen.items():
+        for node in placement:
+            used[node] = used.get(node, 0.0) + (fraction or {}).get(name, 1.0)
+    assert all(0 <= n < nodes and c <= gpus_per_node + 1e-9 for n, c in used.items()), used
 
 
 def step(policy: Policy, jobs: list[JobSpec], *, nodes: int = 1, gpus_per_node: int = 1,
@@ -96,7 +99,7 @@ def step(policy: Policy, jobs: list[JobSpec], *, nodes: int = 1, gpus_per_node: 
                       first_start_s=run.start_s.get(j.name)) for j in active]
         chosen = dict(policy.schedule(now, views, ClusterView(
             nodes=nodes, gpus_per_node=gpus_per_node)))
-        check_capacity(chosen, nodes, gpus_per_node)
+        check_capacity(chosen, nodes, gpus_per_node, {j.name: j.gpu_fraction for j in jobs})
         run.rounds.append(chosen)
         for j in active:
             _advance(j, state[j.name], chosen.get(j.name, ()), now, dt, run,
