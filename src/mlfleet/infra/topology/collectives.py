@@ -10,9 +10,11 @@ NCCL's rings and double binary trees, Jeaugey 2019):
 
 * ring AllReduce: 2(p−1) rounds, rank i sends S/(p·c) to rank i+1 on each of ``channels``
   c rings (channel j rotates each node's ranks by j, so its node crossing uses rail j);
-* tree AllReduce: pipelined reduce up and broadcast down a binary tree (heap order), S per
-  tree edge in each direction, 2·depth latencies; ``double_binary_tree`` runs two trees of
-  S/2, the second over the ranks in reverse, so a leaf of one is inner in the other;
+* tree AllReduce: pipelined reduce up and broadcast down a binary tree over the ranks (heap
+  order), S per tree edge in each direction, 2·depth latencies;
+* double binary tree (NCCL): per channel j, a chain inside each node headed by its j-th
+  rank, and two trees of S/(2c) over the nodes' heads, the second over the nodes in
+  reverse, so a node inner in one tree is a leaf in the other;
 * hierarchical AllReduce: ring ReduceScatter inside each node (g−1 rounds of S/g), a ring
   AllReduce of S/g across nodes among ranks of equal local index (2(n−1) rounds of
   S/(g·n)), ring AllGather inside the node (g−1 rounds of S/g);
@@ -100,11 +102,29 @@ def tree_allreduce(fabric: Fabric, ranks: Sequence[str], size_bytes: float) -> l
                   latency_steps=2 * depth)]
 
 
-def double_binary_tree_allreduce(fabric: Fabric, ranks: Sequence[str],
-                                 size_bytes: float) -> list[Phase]:
-    """Two pipelined trees of S/2, the second over the ranks in reverse order."""
-    depth = math.ceil(math.log2(len(ranks) + 1)) - 1
-    flows = _tree_flows(ranks, size_bytes / 2) + _tree_flows(ranks[::-1], size_bytes / 2)
+def _chain_flows(chain: Sequence[str], size_bytes: float) -> list[Flow]:
+    """Reduce along a chain towards its head and broadcast back: ``size_bytes`` each way."""
+    return [f for a, b in zip(chain[1:], chain[:-1], strict=False)
+            for f in (Flow(src=a, dst=b, size_bytes=size_bytes),
+                      Flow(src=b, dst=a, size_bytes=size_bytes))]
+
+
+def double_binary_tree_allreduce(fabric: Fabric, ranks: Sequence[str], size_bytes: float, *,
+                                 channels: int = 1) -> list[Phase]:
+    """NCCL's double binary tree: per channel j, a chain inside each node headed by its j-th
+    rank, and two binary trees of S/(2c) over the nodes' heads (heap order, then reversed,
+    so a node inner in one is a leaf in the other); pipelined, so one phase."""
+    positive_int("channels", channels, error=TopologyInputError)
+    blocks = _node_blocks(fabric, ranks)
+    chunk = size_bytes / (2 * channels)
+    flows: list[Flow] = []
+    for j in range(channels):
+        chains = [b[j % len(b):] + b[:j % len(b)] for b in blocks]
+        heads = [c[0] for c in chains]
+        for order in (heads, heads[::-1]):
+            flows += _tree_flows(order, chunk)
+            flows += [f for c in chains for f in _chain_flows(c, chunk)]
+    depth = math.ceil(math.log2(len(blocks) + 1)) - 1 + max(len(b) for b in blocks) - 1
     return [Phase(name="double_binary_tree", flows=tuple(flows), rounds=1,
                   latency_steps=2 * depth)]
 
@@ -219,7 +239,7 @@ def collective_time(fabric: Fabric, algorithm: str, size_bytes: float, *,
     if not size_bytes >= 0:
         raise TopologyInputError(f"size_bytes(={size_bytes!r}) must be >= 0")
     placed = check_placement(fabric, ranks)
-    kwargs = {"channels": channels} if algorithm == "ring" else {}
+    kwargs = {"channels": channels} if algorithm in ("ring", "double_binary_tree") else {}
     phases = SCHEDULES[algorithm](fabric, placed, size_bytes, **kwargs)
     times: list[PhaseTime] = []
     loads: dict[Link, float] = defaultdict(float)

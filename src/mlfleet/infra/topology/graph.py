@@ -18,7 +18,7 @@ every dimension, Jouppi et al., ISCA'23) and :func:`join_datacenters` (cross-dat
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 
@@ -45,6 +45,10 @@ class Fabric:
     graph: nx.Graph
     endpoints: tuple[str, ...]
     """GPUs / hosts / chips in the default (node-major) rank order."""
+    distance_cache: dict[tuple[str, str], dict[str, float]] = field(
+        default_factory=dict, compare=False, repr=False)
+    """Shortest distances to a node by weight, filled by the router (builders never change
+    a graph after returning it)."""
 
     def link_bw(self, u: str, v: str) -> float:
         return float(self.graph.edges[u, v]["bw_bytes_per_s"])

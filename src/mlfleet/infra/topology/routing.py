@@ -40,7 +40,15 @@ class Flow:
 
 def distances_to(fabric: Fabric, dst: str, *, weight: str = "cost") -> dict[str, float]:
     """Shortest distance from every node to ``dst`` (Dijkstra from ``dst``), relaxing only
-    through transit nodes: a non-transit node gets a distance but passes none on."""
+    through transit nodes: a non-transit node gets a distance but passes none on. Cached on
+    the fabric: callers must not modify the returned mapping."""
+    cached = fabric.distance_cache.get((dst, weight))
+    if cached is None:
+        cached = fabric.distance_cache[(dst, weight)] = _dijkstra(fabric, dst, weight)
+    return cached
+
+
+def _dijkstra(fabric: Fabric, dst: str, weight: str) -> dict[str, float]:
     g = fabric.graph
     dist: dict[str, float] = {dst: 0.0}
     heap: list[tuple[float, str]] = [(0.0, dst)]
