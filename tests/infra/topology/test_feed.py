@@ -16,12 +16,12 @@ from mlfleet.infra.topology.feed import (
 )
 from mlfleet.infra.topology.graph import Fabric, GpuNodes, rail_optimized
 
-# comm's α is one message over one switch: give each of the two links half of it
-HALF_ALPHA = {"latency_s": 0.5e-6, "scaleup_latency_s": 0.5e-6}
-
 
 def _dgx(nodes: int, o: float = 1.0) -> Fabric:
-    return rail_optimized(GpuNodes(nodes=nodes, oversubscription=o, **HALF_ALPHA))
+    """DGX H100 nodes; comm's α is one message over one switch, so each of the two links of
+    a one-switch path gets half of it."""
+    return rail_optimized(GpuNodes(nodes=nodes, oversubscription=o, latency_s=0.5e-6,
+                                   scaleup_latency_s=0.5e-6))
 
 
 def test_graph_times_are_affine_in_size_and_vectorised() -> None:
