@@ -26,5 +26,7 @@ POLICIES: dict[str, tuple[str, str, str]] = {
                  "two-queue discretised 2D-LAS, demotion at 16 GPU-hours (Pollux artifact)"),
     "optimus": ("mlfleet.infra.scheduling.policies.optimus", "make",
                 "Optimus+Oracle: GPUs by marginal gain in oracle remaining time"),
+    "slurm": ("mlfleet.infra.scheduling.slurm.policy", "make",
+              "Slurm: multifactor priority (Fair Tree), main pass + backfill, tier preemption"),
 }
 """Policy name -> (module, factory, one-line help). Chapters add rows; never reorder."""
