@@ -131,3 +131,17 @@ def test_gb200_scalable_unit_against_nvidia_su_power() -> None:
     published = catalog.get("liquid-cooled").require("su_power_w")
     assert r.racks == 8
     assert r.it_power_w / published - 1 == pytest.approx(-0.20, abs=1e-9)
+
+
+def test_annual_energy_cost_by_hand() -> None:
+    # One DGX H100 at 10.2 kW, PUE 1.58, all year at the EIA 2023 US industrial 8.06 c/kWh:
+    # 10.2 x 1.58 x 8,760 x 0.0806 = $11,379.
+    price, source = fac.default_electricity_usd_per_kwh()
+    assert price == pytest.approx(0.0806) and "EIA" in source
+    assert fac.annual_energy_usd(10_200 * 1.58, price) == pytest.approx(11_378.8, abs=0.1)
+    assert fac.annual_energy_usd(1000.0, 0.1, load_fraction=0.5) == pytest.approx(438.0)
+
+
+def test_negative_price_is_refused() -> None:
+    with pytest.raises(InputError, match=r"usd_per_kwh\(=-0.1\) must be a finite number >= 0"):
+        fac.annual_energy_usd(1000.0, -0.1)

@@ -29,6 +29,8 @@ def test_facility_json_for_a_catalog_cluster(capsys: pytest.CaptureFixture[str])
     fac = json.loads(out)["facility"]
     assert code == 0 and fac["racks"] == 32 and fac["node_power_basis"] == "given"
     assert fac["facility_power_w"] == pytest.approx(128 * 10_200 * 1.58)
+    energy = json.loads(out)["energy_usd_per_year_at_full_power"]
+    assert energy == pytest.approx(128 * 10_200 * 1.58 * 8760 * 0.0806 / 1000)
 
 
 def test_facility_rack_kw_and_pue_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,6 +65,8 @@ def test_deep_cap_warns_outside_the_validated_range(capsys: pytest.CaptureFixtur
     (["infra", "power", "facility", "--gpus", "8", "-a", "H100", "--node-power", "-5kW"],
      ["--node-power"]),
     (["infra", "power", "facility", "--gpus", "8"], ["--accelerator"]),
+    (["infra", "power", "facility", "--cluster", "DGX-H100", "--price", "$-0.1/kWh"],
+     ["--price(=-0.1)", ">= 0"]),
     (["infra", "power", "cap", "-a", "H100", "--cap", "0"], ["cap(=0)", "(0, 1]"]),
     (["infra", "power", "cap", "-a", "H100", "--cap", "1.5"], ["cap(=1.5)"]),
     (["infra", "power", "nextgen", "--from", "H100", "--to", "B200", "--facility-mw", "-20"],

@@ -42,6 +42,16 @@ def _kilo(value: float | None, option: str, scale: float) -> float | None:
     return None if value is None else positive(option, value) * scale
 
 
+def _price(text: str | None) -> tuple[float, str]:
+    from mlfleet.checks import non_negative
+    from mlfleet.infra.power.facility import default_electricity_usd_per_kwh
+    from mlfleet.units import parse_quantity
+
+    if text is None:
+        return default_electricity_usd_per_kwh()
+    return non_negative("--price", parse_quantity(text, "usd_per_kwh")), "given (--price)"
+
+
 def _cluster_args(cluster: str | None, gpus: int | None, accelerator: str | None,
                   gpus_per_node: int, node_power_w: float | None) -> dict[str, Any]:
     from mlfleet.catalog.types import Cluster
@@ -71,24 +81,29 @@ def _cluster_args(cluster: str | None, gpus: int | None, accelerator: str | None
 @click.option("--pue", type=float, help="Power usage effectiveness [the cooling type's].")
 @click.option("--cooling", type=click.Choice(_COOLING), default="auto", show_default=True)
 @click.option("--rack-kw", type=float, help="Rack power limit in kW [the cooling type's].")
+@click.option("--price", help="Electricity price, e.g. $0.08/kWh [US industrial average, EIA].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def facility_command(cluster: str | None, gpus: int | None, accelerator: str | None,
                      gpus_per_node: int, node_power: str | None, pue: float | None,
-                     cooling: str, rack_kw: float | None, as_json: bool) -> None:
+                     cooling: str, rack_kw: float | None, price: str | None,
+                     as_json: bool) -> None:
     """IT and facility power, racks and PDUs a cluster needs.
 
     \b
     mlfleet infra power facility --cluster H100-16k-fat-tree
     mlfleet infra power facility --gpus 4096 -a B200 --cooling liquid --pue 1.15
     """
-    from mlfleet.infra.power.facility import facility_power
+    from mlfleet.infra.power import facility as fac
 
+    usd_per_kwh, price_source = _price(price)
     args = _cluster_args(cluster, gpus, accelerator, gpus_per_node,
                          _watts(node_power, "--node-power"))
-    r = facility_power(**args, pue=pue, cooling=cooling,
-                       rack_limit_w=_kilo(rack_kw, "--rack-kw", 1e3))
+    r = fac.facility_power(**args, pue=pue, cooling=cooling,
+                           rack_limit_w=_kilo(rack_kw, "--rack-kw", 1e3))
+    energy_usd = fac.annual_energy_usd(r.facility_power_w, usd_per_kwh)
     if as_json:
-        _emit({"facility": dataclasses.asdict(r)})
+        _emit({"facility": dataclasses.asdict(r), "usd_per_kwh": usd_per_kwh,
+               "price_source": price_source, "energy_usd_per_year_at_full_power": energy_usd})
         return
     _table(f"facility power (model): {r.gpus:,} x {r.accelerator}, {r.cooling}-cooled", [
         ("nodes", r.nodes), ("node_power_w", r.node_power_w), ("node power basis",
@@ -96,8 +111,9 @@ def facility_command(cluster: str | None, gpus: int | None, accelerator: str | N
         ("it_power_w", r.it_power_w), ("pue", r.pue), ("facility_power_w", r.facility_power_w),
         ("rack_limit_w", r.rack_limit_w), ("nodes per rack", r.nodes_per_rack),
         ("racks", r.racks), ("rack_power_w", r.rack_power_w), ("pdu_usable_w", r.pdu_usable_w),
-        ("PDUs per rack (N+1)", r.pdus_per_rack), ("PDUs", r.pdus)])
-    for i, source in enumerate(r.sources, 1):
+        ("PDUs per rack (N+1)", r.pdus_per_rack), ("PDUs", r.pdus),
+        ("electricity $/kWh", usd_per_kwh), ("energy at full power_usd_per_year", energy_usd)])
+    for i, source in enumerate((*r.sources, price_source), 1):
         click.echo(f"[{i}] {source}")
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from mlfleet import catalog
 from mlfleet.catalog.types import Accelerator
-from mlfleet.checks import fraction, one_of, positive, positive_int
+from mlfleet.checks import fraction, non_negative, one_of, positive, positive_int
 from mlfleet.errors import ConstraintViolation, InputError
 
 COOLING = ("auto", "air", "liquid")
@@ -178,6 +178,25 @@ def _layout(acc: Accelerator, gpus: int, gpus_per_node: int, node_w: float, basi
         facility_power_w=it_w * pue, cooling=cooling, rack_limit_w=limit_w,
         nodes_per_rack=per_rack, racks=racks, rack_power_w=full_rack_w, pdu_usable_w=pdu_w,
         pdus_per_rack=_pdus(full_rack_w, pdu_w), pdus=pdus, sources=tuple(sorted(sources)))
+
+
+HOURS_PER_YEAR = 8760.0
+
+
+def annual_energy_usd(facility_power_w: float, usd_per_kwh: float, *,
+                      load_fraction: float = 1.0) -> float:
+    """Electricity cost of a year at ``load_fraction`` of facility power:
+    P · load · 8,760 h · $/kWh / 1,000. InputError for a negative price or power."""
+    non_negative("facility_power_w", facility_power_w)
+    non_negative("usd_per_kwh", usd_per_kwh)
+    fraction("load_fraction", load_fraction)
+    return facility_power_w * load_fraction * HOURS_PER_YEAR * usd_per_kwh / 1000.0
+
+
+def default_electricity_usd_per_kwh() -> tuple[float, str]:
+    """The catalog's US industrial average price and its citation."""
+    item = catalog.get("electricity-us-industrial", kind="facility").values["price_usd_per_kwh"]
+    return float(item.value), item.source
 
 
 def acc_source(name: str) -> str:
