@@ -54,9 +54,12 @@ def owned_usd_per_used_gpu_h(*, owned_usd_per_year: float, gpus: int,
 
 def breakeven_months(*, capex_usd: float, owned_opex_usd_per_month: float,
                      cloud_usd_per_month: float) -> float:
-    """``K / (r - o)`` months until buying has cost less than renting; inf if never."""
+    """``K / (r - o)`` months until buying has cost less than renting; inf if never, 0 if
+    renting costs without bound (a spot job that never finishes)."""
     non_negative("capex_usd", capex_usd)
     non_negative("owned_opex_usd_per_month", owned_opex_usd_per_month)
+    if math.isinf(cloud_usd_per_month) and cloud_usd_per_month > 0:
+        return 0.0
     non_negative("cloud_usd_per_month", cloud_usd_per_month)
     saving = cloud_usd_per_month - owned_opex_usd_per_month
     return capex_usd / saving if saving > 0 else math.inf

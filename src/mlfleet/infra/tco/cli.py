@@ -89,7 +89,7 @@ def compare_command(**opts: Any) -> None:
     owned, u = _owned(opts)
     found = parse.with_cloud_price(
         parse.cloud_offer(opts["offer"], owned.inputs.accelerator),
-        parse.price(opts["cloud_price"], "usd_per_h", "--cloud-price"))
+        parse.positive_price(opts["cloud_price"], "usd_per_h", "--cloud-price"))
     terms = spot_terms()
     spot = tables.spot_for(
         found, terms, gpus=owned.inputs.gpus, gpus_per_instance=owned.inputs.gpus_per_node,
@@ -121,23 +121,38 @@ def compare_command(**opts: Any) -> None:
 
 def _print_owned(owned: OwnedCost, u: float) -> None:
     c, o, i = owned.capex, owned.opex, owned.inputs
-    _table(["item", "USD", "source"],
-           [["accelerators", _usd(c.accelerators_usd), i.sources["purchase_usd_per_gpu"][:60]],
+    notes: list[str] = []
+
+    def cite(key: str) -> str:
+        text = i.sources[key]
+        if text not in notes:
+            notes.append(text)
+        return f"[{notes.index(text) + 1}]"
+
+    _table(["item", "USD", "basis"],
+           [["accelerators", _usd(c.accelerators_usd),
+             f"{i.gpus:,} x {_usd(i.purchase_usd_per_gpu)} {cite('purchase_usd_per_gpu')}"],
             ["servers (host share)", _usd(c.servers_usd),
-             i.sources["server_host_usd_per_gpu"][:60]],
+             f"{_usd(i.server_host_usd_per_gpu)} per GPU {cite('server_host_usd_per_gpu')}"],
             ["network", _usd(c.network_usd), i.network.model],
-            ["facility build", _usd(c.facility_usd), i.sources["build_usd_per_it_w"][:60]],
+            ["facility build", _usd(c.facility_usd),
+             f"${i.build_usd_per_it_w:.1f} per IT watt {cite('build_usd_per_it_w')}"],
             ["capex", _usd(c.total_usd), ""],
             ["power / year", _usd(o.power_usd_per_year),
-             f"{i.it_power_w / 1e6:.2f} MW IT x PUE "
-             f"{i.pue:.2f} x ${i.electricity_usd_per_kwh:.3f}/kWh"],
-            ["staff / year", _usd(o.staff_usd_per_year), "assumption: 1 admin per 500 GPUs"],
+             f"{i.it_power_w / 1e6:.2f} MW IT x PUE {i.pue:.2f} x "
+             f"${i.electricity_usd_per_kwh:.3f}/kWh {cite('electricity_usd_per_kwh')}"],
+            ["staff / year", _usd(o.staff_usd_per_year),
+             f"1 admin per 500 GPUs (assumption) {cite('sysadmin_salary_usd_per_year')}"],
             ["maintenance / year", _usd(o.maintenance_usd_per_year),
-             "assumption: 5% of hardware / year"],
-            ["storage / year", _usd(o.storage_usd_per_year), "1 TB/GPU at parallel-fs price"],
-            [f"TCO over {owned.years:g} years", _usd(owned.tco_usd), ""],
+             "5% of hardware per year (assumption)"],
+            ["storage / year", _usd(o.storage_usd_per_year),
+             f"1 TB per GPU (assumption) {cite('storage_usd_per_gb_month')}"],
+            [f"TCO over {owned.years:g} years", _usd(owned.tco_usd),
+             "hardware over the cycle, building over 15 years, opex"],
             ["per used GPU-hour", _usd(owned.usd_per_gpu_h(u)), f"at utilization {u:.0%}"]],
            f"Owned cluster: {i.gpus:,} x {i.accelerator} (model)")
+    for n, text in enumerate(notes, 1):
+        click.echo(f"[{n}] {text}")
 
 
 @tco_group.command("breakeven")
@@ -151,7 +166,8 @@ def breakeven_command(cloud_prices: str | None, as_json: bool, **opts: Any) -> N
 
     owned, u = _owned(opts)
     if cloud_prices is not None:
-        listed = [("given", p) for p in parse.prices(cloud_prices, "usd_per_h", "--cloud-prices")]
+        listed = [("given", p) for p in parse.prices(cloud_prices, "usd_per_h", "--cloud-prices",
+                                                           allow_zero=False)]
     else:
         listed = [(f"{o.name} {tier}", p) for o in cloud_offers(owned.inputs.accelerator)
                   for tier, p in (("on-demand", o.on_demand_usd_per_h),
@@ -208,8 +224,8 @@ def scale_command(scales: str, cloud_price: str | None, as_json: bool, **opts: A
 
     u = parse.fraction(opts["utilization"], "--utilization")
     assert u is not None
-    given = parse.price(cloud_price, "usd_per_h", "--cloud-price")
-    price, price_src = catalog_price(opts["accelerator"], given if given else None)
+    given = parse.positive_price(cloud_price, "usd_per_h", "--cloud-price")
+    price, price_src = catalog_price(opts["accelerator"], given)
     defaults = ownership_defaults()
     rows = tables.scale_rows(
         accelerator=opts["accelerator"], scales=tuple(parse.counts(scales, "--scales")),
@@ -223,10 +239,11 @@ def scale_command(scales: str, cloud_price: str | None, as_json: bool, **opts: A
                "cloud_source": price_src, "rows": rows,
                "published_source": defaults.sources["reference_usd_per_gpu_all_in"]})
         return
-    _table(["GPUs", "capex", "hardware/GPU", "published/GPU", "facility MW", "opex/year",
+    _table(["GPUs", "capex", "hardware/GPU", "published hw/GPU", "facility MW", "opex/year",
             "TCO (cycle)", "owned $/GPU-h", "break-even u"],
            [[f"{r.gpus:,}", _usd(r.capex_usd), _usd(r.hardware_usd_per_gpu),
-             "-" if r.published_usd_per_gpu is None else _usd(r.published_usd_per_gpu),
+             "-" if r.published_hardware_usd_per_gpu is None
+             else _usd(r.published_hardware_usd_per_gpu),
              f"{r.facility_power_w / 1e6:.2f}", _usd(r.opex_usd_per_year), _usd(r.tco_usd),
              _usd(r.owned_usd_per_gpu_h), _pct(r.breakeven_utilization)] for r in rows],
            f"TCO by deployment scale, {opts['accelerator']} (model; utilization {u:.0%}; "

@@ -31,13 +31,22 @@ def price(text: str | None, target: str, option: str) -> float | None:
     return value
 
 
-def prices(text: str, target: str, option: str) -> list[float]:
-    """A comma-separated list of prices (each as :func:`price`)."""
+def positive_price(text: str | None, target: str, option: str) -> float | None:
+    """As :func:`price`, refusing 0 too."""
+    value = price(text, target, option)
+    if value == 0:
+        raise InputError(f"{option}(={text!r}) must be a price > 0")
+    return value
+
+
+def prices(text: str, target: str, option: str, *, allow_zero: bool = True) -> list[float]:
+    """A comma-separated list of prices (each as :func:`price`, or :func:`positive_price`)."""
     items = [item.strip() for item in text.split(",")]
     if not items or not all(items):
-        raise InputError(f"{option}(={text!r}) must be a comma-separated list, "
+        raise InputError(f"{option}(={text!r}) must be a comma-separated list of prices, "
                          f"e.g. $0.05/kWh,$0.10/kWh")
-    return [p for p in (price(item, target, option) for item in items) if p is not None]
+    one = price if allow_zero else positive_price
+    return [p for p in (one(item, target, option) for item in items) if p is not None]
 
 
 def numbers(text: str, option: str, *, minimum: float) -> list[float]:
@@ -121,8 +130,6 @@ def with_cloud_price(found: CloudOffer, given: float | None) -> CloudOffer:
     """``found`` with its on-demand price replaced by ``given`` (reserved tiers dropped)."""
     if given is None:
         return found
-    if given <= 0:
-        raise InputError(f"--cloud-price(={given:g}) must be > 0")
     return CloudOffer(name="given", provider="given", accelerator=found.accelerator,
                       on_demand_usd_per_h=given, source="given")
 

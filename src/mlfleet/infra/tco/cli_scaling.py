@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from mlfleet import units
-from mlfleet.catalog.types import Cluster
+from mlfleet.catalog.types import Cluster, Workload
 from mlfleet.infra.tco import cli_inputs as parse
 from mlfleet.infra.tco.scaling import DEFAULT_BATCH_TOKENS, DEFAULT_MFU, powers_of_two, scaling
 
@@ -40,8 +40,8 @@ def scaling_command(workload: str, cluster: str, gpus_text: str | None, tokens: 
 
     c = Cluster.from_name(cluster)
     sizes = parse.counts(gpus_text, "--gpus") if gpus_text else powers_of_two(c.gpus)
-    usd = parse.price(price, "usd_per_h", "--price")
-    usd_per_gpu_h, source = cloud_price(c.accelerator.name, usd if usd else None)
+    usd_per_gpu_h, source = cloud_price(c.accelerator.name,
+                                        parse.positive_price(price, "usd_per_h", "--price"))
     result = scaling(workload=workload, cluster=c.name, gpus=sizes, usd_per_gpu_h=usd_per_gpu_h,
                      tokens=tokens, batch_tokens=batch_tokens, mfu=mfu, overlap=overlap,
                      efficiency_floor=efficiency_floor)
@@ -64,3 +64,9 @@ def scaling_command(workload: str, cluster: str, gpus_text: str | None, tokens: 
     click.echo(f"knee (efficiency >= {result.efficiency_floor:.0%}): {result.knee_gpus:,} GPUs; "
                f"smallest cost x time: {result.balanced_gpus:,} GPUs; fastest swept: "
                f"{result.fastest_gpus:,}; cheapest: {result.cheapest_gpus:,}")
+    seq_len = Workload.from_name(result.workload).shape.get("seq_len")
+    split = [p.gpus for p in result.points if seq_len and p.tokens_per_gpu < seq_len]
+    if seq_len and split:
+        click.echo(f"from {split[0]:,} GPUs each holds less than one {seq_len:,.0f}-token "
+                   "sequence per step: data parallelism alone cannot split the batch that far "
+                   "(tensor or pipeline parallelism must)")

@@ -82,8 +82,11 @@ def spot_job(*, on_demand_usd_per_gpu_h: float, discount: float, interruption_pe
     mtbp = 1.0 / rate
     tau = daly_interval_s(ckpt_s=ckpt_s, mtbf_s=mtbp) if interval_s is None \
         else positive("interval_s", interval_s)
-    wall = daly_expected_wall_s(solve_s=1.0, interval_s=tau, ckpt_s=ckpt_s, restart_s=restart_s,
-                                mtbf_s=mtbp)
+    try:
+        wall = daly_expected_wall_s(solve_s=1.0, interval_s=tau, ckpt_s=ckpt_s,
+                                    restart_s=restart_s, mtbf_s=mtbp)
+    except OverflowError:  # restarts or checkpoints far longer than the time between
+        wall = math.inf    # preemptions: the job never finishes
     return SpotJob(usd_per_gpu_h=price, preemptions_per_s=rate, interval_s=tau, ckpt_s=ckpt_s,
                    restart_s=restart_s, wall_per_work=wall)
 

@@ -52,7 +52,14 @@ class OwnershipDefaults:
     electricity_usd_per_kwh: float
     sysadmin_salary_usd_per_year: float
     reference_usd_per_gpu_all_in: dict[int, float]
-    """A published all-in capex per GPU by cluster size, to compare against."""
+    """A published all-in cost per GPU by cluster size, to compare against."""
+    reference_facility_ops_usd_per_gpu: float
+    """The facility & ops share of that published figure, per GPU."""
+
+    def reference_hardware_usd_per_gpu(self, gpus: int) -> float | None:
+        """The published figure without its facility & ops share: GPUs, hosts, network."""
+        all_in = self.reference_usd_per_gpu_all_in.get(gpus)
+        return None if all_in is None else all_in - self.reference_facility_ops_usd_per_gpu
     sources: dict[str, str]
     """Field name -> citation."""
 
@@ -124,6 +131,8 @@ def ownership_defaults() -> OwnershipDefaults:
         sysadmin_salary_usd_per_year=float(e.require("sysadmin_salary_usd")),
         reference_usd_per_gpu_all_in={int(pairs[i]): float(pairs[i + 1])
                                       for i in range(0, len(pairs), 2)},
+        reference_facility_ops_usd_per_gpu=float(e.require("reference_facility_ops_usd_per_node"))
+        / float(e.require("node_reference_gpus")),
         sources={"server_host_usd_per_gpu": e.values["server_host_usd_per_node"].source,
                  "build_usd_per_it_w": build.values["capex_usd_per_mw"].source,
                  "electricity_usd_per_kwh": power.values["price_usd_per_kwh"].source,

@@ -58,10 +58,15 @@ def energy_usd_per_year(*, it_power_w: float, pue: float,
     return it_power_w * pue / 1000.0 * HOURS_PER_YEAR * electricity_usd_per_kwh
 
 
+MAX_PUE = 10.0
+"""Largest PUE accepted: a facility burning 9 W of overhead per IT watt is not a design."""
+
+
 def check_pue(pue: float) -> float:
-    """``pue`` if it is a finite number >= 1 (facility power / IT power), else InputError."""
-    if positive("pue", pue) < 1.0:
-        raise InputError(f"pue(={pue:g}) must be >= 1 (facility power / IT power)")
+    """``pue`` if it is a number in [1, MAX_PUE] (facility power / IT power), else InputError."""
+    if not 1.0 <= positive("pue", pue) <= MAX_PUE:
+        raise InputError(f"pue(={pue:g}) must be >= 1 and <= {MAX_PUE:g} "
+                         "(facility power / IT power)")
     return float(pue)
 
 

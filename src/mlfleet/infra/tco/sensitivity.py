@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from numpy.typing import ArrayLike
 
 from mlfleet.checks import FloatArray, fraction, non_negative_array, positive_array
-from mlfleet.errors import InputError
-from mlfleet.infra.tco.opex import HOURS_PER_YEAR
+from mlfleet.infra.tco.opex import HOURS_PER_YEAR, check_pue
 from mlfleet.infra.tco.ownership import OwnedCost
 
 
@@ -40,8 +38,8 @@ def power_sensitivity(owned: OwnedCost, *, electricity_usd_per_kwh: ArrayLike, p
     """The grid (module docstring); InputError for a negative price or a PUE below 1."""
     price = non_negative_array("electricity_usd_per_kwh", electricity_usd_per_kwh)
     pues = positive_array("pue", pue)
-    if np.any(pues < 1.0):
-        raise InputError(f"pue(={float(np.min(pues)):g}) must be >= 1 (facility power / IT power)")
+    for value in pues:
+        check_pue(float(value))
     u = fraction("utilization", utilization, open_low=True)
     fixed = owned.usd_per_year - owned.opex.power_usd_per_year
     power = (owned.inputs.it_power_w / 1000.0 * HOURS_PER_YEAR

@@ -33,8 +33,9 @@ class ScaleRow:
     """Per used GPU-hour at the utilization."""
     on_demand_usd_per_gpu_h: float
     breakeven_utilization: float
-    published_usd_per_gpu: float | None
-    """The published all-in capex per GPU at this scale, where the catalog has one."""
+    published_hardware_usd_per_gpu: float | None
+    """A published GPUs + hosts + network cost per GPU at this scale, where the catalog has
+    one (the H100 cluster sheet without its facility & ops line)."""
 
 
 def scale_rows(*, accelerator: str, scales: tuple[int, ...], gpus_per_node: int,
@@ -61,7 +62,7 @@ def scale_rows(*, accelerator: str, scales: tuple[int, ...], gpus_per_node: int,
             on_demand_usd_per_gpu_h=cloud_usd_per_gpu_h,
             breakeven_utilization=owned.usd_per_year / (gpus * HOURS_PER_YEAR
                                                         * cloud_usd_per_gpu_h),
-            published_usd_per_gpu=defaults.reference_usd_per_gpu_all_in.get(gpus)))
+            published_hardware_usd_per_gpu=defaults.reference_hardware_usd_per_gpu(gpus)))
     return rows
 
 
