@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlfleet.catalog.types import PRECISIONS
+
+if TYPE_CHECKING:
+    from mlfleet.infra.power.nextgen import NextGen
 
 _COOLING = ("auto", "air", "liquid")
 
@@ -23,10 +26,12 @@ def _emit(payload: dict[str, Any]) -> None:
     emit_json({"fidelity": "model", **payload})
 
 
-def _table(title: str, pairs: list[tuple[str, Any]]) -> None:
+def _table(title: str, rows: list[tuple[str, str, Any]]) -> None:
+    """Rows of (label, unit-bearing name that picks the format, value)."""
     from mlfleet.report.terminal import format_value, print_table
 
-    print_table(["quantity", "value"], [[k, format_value(k, v)] for k, v in pairs], title=title)
+    print_table(["quantity", "value"], [[label, format_value(unit, v)] for label, unit, v in rows],
+                title=title)
 
 
 def _watts(text: str | None, option: str) -> float | None:
@@ -106,13 +111,14 @@ def facility_command(cluster: str | None, gpus: int | None, accelerator: str | N
                "price_source": price_source, "energy_usd_per_year_at_full_power": energy_usd})
         return
     _table(f"facility power (model): {r.gpus:,} x {r.accelerator}, {r.cooling}-cooled", [
-        ("nodes", r.nodes), ("node_power_w", r.node_power_w), ("node power basis",
-                                                                r.node_power_basis),
-        ("it_power_w", r.it_power_w), ("pue", r.pue), ("facility_power_w", r.facility_power_w),
-        ("rack_limit_w", r.rack_limit_w), ("nodes per rack", r.nodes_per_rack),
-        ("racks", r.racks), ("rack_power_w", r.rack_power_w), ("pdu_usable_w", r.pdu_usable_w),
-        ("PDUs per rack (N+1)", r.pdus_per_rack), ("PDUs", r.pdus),
-        ("electricity $/kWh", usd_per_kwh), ("energy at full power_usd_per_year", energy_usd)])
+        ("nodes", "n", r.nodes), ("node power", "_w", r.node_power_w),
+        ("node power basis", "text", r.node_power_basis), ("IT power", "_w", r.it_power_w),
+        ("PUE", "n", r.pue), ("facility power", "_w", r.facility_power_w),
+        ("rack limit", "_w", r.rack_limit_w), ("nodes per rack", "n", r.nodes_per_rack),
+        ("racks", "n", r.racks), ("rack power", "_w", r.rack_power_w),
+        ("PDU usable power", "_w", r.pdu_usable_w), ("PDUs per rack (N+1)", "n", r.pdus_per_rack),
+        ("PDUs", "n", r.pdus), ("electricity $/kWh", "n", usd_per_kwh),
+        ("energy at full power", "_usd_per_year", energy_usd)])
     for i, source in enumerate((*r.sources, price_source), 1):
         click.echo(f"[{i}] {source}")
 
@@ -143,10 +149,11 @@ def cap_command(accelerator: str, cap: float, load: float, compute_fraction: flo
         _emit({"cap": dataclasses.asdict(r), "dvfs": dataclasses.asdict(A40_FIT)})
         return
     _table(f"power cap (model): {r.accelerator} at {r.cap_fraction:.0%} of {r.tdp_w:.0f} W", [
-        ("cap_w", r.cap_w), ("uncapped_w", r.uncapped_w), ("binding", r.binding),
-        ("clock_fraction", r.freq_ratio), ("speed_fraction", r.speed_ratio),
-        ("slowdown", r.slowdown), ("power_w", r.power_w),
-        ("energy per work_fraction", r.energy_per_work_ratio)])
+        ("cap", "_w", r.cap_w), ("uncapped draw", "_w", r.uncapped_w),
+        ("cap binds", "text", "yes" if r.binding else "no"),
+        ("clock", "_fraction", r.freq_ratio), ("speed", "_fraction", r.speed_ratio),
+        ("slowdown", "n", round(r.slowdown, 3)), ("power drawn", "_w", r.power_w),
+        ("energy per unit of work", "_fraction", r.energy_per_work_ratio)])
     click.echo("DVFS model fitted on the Zeus (NSDI'23) A40 power-limit sweep; held-out "
                "median error 2.7 %, worst 24 % (docs/infrastructure-power.md)")
     if not r.validated:
@@ -183,25 +190,26 @@ def nextgen_command(old: str, new: str, facility_mw: float, gpus_per_node: int,
                         old_node_w=_watts(from_node_power, "--from-node-power"),
                         new_node_w=_watts(to_node_power, "--to-node-power"), precision=precision)
     if as_json:
-        _emit({"nextgen": dataclasses.asdict(r)},)
+        _emit({"nextgen": dataclasses.asdict(r)})
         return
     _print_nextgen(r)
 
 
-def _print_nextgen(r: Any) -> None:
+def _print_nextgen(r: NextGen) -> None:
     _table(f"{r.old} -> {r.new} in {r.facility_w / 1e6:.3g} MW at PUE {r.pue:.2f} (model)", [
-        ("it_budget_w", r.it_budget_w), ("old_node_w", r.old_node_w),
-        ("new_node_w", r.new_node_w), ("old nodes today", r.old_nodes),
-        ("old air racks", r.old_racks), ("old_peak_flops_per_s", r.old_peak_flops_per_s),
-        ("swap: it_power_w", r.swap_it_w), ("swap: headroom_w", r.swap_headroom_w),
-        ("swap: new nodes per air rack", r.new_nodes_per_air_rack),
-        ("swap: racks to liquid", r.racks_to_liquid),
-        ("or stay in air capped at_fraction", r.capped_fraction),
-        ("capped speed_fraction", r.capped_speed),
-        ("fill the budget: nodes", r.fill_nodes),
-        ("fill: peak_flops_per_s", r.fill_peak_flops_per_s),
-        ("iso-compute: nodes", r.iso_nodes), ("iso-compute: it_power_w", r.iso_it_w),
-        ("iso-compute: freed_w", r.iso_freed_w)])
+        ("IT budget", "_w", r.it_budget_w), ("old node power", "_w", r.old_node_w),
+        ("new node power", "_w", r.new_node_w), ("old nodes today", "n", r.old_nodes),
+        ("old air racks", "n", r.old_racks),
+        ("old peak", "flops_per_s", r.old_peak_flops_per_s),
+        ("swap: IT power", "_w", r.swap_it_w), ("swap: headroom", "_w", r.swap_headroom_w),
+        ("swap: new nodes per air rack", "n", r.new_nodes_per_air_rack),
+        ("swap: racks to liquid", "n", r.racks_to_liquid),
+        ("or stay in air, capped at", "_fraction", r.capped_fraction),
+        ("capped speed", "_fraction", r.capped_speed),
+        ("fill the budget: nodes", "n", r.fill_nodes),
+        ("fill: peak", "flops_per_s", r.fill_peak_flops_per_s),
+        ("iso-compute: nodes", "n", r.iso_nodes), ("iso-compute: IT power", "_w", r.iso_it_w),
+        ("iso-compute: freed", "_w", r.iso_freed_w)])
 
 
 @power_group.command("bandwidth")

@@ -151,11 +151,12 @@ def facility_power(*, accelerator: str, gpus: int, gpus_per_node: int,
         raise ConstraintViolation(f"one node draws {node_w / 1e3:.1f} kW, more than the "
                                   f"{chosen}-cooled rack limit of {limit_w / 1e3:.1f} kW; "
                                   "use --cooling liquid or a higher --rack-kw")
-    return _layout(acc, gpus, gpus_per_node, node_w, basis, chosen, limit_w,
-                   pue if pue is not None else float(hall.require("pue")), hall)
+    return _layout(acc=acc, gpus=gpus, gpus_per_node=gpus_per_node, node_w=node_w, basis=basis,
+                   cooling=chosen, limit_w=limit_w,
+                   pue=pue if pue is not None else float(hall.require("pue")), hall=hall)
 
 
-def _layout(acc: Accelerator, gpus: int, gpus_per_node: int, node_w: float, basis: str,
+def _layout(*, acc: Accelerator, gpus: int, gpus_per_node: int, node_w: float, basis: str,
             cooling: str, limit_w: float, pue: float, hall: catalog.Entry) -> FacilityPower:
     nodes = math.ceil(gpus / gpus_per_node)
     per_rack = int(limit_w // node_w)
@@ -169,7 +170,7 @@ def _layout(acc: Accelerator, gpus: int, gpus_per_node: int, node_w: float, basi
     pdus = (racks - 1) * _pdus(full_rack_w, pdu_w) + _pdus(last_rack_w, pdu_w)
     it_w = nodes * node_w
     sources = {hall.values["rack_limit_w"].source, hall.values["pue"].source,
-               pdu.values["volts"].source, acc_source(acc.name)}
+               pdu.values["volts"].source, tdp_source(acc.name)}
     if basis != "given":
         sources.add(catalog.get(_REFERENCE_NODE, kind="facility").values["node_power_w"].source)
     return FacilityPower(
@@ -199,7 +200,7 @@ def default_electricity_usd_per_kwh() -> tuple[float, str]:
     return float(item.value), item.source
 
 
-def acc_source(name: str) -> str:
+def tdp_source(name: str) -> str:
     """Citation of an accelerator's TDP (or its entry's default source)."""
     entry = catalog.get(name, kind="accelerator")
     item = entry.values.get("tdp_w")

@@ -103,11 +103,12 @@ def next_generation(*, old: str, new: str, facility_w: float, gpus_per_node: int
     w_old, w_new = _node_w(a_old, gpus_per_node, old_node_w), _node_w(a_new, gpus_per_node,
                                                                       new_node_w)
     it_w = facility_w / pue_
-    return _plan(a_old, a_new, precision, gpus_per_node, facility_w, pue_, it_w, rack_w,
-                 w_old, w_new)
+    return _plan(a_old=a_old, a_new=a_new, precision=precision, per_node=gpus_per_node,
+                 facility_w=facility_w, pue=pue_, it_w=it_w, rack_w=rack_w, w_old=w_old,
+                 w_new=w_new)
 
 
-def _plan(a_old: Accelerator, a_new: Accelerator, precision: str, per_node: int,
+def _plan(*, a_old: Accelerator, a_new: Accelerator, precision: str, per_node: int,
           facility_w: float, pue: float, it_w: float, rack_w: float, w_old: float,
           w_new: float) -> NextGen:
     old_nodes = int(it_w // w_old)
