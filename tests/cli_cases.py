@@ -32,6 +32,8 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("infra", "power", "facility"): [["--cluster", "DGX-H100"],
                                      ["--gpus", "72", "-a", "B200", "--cooling", "liquid"]],
     ("infra", "power", "nextgen"): [["--from", "H100", "--to", "B200", "--facility-mw", "2"]],
+    ("infra", "isolation"): [[], ["--job", "a:intensity=1,busy=0.8", "--job",
+                                   "b:intensity=1000,busy=0.9,profile=3g.40gb"]],
     ("infra", "probe"): [["--rounds", "1"]],
     ("infra", "roofline"): [["-a", "H100", "--flop", "1e12", "--bytes", "0"],
                             ["-a", "H100", "--flop", "0", "--bytes", "0"],
