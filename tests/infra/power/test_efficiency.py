@@ -26,6 +26,11 @@ def test_h100_cloud_cost_per_pflops_hour_range() -> None:
     assert high == pytest.approx(12.29 / 0.9895)
 
 
+def test_l4_inference_gpu_by_hand() -> None:
+    # NVIDIA L4: 242 TFLOP/s BF16 with sparsity -> 121 dense, over 72 W = 1.68 TFLOP/s per W.
+    assert eff.flops_per_watt("L4", "bf16") == pytest.approx(121e12 / 72)
+
+
 def test_generations_get_more_efficient() -> None:
     # A100 -> H100 -> B200 at BF16: each generation more FLOP/s per watt.
     a, h, b = (eff.flops_per_watt(n, "bf16") for n in ("A100", "H100", "B200"))
@@ -34,7 +39,8 @@ def test_generations_get_more_efficient() -> None:
 
 def test_table_covers_the_spec_chips_and_keeps_missing_values_none() -> None:
     rows = {r.name: r for r in eff.efficiency_table("bf16")}
-    for name in ("A100-80GB", "H100-SXM", "B200", "TPU-v4", "TPU-v5p", "MI300X", "Gaudi3"):
+    for name in ("A100-80GB", "H100-SXM", "B200", "TPU-v4", "TPU-v5p", "MI300X", "Gaudi3",
+                 "L4"):
         assert name in rows
     assert rows["TPU-v5p"].flops_per_w is None            # Google publishes no v5p TDP
     assert rows["MI300X"].purchase_usd_per_pflops is None  # no public price in the catalog
