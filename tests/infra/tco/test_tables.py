@@ -57,3 +57,12 @@ def test_breakeven_rows_against_each_tier() -> None:
     assert on_demand.owning_wins == (on_demand.breakeven_utilization < 0.6)
     assert rows["spot"].usd_per_used_gpu_h > rows["spot"].usd_per_gpu_h  # preemptions cost
     assert rows["on-demand"].breakeven_months < rows["reserved-3y"].breakeven_months
+
+
+def test_payback_takes_exactly_one_refresh_cycle_at_the_breakeven_utilization() -> None:
+    owned = owned_cost(resolve_inputs(accelerator="H100", gpus=1024))
+    u_star = tables.price_rows(owned, [("p", 4.0)], utilization=0.5)[0].breakeven_utilization
+    row = tables.price_rows(owned, [("p", 4.0)], utilization=u_star)[0]
+    assert row.payback_months == pytest.approx(owned.years * 12.0)
+    above = tables.price_rows(owned, [("p", 4.0)], utilization=min(1.0, u_star * 1.1))[0]
+    assert above.pays_back_in_cycle and above.payback_months < owned.years * 12.0

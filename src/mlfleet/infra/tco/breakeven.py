@@ -10,9 +10,10 @@ GPUs, ``H`` hours per year and ``p`` the cloud price per GPU-hour, the owned cos
 Above ``u*`` owning is cheaper. A reserved (committed) price is paid used or not, so
 against it the comparison does not depend on ``u``: owning wins iff ``u* < 1``.
 
-Payback: buying costs ``K`` up front and ``o`` per month to run; renting the same used
-GPU-hours costs ``r = n H/12 u p`` per month. Owning has paid for itself after
-``m* = K / (r - o)`` months (never when ``r <= o``).
+Payback: buying costs ``K`` up front (the hardware and the building's share for one
+refresh cycle) and ``o`` per month to run; renting the same used GPU-hours costs
+``r = n H/12 u p`` per month. Owning has paid for itself after ``m* = K / (r - o)`` months
+(never when ``r <= o``). At ``u = u*`` the payback is exactly one refresh cycle.
 """
 
 from __future__ import annotations

@@ -48,8 +48,10 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else "never" if value == float("inf") else f"{value:.0%}"
 
 
-def _months(value: float) -> str:
-    return "never" if value == float("inf") else f"{value:.1f}"
+def _months(value: float, in_cycle: bool = True) -> str:
+    if value == float("inf"):
+        return "never"
+    return f"{value:.1f}" if in_cycle else f"{value:.1f} (after the refresh)"
 
 
 def _owned_payload(owned: OwnedCost, u: float) -> dict[str, Any]:
@@ -113,7 +115,7 @@ def compare_command(**opts: Any) -> None:
              _usd(r.owned_usd_per_used_gpu_h),
              "n/a (compare prices)" if r.breakeven_utilization is None
              else _pct(r.breakeven_utilization), "yes" if r.owning_wins else "no",
-             _months(r.breakeven_months)] for r in rows],
+             _months(r.breakeven_months, r.pays_back_in_cycle)] for r in rows],
            f"Owning {owned.inputs.gpus:,} {owned.inputs.accelerator} vs {found.name} "
            f"(model; utilization {u:.0%}; spot: {spot.wall_per_work - 1:.1%} lost to "
            f"preemptions and checkpoints)")
@@ -166,8 +168,8 @@ def breakeven_command(cloud_prices: str | None, as_json: bool, **opts: Any) -> N
 
     owned, u = _owned(opts)
     if cloud_prices is not None:
-        listed = [("given", p) for p in parse.prices(cloud_prices, "usd_per_h", "--cloud-prices",
-                                                           allow_zero=False)]
+        listed = [(f"given ${p:,.2f}/h", p) for p in parse.prices(
+            cloud_prices, "usd_per_h", "--cloud-prices", allow_zero=False)]
     else:
         listed = [(f"{o.name} {tier}", p) for o in cloud_offers(owned.inputs.accelerator)
                   for tier, p in (("on-demand", o.on_demand_usd_per_h),
@@ -181,10 +183,10 @@ def breakeven_command(cloud_prices: str | None, as_json: bool, **opts: Any) -> N
         return
     _table(["cloud price", "$/GPU-h", "break-even utilization", f"payback months at {u:.0%}"],
            [[r.label, _usd(r.cloud_usd_per_gpu_h), _pct(r.breakeven_utilization),
-             _months(r.payback_months)] for r in rows],
+             _months(r.payback_months, r.pays_back_in_cycle)] for r in rows],
            f"Break-even: owning {owned.inputs.gpus:,} {owned.inputs.accelerator} at "
            f"{_usd(owned.usd_per_year / owned.inputs.gpus / HOURS_PER_YEAR)} per "
-           f"provisioned GPU-hour (model)")
+           f"provisioned GPU-hour, {owned.years:g}-year refresh (model)")
 
 
 @tco_group.command("sensitivity")

@@ -76,6 +76,12 @@ class OwnedCost:
                 + self.opex.total_usd_per_year)
 
     @property
+    def cycle_capex_usd(self) -> float:
+        """Capex one refresh cycle must pay back: the hardware, and the building's share
+        (it outlives ``FACILITY_YEARS / years`` cycles)."""
+        return self.capex.hardware_usd + self.capex.facility_usd * self.years / FACILITY_YEARS
+
+    @property
     def tco_usd(self) -> float:
         """The cost of one refresh cycle."""
         return self.usd_per_year * self.years

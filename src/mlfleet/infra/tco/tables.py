@@ -82,6 +82,8 @@ class BreakevenRow:
     """At the utilization."""
     breakeven_months: float
     """Months until buying has cost less than renting the same GPU-hours (inf: never)."""
+    pays_back_in_cycle: bool
+    """Whether that happens before the hardware is refreshed."""
     source: str
 
 
@@ -92,21 +94,23 @@ def breakeven_rows(owned: OwnedCost, found: CloudOffer, *, utilization: float,
     per_provisioned_h = owned.usd_per_year / (gpus * HOURS_PER_YEAR)
     owned_used = owned.usd_per_gpu_h(utilization)
     opex_month = owned.opex.total_usd_per_year / 12.0
+    cycle_months = owned.years * 12.0
     rows = []
     for tier in cloud.tiers(found, utilization=utilization, spot=spot, spot_source=spot_source):
         reserved = tier.commitment_years > 0
         used_hours_month = gpus * HOURS_PER_MONTH * (1.0 if reserved else utilization)
         rent_month = used_hours_month * (tier.usd_per_gpu_h if reserved
                                          else tier.usd_per_used_gpu_h)
+        months = breakeven_months(capex_usd=owned.cycle_capex_usd,
+                                  owned_opex_usd_per_month=opex_month,
+                                  cloud_usd_per_month=rent_month)
         rows.append(BreakevenRow(
             tier=tier.name, usd_per_gpu_h=tier.usd_per_gpu_h,
             usd_per_used_gpu_h=tier.usd_per_used_gpu_h, owned_usd_per_used_gpu_h=owned_used,
             breakeven_utilization=None if reserved
             else per_provisioned_h / tier.usd_per_used_gpu_h,
             owning_wins=owned_used < tier.usd_per_used_gpu_h,
-            breakeven_months=breakeven_months(capex_usd=owned.capex.total_usd,
-                                              owned_opex_usd_per_month=opex_month,
-                                              cloud_usd_per_month=rent_month),
+            breakeven_months=months, pays_back_in_cycle=months <= cycle_months,
             source=tier.source))
     return rows
 
@@ -133,17 +137,22 @@ class PriceRow:
     """Owning wins above it (> 1: never)."""
     payback_months: float
     """At the utilization, renting the same used GPU-hours (inf: never)."""
+    pays_back_in_cycle: bool
+    """Whether that happens before the hardware is refreshed."""
 
 
 def price_rows(owned: OwnedCost, listed: list[tuple[str, float]], *,
                utilization: float) -> list[PriceRow]:
     """One :class:`PriceRow` per (label, price)."""
     gpus = owned.inputs.gpus
-    return [PriceRow(
-        label=label, cloud_usd_per_gpu_h=p,
-        breakeven_utilization=owned.usd_per_year / (gpus * HOURS_PER_YEAR * p),
-        payback_months=breakeven_months(
-            capex_usd=owned.capex.total_usd,
+    rows = []
+    for label, p in listed:
+        months = breakeven_months(
+            capex_usd=owned.cycle_capex_usd,
             owned_opex_usd_per_month=owned.opex.total_usd_per_year / 12.0,
-            cloud_usd_per_month=gpus * p * utilization * HOURS_PER_MONTH))
-        for label, p in listed if p > 0]
+            cloud_usd_per_month=gpus * p * utilization * HOURS_PER_MONTH)
+        rows.append(PriceRow(
+            label=label, cloud_usd_per_gpu_h=p,
+            breakeven_utilization=owned.usd_per_year / (gpus * HOURS_PER_YEAR * p),
+            payback_months=months, pays_back_in_cycle=months <= owned.years * 12.0))
+    return rows
