@@ -9,14 +9,14 @@ from policy_views import spec, step
 
 from mlfleet.infra.scheduling.policies.kubernetes import KubernetesPolicy
 from mlfleet.infra.scheduling.policies.mig import (
-    MIG_GPUS,
     MigLayout,
     profile_for,
+    profiles_for,
     time_sliced_speed,
 )
 from mlfleet.infra.scheduling.policies.options import PolicyOptionError
 
-A100 = {p.name.split(".")[0]: p for p in MIG_GPUS["A100-40GB"]}
+A100 = {p.name.split(".")[0]: p for p in profiles_for("A100-40GB") if p.name != "1g.10gb"}
 
 
 def carve(sizes: list[str]) -> MigLayout | None:
@@ -57,10 +57,19 @@ def test_a_layout_never_overlaps_or_exceeds_seven_slices(sizes: list[str]) -> No
     assert 0 <= layout.free_compute() <= 7
 
 
+def test_double_memory_1g_instances_start_on_even_slices() -> None:
+    wide = next(p for p in profiles_for("A100-40GB") if p.name == "1g.10gb")
+    layout = MigLayout(instances={})
+    for expected in (0, 2, 4, 6):  # the most options stay open from the left
+        assert layout.starts_for(wide)[0] == expected
+        layout.instances[expected] = wide
+    assert layout.start_for(wide, "A100-40GB") is None
+
+
 def test_profile_for_a_fraction() -> None:
     assert profile_for("A100-40GB", 0.1).name == "1g.5gb"
     assert profile_for("A100-40GB", 0.4).name == "3g.20gb"   # 3/7 = 0.43
-    assert profile_for("H100-80GB", 0.5).name == "4g.40gb"   # 4/7 = 0.57
+    assert profile_for("H100-SXM", 0.5).name == "4g.40gb"   # 4/7 = 0.57
     with pytest.raises(PolicyOptionError, match=r"mig_gpu\(='V100'\) is unknown"):
         KubernetesPolicy(mig_gpu="V100")
 

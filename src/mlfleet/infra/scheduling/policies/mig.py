@@ -1,12 +1,14 @@
-"""GPU sharing for jobs that need less than a GPU: MIG slices, or time-slicing.
+"""GPU sharing for jobs that need less than a GPU: MIG instances, or time-slicing.
 
-**MIG** (NVIDIA Multi-Instance GPU User Guide, "Supported MIG Profiles"): an A100 or
-H100 splits into up to 7 compute slices and 8 memory slices. A GPU instance profile
-``<g>g.<mem>gb`` takes ``g`` compute slices and a fixed run of memory slices, and may
-only start at certain positions; two instances conflict when their memory slices
-overlap. With the guide's placements this admits exactly its valid layouts, e.g.
-4g+2g+1g, 3g+3g, 3g+2g+1g+1g, 2g+2g+2g+1g and 7 x 1g (but not 4g+4g or 3g+3g+1g).
-A job asking for ``gpu_fraction`` f gets the smallest profile with g/7 >= f.
+**MIG** (NVIDIA Multi-Instance GPU User Guide, "Supported MIG Profiles" and its
+placement table): an A100/H100/H200 splits into 7 compute slices and 8 memory slices.
+The profiles (``<g>g.<mem>gb``: compute slices, memory slices, bytes) are the isolation
+chapter's (:mod:`mlfleet.infra.isolation.mig`); here each also gets the memory-slice
+positions it may start at, and two instances conflict when their memory slices
+overlap. That admits exactly the guide's layouts, e.g. 4g+3g, 4g+2g+1g, 3g+3g,
+3g+2g+1g+1g, 2g+2g+2g+1g and 7 x 1g, and refuses 4g+4g or 3g+3g+1g, which fit by
+slice count. A job asking for ``gpu_fraction`` f gets the smallest profile with
+g/7 >= f.
 
 **Time-slicing** (the NVIDIA device plugin's ``sharing.timeSlicing.replicas``): up to
 ``replicas`` jobs share one GPU with no isolation, taking turns; each of k jobs gets
@@ -18,44 +20,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlfleet.infra.isolation.mig import PROFILES, MigProfile
 from mlfleet.infra.scheduling.policies.options import PolicyOptionError
 
-
-@dataclass(frozen=True, kw_only=True)
-class MigProfile:
-    """One GPU instance profile."""
-
-    name: str
-    compute_slices: int
-    """Of 7."""
-    memory_slices: int
-    """Of 8 (the memory run it takes from its start)."""
-    starts: tuple[int, ...]
-    """Memory-slice positions it may start at."""
+STARTS: dict[tuple[int, int], tuple[int, ...]] = {
+    (1, 1): (0, 1, 2, 3, 4, 5, 6), (1, 2): (0, 2, 4, 6), (2, 2): (0, 2, 4), (3, 4): (0, 4),
+    (4, 4): (0,), (7, 8): (0,)}
+"""(compute slices, memory slices) -> memory-slice positions an instance may start at
+(the MIG user guide's placement table, the same for A100, H100 and H200)."""
 
 
-def _profiles(memory_gb: tuple[int, int, int, int, int]) -> tuple[MigProfile, ...]:
-    one, two, three, four, seven = memory_gb
-    return (MigProfile(name=f"1g.{one}gb", compute_slices=1, memory_slices=1,
-                       starts=(0, 1, 2, 3, 4, 5, 6)),
-            MigProfile(name=f"2g.{two}gb", compute_slices=2, memory_slices=2, starts=(0, 2, 4)),
-            MigProfile(name=f"3g.{three}gb", compute_slices=3, memory_slices=4, starts=(0, 4)),
-            MigProfile(name=f"4g.{four}gb", compute_slices=4, memory_slices=4, starts=(0,)),
-            MigProfile(name=f"7g.{seven}gb", compute_slices=7, memory_slices=8, starts=(0,)))
+def starts_of(profile: MigProfile) -> tuple[int, ...]:
+    """Where ``profile`` may start."""
+    return STARTS[profile.compute_slices, profile.memory_slices]
 
 
-MIG_GPUS: dict[str, tuple[MigProfile, ...]] = {
-    "A100-40GB": _profiles((5, 10, 20, 20, 40)),
-    "H100-80GB": _profiles((10, 20, 40, 40, 80)),
-}
-"""Profiles per MIG-capable GPU (NVIDIA MIG User Guide, A100 and H100 profile tables)."""
+def profiles_for(gpu: str) -> tuple[MigProfile, ...]:
+    """The MIG profiles of ``gpu``; PolicyOptionError naming the known GPUs."""
+    if gpu not in PROFILES:
+        raise PolicyOptionError(f"mig_gpu(={gpu!r}) is unknown; known: {', '.join(PROFILES)}")
+    return PROFILES[gpu]
 
 
 def profile_for(gpu: str, gpu_fraction: float) -> MigProfile:
-    """The smallest profile of ``gpu`` with at least ``gpu_fraction`` of its compute."""
-    if gpu not in MIG_GPUS:
-        raise PolicyOptionError(f"mig_gpu(={gpu!r}) is unknown; known: {', '.join(MIG_GPUS)}")
-    return next(p for p in MIG_GPUS[gpu] if p.compute_slices / 7 >= gpu_fraction - 1e-12)
+    """The smallest profile of ``gpu`` (fewest compute, then memory slices) with at least
+    ``gpu_fraction`` of its compute."""
+    fitting = [p for p in profiles_for(gpu) if p.compute_slices / 7 >= gpu_fraction - 1e-12]
+    return min(fitting, key=lambda p: (p.compute_slices, p.memory_slices))
 
 
 @dataclass
@@ -77,7 +68,7 @@ class MigLayout:
         if self.free_compute() < profile.compute_slices:
             return []
         taken = self.taken()
-        return [s for s in profile.starts
+        return [s for s in starts_of(profile)
                 if not taken & set(range(s, s + profile.memory_slices))]
 
     def start_for(self, profile: MigProfile, gpu: str) -> int | None:
@@ -85,7 +76,7 @@ class MigLayout:
         options of ``gpu`` open afterwards (earliest on ties); None if none is free."""
         def options_left(start: int) -> int:
             trial = MigLayout(instances={**self.instances, start: profile})
-            return sum(len(trial.starts_for(p)) for p in MIG_GPUS[gpu])
+            return sum(len(trial.starts_for(p)) for p in profiles_for(gpu))
 
         starts = self.starts_for(profile)
         return max(starts, key=lambda s: (options_left(s), -s)) if starts else None
