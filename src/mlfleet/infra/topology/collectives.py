@@ -39,7 +39,6 @@ from mlfleet.infra.topology.routing import (
     Flow,
     Link,
     bottleneck,
-    distances_to,
     ecmp_loads,
     path_latency_s,
 )
@@ -161,23 +160,20 @@ SCHEDULES: dict[str, Callable[..., list[Phase]]] = {
 }
 
 
-def with_pxn(fabric: Fabric, flows: Sequence[Flow]) -> list[Flow]:
-    """NCCL PXN: a cross-node flow to another rail relays over NVLink to the source-node GPU
-    on the destination's rail (when that GPU exists), then crosses on that rail."""
+def pxn_legs(fabric: Fabric, flow: Flow) -> list[Flow]:
+    """NCCL PXN: a flow to another node whose destination sits on another rail first moves
+    over NVLink to the source-node GPU on the destination's rail (when that GPU exists),
+    then crosses on that rail; otherwise the flow itself."""
     nodes = fabric.graph.nodes
-    by_node_rail = {(fabric.node_of(e), nodes[e].get("rail")): e for e in fabric.endpoints}
-    out: list[Flow] = []
-    for f in flows:
-        rail = nodes[f.dst].get("rail")
-        relay = by_node_rail.get((fabric.node_of(f.src), rail))
-        crosses = fabric.node_of(f.src) != fabric.node_of(f.dst)
-        if not crosses or rail is None or relay is None or relay == f.src \
-                or nodes[f.src].get("rail") == rail:
-            out.append(f)
-            continue
-        out += [Flow(src=f.src, dst=relay, size_bytes=f.size_bytes),
-                Flow(src=relay, dst=f.dst, size_bytes=f.size_bytes)]
-    return out
+    rail = nodes[flow.dst].get("rail")
+    if rail is None or nodes[flow.src].get("rail") == rail \
+            or fabric.node_of(flow.src) == fabric.node_of(flow.dst):
+        return [flow]
+    relay = fabric.gpu_on(fabric.node_of(flow.src), int(rail))
+    if relay is None:
+        return [flow]
+    return [Flow(src=flow.src, dst=relay, size_bytes=flow.size_bytes),
+            Flow(src=relay, dst=flow.dst, size_bytes=flow.size_bytes)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,13 +201,14 @@ class CollectiveTime:
     """Bytes per directed link over the whole collective."""
 
 
-def _phase_time(fabric: Fabric, phase: Phase, flows: list[Flow], *, mode: str,
+def _phase_time(fabric: Fabric, phase: Phase, *, pxn: bool, mode: str,
                 seed: int) -> tuple[PhaseTime, dict[Link, float]]:
-    loads = ecmp_loads(fabric, flows, mode=mode, seed=seed)
+    legs = [pxn_legs(fabric, f) if pxn else [f] for f in phase.flows]
+    loads = ecmp_loads(fabric, [leg for flow in legs for leg in flow], mode=mode, seed=seed)
     worst = bottleneck(fabric, loads)
     bandwidth = phase.rounds * worst.time_s if worst else 0.0
-    dists = {d: distances_to(fabric, d) for d in {f.dst for f in flows}}
-    hop = max((path_latency_s(fabric, f.src, f.dst, dists[f.dst]) for f in flows), default=0.0)
+    hop = max((sum(path_latency_s(fabric, leg.src, leg.dst) for leg in flow) for flow in legs),
+              default=0.0)
     latency = phase.latency_steps * hop
     total = {link: phase.rounds * b for link, b in loads.items()}
     return PhaseTime(name=phase.name, time_s=bandwidth + latency, bandwidth_s=bandwidth,
@@ -244,8 +241,7 @@ def collective_time(fabric: Fabric, algorithm: str, size_bytes: float, *,
     times: list[PhaseTime] = []
     loads: dict[Link, float] = defaultdict(float)
     for phase in phases:
-        flows = with_pxn(fabric, phase.flows) if pxn else list(phase.flows)
-        timed, total = _phase_time(fabric, phase, flows, mode=mode, seed=seed)
+        timed, total = _phase_time(fabric, phase, pxn=pxn, mode=mode, seed=seed)
         times.append(timed)
         for link, b in total.items():
             loads[link] += b

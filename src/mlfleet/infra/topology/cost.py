@@ -6,7 +6,8 @@ with its own leaves: L = rails · ⌈⌈N/rails⌉ / d⌉.
 
 * one tier: N ≤ R and one rail, a single switch;
 * two tiers (leaf–spine) while L ≤ R: each leaf spreads its u uplinks evenly over the
-  spines, so the spine count S is the smallest divisor of u with S ≥ ⌈L·u/R⌉;
+  spines, so the spine count S is the smallest divisor of u in [m, 2m), m = ⌈L·u/R⌉
+  (m when there is none);
 * three tiers (Al-Fares et al., SIGCOMM'08 k-ary fat-tree generalised): pods of R/2 leaves
   and u aggregation switches; P = ⌈L/(R/2)⌉ pods, P·u aggregation switches with R/2 ports
   down and R/2 up, C = ⌈P·u·(R/2)/R⌉ core switches; at most R pods.
@@ -77,9 +78,11 @@ def leaf_ports(radix: int, oversubscription: float) -> tuple[int, int]:
 
 
 def _even_spines(leaves: int, up: int, radix: int) -> int:
-    """Smallest spine count S >= ⌈leaves·up/radix⌉ that divides ``up`` (equal links per pair)."""
+    """Spines for ``leaves`` leaves of ``up`` uplinks: the smallest S in [m, 2m) dividing ``up``
+    (every leaf then has the same number of links to every spine, so ECMP splits evenly),
+    where m = ⌈leaves·up/radix⌉; m itself (uneven bundles) when no such S exists."""
     least = math.ceil(leaves * up / radix)
-    return next(s for s in range(least, up + 1) if up % s == 0)
+    return next((s for s in range(least, 2 * least) if up % s == 0), least)
 
 
 def clos_counts(*, endpoints: int, radix: int, oversubscription: float = 1.0, rails: int = 1,

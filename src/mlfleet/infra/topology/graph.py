@@ -53,9 +53,22 @@ class Fabric:
     def link_bw(self, u: str, v: str) -> float:
         return float(self.graph.edges[u, v]["bw_bytes_per_s"])
 
+    rail_index: dict[tuple[str, int], str] = field(default_factory=dict, compare=False,
+                                                    repr=False)
+    """(server, rail) -> GPU, filled on first use by :meth:`gpu_on`."""
+
     def node_of(self, endpoint: str) -> str:
         """The server an endpoint sits in (itself for a host or chip)."""
         return str(self.graph.nodes[endpoint].get("server", endpoint))
+
+    def gpu_on(self, server: str, rail: int) -> str | None:
+        """The GPU of ``server`` whose NIC is on ``rail``, if there is one."""
+        if not self.rail_index:
+            for e in self.endpoints:
+                r = self.graph.nodes[e].get("rail")
+                if r is not None:
+                    self.rail_index[(self.node_of(e), int(r))] = e
+        return self.rail_index.get((server, rail))
 
 
 def _link(g: nx.Graph, u: str, v: str, *, bw: float, latency_s: float, tier: str,
@@ -144,7 +157,8 @@ class GpuNodes:
         check_oversubscription(self.oversubscription)
 
 
-def _gpu_fabric(spec: GpuNodes, *, leaf_of: dict[tuple[int, int], int], kind: str) -> Fabric:
+def _gpu_fabric(spec: GpuNodes, *, leaf_of: dict[tuple[int, int], int], kind: str,
+                rails: bool) -> Fabric:
     """Servers with an NVSwitch, GPU (n, i) on leaf ``leaf_of[n, i]``, leaves on every spine."""
     g, gpus = nx.Graph(), []
     spine_names = [_node(g, f"spine{s}", "spine") for s in range(spec.spines)]
@@ -157,7 +171,8 @@ def _gpu_fabric(spec: GpuNodes, *, leaf_of: dict[tuple[int, int], int], kind: st
     for n in range(spec.nodes):
         nvs = _node(g, f"nvs{n}", "nvswitch", server=f"node{n}")
         for i in range(spec.gpus_per_node):
-            gpus.append(_node(g, f"gpu{n}.{i}", "gpu", server=f"node{n}", rail=i, local=i))
+            rail = {"rail": i} if rails else {}
+            gpus.append(_node(g, f"gpu{n}.{i}", "gpu", server=f"node{n}", local=i, **rail))
             _link(g, gpus[-1], nvs, bw=spec.scaleup_bw_bytes_per_s,
                   latency_s=spec.scaleup_latency_s, tier="nvlink", cost=SCALEUP_COST)
             _link(g, gpus[-1], f"leaf{leaf_of[n, i]}", bw=spec.nic_bw_bytes_per_s,
@@ -172,7 +187,7 @@ def rail_optimized(spec: GpuNodes) -> Fabric:
     (unless NCCL's PXN first moves it over NVLink; see :mod:`.collectives`)."""
     g_n, su = spec.gpus_per_node, spec.leaf_down_ports
     leaf_of = {(n, i): (n // su) * g_n + i for n in range(spec.nodes) for i in range(g_n)}
-    return _gpu_fabric(spec, leaf_of=leaf_of, kind="rail-optimized")
+    return _gpu_fabric(spec, leaf_of=leaf_of, kind="rail-optimized", rails=True)
 
 
 def top_of_rack(spec: GpuNodes) -> Fabric:
@@ -183,7 +198,7 @@ def top_of_rack(spec: GpuNodes) -> Fabric:
         raise TopologyInputError(f"leaf_down_ports(={spec.leaf_down_ports}) must be >= "
                                  f"gpus_per_node(={spec.gpus_per_node}) for a top-of-rack leaf")
     leaf_of = {(n, i): n // per_leaf for n in range(spec.nodes) for i in range(spec.gpus_per_node)}
-    return _gpu_fabric(spec, leaf_of=leaf_of, kind="top-of-rack")
+    return _gpu_fabric(spec, leaf_of=leaf_of, kind="top-of-rack", rails=False)
 
 
 def torus(dims: tuple[int, ...], *, link_bw_bytes_per_s: float = 45e9,

@@ -169,16 +169,21 @@ def bottleneck(fabric: Fabric, loads: dict[Link, float]) -> Bottleneck | None:
                       load_bytes=loads[link], bw_bytes_per_s=fabric.link_bw(*link))
 
 
-def path_latency_s(fabric: Fabric, src: str, dst: str,
-                   dist: dict[str, float] | None = None) -> float:
+def path_latency_s(fabric: Fabric, src: str, dst: str) -> float:
     """Latency of one shortest path from ``src`` to ``dst`` (ECMP paths in these fabrics all
-    cross the same tiers, so one suffices); ``dist`` = :func:`distances_to` ``dst`` if known."""
-    dist = distances_to(fabric, dst) if dist is None else dist
-    total, u = 0.0, src
-    while u != dst:
+    cross the same tiers, so one suffices); memoised per destination on the fabric."""
+    memo = fabric.distance_cache.setdefault((dst, "__latency__"), {dst: 0.0})
+    dist = distances_to(fabric, dst)
+    walked: list[tuple[str, float]] = []
+    u = src
+    while u not in memo:
         hops = next_hops(fabric, u, dst, dist)
         if not hops:
             raise TopologyInputError(f"{dst!r} is unreachable from {src!r} in {fabric.name}")
-        total += float(fabric.graph.edges[u, hops[0]]["latency_s"])
+        walked.append((u, float(fabric.graph.edges[u, hops[0]]["latency_s"])))
         u = hops[0]
-    return total
+    total = memo[u]
+    for node, latency in reversed(walked):
+        total += latency
+        memo[node] = total
+    return memo[src]
