@@ -44,6 +44,13 @@ def _usd(value: float) -> str:
     return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
 
 
+def _big(value: float) -> str:
+    """Millions and billions of dollars, for wide tables."""
+    if abs(value) >= 1e9:
+        return f"${value / 1e9:,.2f}B"
+    return f"${value / 1e6:,.2f}M" if abs(value) >= 1e6 else _usd(value)
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else "never" if value == float("inf") else f"{value:.0%}"
 
@@ -160,10 +167,10 @@ def _print_owned(owned: OwnedCost, u: float) -> None:
 @tco_group.command("breakeven")
 @parse.owned_options
 @click.option("--cloud-prices", help="On-demand prices per GPU-hour to compare, e.g. "
-              "$2/h,$4/h,$8/h [every catalog offer's tiers for the accelerator].")
+              "$2/h,$4/h,$8/h [every catalog offer for the accelerator].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def breakeven_command(cloud_prices: str | None, as_json: bool, **opts: Any) -> None:
-    """Break-even utilization and payback months of owning vs each cloud price."""
+    """Break-even utilization and payback months of owning vs each on-demand price."""
     from mlfleet.infra.tco.offers import cloud_offers
 
     owned, u = _owned(opts)
@@ -171,10 +178,10 @@ def breakeven_command(cloud_prices: str | None, as_json: bool, **opts: Any) -> N
         listed = [(f"given ${p:,.2f}/h", p) for p in parse.prices(
             cloud_prices, "usd_per_h", "--cloud-prices", allow_zero=False)]
     else:
-        listed = [(f"{o.name} {tier}", p) for o in cloud_offers(owned.inputs.accelerator)
-                  for tier, p in (("on-demand", o.on_demand_usd_per_h),
-                                  ("reserved-1y", o.reserved_1y_usd_per_h),
-                                  ("reserved-3y", o.reserved_3y_usd_per_h)) if p is not None]
+        # On-demand only: a reserved price is paid used or not, so against it the
+        # utilization does not decide (``tco compare`` shows the reserved tiers).
+        listed = [(f"{o.name} on-demand", o.on_demand_usd_per_h)
+                  for o in cloud_offers(owned.inputs.accelerator)]
     if not listed:
         listed = [("catalog", cloud_price(owned.inputs.accelerator, None)[0])]
     rows = tables.price_rows(owned, listed, utilization=u)
@@ -243,10 +250,10 @@ def scale_command(scales: str, cloud_price: str | None, as_json: bool, **opts: A
         return
     _table(["GPUs", "capex", "hardware/GPU", "published hw/GPU", "facility MW", "opex/year",
             "TCO (cycle)", "owned $/GPU-h", "break-even u"],
-           [[f"{r.gpus:,}", _usd(r.capex_usd), _usd(r.hardware_usd_per_gpu),
+           [[f"{r.gpus:,}", _big(r.capex_usd), _usd(r.hardware_usd_per_gpu),
              "-" if r.published_hardware_usd_per_gpu is None
              else _usd(r.published_hardware_usd_per_gpu),
-             f"{r.facility_power_w / 1e6:.2f}", _usd(r.opex_usd_per_year), _usd(r.tco_usd),
+             f"{r.facility_power_w / 1e6:.2f}", _big(r.opex_usd_per_year), _big(r.tco_usd),
              _usd(r.owned_usd_per_gpu_h), _pct(r.breakeven_utilization)] for r in rows],
            f"TCO by deployment scale, {opts['accelerator']} (model; utilization {u:.0%}; "
            f"vs on-demand {_usd(price)}/GPU-h)")
