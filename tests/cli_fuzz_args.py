@@ -128,6 +128,11 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "window": ["1", "20", "0", "x"], "persistence": ["1", "50", "0.5", "x"],
         "seed": _SIM_SEEDS,
     },
+    ("run", "pinning"): {  # a valid run starts a real server and 4 load generators: ~15 s
+        "duration": ["0.5s", "0", "-1s", "1e9s", "x"], "rate": ["20", "0", "-1", "nan", "x"],
+        "hogs": ["1", "0", "65", "x"], "server_cpus": ["1", "0", "64", "x"],
+        "seed": ["0", "-1", "x"],
+    },
     ("sim", "autoscale"): {
         "hours": ["0.1", "0.25", "0", "-1", "nan", "1e9", "x"],
         "rate": ["2", "5", "0", "-1", "nan", "1e12", "x"],
@@ -157,6 +162,7 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("infra", "probe"): ["--rounds", "1"],
     ("sim", "cache"): ["--trace", "zipf:items=1000,accesses=3000"],
     ("sim", "autoscale"): ["--hours", "0.1", "--rate", "5", "--period", "1h"],
+    ("run", "pinning"): ["--duration", "0.5s", "--rate", "20", "--hogs", "1"],
     ("sim", "goodput"): ["--solve", "20h", "--seeds", "2"],
     ("sim", "stragglers"): ["--ranks", "4", "--steps", "100", "--ssp-steps", "20"],
 }
