@@ -180,7 +180,7 @@ def breakeven_command(cloud_prices: str | None, as_json: bool, **opts: Any) -> N
     else:
         # On-demand only: a reserved price is paid used or not, so against it the
         # utilization does not decide (``tco compare`` shows the reserved tiers).
-        listed = [(f"{o.name} on-demand", o.on_demand_usd_per_h)
+        listed = [(o.name, o.on_demand_usd_per_h)
                   for o in cloud_offers(owned.inputs.accelerator)]
     if not listed:
         listed = [("catalog", cloud_price(owned.inputs.accelerator, None)[0])]
@@ -188,7 +188,8 @@ def breakeven_command(cloud_prices: str | None, as_json: bool, **opts: Any) -> N
     if as_json:
         _emit({"fidelity": "model", "owned": _owned_payload(owned, u), "rows": rows})
         return
-    _table(["cloud price", "$/GPU-h", "break-even utilization", f"payback months at {u:.0%}"],
+    _table(["pay-per-use price", "$/GPU-h", "break-even utilization",
+            f"payback months at {u:.0%}"],
            [[r.label, _usd(r.cloud_usd_per_gpu_h), _pct(r.breakeven_utilization),
              _months(r.payback_months, r.pays_back_in_cycle)] for r in rows],
            f"Break-even: owning {owned.inputs.gpus:,} {owned.inputs.accelerator} at "
