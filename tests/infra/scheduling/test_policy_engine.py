@@ -14,7 +14,7 @@ from mlfleet.infra.scheduling.results import ClusterResult
 from mlfleet.infra.scheduling.types import JobSpec, Policy
 from mlfleet.infra.scheduling.workload import Workload
 
-OURS = ("fifo", "sjf", "kubernetes", "kueue", "themis", "gandiva", "elastic")
+OURS = ("fifo", "sjf", "kubernetes", "kueue", "themis", "gandiva", "elastic", "locality")
 
 
 def policy(name: str) -> Policy:

@@ -22,7 +22,7 @@ from mlfleet.infra.scheduling.workload import load_workload
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "scheduling-policies.md"
 WORKLOADS = ("workload-1", "workload-1@0.5", "workload-5", "workload-5@0.5")
-NAMES = ("fifo", "sjf", "kubernetes", "kueue", "themis", "gandiva", "elastic")
+NAMES = ("fifo", "sjf", "kubernetes", "kueue", "themis", "gandiva", "elastic", "locality")
 """H2's policies (Tiresias and Optimus+Oracle are in docs/scheduling.md)."""
 
 
@@ -74,6 +74,12 @@ def test_the_docs_conclusions_at_full_load(workload: str) -> None:
     # elastic jobs keep the cluster busiest of ours; time-slicing has the longest tail
     assert max(NAMES, key=lambda n: outcome(workload, n)[0].gpu_utilisation) == "elastic"
     assert max(NAMES, key=lambda n: outcome(workload, n)[0].p99_jct_s) == "gandiva"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workload", WORKLOADS)
+def test_waiting_for_locality_beats_starting_spread(workload: str) -> None:
+    assert avg(workload, "locality") < avg(workload, "kubernetes")
 
 
 @pytest.mark.slow

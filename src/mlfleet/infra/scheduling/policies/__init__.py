@@ -22,6 +22,8 @@ POLICIES: dict[str, tuple[str, str, str]] = {
                 "round-robin time-slicing when oversubscribed, migration onto fewer nodes"),
     "elastic": ("mlfleet.infra.scheduling.policies.elastic", "make",
                 "elastic jobs: admit at min GPUs, grow by marginal gain, shrink for newcomers"),
+    "locality": ("mlfleet.infra.scheduling.policies.locality", "make",
+                 "wait (up to max_wait_s) for a placement on few nodes unless spread is fast"),
     "tiresias": ("mlfleet.infra.scheduling.policies.tiresias", "make",
                  "two-queue discretised 2D-LAS, demotion at 16 GPU-hours (Pollux artifact)"),
     "optimus": ("mlfleet.infra.scheduling.policies.optimus", "make",
