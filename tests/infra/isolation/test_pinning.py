@@ -121,3 +121,16 @@ def test_ctrl_c_stops_the_run_and_every_child() -> None:
 ])
 def test_bad_input_is_one_line(args: list[str], fragment: str) -> None:
     assert_one_line_error(run_cli("run", "pinning", *args), fragment)
+
+
+@pytest.mark.parametrize(("package", "extra"), [("aiohttp", "serve"), ("torch", "torch")])
+def test_a_missing_extra_is_one_line(package: str, extra: str) -> None:
+    probe = (f"import sys; sys.modules[{package!r}] = None\n"
+             "from mlfleet.cli import main\n"
+             "sys.exit(main(['run', 'pinning', '--duration', '1s']))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"error: this command needs {package}, an optional dependency that is not installed: "
+        f"pip install 'mlfleet[{extra}]'"]

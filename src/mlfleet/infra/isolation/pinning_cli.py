@@ -4,6 +4,7 @@ while CPU hogs run (see :mod:`mlfleet.infra.isolation.pinning`)."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 from typing import Any
 
@@ -21,6 +22,14 @@ def _duration_s(text: str) -> float:
     if not 0.5 <= value <= 600:
         raise InputError(f"--duration(={text!r}) must be between 0.5s and 10min")
     return value
+
+
+def _require(*packages: str) -> None:
+    """The server and the load generator need these (the ``serve`` and ``torch`` extras):
+    a missing one is a one-line error from :mod:`mlfleet.entry`, before any child starts."""
+    for name in packages:
+        if importlib.util.find_spec(name) is None:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
 
 @click.command("pinning")
@@ -44,6 +53,7 @@ def pinning_command(duration: str, rate: float, hogs: int | None, server_cpus: i
     """
     from mlfleet.infra.isolation.pinning import run_pinning, split_cpus
 
+    _require("aiohttp", "torch")
     if not 0 < rate <= 10_000:
         raise InputError(f"--rate(={rate:g}) must be in (0, 10000] requests per second")
     duration_s = _duration_s(duration)
