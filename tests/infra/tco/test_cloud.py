@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlfleet.errors import InputError
 from mlfleet.infra.tco import cloud
@@ -94,3 +96,17 @@ def test_a_job_that_can_never_finish_costs_without_bound() -> None:
     job = cloud.spot_job(on_demand_usd_per_gpu_h=10.0, discount=0.6, interruption_per_month=0.5,
                          gpus=64, gpus_per_instance=8, ckpt_s=60.0, restart_s=1e9)
     assert math.isinf(job.usd_per_useful_gpu_h)
+
+
+@settings(max_examples=40, deadline=None)
+@given(p=st.floats(0.0, 0.9), dp=st.floats(0.01, 0.09), ckpt_s=st.floats(10.0, 1800.0),
+       restart_s=st.floats(0.0, 3600.0))
+def test_spot_costs_more_per_useful_hour_as_preemptions_rise(p: float, dp: float, ckpt_s: float,
+                                                             restart_s: float) -> None:
+    def useful(interruption: float) -> float:
+        return cloud.spot_job(on_demand_usd_per_gpu_h=10.0, discount=0.6,
+                              interruption_per_month=interruption, gpus=512, gpus_per_instance=8,
+                              ckpt_s=ckpt_s, restart_s=restart_s).usd_per_useful_gpu_h
+
+    assert useful(p) >= 4.0
+    assert useful(p + dp) > useful(p)
