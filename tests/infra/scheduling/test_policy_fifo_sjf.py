@@ -91,5 +91,14 @@ def test_bad_options_are_one_line_errors() -> None:
         make_fifo(interval_s=0)
 
 
+def test_options_given_as_text_are_converted() -> None:
+    policy = make_sjf(interval_s="30", preemptive="true", size="gpu_time")
+    assert (policy.interval_s, policy.preemptive, policy.size) == (30.0, True, "gpu_time")
+    with pytest.raises(PolicyOptionError, match=r"preemptive\(='maybe'\) must be true or false"):
+        make_sjf(preemptive="maybe")
+    with pytest.raises(PolicyOptionError, match=r"interval_s\(='soon'\) must be a number"):
+        make_fifo(interval_s="soon")
+
+
 def test_rows_are_registered() -> None:
     assert POLICIES["fifo"][0].endswith(".fifo") and POLICIES["sjf"][0].endswith(".sjf")

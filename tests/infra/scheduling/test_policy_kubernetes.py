@@ -78,5 +78,5 @@ def test_gang_and_priority_invariants(drawn: list[tuple[int, int, bool]]) -> Non
 
 
 def test_bad_option() -> None:
-    with pytest.raises(PolicyOptionError, match=r"preemption\(='yes'\) must be true or false"):
-        make(preemption="yes")
+    with pytest.raises(PolicyOptionError, match=r"preemption\(='perhaps'\) must be true or false"):
+        make(preemption="perhaps")
