@@ -43,6 +43,7 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("infra", "tco", "breakeven"): [["--gpus", "64"], ["--cloud-prices", "$2/h,$8/h"]],
     ("infra", "tco", "compare"): [["--gpus", "64", "--pue", "1.3", "--years", "4"],
                                   ["--gpus", "8", "--restart", "1e9s"]],
+    ("infra", "tco", "hybrid"): [["--gpus", "64", "--hours", "24"]],
     ("infra", "tco", "scale"): [["--scales", "8,1024"]],
     ("infra", "tco", "scaling"): [["--gpus", "1,64,4096"]],
     ("infra", "tco", "sensitivity"): [["--gpus", "64"]],

@@ -34,6 +34,7 @@ def test_compare_table_names_its_sources(capsys: pytest.CaptureFixture[str]) -> 
 @pytest.mark.parametrize("command", [
     ["breakeven"], ["breakeven", "--cloud-prices", "$2/h,$8/h"], ["sensitivity"],
     ["scale", "--scales", "8,1024"], ["scaling", "--gpus", "1,64,4096"],
+    ["hybrid", "--gpus", "64", "--hours", "48"],
 ])
 def test_each_command_prints_a_table_and_json(capsys: pytest.CaptureFixture[str],
                                               command: list[str]) -> None:
@@ -66,6 +67,8 @@ def test_scaling_reports_the_knee(capsys: pytest.CaptureFixture[str]) -> None:
     (["scale", "--scales", "0,8"], ["--scales"]),
     (["scaling", "--gpus", "65536"], ["gpus(=65536)"]),
     (["scaling", "--workload", "nope"], ["unknown workload name 'nope'"]),
+    (["hybrid", "--amplitude", "1.5"], ["--amplitude(=1.5)"]),
+    (["hybrid", "--mean-gpus", "-3"], ["--mean-gpus(=-3)"]),
 ])
 def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], args: list[str],
                                       fragments: list[str]) -> None:

@@ -32,7 +32,7 @@ def _runs() -> list[tuple[str, str]]:
 
 def test_the_doc_shows_every_table_command() -> None:
     shown = {shlex.split(command)[3] for command, _ in _runs()}
-    assert shown == {"compare", "breakeven", "sensitivity", "scale", "scaling"}
+    assert shown == {"compare", "breakeven", "sensitivity", "scale", "scaling", "hybrid"}
 
 
 @pytest.mark.parametrize(("command", "written"), _runs(), ids=[c for c, _ in _runs()])

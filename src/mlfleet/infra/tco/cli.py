@@ -9,13 +9,14 @@ import click
 
 from mlfleet.infra.tco import cli_inputs as parse
 from mlfleet.infra.tco import tables
+from mlfleet.infra.tco.cli_hybrid import hybrid_command
 from mlfleet.infra.tco.cli_scaling import scaling_command
 from mlfleet.infra.tco.offers import ownership_defaults, spot_terms
 from mlfleet.infra.tco.opex import HOURS_PER_YEAR
 from mlfleet.infra.tco.ownership import OwnedCost, cloud_price, owned_cost, resolve_inputs
 
 
-def _owned(opts: dict[str, Any]) -> tuple[OwnedCost, float]:
+def owned_from_options(opts: dict[str, Any]) -> tuple[OwnedCost, float]:
     """The owned cluster of the common options, and the utilization."""
     u = parse.fraction(opts["utilization"], "--utilization")
     assert u is not None  # the option has a default
@@ -95,7 +96,7 @@ def compare_command(**opts: Any) -> None:
     mlfleet infra tco compare --accelerator H100-SXM --gpus 1024 --utilization 0.6 \\
         --electricity $0.08/kWh --pue 1.3 --years 4
     """
-    owned, u = _owned(opts)
+    owned, u = owned_from_options(opts)
     found = parse.with_cloud_price(
         parse.cloud_offer(opts["offer"], owned.inputs.accelerator),
         parse.positive_price(opts["cloud_price"], "usd_per_h", "--cloud-price"))
@@ -173,7 +174,7 @@ def breakeven_command(cloud_prices: str | None, as_json: bool, **opts: Any) -> N
     """Break-even utilization and payback months of owning vs each on-demand price."""
     from mlfleet.infra.tco.offers import cloud_offers
 
-    owned, u = _owned(opts)
+    owned, u = owned_from_options(opts)
     if cloud_prices is not None:
         listed = [(f"given ${p:,.2f}/h", p) for p in parse.prices(
             cloud_prices, "usd_per_h", "--cloud-prices", allow_zero=False)]
@@ -207,7 +208,7 @@ def sensitivity_command(price_list: str, pues: str, as_json: bool, **opts: Any) 
     """Owned cost per used GPU-hour across electricity prices and PUEs."""
     from mlfleet.infra.tco.sensitivity import power_sensitivity
 
-    owned, u = _owned(opts)
+    owned, u = owned_from_options(opts)
     grid = power_sensitivity(owned, electricity_usd_per_kwh=parse.prices(
         price_list, "usd_per_kwh", "--prices"), pue=parse.numbers(pues, "--pues", minimum=1.0),
         utilization=u)
@@ -261,3 +262,4 @@ def scale_command(scales: str, cloud_price: str | None, as_json: bool, **opts: A
 
 
 tco_group.add_command(scaling_command)
+tco_group.add_command(hybrid_command)

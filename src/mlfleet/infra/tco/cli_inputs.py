@@ -79,6 +79,19 @@ def gpus(value: int, option: str = "--gpus") -> int:
     return value
 
 
+def gpus_float(value: float, option: str) -> float:
+    """A (mean) GPU count: a number in (0, MAX_GPUS]."""
+    if not (math.isfinite(value) and 0 < value <= MAX_GPUS):
+        raise InputError(f"{option}(={value:g}) must be a number of GPUs in (0, {MAX_GPUS:,}]")
+    return value
+
+
+def amplitude(value: float) -> float:
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise InputError(f"--amplitude(={value:g}) must be in [0, 1]")
+    return value
+
+
 def fraction(value: float | None, option: str, *, open_low: bool = True,
              open_high: bool = False) -> float | None:
     """``value`` in (0, 1] by default; None for None."""

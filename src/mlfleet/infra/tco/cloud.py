@@ -74,12 +74,12 @@ def spot_job(*, on_demand_usd_per_gpu_h: float, discount: float, interruption_pe
     non_negative("restart_s", restart_s)
     rate = instances * instance_rate_per_s(interruption_per_month)
     price = on_demand_usd_per_gpu_h * (1.0 - discount)
-    if rate == 0.0:
+    mtbp = 1.0 / rate if rate > 0.0 else math.inf
+    if math.isinf(mtbp):  # no (or vanishingly rare) preemptions
         tau = positive("interval_s", interval_s) if interval_s is not None else math.inf
         wall = 1.0 if math.isinf(tau) else (tau + ckpt_s) / tau
         return SpotJob(usd_per_gpu_h=price, preemptions_per_s=0.0, interval_s=tau,
                        ckpt_s=ckpt_s, restart_s=restart_s, wall_per_work=wall)
-    mtbp = 1.0 / rate
     tau = daly_interval_s(ckpt_s=ckpt_s, mtbf_s=mtbp) if interval_s is None \
         else positive("interval_s", interval_s)
     try:
