@@ -19,23 +19,17 @@ rounds in which no job arrives or finishes and the policy would decide the same
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
-import numpy as np
-import numpy.typing as npt
-
-from mlfleet.errors import RunError
 from mlfleet.infra.scheduling.job_state import JobState, counts_of
+from mlfleet.infra.scheduling.node_usage import NodeUsage, PlacementError
 from mlfleet.infra.scheduling.results import ClusterResult, result_of
 from mlfleet.infra.scheduling.speed.model import JobSpeed
 from mlfleet.infra.scheduling.types import ClusterView, JobSpec, JobView, Placement, Policy
 from mlfleet.sim import Simulation
 
 Progress = Callable[[int, int], None]
-
-
-class PlacementError(RunError):
-    """A policy returned an impossible placement (a node over capacity, an unknown job)."""
+__all__ = ["ClusterEngine", "PlacementError", "simulate"]
 
 
 class _Arrivals:
@@ -68,6 +62,10 @@ class ClusterEngine:
         order = sorted(range(len(specs)), key=lambda i: (specs[i].submit_s, i))
         self.jobs = [JobState(specs[i], speeds[i], order=i) for i in order]
         self._active: list[JobState] = []
+        """Submitted, unfinished jobs, in workload order (arrival order)."""
+        self._holding: list[JobState] = []
+        """Active jobs that hold GPUs."""
+        self._nodes = NodeUsage(nodes=nodes, gpus_per_node=gpus_per_node, policy=policy.name)
         self._sim = Simulation()
         self._round_kind = self._sim.kind("round")
         self._round_seq: int | None = None
@@ -109,77 +107,50 @@ class ClusterEngine:
     def _on_round(self, now_s: float, seq: int, payload: object) -> None:
         self._round_seq, self._round_at = None, math.inf
         self.rounds += 1
-        for job in self._active:
-            job.advance_to(now_s)
-        done = [j for j in self._active if j.finish_s is not None]
-        if done:
-            self._finished += len(done)
-            self._active = [j for j in self._active if j.finish_s is None]
+        self._advance(now_s)
         for job in self._active:
             job.view.age_s = now_s - job.spec.submit_s
         cluster = ClusterView(nodes=self.nodes, gpus_per_node=self.gpus_per_node,
-                              free_gpus=self._free_gpus())
+                              free_gpus=self._nodes.free())
         views = [j.view for j in self._active]
         decided = self.policy.schedule(now_s, views, cluster) if views else {}
-        self._apply(now_s, self._checked(decided))
+        self._apply(now_s, self._nodes.changes(self._active, decided))
         if self._progress is not None and self.rounds % 256 == 0:
             self._progress(self._finished, len(self.jobs))
         self._schedule_next(now_s, views, cluster)
 
+    def _advance(self, now_s: float) -> None:
+        """Train every job holding GPUs up to now; release the finished ones."""
+        done = False
+        for job in self._holding:
+            job.advance_to(now_s)
+            done = done or job.finish_s is not None
+        if not done:
+            return
+        for job in self._holding:
+            if job.finish_s is not None:
+                self._nodes.move(job, job.placement, ())
+                self._finished += 1
+        self._holding = [j for j in self._holding if j.finish_s is None]
+        self._active = [j for j in self._active if j.finish_s is None]
+
+    def _apply(self, now_s: float, changes: list[tuple[JobState, Placement]]) -> None:
+        for job, new in changes:
+            self._nodes.move(job, job.placement, new)
+            job.replace(new, counts_of(new), now_s=now_s, delay_s=self.restart_delay_s)
+        if changes:
+            self._holding = [j for j in self._active if j.placement]
+
     def _schedule_next(self, now_s: float, views: list[JobView], cluster: ClusterView) -> None:
-        if not any(j.placement for j in self._active):
+        if not self._holding:
             return  # nothing runs: only an arrival can change anything
         if self._quiet is None:
             self._round_by(now_s + self.interval_s)
             return
-        next_s = min([self._quiet(now_s, views, cluster),
-                      *(j.finish_estimate_s() for j in self._active if j.placement)])
+        next_s = min(self._quiet(now_s, views, cluster),
+                     min(j.eta_s for j in self._holding))
         if next_s < math.inf:
             self._round_by(max(now_s + self.interval_s, self.grid_at_or_after(next_s)))
-
-    # ------------------------------------------------------------------ placements
-
-    def _free_gpus(self) -> tuple[int, ...]:
-        used = self._usage([(j, j.placement) for j in self._active if j.placement])
-        return tuple(int(x) for x in np.floor(self.gpus_per_node - used + 1e-9))
-
-    def _usage(self, held: Sequence[tuple[JobState, Placement]]) -> npt.NDArray[np.float64]:
-        """GPUs in use per node (a fractional job counts its ``gpu_fraction``)."""
-        nodes = [n for _, p in held for n in p]
-        if not nodes:
-            return np.zeros(self.nodes)
-        if all(j.spec.gpu_fraction == 1.0 for j, _ in held):
-            return np.bincount(nodes, minlength=self.nodes).astype(np.float64)
-        weights = [j.spec.gpu_fraction for j, p in held for _ in p]
-        return np.bincount(nodes, weights=weights, minlength=self.nodes).astype(np.float64)
-
-    def _checked(self, decided: Mapping[str, Placement]) -> dict[str, Placement]:
-        """The policy's placements, sorted, after checking names, nodes and capacity."""
-        by_name = {j.spec.name: j for j in self._active}
-        placed: dict[str, Placement] = {}
-        for name, placement in decided.items():
-            if name not in by_name:
-                raise PlacementError(f"policy {self.policy.name!r} placed {name!r}, "
-                                     "which is not an active job")
-            nodes = tuple(sorted(int(n) for n in placement))
-            if nodes and not (nodes[0] >= 0 and nodes[-1] < self.nodes):
-                raise PlacementError(f"policy {self.policy.name!r} placed {name!r} on nodes "
-                                     f"{nodes}; nodes are 0..{self.nodes - 1}")
-            placed[name] = nodes
-        used = self._usage([(by_name[n], p) for n, p in placed.items() if p])
-        over = np.flatnonzero(used > self.gpus_per_node + 1e-9)
-        if over.size:
-            node = int(over[0])
-            raise PlacementError(
-                f"policy {self.policy.name!r} put {used[node]:g} GPUs on node {node}, which "
-                f"has {self.gpus_per_node}: jobs {[n for n, p in placed.items() if node in p]}")
-        return placed
-
-    def _apply(self, now_s: float, placed: Mapping[str, Placement]) -> None:
-        for job in self._active:
-            new = placed.get(job.spec.name, ())
-            if new != job.placement:
-                job.replace(new, counts_of(new), now_s=now_s, delay_s=self.restart_delay_s)
 
 
 def simulate(specs: Sequence[JobSpec], speeds: Sequence[JobSpeed], policy: Policy, *,

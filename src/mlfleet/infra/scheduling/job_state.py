@@ -25,7 +25,7 @@ class JobState:
     """What the engine tracks for a job; :attr:`view` is what policies see."""
 
     __slots__ = ("spec", "speed", "view", "placement", "delay_left_s", "last_s",
-                 "start_s", "finish_s", "held_gpu_s")
+                 "start_s", "finish_s", "held_gpu_s", "_eta_s")
 
     def __init__(self, spec: JobSpec, speed: JobSpeed, *, order: int) -> None:
         self.spec, self.speed = spec, speed
@@ -41,6 +41,7 @@ class JobState:
         self.start_s: float | None = None
         self.finish_s: float | None = None
         self.held_gpu_s = 0.0
+        self._eta_s: float | None = math.inf
 
     def advance_to(self, now_s: float) -> None:
         """Train from :attr:`last_s` to ``now_s`` on the current placement."""
@@ -66,6 +67,7 @@ class JobState:
                 delay_s: float) -> None:
         """Hold ``placement`` from ``now_s`` (a different one than now)."""
         view = self.view
+        self.last_s = now_s
         if placement:
             self.delay_left_s = delay_s
             if self.start_s is None:
@@ -76,12 +78,15 @@ class JobState:
             view.preemptions += 1
         self.placement = view.placement = placement
         self.speed.place(counts)
+        self._eta_s = None if placement else math.inf
 
-    def finish_estimate_s(self) -> float:
-        """When it would finish if nothing changed (inf when it holds nothing)."""
-        if not self.placement:
-            return math.inf
-        return self.last_s + self.delay_left_s + self.speed.time_to_finish_s()
+    @property
+    def eta_s(self) -> float:
+        """When it would finish if its placement stayed as it is (inf: holds nothing);
+        computed on first use after a placement change."""
+        if self._eta_s is None:
+            self._eta_s = self.last_s + self.delay_left_s + self.speed.time_to_finish_s()
+        return self._eta_s
 
     def record(self) -> JobRecord:
         """Its row of the result."""

@@ -86,13 +86,17 @@ def load_workload(source: str) -> Workload:
         raise WorkloadError(f"{path.name}: empty file; want a header and one row per job")
     header = [h.strip() for h in rows[0]]
     kind, reader = _layout(path, header)
-    specs = reader(path.name, header, rows[1:])
+    body = [(line, row) for line, row in enumerate(rows[1:], start=2)
+            if any(cell.strip() for cell in row)]  # blank lines are not jobs
+    specs = reader(path.name, header, body)
     if not specs:
         raise WorkloadError(f"{path.name}: no jobs")
     return Workload(name=path.stem, specs=tuple(specs), kind=kind)
 
 
-Reader = Callable[[str, list[str], list[list[str]]], list[JobSpec]]
+Lines = list[tuple[int, list[str]]]
+"""(line number, fields) of each non-blank data row."""
+Reader = Callable[[str, list[str], Lines], list[JobSpec]]
 
 
 def _layout(path: Path, header: list[str]) -> tuple[str, Reader]:
@@ -137,9 +141,9 @@ class _Row:
         return value
 
 
-def _pollux_jobs(file: str, header: list[str], rows: list[list[str]]) -> list[JobSpec]:
+def _pollux_jobs(file: str, header: list[str], rows: Lines) -> list[JobSpec]:
     specs = []
-    for i, raw in enumerate(rows, start=2):
+    for i, raw in rows:
         row = _Row(file, i, header, raw)
         app = row.text("application")
         if app not in APPLICATIONS:
@@ -159,9 +163,9 @@ def _pollux_jobs(file: str, header: list[str], rows: list[list[str]]) -> list[Jo
     return specs
 
 
-def _philly_jobs(file: str, header: list[str], rows: list[list[str]]) -> list[JobSpec]:
+def _philly_jobs(file: str, header: list[str], rows: Lines) -> list[JobSpec]:
     parsed = []
-    for i, raw in enumerate(rows, start=2):
+    for i, raw in rows:
         row = _Row(file, i, header, raw)
         try:
             when = datetime.fromisoformat(row.text("timestamp")).timestamp()
@@ -175,9 +179,9 @@ def _philly_jobs(file: str, header: list[str], rows: list[list[str]]) -> list[Jo
             for when, dur, gpus, k in parsed]
 
 
-def _trace_jobs(file: str, header: list[str], rows: list[list[str]]) -> list[JobSpec]:
+def _trace_jobs(file: str, header: list[str], rows: Lines) -> list[JobSpec]:
     specs = []
-    for i, raw in enumerate(rows, start=2):
+    for i, raw in rows:
         row = _Row(file, i, header, raw)
         limit = row.number("time_limit_s") if row.cells.get("time_limit_s", "").strip() else None
         specs.append(JobSpec(

@@ -36,21 +36,30 @@ class TiresiasPolicy:
         self.threshold_gpu_s = positive("threshold_gpu_s", threshold_gpu_s)
         """Attained service (GPU-s) at which a job is demoted to the second queue."""
         self._high: list[str] = []
+        """First queue (job names, in order of arrival)."""
         self._low: list[str] = []
+        """Second queue (in order of demotion)."""
+        self._members: set[str] = set()
+        self._demoted: set[str] = set()
+        self._next_demotion_s = math.inf
 
     def _update_queues(self, jobs: Sequence[JobView]) -> None:
-        active = {j.spec.name for j in jobs}
-        self._high = [n for n in self._high if n in active]
-        self._low = [n for n in self._low if n in active]
-        known = set(self._high) | set(self._low)
-        self._high.extend(j.spec.name for j in jobs if j.spec.name not in known)
-        high = set(self._high)
-        demoted = [j.spec.name for j in jobs
-                   if j.spec.name in high and self._service(j) >= self.threshold_gpu_s]
+        high, low, members = self._high, self._low, self._members
+        for job in jobs:
+            if job.spec.name not in members:
+                members.add(job.spec.name)
+                high.append(job.spec.name)
+        if len(members) != len(jobs):  # some finished
+            active = {j.spec.name for j in jobs}
+            self._high = high = [n for n in high if n in active]
+            self._low = low = [n for n in low if n in active]
+            self._members = active
+        demoted = [j.spec.name for j in jobs if j.placement and j.spec.name not in self._demoted
+                   and self._service(j) >= self.threshold_gpu_s]
         if demoted:
-            gone = set(demoted)
-            self._high = [n for n in self._high if n not in gone]
-            self._low.extend(demoted)
+            self._demoted.update(demoted)
+            self._high = [n for n in high if n not in self._demoted]
+            low.extend(demoted)
 
     @staticmethod
     def _service(job: JobView) -> float:
@@ -69,14 +78,15 @@ class TiresiasPolicy:
             if job.spec.gpus <= left:
                 running.append(job)
                 left -= job.spec.gpus
+        self._next_demotion_s = min(
+            (now_s + self.threshold_gpu_s / j.spec.gpus - j.executed_s for j in running
+             if j.spec.name not in self._demoted), default=math.inf)
         return most_free_first(running, cluster, lambda j: j.spec.gpus)
 
     def quiet_until_s(self, now_s: float, jobs: Sequence[JobView],
                       cluster: ClusterView) -> float:
         """The next time a running first-queue job reaches the demotion threshold."""
-        high = set(self._high)
-        return min((now_s + self.threshold_gpu_s / j.spec.gpus - j.executed_s
-                    for j in jobs if j.placement and j.spec.name in high), default=math.inf)
+        return self._next_demotion_s
 
 
 def make(*, interval_s: float = 60.0, threshold_gpu_s: float = DEMOTION_GPU_S) -> TiresiasPolicy:
