@@ -14,6 +14,9 @@ CLICKS = str(Path(__file__).resolve().parent / "storage" / "datasets" / "data" /
 FEATURE_REPO = str(Path(__file__).resolve().parents[1] / "src" / "mlfleet" / "examples"
                    / "feature_repo")
 """Read-only here: ``apply --check`` and ``historical`` without ``--out`` write nothing."""
+SLURM_WORKLOAD = str(Path(__file__).resolve().parent / "infra" / "slurm" / "data"
+                     / "workload.csv")
+"""Five sleep jobs in partitions batch and urgent (``mlfleet infra scheduler``), read only."""
 # Per command, one or more argument lists; several rows exercise several payload shapes.
 CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("catalog", "list"): [[]],
@@ -48,6 +51,10 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("infra", "tco", "scaling"): [["--gpus", "1,64,4096"]],
     ("infra", "tco", "sensitivity"): [["--gpus", "64"]],
     ("lab", "hosts", "status"): [[]],
+    ("lab", "slurm", "status"): [[]],
+    ("infra", "scheduler", "priority"): [[SLURM_WORKLOAD, "--nodes", "2"]],
+    ("infra", "scheduler", "predict"): [[SLURM_WORKLOAD, "--nodes", "2"],
+                                        [SLURM_WORKLOAD, "--nodes", "2", "--easy"]],
     ("plan",): [[], [RECSYS]],
     ("reliability", "failures"): [[], ["--gpus", "8,1024", "--gpus-per-node", "4"]],
     ("reliability", "interval"): [["--cluster", "H100-16k-fat-tree", "--ckpt-size", "1TB",

@@ -139,6 +139,9 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "period": ["1h", "10min", "1ms", "0", "-1h", "x"], "window": ["5min", "1s", "0", "x"],
         "seed": _SIM_SEEDS,
     },
+    ("lab", "slurm", "up"): {  # starts daemons as root: only values refused up front
+        "hosts": ["0", "1", "-1", "65", "x", ""], "gpus_per_host": ["-1", "x", ""],
+    },
     ("sim", "cache"): {
         "trace": ["zipf:items=1000,accesses=3000", "sequential:items=300,epochs=2", "shuffle",
                   "checkpoint:items=500,accesses=2000,every=500,shards=200", "zipf:items=1e12",

@@ -56,7 +56,7 @@ def decay_per_s(half_life_s: float) -> float:
 
 def decayed(usage: float, *, elapsed_s: float, half_life_s: float) -> float:
     """``usage`` after ``elapsed_s`` seconds of decay."""
-    return usage * decay_per_s(half_life_s) ** elapsed_s
+    return usage * float(decay_per_s(half_life_s) ** elapsed_s)
 
 
 def classic_factor(effective_usage: float, norm_shares: float) -> float:
