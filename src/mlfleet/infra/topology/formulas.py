@@ -12,6 +12,7 @@ Dally & Towles, *Principles and Practices of Interconnection Networks* (2004), c
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from mlfleet.infra.topology.cost import check_oversubscription
 from mlfleet.infra.topology.shapes import check_dims, check_k
@@ -80,3 +81,41 @@ def ring_mean_distance(k: int) -> float:
 def torus_mean_hops(dims: tuple[int, ...]) -> float:
     """Mean links from a chip to every chip (self included): the ring means add up."""
     return sum(ring_mean_distance(d) for d in check_dims(dims))
+
+
+def gpu_fabric_bisection_bytes_per_s(*, nodes: int, gpus_per_node: int, leaf_ports: int,
+                                     nic_bw_bytes_per_s: float, oversubscription: float,
+                                     rail_optimized: bool) -> float:
+    """Halves of whole scalable units (rail-optimized: ``leaf_ports`` nodes) or whole leaves
+    (top-of-rack: ``leaf_ports // gpus_per_node`` nodes): N·b/2, divided by the spine
+    oversubscription when the halves sit under different leaves. Inside a single unit the
+    rail leaves alone join the halves."""
+    per_group = leaf_ports if rail_optimized else max(1, leaf_ports // gpus_per_node)
+    groups = math.ceil(nodes / per_group)
+    o = check_oversubscription(oversubscription) if groups > 1 else 1.0
+    return nodes * gpus_per_node * nic_bw_bytes_per_s / 2.0 / o
+
+
+def leaf_spine_bisection_bytes_per_s(*, hosts: int, hosts_per_leaf: int,
+                                     link_bw_bytes_per_s: float, oversubscription: float) -> float:
+    """Halves of whole racks: hosts·b/2, divided by the oversubscription across leaves."""
+    o = check_oversubscription(oversubscription) if hosts > hosts_per_leaf else 1.0
+    return hosts * link_bw_bytes_per_s / 2.0 / o
+
+
+def closed_form_bisection(opts: dict[str, Any], *, link_bw_bytes_per_s: float) -> float:
+    """The closed form for the fabric the CLI options describe (see each formula's scope)."""
+    from mlfleet.infra.topology.shapes import parse_dims
+
+    kind, o, b = opts["kind"], opts["oversubscription"], link_bw_bytes_per_s
+    if kind == "fat-tree":
+        return fat_tree_bisection_bytes_per_s(opts["k"], link_bw_bytes_per_s=b, oversubscription=o)
+    if kind == "torus":
+        return torus_bisection_bytes_per_s(parse_dims(opts["dims"]), link_bw_bytes_per_s=b)
+    if kind == "leaf-spine":
+        return leaf_spine_bisection_bytes_per_s(hosts=opts["hosts"],
+                                                hosts_per_leaf=opts["hosts_per_leaf"],
+                                                link_bw_bytes_per_s=b, oversubscription=o)
+    return gpu_fabric_bisection_bytes_per_s(
+        nodes=opts["nodes"], gpus_per_node=opts["gpus_per_node"], leaf_ports=opts["leaf_ports"],
+        nic_bw_bytes_per_s=b, oversubscription=o, rail_optimized=kind == "rail-optimized")

@@ -111,3 +111,19 @@ def nonblocking_vs_oversubscribed(*, endpoints: int = 4096,
     )
     return Table(title=f"non-blocking vs oversubscribed: {endpoints} NDR endpoints, QM9700",
                  columns=tuple(f"{o:g}:1" for o in ratios), rows=rows)
+
+
+def graph_vs_comm(*, nodes: int = 4, size_bytes: float = 1e9) -> Table:
+    """Routed time on a rail-optimized graph of ``nodes`` DGX H100 beside ``mlfleet.comm``'s
+    hierarchy on the same ranks (α split over the two links of a one-switch path)."""
+    from mlfleet.infra.topology.feed import compare_with_comm
+
+    fabric = rail_optimized(GpuNodes(nodes=nodes, latency_s=0.5e-6, scaleup_latency_s=0.5e-6))
+    algorithms = ["ring", "double_binary_tree", "hierarchical"]
+    if nodes * 8 <= 256:
+        algorithms.append("alltoall")
+    rows = tuple(Row(metric=r.algorithm, unit="s", values=(r.graph_s, r.comm_s, r.rel_error))
+                 for r in compare_with_comm(fabric, size_bytes, algorithms=algorithms))
+    return Table(title=f"graph (routed, ECMP, PXN, 8 channels) vs mlfleet.comm hierarchy: "
+                       f"{nodes} x 8 H100, {size_bytes / 1e9:g} GB",
+                 columns=("graph s", "comm s", "comm/graph - 1"), rows=rows)
