@@ -109,6 +109,26 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
                        "max_batch": ["1", "8", "0"], "trace": PATHS,
                        "seed": _SIM_SEEDS},
     ("infra", "probe"): {"rounds": ["1", "0", "-1", "x"]},
+    ("infra", "topology", "build"): {
+        "k": ["4", "6", "5", "0", "-2", "x"], "nodes": ["1", "2", "4", "0", "-1", "x"],
+        "gpus_per_node": ["1", "2", "8", "0", "65"], "hosts": ["4", "16", "0", "-1"],
+        "dims": ["4x4", "2x2x2", "4x0x4", "4", "x", ""], "spines": ["1", "4", "0", "513"],
+        "leaf_ports": ["4", "32", "0", "513"]},
+    ("infra", "topology", "bisection"): {
+        "k": ["4", "6", "5", "0", "-2", "x"], "nodes": ["1", "2", "4", "0", "-1", "x"],
+        "gpus_per_node": ["1", "2", "8", "0", "65"], "hosts": ["4", "16", "0", "-1"],
+        "dims": ["4x4", "2x2x2", "4x0x4", "4", "x", ""], "spines": ["1", "4", "0", "513"],
+        "leaf_ports": ["4", "32", "0", "513"]},
+    ("infra", "topology", "route"): {
+        "k": ["4", "6", "5", "0", "-2", "x"], "nodes": ["1", "2", "4", "0", "-1", "x"],
+        "gpus_per_node": ["1", "2", "8", "0", "65"], "hosts": ["4", "16", "0", "-1"],
+        "dims": ["4x4", "2x2x2", "4x0x4", "4", "x", ""], "spines": ["1", "4", "0", "513"],
+        "leaf_ports": ["4", "32", "0", "513"],
+        "channels": ["1", "2", "8", "0", "65", "x"], "top": ["1", "5", "0", "x"],
+        "size": ["1GB", "4K", "0", "-1GB", "x"]},
+    ("infra", "topology", "compare"): {
+        "nodes": ["1", "2", "0", "33", "x"], "size": ["1GB", "4K", "0", "-1", "x"],
+        "table": ["rail", "oversubscription", "comm", "nope", ""]},
     ("sim", "goodput"): {
         "solve": ["1h", "20h", "0", "-1h", "x", ""], "gpus": ["8", "64", "12", "0", "-1"],
         "gpus_per_node": ["1", "8", "0"], "mtbf": ["6h", "24h", "0", "-1h", "1s", "x"],
@@ -163,6 +183,7 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("sim", "mmc"): ["--requests", "2000"],
     ("sim", "serve"): ["--requests", "100"],
     ("infra", "probe"): ["--rounds", "1"],
+    ("infra", "topology", "compare"): ["--nodes", "2"],
     ("sim", "cache"): ["--trace", "zipf:items=1000,accesses=3000"],
     ("sim", "autoscale"): ["--hours", "0.1", "--rate", "5", "--period", "1h"],
     ("run", "pinning"): ["--duration", "0.5s", "--rate", "20", "--hogs", "1"],
