@@ -38,8 +38,9 @@ def test_energy_by_hand() -> None:
 def test_opex_items_by_hand() -> None:
     o = ox.opex(it_power_w=0.0, pue=1.2, electricity_usd_per_kwh=0.1, gpus=1000,
                 salary_usd_per_year=100_000.0, hardware_capex_usd=2e6,
-                storage_usd_per_gb_month=0.1, gpus_per_admin=500.0, maintenance_fraction=0.05,
-                storage_bytes_per_gpu=1e12)
+                storage_usd_per_gb_month=0.1,
+                assumptions=ox.Assumptions(gpus_per_admin=500.0, maintenance_fraction_per_year=0.05,
+                                           storage_bytes_per_gpu=1e12))
     assert o.power_usd_per_year == 0.0
     assert o.staff_usd_per_year == pytest.approx(2 * 100_000.0 * ox.STAFF_OVERHEAD)
     assert o.maintenance_usd_per_year == pytest.approx(100_000.0)

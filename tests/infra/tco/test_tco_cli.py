@@ -68,6 +68,9 @@ def test_scaling_reports_the_knee(capsys: pytest.CaptureFixture[str]) -> None:
     (["scaling", "--gpus", "65536"], ["gpus(=65536)"]),
     (["scaling", "--workload", "nope"], ["unknown workload name 'nope'"]),
     (["hybrid", "--amplitude", "1.5"], ["--amplitude(=1.5)"]),
+    (["compare", "--gpus-per-admin", "0"], ["--gpus-per-admin(=0)"]),
+    (["compare", "--maintenance", "2"], ["--maintenance(=2)"]),
+    (["scale", "--storage-per-gpu", "-1TB"], ["--storage-per-gpu"]),
     (["hybrid", "--mean-gpus", "-3"], ["--mean-gpus(=-3)"]),
 ])
 def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], args: list[str],
@@ -82,3 +85,14 @@ def test_bad_input_from_a_real_process_has_no_traceback() -> None:
     assert_one_line_error(run_cli("infra", "tco", "compare", "--electricity", "$-0.1/kWh"),
                           "--electricity")
     assert_one_line_error(run_cli("infra", "tco", "scale", "--years", "0"), "--years(=0)")
+
+
+def test_assumptions_are_options(capsys: pytest.CaptureFixture[str]) -> None:
+    base = run_main_json(capsys, "infra", "tco", "compare", "--gpus", "64")["owned"]
+    lean = run_main_json(capsys, "infra", "tco", "compare", "--gpus", "64", "--gpus-per-admin",
+                         "1000", "--maintenance", "0", "--storage-per-gpu", "0")["owned"]
+    assert lean["opex"]["staff_usd_per_year"] == pytest.approx(
+        base["opex"]["staff_usd_per_year"] / 2)
+    assert lean["opex"]["maintenance_usd_per_year"] == 0.0
+    assert lean["opex"]["storage_usd_per_year"] == 0.0
+    assert lean["owned_usd_per_gpu_h"] < base["owned_usd_per_gpu_h"]

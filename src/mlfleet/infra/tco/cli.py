@@ -7,13 +7,20 @@ from typing import Any
 
 import click
 
+from mlfleet import units
 from mlfleet.infra.tco import cli_inputs as parse
 from mlfleet.infra.tco import tables
 from mlfleet.infra.tco.cli_hybrid import hybrid_command
 from mlfleet.infra.tco.cli_scaling import scaling_command
 from mlfleet.infra.tco.offers import ownership_defaults, spot_terms
 from mlfleet.infra.tco.opex import HOURS_PER_YEAR
-from mlfleet.infra.tco.ownership import OwnedCost, cloud_price, owned_cost, resolve_inputs
+from mlfleet.infra.tco.ownership import (
+    FACILITY_YEARS,
+    OwnedCost,
+    cloud_price,
+    owned_cost,
+    resolve_inputs,
+)
 
 
 def owned_from_options(opts: dict[str, Any]) -> tuple[OwnedCost, float]:
@@ -25,7 +32,8 @@ def owned_from_options(opts: dict[str, Any]) -> tuple[OwnedCost, float]:
         gpus_per_node=opts["gpus_per_node"],
         purchase_usd_per_gpu=parse.price(opts["purchase_price"], "usd", "--purchase-price"),
         electricity_usd_per_kwh=parse.price(opts["electricity"], "usd_per_kwh", "--electricity"),
-        pue=opts["pue"], amortization_s=parse.years(opts["years"])))
+        pue=opts["pue"], amortization_s=parse.years(opts["years"]),
+        assumptions=parse.assumptions(opts)))
     return owned, u
 
 
@@ -131,6 +139,7 @@ def compare_command(**opts: Any) -> None:
 
 def _print_owned(owned: OwnedCost, u: float) -> None:
     c, o, i = owned.capex, owned.opex, owned.inputs
+    a = i.assumptions
     notes: list[str] = []
 
     def cite(key: str) -> str:
@@ -152,13 +161,15 @@ def _print_owned(owned: OwnedCost, u: float) -> None:
              f"{i.it_power_w / 1e6:.2f} MW IT x PUE {i.pue:.2f} x "
              f"${i.electricity_usd_per_kwh:.3f}/kWh {cite('electricity_usd_per_kwh')}"],
             ["staff / year", _usd(o.staff_usd_per_year),
-             f"1 admin per 500 GPUs (assumption) {cite('sysadmin_salary_usd_per_year')}"],
+             f"1 admin per {a.gpus_per_admin:g} GPUs x {a.staff_overhead:g} (assumption) "
+             f"{cite('sysadmin_salary_usd_per_year')}"],
             ["maintenance / year", _usd(o.maintenance_usd_per_year),
-             "5% of hardware per year (assumption)"],
+             f"{a.maintenance_fraction_per_year:.0%} of hardware per year (assumption)"],
             ["storage / year", _usd(o.storage_usd_per_year),
-             f"1 TB per GPU (assumption) {cite('storage_usd_per_gb_month')}"],
+             f"{units.format_bytes(a.storage_bytes_per_gpu)} per GPU (assumption) "
+             f"{cite('storage_usd_per_gb_month')}"],
             [f"TCO over {owned.years:g} years", _usd(owned.tco_usd),
-             "hardware over the cycle, building over 15 years, opex"],
+             f"hardware over the cycle, building over {FACILITY_YEARS:g} years, opex"],
             ["per used GPU-hour", _usd(owned.usd_per_gpu_h(u)), f"at utilization {u:.0%}"]],
            f"Owned cluster: {i.gpus:,} x {i.accelerator} (model)")
     for n, text in enumerate(notes, 1):
@@ -244,7 +255,8 @@ def scale_command(scales: str, cloud_price: str | None, as_json: bool, **opts: A
         defaults=defaults,
         electricity_usd_per_kwh=parse.price(opts["electricity"], "usd_per_kwh", "--electricity"),
         pue=opts["pue"], amortization_s=parse.years(opts["years"]),
-        purchase_usd_per_gpu=parse.price(opts["purchase_price"], "usd", "--purchase-price"))
+        purchase_usd_per_gpu=parse.price(opts["purchase_price"], "usd", "--purchase-price"),
+        assumptions=parse.assumptions(opts))
     if as_json:
         _emit({"fidelity": "model", "utilization": u, "cloud_usd_per_gpu_h": price,
                "cloud_source": price_src, "rows": rows,

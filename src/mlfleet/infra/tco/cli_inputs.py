@@ -14,7 +14,12 @@ import click
 from mlfleet import units
 from mlfleet.errors import InputError
 from mlfleet.infra.tco.offers import CloudOffer, cloud_offers, default_offer, offer
-from mlfleet.infra.tco.opex import SECONDS_PER_YEAR
+from mlfleet.infra.tco.opex import (
+    GPUS_PER_ADMIN,
+    MAINTENANCE_FRACTION_PER_YEAR,
+    SECONDS_PER_YEAR,
+    Assumptions,
+)
 
 MAX_GPUS = 1_048_576
 """Largest cluster the commands accept (2^20 GPUs): beyond any built, and keeps sweeps fast."""
@@ -165,7 +170,29 @@ def owned_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      "e.g. 4 [4]."),
         click.option("--purchase-price", help="Price per accelerator, e.g. $30000 "
                      "[middle of the catalog's range]."),
+        click.option("--gpus-per-admin", type=float, default=GPUS_PER_ADMIN, show_default=True,
+                     help="GPUs one systems administrator runs (assumption)."),
+        click.option("--maintenance", type=float, default=MAINTENANCE_FRACTION_PER_YEAR,
+                     show_default=True,
+                     help="Maintenance and support per year, fraction of hardware capex."),
+        click.option("--storage-per-gpu", default="1TB", show_default=True,
+                     help="Shared storage per GPU, priced as a parallel file system."),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def assumptions(opts: dict[str, Any]) -> Assumptions:
+    """The opex assumptions of the common options."""
+    admins, maintenance = opts["gpus_per_admin"], opts["maintenance"]
+    if not (math.isfinite(admins) and admins > 0):
+        raise InputError(f"--gpus-per-admin(={admins:g}) must be > 0, e.g. 500")
+    if not (math.isfinite(maintenance) and 0 <= maintenance <= 1):
+        raise InputError(f"--maintenance(={maintenance:g}) must be a fraction in [0, 1], e.g. 0.05")
+    storage = units.parse_quantity(opts["storage_per_gpu"], "bytes")
+    if not (math.isfinite(storage) and storage >= 0):
+        raise InputError(f"--storage-per-gpu(={opts['storage_per_gpu']!r}) must be a size >= 0, "
+                         "e.g. 1TB")
+    return Assumptions(gpus_per_admin=admins, maintenance_fraction_per_year=maintenance,
+                       storage_bytes_per_gpu=storage)

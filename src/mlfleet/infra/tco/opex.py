@@ -7,15 +7,16 @@
 * Maintenance and support: ``MAINTENANCE_FRACTION_PER_YEAR`` of the hardware capex.
 * Shared storage: capacity x a catalog storage service's price per GB-month.
 
-The three module constants are modelling assumptions, not sourced catalog values; every
-command takes them as options and the docs list them as assumptions.
+The four module constants are modelling assumptions, not sourced catalog values: they are
+the defaults of :class:`Assumptions`, every command takes them as options
+(``--gpus-per-admin``, ``--maintenance``, ``--storage-per-gpu``) and the docs list them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlfleet.checks import non_negative, positive, positive_int
+from mlfleet.checks import fraction, non_negative, positive, positive_int
 from mlfleet.errors import InputError
 from mlfleet.units import parse_quantity
 
@@ -32,6 +33,24 @@ MAINTENANCE_FRACTION_PER_YEAR = 0.05
 """Assumption: hardware support and spares per year, as a fraction of hardware capex."""
 STORAGE_BYTES_PER_GPU = 1e12
 """Assumption: 1 TB of shared (parallel file system) storage per GPU."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assumptions:
+    """The opex inputs that are modelling choices rather than sourced values."""
+
+    gpus_per_admin: float = GPUS_PER_ADMIN
+    staff_overhead: float = STAFF_OVERHEAD
+    """Loaded cost / salary."""
+    maintenance_fraction_per_year: float = MAINTENANCE_FRACTION_PER_YEAR
+    """Of the hardware capex."""
+    storage_bytes_per_gpu: float = STORAGE_BYTES_PER_GPU
+
+    def __post_init__(self) -> None:
+        positive("gpus_per_admin", self.gpus_per_admin)
+        positive("staff_overhead", self.staff_overhead)
+        fraction("maintenance_fraction_per_year", self.maintenance_fraction_per_year)
+        non_negative("storage_bytes_per_gpu", self.storage_bytes_per_gpu)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,18 +102,17 @@ def staff_usd_per_year(*, gpus: int, salary_usd_per_year: float,
 
 def opex(*, it_power_w: float, pue: float, electricity_usd_per_kwh: float, gpus: int,
          salary_usd_per_year: float, hardware_capex_usd: float,
-         storage_usd_per_gb_month: float, gpus_per_admin: float = GPUS_PER_ADMIN,
-         maintenance_fraction: float = MAINTENANCE_FRACTION_PER_YEAR,
-         storage_bytes_per_gpu: float = STORAGE_BYTES_PER_GPU) -> Opex:
+         storage_usd_per_gb_month: float, assumptions: Assumptions | None = None) -> Opex:
     """Opex by item per year (module docstring for each item's model)."""
+    a = assumptions or Assumptions()
     non_negative("hardware_capex_usd", hardware_capex_usd)
-    non_negative("maintenance_fraction", maintenance_fraction)
     non_negative("storage_usd_per_gb_month", storage_usd_per_gb_month)
-    non_negative("storage_bytes_per_gpu", storage_bytes_per_gpu)
     return Opex(
         power_usd_per_year=energy_usd_per_year(it_power_w=it_power_w, pue=pue,
                                                electricity_usd_per_kwh=electricity_usd_per_kwh),
         staff_usd_per_year=staff_usd_per_year(gpus=gpus, salary_usd_per_year=salary_usd_per_year,
-                                              gpus_per_admin=gpus_per_admin),
-        maintenance_usd_per_year=maintenance_fraction * hardware_capex_usd,
-        storage_usd_per_year=gpus * storage_bytes_per_gpu / 1e9 * storage_usd_per_gb_month * 12.0)
+                                              gpus_per_admin=a.gpus_per_admin,
+                                              overhead=a.staff_overhead),
+        maintenance_usd_per_year=a.maintenance_fraction_per_year * hardware_capex_usd,
+        storage_usd_per_year=gpus * a.storage_bytes_per_gpu / 1e9 * storage_usd_per_gb_month
+        * 12.0)

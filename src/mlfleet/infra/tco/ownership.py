@@ -53,6 +53,7 @@ class OwnershipInputs:
     storage_usd_per_gb_month: float
     build_usd_per_it_w: float
     amortization_s: float
+    assumptions: opex_model.Assumptions
     sources: dict[str, str]
     """Input name -> where its value came from ('given' for an argument)."""
 
@@ -95,7 +96,8 @@ class OwnedCost:
 def resolve_inputs(*, accelerator: str, gpus: int, gpus_per_node: int = 8,
                    purchase_usd_per_gpu: float | None = None,
                    electricity_usd_per_kwh: float | None = None, pue: float | None = None,
-                   amortization_s: float | None = None) -> OwnershipInputs:
+                   amortization_s: float | None = None,
+                   assumptions: opex_model.Assumptions | None = None) -> OwnershipInputs:
     """The inputs, each from its argument or the catalog (module docstring)."""
     positive_int("gpus", gpus)
     positive_int("gpus_per_node", gpus_per_node)
@@ -126,7 +128,7 @@ def resolve_inputs(*, accelerator: str, gpus: int, gpus_per_node: int = 8,
         build_usd_per_it_w=defaults.build_usd_per_it_w,
         amortization_s=_given_or(amortization_s, DEFAULT_REFRESH_YEARS * SECONDS_PER_YEAR,
                                  "amortization_s"),
-        sources=sources)
+        assumptions=assumptions or opex_model.Assumptions(), sources=sources)
 
 
 def _given_or(value: float | None, default: float, name: str, *,
@@ -171,7 +173,7 @@ def owned_cost(inputs: OwnershipInputs) -> OwnedCost:
         it_power_w=inputs.it_power_w, pue=inputs.pue,
         electricity_usd_per_kwh=inputs.electricity_usd_per_kwh, gpus=inputs.gpus,
         salary_usd_per_year=inputs.salary_usd_per_year, hardware_capex_usd=bought.hardware_usd,
-        storage_usd_per_gb_month=inputs.storage_usd_per_gb_month)
+        storage_usd_per_gb_month=inputs.storage_usd_per_gb_month, assumptions=inputs.assumptions)
     return OwnedCost(inputs=inputs, capex=bought, opex=running)
 
 

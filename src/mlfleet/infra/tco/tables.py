@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from mlfleet.infra.tco import cloud
 from mlfleet.infra.tco.breakeven import breakeven_months
 from mlfleet.infra.tco.offers import CloudOffer, OwnershipDefaults, SpotTerms
-from mlfleet.infra.tco.opex import HOURS_PER_MONTH, HOURS_PER_YEAR
+from mlfleet.infra.tco.opex import HOURS_PER_MONTH, HOURS_PER_YEAR, Assumptions
 from mlfleet.infra.tco.ownership import OwnedCost, owned_cost, resolve_inputs
 
 SCALES = (8, 64, 512, 4096, 16384)
@@ -42,7 +42,8 @@ def scale_rows(*, accelerator: str, scales: tuple[int, ...], gpus_per_node: int,
                utilization: float, cloud_usd_per_gpu_h: float,
                defaults: OwnershipDefaults, electricity_usd_per_kwh: float | None = None,
                pue: float | None = None, amortization_s: float | None = None,
-               purchase_usd_per_gpu: float | None = None) -> list[ScaleRow]:
+               purchase_usd_per_gpu: float | None = None,
+               assumptions: Assumptions | None = None) -> list[ScaleRow]:
     """One :class:`ScaleRow` per cluster size."""
     rows = []
     for gpus in scales:
@@ -50,7 +51,7 @@ def scale_rows(*, accelerator: str, scales: tuple[int, ...], gpus_per_node: int,
             accelerator=accelerator, gpus=gpus, gpus_per_node=gpus_per_node,
             purchase_usd_per_gpu=purchase_usd_per_gpu,
             electricity_usd_per_kwh=electricity_usd_per_kwh, pue=pue,
-            amortization_s=amortization_s))
+            amortization_s=amortization_s, assumptions=assumptions))
         rows.append(ScaleRow(
             gpus=gpus, capex_usd=owned.capex.total_usd,
             hardware_usd_per_gpu=owned.capex.hardware_usd / gpus,
