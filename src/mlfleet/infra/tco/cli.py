@@ -133,8 +133,13 @@ def compare_command(**opts: Any) -> None:
              else _pct(r.breakeven_utilization), "yes" if r.owning_wins else "no",
              _months(r.breakeven_months, r.pays_back_in_cycle)] for r in rows],
            f"Owning {owned.inputs.gpus:,} {owned.inputs.accelerator} vs {found.name} "
-           f"(model; utilization {u:.0%}; spot: {spot.wall_per_work - 1:.1%} lost to "
-           f"preemptions and checkpoints)")
+           f"(model; utilization {u:.0%}; spot: {_spot_overhead(spot.wall_per_work)})")
+
+
+def _spot_overhead(wall_per_work: float) -> str:
+    if wall_per_work == float("inf"):
+        return "the job never finishes between preemptions"
+    return f"+{wall_per_work - 1:.1%} hours for preemptions and checkpoints"
 
 
 def _print_owned(owned: OwnedCost, u: float) -> None:

@@ -203,7 +203,9 @@ def monthly_cost(*, accelerator: str, gpus: int, gpus_per_node: int,
     """What the plan shows: owned and cloud cost per month, break-even utilization.
 
     Arguments are the scenario's ``prices.*`` fields; None takes the catalog default.
-    Raises InputError (a CatalogError for an unknown accelerator) on bad input.
+    Raises InputError on bad input (a CatalogError for an unknown accelerator, or one the
+    catalog has no purchase price for), ConstraintViolation when one node draws more than a
+    rack can take (the power chapter's check).
     """
     u = DEFAULT_UTILIZATION if utilization is None else fraction("utilization", utilization,
                                                                  open_low=True)
