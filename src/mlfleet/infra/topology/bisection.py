@@ -52,7 +52,10 @@ def _may_receive(g: nx.Graph, node: str, side_b: set[str]) -> bool:
 
 
 def max_flow_bytes_per_s(fabric: Fabric, side_a: Sequence[str], side_b: Sequence[str]) -> float:
-    """Maximum bytes/s from the endpoints ``side_a`` to ``side_b`` (exact, networkx max-flow)."""
+    """Maximum bytes/s from the endpoints ``side_a`` to ``side_b`` (exact, networkx max-flow);
+    0 when a side is empty (a fabric of one endpoint has nothing to bisect)."""
+    if not side_a or not side_b:
+        return 0.0
     network = _flow_network(fabric, set(side_a), set(side_b))
     return float(nx.maximum_flow_value(network, _SOURCE, _SINK))
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mlfleet.checks import one_of, positive_int
 from mlfleet.infra.topology.errors import TopologyInputError
@@ -205,8 +205,10 @@ def _phase_time(fabric: Fabric, phase: Phase, *, pxn: bool, mode: str,
                 seed: int) -> tuple[PhaseTime, dict[Link, float]]:
     legs = [pxn_legs(fabric, f) if pxn else [f] for f in phase.flows]
     loads = ecmp_loads(fabric, [leg for flow in legs for leg in flow], mode=mode, seed=seed)
-    worst = bottleneck(fabric, loads)
-    bandwidth = phase.rounds * worst.time_s if worst else 0.0
+    per_round = bottleneck(fabric, loads)
+    worst = None if per_round is None else replace(
+        per_round, load_bytes=phase.rounds * per_round.load_bytes)  # the whole phase's bytes
+    bandwidth = worst.time_s if worst else 0.0
     hop = max((sum(path_latency_s(fabric, leg.src, leg.dst) for leg in flow) for flow in legs),
               default=0.0)
     latency = phase.latency_steps * hop

@@ -95,6 +95,8 @@ def clos_counts(*, endpoints: int, radix: int, oversubscription: float = 1.0, ra
     positive_int("radix", radix, minimum=2, error=TopologyInputError)
     positive_int("rails", rails, error=TopologyInputError)
     check_oversubscription(oversubscription)
+    if rails > endpoints:
+        raise TopologyInputError(f"rails(={rails}) must be <= endpoints(={endpoints})")
     if rails == 1 and endpoints <= radix:
         return ClosCounts(tiers=1, leaves=1, spines=0, cores=0, downlinks_per_leaf=radix,
                           uplinks_per_leaf=0, endpoint_links=endpoints, leaf_spine_links=0,

@@ -34,23 +34,28 @@ def bisection_report(opts: dict[str, Any]) -> dict[str, Any]:
     """The closed form, and the max-flow on the graph or the fat-tree's symmetry quotient."""
     from mlfleet.infra.topology import bisection, formulas
     from mlfleet.infra.topology.cli_fabric import MAX_GRAPH_ENDPOINTS, build_fabric, endpoint_count
+    from mlfleet.infra.topology.cost import check_oversubscription
+    from mlfleet.infra.topology.errors import TopologyInputError
     from mlfleet.infra.topology.shapes import parse_dims
     from mlfleet.units import parse_quantity
 
+    # building the graph checks every option; only a fat-tree can be too large to build
+    fabric = build_fabric(opts) if endpoint_count(opts) <= MAX_GRAPH_ENDPOINTS else None
+    kind, o = opts["kind"], check_oversubscription(opts["oversubscription"])
     bw = parse_quantity(opts["link_bw"], "bytes_per_s")
-    kind, o = opts["kind"], opts["oversubscription"]
-    methods: list[dict[str, Any]] = []
-    closed = formulas.closed_form_bisection(opts, link_bw_bytes_per_s=bw)
-    methods.append({"method": "closed form", "bisection_bw_bytes_per_s": closed})
+    if not bw > 0:
+        raise TopologyInputError(f"--link-bw(={opts['link_bw']}) must be > 0")
+    methods: list[dict[str, Any]] = [{
+        "method": "closed form",
+        "bisection_bw_bytes_per_s": formulas.closed_form_bisection(opts, link_bw_bytes_per_s=bw)}]
     if kind == "fat-tree":
         q = bisection.fat_tree_quotient(opts["k"], link_bw_bytes_per_s=bw, oversubscription=o)
         methods.append({"method": "max-flow on the symmetry quotient",
                         "bisection_bw_bytes_per_s": bisection.quotient_max_flow_bytes_per_s(
                             q, ("host", True), ("host", False))})
-    if endpoint_count(opts) <= MAX_GRAPH_ENDPOINTS:
+    if fabric is not None:
         methods.append({"method": "max-flow on the graph",
-                        "bisection_bw_bytes_per_s":
-                            bisection.graph_bisection_bytes_per_s(build_fabric(opts))})
+                        "bisection_bw_bytes_per_s": bisection.graph_bisection_bytes_per_s(fabric)})
     name = f"{kind} k={opts['k']}" if kind == "fat-tree" else (
         f"torus {'x'.join(map(str, parse_dims(opts['dims'])))}" if kind == "torus" else kind)
     return {"fabric": f"{name}, {o:g}:1", "fidelity": "model", "methods": methods}

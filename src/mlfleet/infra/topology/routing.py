@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlfleet.checks import one_of
+from mlfleet.checks import one_of, positive_int
 from mlfleet.infra.topology.errors import TopologyInputError
 from mlfleet.infra.topology.graph import Fabric
 
@@ -126,6 +126,7 @@ def ecmp_loads(fabric: Fabric, flows: Iterable[Flow], *, mode: str = "split",
                seed: int = 0) -> dict[Link, float]:
     """Bytes per directed link when ``flows`` are routed with ECMP (``split`` or ``hash``)."""
     one_of("mode", mode, MODES, error=TopologyInputError)
+    positive_int("seed", seed, minimum=0, error=TopologyInputError)
     checked = _check(fabric, flows)
     loads: dict[Link, float] = defaultdict(float)
     by_dst: dict[str, list[Flow]] = defaultdict(list)
