@@ -130,7 +130,8 @@ def hog_processes(count: int, cpus: set[int] | None) -> Iterator[list[subprocess
     try:
         for _ in range(count):
             procs.append(subprocess.Popen([sys.executable, "-c", HOG_CODE], preexec_fn=pin,
-                                          stdin=subprocess.DEVNULL))
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
         yield procs
     finally:
         with signals_held():
@@ -199,10 +200,15 @@ def run_pinning(*, rate_per_s: float, duration_s: float, hogs: int, server_cpus:
     results = []
     with server_process() as base_url:
         pid = server_pid(base_url)
-        for case in cases(hogs):
-            if on_case is not None:
-                on_case(case.name)
-            results.append(measure_case(case, pid=pid, url=f"{base_url}/v1/rank", cpus=cpus,
-                                        rate_per_s=rate_per_s, duration_s=duration_s,
-                                        seed=seed))
+        try:
+            for case in cases(hogs):
+                if on_case is not None:
+                    on_case(case.name)
+                results.append(measure_case(case, pid=pid, url=f"{base_url}/v1/rank",
+                                            cpus=cpus, rate_per_s=rate_per_s,
+                                            duration_s=duration_s, seed=seed))
+        except KeyboardInterrupt:  # stop now: the server's graceful stop can take a second
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            raise
     return results
