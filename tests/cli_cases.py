@@ -101,6 +101,8 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("sim", "autoscale"): [["--hours", "0.25", "--rate", "5", "--period", "1h",
                             "--window", "5min"]],
     ("sim", "serve"): [["--requests", "200", "--seed", "1"]],
+    ("sim", "cluster"): [["workload-3@0.5", "--policy", "tiresias"],
+                         ["workload-5@0.5", "--policy", "optimus", "--interval", "2min"]],
     ("sim", "cache"): [["--trace", "zipf:items=1000,accesses=5000", "--size", "1%,10%"],
                        ["--trace", "sequential:items=200,epochs=2", "--size", "10%",
                         "--tiers", "nvme,s3", "--prefetch", "4"]],

@@ -169,6 +169,14 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "size": ["1%", "10", "50%,10", "0", "0.0001%", "-1", "x", ""],
         "prefetch": ["0", "4", "-1", "x"],
     },
+    ("sim", "cluster"): {  # a bundled 80-job workload runs in well under a second
+        "workload": ["workload-3@0.5", "workload-5@0.5", "workload-9", "nope.csv", EMPTY,
+                     RANDOM_BYTES, "/proc", ".", ""],
+        "policy": ["tiresias", "optimus", "fifo", "nope", ""],
+        "nodes": ["16", "4", "1", "0", "-1", "x"], "gpus_per_node": ["4", "2", "8", "0", "x"],
+        "interval": ["60s", "5min", "0", "-1s", "x"], "restart_delay": ["30s", "0", "-1s", "x"],
+        "out": ["jobs.csv", "missing/jobs.csv", ".", ""],
+    },
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {

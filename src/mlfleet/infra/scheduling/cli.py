@@ -91,6 +91,8 @@ def cluster_command(workload: str, policy: str, nodes: int | None, gpus_per_node
     from mlfleet.infra.scheduling.workload import load_workload
 
     interval_s, delay_s = _seconds("--interval", interval), _restart_s(restart_delay)
+    if out is not None and (not out.name or out.is_dir()):
+        raise InputError(f"--out(={str(out)!r}) must name a file")
     if out is not None and not out.parent.is_dir():
         raise InputError(f"--out(={str(out)!r}): folder {str(out.parent)!r} does not exist")
     jobs = load_workload(workload)

@@ -50,13 +50,13 @@ class JobState:
             self.last_s = max(self.last_s, now_s)
             return
         gpus = len(self.placement)
-        self.held_gpu_s += dt * gpus
         delay = min(self.delay_left_s, dt)
         self.delay_left_s -= delay
         used = self.speed.advance(dt - delay)
         run_s = dt if used is None else min(delay + used, dt)
         if used is not None:
             self.finish_s = self.last_s + run_s
+        self.held_gpu_s += run_s * gpus
         view = self.view
         view.executed_s += run_s
         view.attained_service_gpu_s += run_s * gpus

@@ -35,7 +35,7 @@ class ClusterMetrics:
     makespan_s: float
     """Last finish minus first submission."""
     gpu_utilisation: float
-    """GPU-seconds held / (cluster GPUs x makespan)."""
+    """GPU-seconds jobs held until they finished / (cluster GPUs x makespan)."""
     restarts: int
     preemptions: int
     rounds: int

@@ -151,7 +151,8 @@ class JobRecord:
     """Run time alone on an empty cluster at its requested GPUs, packed, with no restart
     delay (the ideal T_id of finish-time fairness); None when the speed model has none."""
     gpu_s: float = 0.0
-    """GPU-seconds it held (restart delays and the tail until its GPUs were released included)."""
+    """GPU-seconds it held until it finished (restart delays included; the wait for the
+    next round, when its GPUs are released, is not)."""
     application: str | None = None
     """Profiled application, from its spec (None for trace jobs)."""
 

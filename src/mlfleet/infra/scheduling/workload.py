@@ -80,8 +80,11 @@ def load_workload(source: str) -> Workload:
         path = workload_path(source)
     if not path.is_file():
         raise WorkloadError(f"workload(={source!r}) is not a file")
-    with path.open(newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        with path.open(newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise WorkloadError(f"{path.name}: not a readable CSV file ({exc})") from None
     if not rows:
         raise WorkloadError(f"{path.name}: empty file; want a header and one row per job")
     header = [h.strip() for h in rows[0]]

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.interpolate import LinearNDInterpolator
 
+from mlfleet.errors import InputError
 from mlfleet.infra.scheduling.pollux_data import DATA_DIR, read_numeric_csv
 
 FloatArray = npt.NDArray[np.float64]
@@ -36,6 +37,10 @@ MAX_LOCAL_BSZ = {"yolov3": 8}
 """Per-GPU batch caps that differ from the largest profiled one (the artifact's table)."""
 NODES_CAP = 16
 """The unmeasured-placement interpolation clamps the node count here (as the artifact)."""
+
+
+class ProfileRangeError(InputError):
+    """A placement or batch size outside what an application's profiles cover."""
 
 
 def canonical_counts(counts: tuple[int, ...]) -> tuple[int, ...]:
@@ -89,8 +94,9 @@ class ApplicationProfile:
         point = [min(len(key), NODES_CAP), sum(key), local_bsz]
         step_s, sync_s = self._interpolator()(point)[0]
         if not math.isfinite(step_s + sync_s):
-            raise ValueError(f"{self.name}: no profile near placement {key} at "
-                             f"local batch {local_bsz}")
+            raise ProfileRangeError(f"{self.name}: no profile near placement {key} (GPUs per "
+                                    f"node) at local batch {local_bsz}; the profiles cover "
+                                    "up to 16 nodes of 4 GPUs")
         return float(step_s), float(sync_s)
 
     def _interpolator(self) -> LinearNDInterpolator:
@@ -127,8 +133,8 @@ class ApplicationProfile:
         lower = max((b for b in self._batch_sizes if b <= batch_size), default=None)
         upper = min((b for b in self._batch_sizes if b >= batch_size), default=None)
         if lower is None or upper is None:
-            raise ValueError(f"{self.name}: batch {batch_size} outside the profiled "
-                             f"{self._batch_sizes[0]}..{self._batch_sizes[-1]}")
+            raise ProfileRangeError(f"{self.name}: batch {batch_size} outside the profiled "
+                                    f"{self._batch_sizes[0]}..{self._batch_sizes[-1]}")
         return lower, upper
 
     def _between(self, column: str, batch_size: float, epoch: int) -> float:

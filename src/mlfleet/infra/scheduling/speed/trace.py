@@ -4,7 +4,7 @@ A trace gives each job's duration on its GPUs packed on the fewest nodes. On ano
 placement, one training iteration is ``compute_s`` plus a gradient AllReduce of
 ``gradient_bytes``, timed by :mod:`mlfleet.comm`'s collective models (the fastest
 algorithm on that placement's topology); the job runs ``T(packed) / T(placement)``
-times as fast, and linearly slower on fewer GPUs than it asked for (elastic jobs).
+times as fast (at most 1: spreading is never credited), and linearly slower on fewer GPUs than it asked for (elastic jobs).
 The defaults describe a ResNet-50-like data-parallel job (25.6 M fp32 parameters,
 ~0.1 s of compute per step) on PCIe nodes joined by 100 Gb/s RoCE, the hardware class
 of the Philly cluster (Jeon et al., ATC'19, Sec. 2: PCIe servers, 100 Gb/s network).
@@ -19,6 +19,10 @@ from mlfleet.catalog.types import Interconnect
 from mlfleet.comm.select import best_allreduce_time
 from mlfleet.comm.topology import Topology
 from mlfleet.infra.scheduling.speed.model import packed_counts
+
+FINISH_TOLERANCE_S = 1e-6
+"""A job this close to done at the end of a step counts as done then (summing a rate
+over many steps leaves float residue; a finish on a round must not slip a round)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,10 +60,13 @@ class LocalityModel:
         return float(best_allreduce_time(topo, self.gradient_bytes)[()])
 
     def speedup(self, counts: tuple[int, ...], gpus: int) -> float:
-        """Speed on ``counts`` relative to ``gpus`` GPUs packed (1.0 when packed)."""
+        """Speed on ``counts`` relative to ``gpus`` GPUs packed (1.0 when packed; never
+        above it: a spread job that the model would credit with more NIC bandwidth than
+        packed, e.g. 16 x 1 GPU vs 4 x 4 on one NIC per node, takes that bandwidth from
+        the other jobs on those nodes, which a per-job model does not see)."""
         packed = packed_counts(gpus, self.gpus_per_node)
         share = sum(counts) / gpus
-        return share * self.iteration_s(packed) / self.iteration_s(counts)
+        return share * min(1.0, self.iteration_s(packed) / self.iteration_s(counts))
 
 
 class TraceSpeed:
@@ -92,9 +99,9 @@ class TraceSpeed:
         if self._rate <= 0.0:
             return None
         left_s = (1.0 - self.done) / self._rate
-        if left_s <= seconds:
+        if left_s <= seconds + FINISH_TOLERANCE_S:  # float residue of chunked steps
             self.done = 1.0
-            return left_s
+            return min(left_s, seconds)
         self.done += self._rate * seconds
         return None
 
