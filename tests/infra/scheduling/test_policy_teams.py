@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,6 +66,23 @@ def test_quota_and_priority_protect_the_small_team() -> None:
     assert team_outcome("kueue a=48,b=16")["a"][2] > 0  # b's GPUs came back by reclaim
 
 
+DOC = Path(__file__).resolve().parents[3] / "docs" / "scheduling-policies.md"
+LABELS = {"fifo": "fifo", "kubernetes": "kubernetes", "kueue a=48,b=16": "kueue, quotas a=48, b=16",
+          "kubernetes, b priority 10": "kubernetes, team b at priority 10"}
+
+
+def doc_row(run: str) -> str:
+    """The doc's table row for ``run``."""
+    a, b = team_outcome(run)["a"], team_outcome(run)["b"]
+    return f"| {LABELS[run]} | {a[0]:.2f} | {a[1]:.1f} | {b[0]:.2f} | {b[1]:.1f} | {a[2]} |"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("run", list(RUNS))
+def test_the_doc_shows_this_row(run: str) -> None:
+    assert doc_row(run) in DOC.read_text(encoding="utf-8")
+
+
 if __name__ == "__main__":
     for name in RUNS:
-        print(name, team_outcome(name))
+        print(doc_row(name))

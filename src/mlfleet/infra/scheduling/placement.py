@@ -17,7 +17,6 @@ node index of each GPU held (:data:`~mlfleet.infra.scheduling.types.Placement`).
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from mlfleet.infra.scheduling.types import ClusterView, Placement
@@ -35,11 +34,15 @@ def free_after(cluster: ClusterView, held: Iterable[Placement]) -> list[int]:
 
 
 def take(free: list[int], placement: Placement) -> None:
-    """Remove ``placement``'s GPUs from ``free`` in place; ``ValueError`` if overfilled."""
-    for node, count in Counter(placement).items():
-        if free[node] < count:
-            raise ValueError(f"node {node} has {free[node]} free GPUs, placement needs {count}")
-        free[node] -= count
+    """Remove ``placement``'s GPUs from ``free`` in place; ``ValueError`` (``free``
+    unchanged) if a node has too few."""
+    for i, node in enumerate(placement):
+        if free[node] <= 0:
+            for taken in placement[:i]:
+                free[taken] += 1
+            raise ValueError(f"node {node} has {free[node]} free GPUs, placement needs "
+                             f"{placement.count(node)}")
+        free[node] -= 1
 
 
 def give_back(free: list[int], placement: Placement) -> None:
