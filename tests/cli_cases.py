@@ -79,6 +79,7 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
                              "--warmup", "0"]],
     ("run", "compression"): [["--ranks", "2", "--steps", "3", "--methods", "dense",
                               "--backend", "loopback"]],
+    ("run", "pinning"): [["--duration", "0.5s", "--rate", "20", "--hogs", "1"]],
     ("run", "train"): [["--ranks", "2", "--steps", "4", "--ckpt-every", "2"]],
     ("run", "loader"): [["--workers", "1,2", "--samples", "100", "--sample-bytes", "256",
                          "--decode-cost", "0", "--shards", "4"],
