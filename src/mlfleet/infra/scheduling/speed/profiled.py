@@ -22,7 +22,7 @@ class ProfiledSpeed:
     """One job's epoch, progress and batch configuration (a :class:`~.model.JobSpeed`)."""
 
     __slots__ = ("profile", "batch_size", "gpus", "gpus_per_node", "epoch", "progress",
-                 "counts", "_atomic", "_accum")
+                 "counts", "_atomic", "_accum", "_oracle")
 
     def __init__(self, profile: ApplicationProfile, *, batch_size: int, gpus: int,
                  gpus_per_node: int = 4) -> None:
@@ -37,6 +37,8 @@ class ProfiledSpeed:
         """Progress in iterations at the application's initial batch size."""
         self.counts: tuple[int, ...] = ()
         self._atomic, self._accum = 0, 0
+        self._oracle: dict[tuple[int, tuple[int, ...]], float] = {}
+        """remaining_s by (epoch, counts): constant within an epoch."""
 
     @property
     def fraction_done(self) -> float:
@@ -89,6 +91,12 @@ class ProfiledSpeed:
         counts = tuple(c for c in counts if c)
         if not counts:
             return math.inf
+        key = (self.epoch, counts)
+        if key not in self._oracle:
+            self._oracle[key] = self._oracle_s(counts)
+        return self._oracle[key]
+
+    def _oracle_s(self, counts: tuple[int, ...]) -> float:
         app = self.profile
         if app.completion_epoch <= self.epoch:
             left = 1.0
