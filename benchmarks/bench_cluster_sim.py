@@ -33,6 +33,7 @@ def child(task: str) -> dict[str, Any]:
     from mlfleet.infra.scheduling.workload import load_workload
 
     start = time.perf_counter()
+    extra: dict[str, Any]
     if task == "philly":
         run = run_cluster(load_workload("philly"), policy="tiresias", gpus_per_node=8)
         extra = {"jobs": len(run.result.records), "nodes": run.nodes,
