@@ -41,3 +41,9 @@ def test_spreading_never_helps(gpus: int, nodes: int) -> None:
     base, extra = divmod(gpus, nodes)
     counts = tuple(base + (i < extra) for i in range(nodes))
     assert model.speedup(counts, gpus) <= 1.0 + 1e-12
+
+
+def test_a_gpu_slice_runs_at_its_share() -> None:
+    job = TraceSpeed(duration_s=100.0, gpus=1, locality=LocalityModel(), share=0.25)
+    job.place((1,))
+    assert job.time_to_finish_s() == pytest.approx(400.0) == job.isolated_s()

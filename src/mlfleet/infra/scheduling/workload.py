@@ -66,7 +66,8 @@ def speed_of(spec: JobSpec, *, gpus_per_node: int, locality: LocalityModel) -> J
         return ProfiledSpeed(profile(spec.application), batch_size=spec.batch_size,
                              gpus=spec.gpus, gpus_per_node=gpus_per_node)
     assert spec.duration_s is not None
-    return TraceSpeed(duration_s=spec.duration_s, gpus=spec.gpus, locality=locality)
+    return TraceSpeed(duration_s=spec.duration_s, gpus=spec.gpus, locality=locality,
+                      share=spec.gpu_fraction)
 
 
 def load_workload(source: str) -> Workload:

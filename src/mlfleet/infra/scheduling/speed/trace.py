@@ -4,7 +4,9 @@ A trace gives each job's duration on its GPUs packed on the fewest nodes. On ano
 placement, one training iteration is ``compute_s`` plus a gradient AllReduce of
 ``gradient_bytes``, timed by :mod:`mlfleet.comm`'s collective models (the fastest
 algorithm on that placement's topology); the job runs ``T(packed) / T(placement)``
-times as fast (at most 1: spreading is never credited), and linearly slower on fewer GPUs than it asked for (elastic jobs).
+times as fast (at most 1: spreading is never credited), linearly slower on fewer
+GPUs than it asked for (elastic jobs), and ``share`` times as fast on a fraction of
+each GPU (``JobSpec.gpu_fraction``: a MIG slice or a time-slice).
 The defaults describe a ResNet-50-like data-parallel job (25.6 M fp32 parameters,
 ~0.1 s of compute per step) on PCIe nodes joined by 100 Gb/s RoCE, the hardware class
 of the Philly cluster (Jeon et al., ATC'19, Sec. 2: PCIe servers, 100 Gb/s network).
@@ -72,11 +74,15 @@ class LocalityModel:
 class TraceSpeed:
     """A trace job's fraction done (a :class:`~.model.JobSpeed`)."""
 
-    __slots__ = ("duration_s", "gpus", "locality", "done", "counts", "_rate")
+    __slots__ = ("duration_s", "gpus", "locality", "share", "done", "counts", "_rate")
 
-    def __init__(self, *, duration_s: float, gpus: int, locality: LocalityModel) -> None:
+    def __init__(self, *, duration_s: float, gpus: int, locality: LocalityModel,
+                 share: float = 1.0) -> None:
         self.duration_s = duration_s
+        """Run time on ``gpus`` whole GPUs, packed."""
         self.gpus = gpus
+        self.share = share
+        """Fraction of each GPU it gets (a MIG slice, a time-slice): speed scales with it."""
         self.locality = locality
         self.done = 0.0
         self.counts: tuple[int, ...] = ()
@@ -93,7 +99,7 @@ class TraceSpeed:
     def rate(self, counts: tuple[int, ...]) -> float:
         if not any(counts):
             return 0.0
-        return self.locality.speedup(counts, self.gpus) / self.duration_s
+        return self.share * self.locality.speedup(counts, self.gpus) / self.duration_s
 
     def advance(self, seconds: float) -> float | None:
         if self._rate <= 0.0:
@@ -113,5 +119,5 @@ class TraceSpeed:
         return math.inf if self._rate <= 0.0 else (1.0 - self.done) / self._rate
 
     def isolated_s(self) -> float:
-        return self.duration_s
+        return self.duration_s / self.share
 
