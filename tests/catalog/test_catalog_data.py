@@ -20,7 +20,7 @@ from mlfleet.errors import CatalogError
 REQUIRED = {
     "accelerator": ["A100-40GB", "A100-80GB", "H100-SXM", "H200", "B200", "MI300X", "TPU-v4",
                     "TPU-v5e", "TPU-v5p", "Gaudi3", "host-cpu", "L40S", "H100-PCIe", "GB200",
-                    "TPU-v6e"],
+                    "TPU-v6e", "L4"],
     "interconnect": ["NVLink3", "NVLink4", "NVLink5", "NVSwitch", "PCIe4-x16", "PCIe5-x16",
                      "IB-HDR", "IB-NDR", "IB-XDR", "RoCE-100G", "RoCE-200G", "RoCE-400G",
                      "TPU-ICI"],
@@ -28,6 +28,10 @@ REQUIRED = {
     "workload": ["Llama-3-8B", "Llama-3-70B", "Llama-3-405B", "GPT-3-175B", "Mixtral-8x7B",
                  "DLRM-DCNv2", "ResNet-50", "ViT-L-16", "Whisper-large", "GraphSAGE-products"],
     "cluster": ["DGX-H100", "H100-1k-fat-tree", "H100-16k-fat-tree", "TPU-v5p-pod"],
+    "facility": ["air-cooled", "liquid-cooled", "pdu-208v-60a", "DGX-H100-power",
+                 "electricity-us-industrial", "construction-us"],
+    "network": ["QM9700", "SN5600", "OSFP-2x400G-SR8", "MPO-fiber", "DAC-400G"],
+    "offer": ["aws-p5-h100", "lambda-h100", "spot-market", "on-premises"],
 }
 # Every citation reads "Title (year), URL".
 CITATION = re.compile(r"\S.* \((19|20)\d{2}\), https?://\S+")

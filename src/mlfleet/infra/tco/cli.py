@@ -18,23 +18,7 @@ from mlfleet.infra.tco.ownership import (
     FACILITY_YEARS,
     OwnedCost,
     cloud_price,
-    owned_cost,
-    resolve_inputs,
 )
-
-
-def owned_from_options(opts: dict[str, Any]) -> tuple[OwnedCost, float]:
-    """The owned cluster of the common options, and the utilization."""
-    u = parse.fraction(opts["utilization"], "--utilization")
-    assert u is not None  # the option has a default
-    owned = owned_cost(resolve_inputs(
-        accelerator=opts["accelerator"], gpus=parse.gpus(opts["gpus"]),
-        gpus_per_node=opts["gpus_per_node"],
-        purchase_usd_per_gpu=parse.price(opts["purchase_price"], "usd", "--purchase-price"),
-        electricity_usd_per_kwh=parse.price(opts["electricity"], "usd_per_kwh", "--electricity"),
-        pue=opts["pue"], amortization_s=parse.years(opts["years"]),
-        assumptions=parse.assumptions(opts)))
-    return owned, u
 
 
 def _emit(payload: Any) -> None:
@@ -104,7 +88,7 @@ def compare_command(**opts: Any) -> None:
     mlfleet infra tco compare --accelerator H100-SXM --gpus 1024 --utilization 0.6 \\
         --electricity $0.08/kWh --pue 1.3 --years 4
     """
-    owned, u = owned_from_options(opts)
+    owned, u = parse.owned_from_options(opts)
     found = parse.with_cloud_price(
         parse.cloud_offer(opts["offer"], owned.inputs.accelerator),
         parse.positive_price(opts["cloud_price"], "usd_per_h", "--cloud-price"))
@@ -190,7 +174,7 @@ def breakeven_command(cloud_prices: str | None, as_json: bool, **opts: Any) -> N
     """Break-even utilization and payback months of owning vs each on-demand price."""
     from mlfleet.infra.tco.offers import cloud_offers
 
-    owned, u = owned_from_options(opts)
+    owned, u = parse.owned_from_options(opts)
     if cloud_prices is not None:
         listed = [(f"given ${p:,.2f}/h", p) for p in parse.prices(
             cloud_prices, "usd_per_h", "--cloud-prices", allow_zero=False)]
@@ -224,7 +208,7 @@ def sensitivity_command(price_list: str, pues: str, as_json: bool, **opts: Any) 
     """Owned cost per used GPU-hour across electricity prices and PUEs."""
     from mlfleet.infra.tco.sensitivity import power_sensitivity
 
-    owned, u = owned_from_options(opts)
+    owned, u = parse.owned_from_options(opts)
     grid = power_sensitivity(owned, electricity_usd_per_kwh=parse.prices(
         price_list, "usd_per_kwh", "--prices"), pue=parse.numbers(pues, "--pues", minimum=1.0),
         utilization=u)

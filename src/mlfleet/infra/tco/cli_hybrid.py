@@ -28,10 +28,9 @@ def hybrid_command(mean_gpus: float | None, amplitude: float, hours: int,
     --mean-gpus. Owning pays up to the demand quantile 1 - u* (u*: break-even utilization).
     """
     from mlfleet.infra.tco import hybrid
-    from mlfleet.infra.tco.cli import owned_from_options
     from mlfleet.infra.tco.ownership import cloud_price as catalog_price
 
-    owned, _ = owned_from_options(opts)
+    owned, _ = parse.owned_from_options(opts)
     c_o = owned.usd_per_year / (owned.inputs.gpus * HOURS_PER_YEAR)
     c_c, source = catalog_price(owned.inputs.accelerator,
                                 parse.positive_price(cloud_price, "usd_per_h", "--cloud-price"))

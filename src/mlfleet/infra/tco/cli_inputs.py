@@ -20,6 +20,7 @@ from mlfleet.infra.tco.opex import (
     SECONDS_PER_YEAR,
     Assumptions,
 )
+from mlfleet.infra.tco.ownership import OwnedCost, owned_cost, resolve_inputs
 
 MAX_GPUS = 1_048_576
 """Largest cluster the commands accept (2^20 GPUs): beyond any built, and keeps sweeps fast."""
@@ -196,3 +197,17 @@ def assumptions(opts: dict[str, Any]) -> Assumptions:
                          "e.g. 1TB")
     return Assumptions(gpus_per_admin=admins, maintenance_fraction_per_year=maintenance,
                        storage_bytes_per_gpu=storage)
+
+
+def owned_from_options(opts: dict[str, Any]) -> tuple[OwnedCost, float]:
+    """The owned cluster of the common options, and the utilization."""
+    u = fraction(opts["utilization"], "--utilization")
+    assert u is not None  # the option has a default
+    owned = owned_cost(resolve_inputs(
+        accelerator=opts["accelerator"], gpus=gpus(opts["gpus"]),
+        gpus_per_node=opts["gpus_per_node"],
+        purchase_usd_per_gpu=price(opts["purchase_price"], "usd", "--purchase-price"),
+        electricity_usd_per_kwh=price(opts["electricity"], "usd_per_kwh", "--electricity"),
+        pue=opts["pue"], amortization_s=years(opts["years"]),
+        assumptions=assumptions(opts)))
+    return owned, u
