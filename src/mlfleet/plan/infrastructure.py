@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlfleet.plan import datacenter
 from mlfleet.plan.context import TrainingEstimate, node_power_w, workload_of
+from mlfleet.plan.datacenter import Datacenter
 from mlfleet.plan.training_memory import TrainingMemory
 from mlfleet.scenario import Scenario
 
@@ -71,6 +73,8 @@ class Infrastructure:
     """Purchase price amortized per GPU-hour plus facility energy (module docstring)."""
     training: TrainingNumbers | None
     serving_load: ServingLoad | None
+    datacenter: Datacenter | None = None
+    """Racks and cooling, the fabric, the monthly bill, the queueing delay."""
 
 
 def plan(scenario: Scenario, estimate: TrainingEstimate | None, exposed_comm_s: float | None,
@@ -79,18 +83,31 @@ def plan(scenario: Scenario, estimate: TrainingEstimate | None, exposed_comm_s: 
     cluster = scenario.cluster.to_cluster()
     acc, gpus = cluster.accelerator, scenario.cluster.gpus
     peak = acc.peak_flops_per_s.get(_precision(scenario))
-    per_gpu_w = node_power_w(scenario)
-    it_w = None if per_gpu_w is None else per_gpu_w * gpus
-    facility_w = None if it_w is None or scenario.prices.pue is None else it_w * scenario.prices.pue
+    dc = datacenter.plan(scenario)
+    it_w, facility_w = _power_w(scenario, dc)
     owned = _owned_usd_per_gpu_h(scenario, facility_w, gpus)
     training = None if estimate is None else _training(scenario, estimate, exposed_comm_s,
                                                        facility_w, owned, memory)
+    dc = datacenter.with_queueing(dc, scenario, None if training is None
+                                  else training.training_time_s)
     return Infrastructure(
         gpus=gpus, nodes=scenario.cluster.nodes, accelerator=acc.name,
         cluster_peak_flops_per_s=None if peak is None else peak * gpus,
         cluster_hbm_bytes=acc.hbm_bytes * gpus, it_power_w=it_w, facility_power_w=facility_w,
         owned_usd_per_gpu_h=owned, training=training,
-        serving_load=_serving_load(scenario, None if peak is None else peak * gpus))
+        serving_load=_serving_load(scenario, None if peak is None else peak * gpus),
+        datacenter=dc)
+
+
+def _power_w(scenario: Scenario, dc: Datacenter) -> tuple[float | None, float | None]:
+    """IT and facility power: the facility model's (PUE given or its cooling's default),
+    else the catalog node power (or TDP) alone, with facility power only for a given PUE."""
+    if dc.power is not None:
+        return dc.power.it_power_w, dc.power.facility_power_w
+    per_gpu_w = node_power_w(scenario)
+    it_w = None if per_gpu_w is None else per_gpu_w * scenario.cluster.gpus
+    pue = scenario.prices.pue
+    return it_w, None if it_w is None or pue is None else it_w * pue
 
 
 def _precision(scenario: Scenario) -> str:
@@ -155,6 +172,8 @@ def reads(scenario: Scenario, infra: Infrastructure, est: TrainingEstimate | Non
     """Scenario fields this section's result depends on."""
     out = {"name", "description", "workload", "cluster.name", "cluster.accelerator",
            "cluster.gpus", "cluster.gpus_per_node"}
+    if infra.datacenter is not None:
+        out |= datacenter.reads(scenario, infra.datacenter)
     if infra.facility_power_w is not None:
         out.add("prices.pue")
     if infra.owned_usd_per_gpu_h is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from mlfleet import units
+from mlfleet.plan import datacenter_text
 from mlfleet.plan.context import TrainingEstimate
 from mlfleet.plan.infrastructure import Infrastructure, ServingLoad, TrainingNumbers
 from mlfleet.plan.section import Section
@@ -15,7 +16,7 @@ from mlfleet.scenario import Scenario
 def section(scenario: Scenario, infra: Infrastructure, est: TrainingEstimate | None) -> Section:
     """Infrastructure section for a scenario with a training job, a serving load, or both."""
     numbers = {k: v for k, v in asdict(infra).items()
-               if v is not None and k not in ("training", "serving_load")}
+               if v is not None and k not in ("training", "serving_load", "datacenter")}
     reasoning: list[str] = []
     bottleneck, recommendation = "", ""
     if infra.training is not None and est is not None:
@@ -29,6 +30,9 @@ def section(scenario: Scenario, infra: Infrastructure, est: TrainingEstimate | N
         recommendation = recommendation or (
             "replicas and batching: see the serving section; the compute floor above is the "
             "least the fleet must sustain")
+    if infra.datacenter is not None:
+        numbers.update(datacenter_text.numbers(infra.datacenter))
+        reasoning.extend(datacenter_text.reasoning(infra.datacenter))
     return Section(status="ok", fidelity="model", numbers=numbers, bottleneck=bottleneck,
                    recommendation=recommendation, reasoning=reasoning)
 
