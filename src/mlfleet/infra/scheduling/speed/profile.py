@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import math
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy.interpolate import LinearNDInterpolator
 
 from mlfleet.errors import InputError
 from mlfleet.infra.scheduling.pollux_data import DATA_DIR, read_numeric_csv
+
+if TYPE_CHECKING:
+    from scipy.interpolate import LinearNDInterpolator
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -101,6 +104,8 @@ class ApplicationProfile:
 
     def _interpolator(self) -> LinearNDInterpolator:
         if self._nd is None:
+            from scipy.interpolate import LinearNDInterpolator  # 0.3 s: only when needed
+
             t, s = self._placement_table, self._scalability
             nodes = np.array([len(str(int(p))) for p in t["placement"]], dtype=np.float64)
             replicas = np.array([sum(map(int, str(int(p)))) for p in t["placement"]],
