@@ -9,9 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from policy_views import cluster, spec, step, view
 
+from mlfleet.infra.scheduling.placement import pack, take
 from mlfleet.infra.scheduling.policies import POLICIES
 from mlfleet.infra.scheduling.policies.fifo import FifoPolicy
 from mlfleet.infra.scheduling.policies.fifo import make as make_fifo
+from mlfleet.infra.scheduling.policies.list_scheduling import (
+    by_submission,
+    list_schedule,
+    non_preemptive,
+    running_first,
+)
 from mlfleet.infra.scheduling.policies.options import PolicyOptionError
 from mlfleet.infra.scheduling.policies.sjf import SjfPolicy
 from mlfleet.infra.scheduling.policies.sjf import make as make_sjf
@@ -98,6 +105,24 @@ def test_options_given_as_text_are_converted() -> None:
         make_sjf(preemptive="maybe")
     with pytest.raises(PolicyOptionError, match=r"interval_s\(='soon'\) must be a number"):
         make_fifo(interval_s="soon")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 6), st.booleans()), min_size=1, max_size=14),
+       st.booleans())
+def test_the_fast_non_preemptive_path_equals_list_scheduling(
+        drawn: list[tuple[int, bool]], blocking: bool) -> None:
+    free, views = [4, 4, 4], []
+    for i, (gpus, running) in enumerate(drawn):
+        placement = pack(free, gpus) if running else None
+        if placement is not None:
+            take(free, placement)
+        views.append(view(spec(f"j{i}", gpus, submit_s=float(i % 3)), placement=placement or (),
+                          order=i))
+    slow = list_schedule(running_first(views, by_submission), cluster(3, 4), blocking=blocking)
+    fast = non_preemptive(views, cluster(3, 4, tuple(free)), key=by_submission,
+                          blocking=blocking)
+    assert fast == slow
 
 
 def test_rows_are_registered() -> None:

@@ -14,9 +14,8 @@ from typing import Any
 from mlfleet.checks import positive
 from mlfleet.infra.scheduling.policies.list_scheduling import (
     by_submission,
-    list_schedule,
+    non_preemptive,
     quiet_forever,
-    running_first,
 )
 from mlfleet.infra.scheduling.policies.options import PolicyOptionError, build
 from mlfleet.infra.scheduling.types import ClusterView, JobView, Placement
@@ -34,7 +33,7 @@ class FifoPolicy:
     def schedule(self, now_s: float, jobs: Sequence[JobView],
                  cluster: ClusterView) -> Mapping[str, Placement]:
         """Running jobs keep their GPUs; queued ones start oldest first until one does not fit."""
-        return list_schedule(running_first(jobs, by_submission), cluster, blocking=True)
+        return non_preemptive(jobs, cluster, key=by_submission, blocking=True)
 
     def quiet_until_s(self, now_s: float, jobs: Sequence[JobView],
                       cluster: ClusterView) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from mlfleet.infra.scheduling.placement import pack, take
+from mlfleet.infra.scheduling.placement import free_after, pack, take
 from mlfleet.infra.scheduling.types import ClusterView, JobView, Placement
 
 SortKey = Callable[[JobView], tuple[float, int]]
@@ -45,6 +45,25 @@ def list_schedule(order: Sequence[JobView], cluster: ClusterView, *, blocking: b
             chosen[job.spec.name] = job.placement
             continue
         placement = placer(free, job.spec.gpus)
+        if placement is None:
+            if blocking:
+                break
+            continue
+        take(free, placement)
+        chosen[job.spec.name] = placement
+    return chosen
+
+
+def non_preemptive(jobs: Sequence[JobView], cluster: ClusterView, *, key: SortKey,
+                   blocking: bool) -> dict[str, Placement]:
+    """Running jobs keep their GPUs; queued ones are packed in ``key`` order on what is
+    free. Same result as :func:`list_schedule` of :func:`running_first`, without
+    re-taking every running job's GPUs (``cluster.free_gpus`` already says what is free)."""
+    chosen = {j.spec.name: j.placement for j in jobs if j.placement}
+    free = list(cluster.free_gpus) if cluster.free_gpus else \
+        free_after(cluster, chosen.values())
+    for job in sorted((j for j in jobs if not j.placement), key=key):
+        placement = pack(free, job.spec.gpus)
         if placement is None:
             if blocking:
                 break

@@ -23,8 +23,8 @@ from mlfleet.checks import positive
 from mlfleet.infra.scheduling.placement import pack
 from mlfleet.infra.scheduling.policies.list_scheduling import (
     list_schedule,
+    non_preemptive,
     quiet_forever,
-    running_first,
 )
 from mlfleet.infra.scheduling.policies.options import PolicyOptionError, build, choice
 from mlfleet.infra.scheduling.types import ClusterView, JobView, Placement
@@ -66,13 +66,15 @@ class SjfPolicy:
     def schedule(self, now_s: float, jobs: Sequence[JobView],
                  cluster: ClusterView) -> Mapping[str, Placement]:
         """Shortest first; running jobs first unless ``preemptive``."""
-        sizes = {j.spec.name: self.job_size(j, cluster) for j in jobs}
+        sizes = {j.spec.name: self.job_size(j, cluster) for j in jobs
+                 if self.preemptive or not j.placement}
 
         def key(job: JobView) -> tuple[float, int]:
             return (sizes[job.spec.name], job.order)
 
-        order = sorted(jobs, key=key) if self.preemptive else running_first(jobs, key)
-        return list_schedule(order, cluster, blocking=False)
+        if self.preemptive:
+            return list_schedule(sorted(jobs, key=key), cluster, blocking=False)
+        return non_preemptive(jobs, cluster, key=key, blocking=False)
 
     def quiet_until_s(self, now_s: float, jobs: Sequence[JobView],
                       cluster: ClusterView) -> float:
