@@ -65,6 +65,8 @@ class ClusterEngine:
         """Submitted, unfinished jobs, in workload order (arrival order)."""
         self._holding: list[JobState] = []
         """Active jobs that hold GPUs."""
+        self._first_eta_s: float | None = None
+        """Earliest finish among :attr:`_holding` if nothing changes (None: recompute)."""
         self._nodes = NodeUsage(nodes=nodes, gpus_per_node=gpus_per_node, policy=policy.name)
         self._sim = Simulation()
         self._round_kind = self._sim.kind("round")
@@ -133,6 +135,7 @@ class ClusterEngine:
                 self._finished += 1
         self._holding = [j for j in self._holding if j.finish_s is None]
         self._active = [j for j in self._active if j.finish_s is None]
+        self._first_eta_s = None
 
     def _apply(self, now_s: float, changes: list[tuple[JobState, Placement]]) -> None:
         for job, new in changes:
@@ -140,6 +143,7 @@ class ClusterEngine:
             job.replace(new, counts_of(new), now_s=now_s, delay_s=self.restart_delay_s)
         if changes:
             self._holding = [j for j in self._active if j.placement]
+            self._first_eta_s = None
 
     def _schedule_next(self, now_s: float, views: list[JobView], cluster: ClusterView) -> None:
         if not self._holding:
@@ -147,8 +151,9 @@ class ClusterEngine:
         if self._quiet is None:
             self._round_by(now_s + self.interval_s)
             return
-        next_s = min(self._quiet(now_s, views, cluster),
-                     min(j.eta_s for j in self._holding))
+        if self._first_eta_s is None:  # holders unchanged: their finishes are too
+            self._first_eta_s = min(j.eta_s for j in self._holding)
+        next_s = min(self._quiet(now_s, views, cluster), self._first_eta_s)
         if next_s < math.inf:
             self._round_by(max(now_s + self.interval_s, self.grid_at_or_after(next_s)))
 
