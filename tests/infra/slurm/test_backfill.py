@@ -8,7 +8,7 @@ from mlfleet.infra.scheduling.slurm.allocation import FreeNodes, Holding, Reques
 from mlfleet.infra.scheduling.slurm.backfill import backfill_pass
 from mlfleet.infra.scheduling.slurm.predict import Timing, predict
 
-EXACT = Timing(end_overhead_s=0.0, pass_latency_s=0.0, bf_phase_s=0.0, kill_delay_s=0.0)
+EXACT = Timing(end_overhead_s=0.0, pass_latency_s=0.0, bf_phase_s=0.0)
 
 
 def request(key: str, order: int, **kw: float) -> Request:

@@ -18,13 +18,20 @@ from mlfleet.infra.scheduling.slurm.fairshare import Assoc, fair_tree
 from mlfleet.infra.scheduling.slurm.workload import SlurmJob
 from mlfleet.infra.slurm_lab import client, cluster
 from mlfleet.infra.slurm_lab.cluster import AccountSpec
-from mlfleet.infra.slurm_lab.compare import mixed_config, mixed_workload, run_comparison
+from mlfleet.infra.slurm_lab.compare import (
+    mixed_config,
+    mixed_workload,
+    run_comparison,
+    timing_spread_s,
+)
 from mlfleet.infra.slurm_lab.state import SlurmLabState
 
 __all__ = ["state_dirs"]
 pytestmark = [pytest.mark.root, pytest.mark.serial, pytest.mark.slow]
 
-SEED = 0
+SEED = 19
+"""A seed whose predicted schedule does not hinge on sub-second timing (see
+``timing_spread_s``); chosen with the model alone, before any real run."""
 
 
 def test_mixed_workload_starts_match_sacct(state_dirs: Path) -> None:
@@ -33,6 +40,7 @@ def test_mixed_workload_starts_match_sacct(state_dirs: Path) -> None:
     assert len(jobs) >= 50 and {j.partition for j in jobs} == {"batch", "urgent"}
     assert len({(j.nodes, j.gpus_per_node) for j in jobs}) >= 4
     config = mixed_config()
+    assert timing_spread_s(jobs, config) <= 1.5  # the workload is a fair test
     state = cluster.up(config=config, hosts=config.nodes, accounting=True)
     try:
         result = run_comparison(state, jobs, config)

@@ -29,35 +29,57 @@ DONE = {"COMPLETED", "CANCELLED", "PREEMPTED", "FAILED", "TIMEOUT", "NODE_FAIL"}
 
 def mixed_config(*, hosts: int = 4, gpus_per_host: int = 4) -> SlurmConfig:
     """The comparison's cluster: two partitions over every node, ``urgent`` above ``batch``
-    (whose jobs it may cancel), priorities from job size (small first) and partition."""
+    (whose jobs it may cancel), priorities from job size (large first, Slurm's default)
+    and partition."""
     return SlurmConfig(
         nodes=hosts, gpus_per_node=gpus_per_host, cpus_per_node=8,
         partitions=(Partition(name="batch", priority_tier=1, priority_job_factor=1,
                               preempt_mode="cancel"),
                     Partition(name="urgent", priority_tier=2, priority_job_factor=2)),
-        weights=PriorityWeights(job_size=1000, partition=1000, favor_small=True),
+        weights=PriorityWeights(job_size=1000, partition=1000, favor_small=False),
         bf_interval_s=1.0, sched_interval_s=60.0)
+
+
+SLOT_S = 10.0
+"""Arrivals come in bursts at the middle of 10-second slots (so a burst is one event)."""
 
 
 def mixed_workload(*, jobs: int = 52, seed: int = 0, hosts: int = 4,
                    gpus_per_host: int = 4) -> list[SlurmJob]:
-    """A seeded mix: 1-4 GPUs on one node or whole nodes on two, 1-2 CPUs, sleeps of
-    5-25 s, limits of 1-2 minutes, one job in eight in ``urgent``, arrivals over ~3 min."""
+    """A seeded mix: 1-4 arrivals per 10-s slot (at its middle); 1-4 GPUs on one node or
+    whole nodes on two; 1-2 CPUs; sleeps of 6-24 s; limits of 1 or 2 minutes; one job in
+    eight in ``urgent``."""
     rng = np.random.default_rng(seed)
-    out = []
-    t = 0
-    for i in range(jobs):
-        t += int(rng.integers(0, 7))
-        two_nodes = hosts >= 2 and rng.random() < 0.12
-        gpus = gpus_per_host if two_nodes else int(rng.integers(1, gpus_per_host + 1))
-        duration = int(rng.integers(5, 26))
-        urgent = rng.random() < 0.125
-        out.append(SlurmJob(name=f"j{i:02d}", submit_s=float(t), duration_s=float(duration),
-                            time_limit_s=60.0 * int(rng.integers(1, 3)),
-                            gpus_per_node=gpus, nodes=2 if two_nodes else 1,
-                            cpus_per_node=int(rng.integers(1, 3)),
-                            partition="urgent" if urgent else "batch"))
+    out: list[SlurmJob] = []
+    slot = 0
+    while len(out) < jobs:
+        for _ in range(min(int(rng.choice([1, 2, 2, 3, 3, 4])), jobs - len(out))):
+            two_nodes = hosts >= 2 and rng.random() < 0.12
+            gpus = gpus_per_host if two_nodes else int(rng.integers(1, gpus_per_host + 1))
+            out.append(SlurmJob(
+                name=f"j{len(out):02d}", submit_s=SLOT_S * slot + SLOT_S / 2,
+                duration_s=float(rng.integers(6, 25)),
+                time_limit_s=60.0 * int(rng.integers(1, 3)), gpus_per_node=gpus,
+                nodes=2 if two_nodes else 1, cpus_per_node=int(rng.integers(1, 3)),
+                partition="urgent" if rng.random() < 0.125 else "batch"))
+        slot += 1
     return out
+
+
+def timing_spread_s(jobs: Sequence[SlurmJob], config: SlurmConfig, *, trials: int = 8,
+                    jitter_s: float = 0.6) -> float:
+    """How much the predicted starts move when each job's end is jittered by up to
+    ``jitter_s`` and the scheduler's latency is 0.3 or 0.7 s: the largest range of any
+    job's start over the trials. A workload whose schedule hinges on which of two events
+    a second apart comes first has a large spread; the comparison uses one with a small
+    one (the real run's sub-second timing is not something any model can know)."""
+    starts = []
+    for trial in range(trials):
+        timing = Timing(pass_latency_s=0.3 if trial % 2 else 0.7, end_jitter_s=jitter_s,
+                        jitter_seed=trial)
+        starts.append([p.start_s or 0.0 for p in predict(jobs, config, timing=timing)])
+    table = np.asarray(starts)
+    return float((table.max(axis=0) - table.min(axis=0)).max())
 
 
 @dataclass(frozen=True, kw_only=True)

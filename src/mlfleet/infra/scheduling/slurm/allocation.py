@@ -44,6 +44,8 @@ class Holding:
     priority: int
     preemptable: bool
     """Its partition's PreemptMode is not OFF."""
+    order: int = 0
+    """Job id: equal-priority victims are taken in job-id order."""
 
 
 def queue_order(requests: Sequence[Request]) -> list[Request]:

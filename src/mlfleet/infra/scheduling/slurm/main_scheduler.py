@@ -5,7 +5,7 @@ slurmctld runs it at every submission and job completion and every ``sched_inter
 priority, submit time, id); the first one that cannot start blocks its partition's nodes
 for the rest of the pass, and since the lab's partitions all span every node, the pass
 stops there (lower-priority jobs wait for backfill). A blocked job of a higher tier may
-preempt lower-tier jobs instead (:mod:`.preemption`); it then waits for them to end.
+preempt lower-tier jobs instead (:mod:`.preemption`) and start at once.
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ from mlfleet.infra.scheduling.slurm.preemption import victims_for
 
 @dataclass(kw_only=True)
 class MainResult:
-    """Jobs the pass starts (key -> nodes) and preemptions it orders (preemptor -> victims)."""
+    """Jobs the pass starts (key -> nodes) and preemptions it orders (preemptor -> victims);
+    a preemptor is among the starts, on nodes its victims free."""
 
     starts: dict[str, tuple[int, ...]] = field(default_factory=dict)
     preemptions: dict[str, list[Holding]] = field(default_factory=dict)
 
 
-def main_pass(*, pending: Sequence[Request], holdings: Sequence[Holding], free: FreeNodes,
-              preempting: frozenset[str] = frozenset()) -> MainResult:
-    """One pass over ``pending`` (in queue order); ``free`` is updated with the starts.
-
-    ``preempting``: jobs whose victims are already being stopped (no second preemption).
-    """
+def main_pass(*, pending: Sequence[Request], holdings: Sequence[Holding],
+              free: FreeNodes) -> MainResult:
+    """One pass over ``pending`` (in queue order); ``free`` is updated with the starts and
+    the victims' release."""
     result = MainResult()
     for request in pending:
         nodes = free.select(request)
@@ -38,9 +37,15 @@ def main_pass(*, pending: Sequence[Request], holdings: Sequence[Holding], free: 
             free.take(nodes, request.gpus_per_node, request.cpus_per_node)
             result.starts[request.key] = nodes
             continue
-        if request.key not in preempting:
-            victims = victims_for(request, holdings, free)
-            if victims:
-                result.preemptions[request.key] = victims
-        break
+        victims = victims_for(request, holdings, free)
+        if not victims:
+            break
+        for victim in victims:
+            free.give(victim.nodes, victim.gpus_per_node, victim.cpus_per_node)
+        holdings = [h for h in holdings if h not in victims]
+        nodes = free.select(request)
+        assert nodes is not None, "victims_for promised room"
+        free.take(nodes, request.gpus_per_node, request.cpus_per_node)
+        result.starts[request.key] = nodes
+        result.preemptions[request.key] = victims
     return result

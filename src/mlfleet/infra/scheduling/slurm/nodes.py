@@ -1,11 +1,12 @@
 """Which nodes a job gets: select/cons_tres's best fit over consecutive node sets.
 
-cons_tres (Slurm 22.05, ``eval_nodes`` without a topology plugin) groups the nodes able to
-host the job into runs of consecutive node indices, picks the run with the fewest
-available CPUs that still holds the job (the first such run on ties) and takes its
-lowest-indexed nodes. If no single run is long enough, it takes nodes from the runs in
-index order. Free GPUs and CPUs are per node; the job needs ``gpus_per_node`` and
-``cpus_per_node`` on each of ``nodes`` nodes.
+cons_tres (Slurm 22.05, ``_eval_nodes_consec`` without a topology plugin) groups the nodes
+able to host the job into runs of consecutive node indices and picks the tightest run that
+holds the job, counting the CPUs the job could use in each: with one task per node those
+are the job's own CPUs on every node, so the tightest run is the one with the fewest
+nodes (the first on ties); it takes that run's lowest-indexed nodes. If no single run is
+long enough it takes nodes from the runs in index order. Free GPUs and CPUs are per node;
+the job needs ``gpus_per_node`` and ``cpus_per_node`` on each of ``nodes`` nodes.
 """
 
 from __future__ import annotations
@@ -41,5 +42,5 @@ def select_nodes(free_gpus: Sequence[int], free_cpus: Sequence[int], *, nodes: i
     runs = [r for r in consecutive_runs(usable) if len(r) >= nodes]
     if not runs:
         return tuple(usable[:nodes])
-    best = min(runs, key=lambda r: (sum(free_cpus[i] for i in r), r[0]))
+    best = min(runs, key=lambda r: (len(r), r[0]))
     return tuple(best[:nodes])

@@ -42,8 +42,10 @@ class Timing:
     queues the pass; on the lab it came 0.1-1 s later (bf_interval=1), so half a second."""
     bf_phase_s: float = 0.5
     """Time of the first backfill pass (later ones follow every bf_interval)."""
-    kill_delay_s: float = 0.5
-    """From a preemption decision to the victim's nodes being free."""
+    end_jitter_s: float = 0.0
+    """Each job's end comes up to this much later, uniformly at random (seeded): to test
+    whether a workload's predicted schedule hinges on sub-second timing."""
+    jitter_seed: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,7 +95,6 @@ class _State:
     free: FreeNodes
     pending: set[str] = field(default_factory=set)
     running: set[str] = field(default_factory=set)
-    preempting: set[str] = field(default_factory=set)
     submitted: int = 0
 
 
@@ -111,7 +112,8 @@ class SlurmModel:
         self.state = _State(runs=runs, free=FreeNodes(
             nodes=config.nodes, gpus_per_node=config.gpus_per_node,
             cpus_per_node=config.cpus_per_node))
-        self.sim = Simulation(seed=0)
+        self.sim = Simulation(seed=timing.jitter_seed)
+        self.jitter = self.sim.stream("end-jitter")
         self.kinds = {name: self.sim.kind(name) for name in ("submit", "end", "bf", "sched",
                                                            "pass")}
 
@@ -167,31 +169,31 @@ class SlurmModel:
 
     def _main(self, t: float) -> None:
         result = main_pass(pending=self._requests(t), holdings=self._holdings(),
-                           free=self.state.free, preempting=frozenset(self.state.preempting))
-        for key, nodes in result.starts.items():
-            self._start(t, key, nodes, "main")
-        for key, victims in result.preemptions.items():
-            self.state.preempting.add(key)
+                           free=self.state.free)
+        for victims in result.preemptions.values():
             for victim in victims:
                 self._preempt(t, victim.key)
+        for key, nodes in result.starts.items():
+            self._start(t, key, nodes, "main")
 
     def _start(self, t: float, key: str, nodes: tuple[int, ...], how: str) -> None:
         run = self.state.runs[key]
         self.state.pending.discard(key)
-        self.state.preempting.discard(key)
         self.state.running.add(key)
         run.start_s, run.nodes, run.started_by = t, nodes, how
         run_s = min(run.job.duration_s, run.job.time_limit_s)
-        run.end_seq = self.sim.schedule(t + run_s + self.timing.end_overhead_s,
+        jitter = self.jitter.uniform(0.0, self.timing.end_jitter_s)
+        run.end_seq = self.sim.schedule(t + run_s + self.timing.end_overhead_s + jitter,
                                         self.kinds["end"], key)
 
     def _preempt(self, t: float, key: str) -> None:
-        """Stop a victim (PreemptMode CANCEL; REQUEUE is not modelled)."""
+        """Cancel a victim now (PreemptMode CANCEL; REQUEUE is not modelled here): the
+        main pass has already counted its nodes as free."""
         run = self.state.runs[key]
         assert run.end_seq is not None
         self.sim.cancel(run.end_seq)
-        run.preempted = True
-        run.end_seq = self.sim.schedule(t + self.timing.kill_delay_s, self.kinds["end"], key)
+        self.state.running.discard(key)
+        run.preempted, run.end_s, run.end_seq = True, t, None
 
     def _requests(self, t: float) -> list[Request]:
         out = []
@@ -217,7 +219,7 @@ class SlurmModel:
                                cpus_per_node=run.job.cpus_per_node, start_s=run.start_s,
                                expected_end_s=run.start_s + run.job.time_limit_s,
                                tier=part.priority_tier, priority=run.priority,
-                               preemptable=part.preempt_mode != "off" and not run.preempted))
+                               preemptable=part.preempt_mode != "off", order=run.order))
         return out
 
 
