@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from cli_helpers import assert_one_line_error, run_cli
+import pytest
+
+from cli_helpers import ENTRY, assert_one_line_error, run_cli
 
 
 def test_json_run_of_a_bundled_workload(tmp_path: Path) -> None:
@@ -55,3 +61,17 @@ def test_cluster_smaller_than_the_largest_job(tmp_path: Path) -> None:
 def test_bad_interval() -> None:
     assert_one_line_error(run_cli("sim", "cluster", "workload-1", "--interval", "0s"),
                           "--interval(='0s') must be a duration > 0")
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_long_replay_and_leaves_no_file(tmp_path: Path) -> None:
+    out = tmp_path / "jobs.csv"
+    proc = subprocess.Popen([sys.executable, "-c", ENTRY, "sim", "cluster", "philly",
+                             "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)  # well into the replay (about 30 s in all)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert not out.exists() and not out.with_name(out.name + ".part").exists()
