@@ -70,6 +70,18 @@ def _print(doc: dict[str, Any]) -> None:
                       f"{c['gpus_per_node']} GPUs")
 
 
+def _options(items: tuple[str, ...]) -> dict[str, str]:
+    """``("f=0.8", "lease_s=600")`` -> ``{"f": "0.8", "lease_s": "600"}``."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip() or key.strip() == "interval_s":
+            raise InputError(f"--option {item!r} must look like KEY=VALUE, e.g. f=0.8 "
+                             "(the interval is --interval)")
+        out[key.strip()] = value.strip()
+    return out
+
+
 @click.command("cluster")
 @click.argument("workload")
 @click.option("--policy", default="tiresias", show_default=True,
@@ -80,11 +92,15 @@ def _print(doc: dict[str, Any]) -> None:
 @click.option("--interval", default="60s", show_default=True, help="Scheduling interval.")
 @click.option("--restart-delay", default="30s", show_default=True,
               help="Delay a job pays when its placement changes.")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="A policy's own knob, e.g. --option f=0.8 (themis), --option "
+                   "threshold_gpu_s=3600 (tiresias); repeatable. A wrong key lists the known.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one CSV row per job here.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cluster_command(workload: str, policy: str, nodes: int | None, gpus_per_node: int,
-                    interval: str, restart_delay: str, out: Path | None, as_json: bool) -> None:
+                    interval: str, restart_delay: str, options: tuple[str, ...], out: Path | None,
+                    as_json: bool) -> None:
     """Simulate WORKLOAD (CSV or workload-N[@0.5] or philly) under a scheduling policy."""
     from mlfleet.infra.scheduling.results import write_per_job_csv
     from mlfleet.infra.scheduling.run import run_cluster
@@ -95,10 +111,12 @@ def cluster_command(workload: str, policy: str, nodes: int | None, gpus_per_node
         raise InputError(f"--out(={str(out)!r}) must name a file")
     if out is not None and not out.parent.is_dir():
         raise InputError(f"--out(={str(out)!r}): folder {str(out.parent)!r} does not exist")
+    knobs = _options(options)
     jobs = load_workload(workload)
     with progress_bar(not as_json, "scheduling") as bar:
         run = run_cluster(jobs, policy=policy, nodes=nodes, gpus_per_node=gpus_per_node,
-                          interval_s=interval_s, restart_delay_s=delay_s, progress=bar)
+                          interval_s=interval_s, restart_delay_s=delay_s, progress=bar,
+                          options=knobs)
     if out is not None:
         write_per_job_csv(run.result.records, out)
     doc = _document(run)

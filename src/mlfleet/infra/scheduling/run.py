@@ -8,12 +8,15 @@ given, refuses a cluster smaller than the largest job, and runs the engine.
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mlfleet.errors import InputError
 from mlfleet.infra.scheduling.engine import Progress, simulate
 from mlfleet.infra.scheduling.policies import POLICIES
+from mlfleet.infra.scheduling.policies.options import build
 from mlfleet.infra.scheduling.results import ClusterResult
 from mlfleet.infra.scheduling.types import JobSpec, Policy
 from mlfleet.infra.scheduling.workload import Workload
@@ -34,12 +37,18 @@ class ClusterSizeError(InputError):
     """A cluster that cannot run the workload (smaller than its largest job)."""
 
 
-def make_policy(name: str, *, interval_s: float) -> Policy:
-    """The registered policy ``name`` with scheduling interval ``interval_s``."""
+def make_policy(name: str, *, interval_s: float, options: Mapping[str, str] | None = None) -> Policy:
+    """The registered policy ``name`` with scheduling interval ``interval_s`` and its own
+    ``options`` (text values, as ``--option KEY=VALUE`` gives them; an unknown key or a bad
+    value is a one-line :class:`~.policies.options.PolicyOptionError`)."""
     if name not in POLICIES:
         raise PolicyNameError(f"policy(={name!r}) is unknown; known: {', '.join(sorted(POLICIES))}")
-    module, factory, _ = POLICIES[name]
-    policy: Policy = getattr(importlib.import_module(module), factory)(interval_s=interval_s)
+    module, attribute, _ = POLICIES[name]
+    factory = getattr(importlib.import_module(module), attribute)
+    given = {"interval_s": interval_s, **(options or {})}
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD
+                    for p in inspect.signature(factory).parameters.values())
+    policy: Policy = factory(**given) if takes_any else build(factory, name, given)
     return policy
 
 
@@ -66,9 +75,11 @@ class ClusterRun:
 
 def run_cluster(workload: Workload, *, policy: str, nodes: int | None = None,
                 gpus_per_node: int = 4, interval_s: float = 60.0,
-                restart_delay_s: float = 30.0, progress: Progress | None = None) -> ClusterRun:
-    """Simulate ``workload`` under ``policy``; raises InputError subclasses for bad input."""
-    chosen = make_policy(policy, interval_s=interval_s)
+                restart_delay_s: float = 30.0, progress: Progress | None = None,
+                options: Mapping[str, str] | None = None) -> ClusterRun:
+    """Simulate ``workload`` under ``policy`` (with the policy's own ``options``); raises
+    InputError subclasses for bad input."""
+    chosen = make_policy(policy, interval_s=interval_s, options=options)
     if workload.kind == "pollux" and gpus_per_node > PROFILED_MAX_GPUS_PER_NODE:
         raise ClusterSizeError(f"gpus_per_node(={gpus_per_node}) must be <= "
                                f"{PROFILED_MAX_GPUS_PER_NODE} for profiled jobs (the Pollux "
