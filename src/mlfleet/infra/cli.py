@@ -32,6 +32,8 @@ INFRA_COMMANDS: dict[str, tuple[str, str, str]] = {
             "Total cost of ownership: cloud vs on-premises, break-even, power-price sensitivity."),
     "isolation": ("mlfleet.infra.isolation.cli", "isolation_command",
                   "Noisy neighbours: shared memory bandwidth, MIG vs time-slicing."),
+    "cases": ("mlfleet.infra.cases.cli", "cases_group",
+              "Case studies: Meta's CPU+GPU recommendation stack, Tesla Dojo, GPU-only fallacy."),
     "scheduler": ("mlfleet.infra.scheduling.slurm.cli", "scheduler_group",
                   "Slurm semantics: multifactor priority, fair-share, backfill start times."),
 }
