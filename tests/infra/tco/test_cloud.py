@@ -108,5 +108,5 @@ def test_spot_costs_more_per_useful_hour_as_preemptions_rise(p: float, dp: float
                               interruption_per_month=interruption, gpus=512, gpus_per_instance=8,
                               ckpt_s=ckpt_s, restart_s=restart_s).usd_per_useful_gpu_h
 
-    assert useful(p) >= 4.0
+    assert useful(p) >= 4.0 * (1 - 1e-12)  # the spot price itself, up to rounding
     assert useful(p + dp) > useful(p)
