@@ -142,6 +142,7 @@ def tile_yield(*, defects_per_cm2: float | None = None, die_area_cm2: float | No
     return TileYield(
         defects_per_cm2=d, die_area_cm2=area, dies_per_tile=n, die_yield=y_die,
         monolithic_yield=y_mono, dies_per_wafer=per_wafer, monolithic_per_wafer=mono_per_wafer,
-        wafers_per_tile_known_good=n / (per_wafer * y_die) if per_wafer else math.inf,
+        wafers_per_tile_known_good=n / (per_wafer * y_die) if per_wafer and y_die > 0
+        else math.inf,
         wafers_per_tile_monolithic=(1 / (mono_per_wafer * y_mono)
                                     if mono_per_wafer and y_mono > 0 else math.inf))

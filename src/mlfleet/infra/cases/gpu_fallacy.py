@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlfleet.catalog.types import Accelerator
-from mlfleet.checks import positive
+from mlfleet.checks import one_of, positive
 from mlfleet.infra.cases import recsys_hybrid as rh
 from mlfleet.infra.cases.hourly_cost import device_hour
 
@@ -83,6 +83,7 @@ class FleetCost:
 def fleet_cost(split: str, *, table_bytes: float, samples_per_s: float, rate: Rates,
                cpu: str = "host-cpu", gpu: str = "H100") -> FleetCost:
     """Devices and USD per hour for ``split`` (module docstring, item 1)."""
+    one_of("split", split, rh.SPLITS)
     positive("table_bytes", table_bytes)
     positive("samples_per_s", samples_per_s)
     dram = Accelerator.from_name(cpu).hbm_bytes
@@ -130,7 +131,7 @@ _MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)  # ImageNet channel me
 _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
-def measure_preprocess_rate(*, images: int = 200, seed: int = 0,
+def measure_preprocess_rate(*, images: int = 100, seed: int = 0,
                             clock: Callable[[], float] = time.process_time) -> float:
     """Samples per second one core runs :func:`preprocess_image` on 256x256 images (real
     measurement on this host, process CPU time so other jobs' time is not charged)."""

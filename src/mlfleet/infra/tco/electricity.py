@@ -51,7 +51,7 @@ class Tariff:
         non_negative("peak price", self.peak_usd_per_kwh)
         non_negative("off-peak price", self.off_peak_usd_per_kwh)
         if not 0.0 <= self.peak_hours <= HOURS_PER_DAY:
-            raise InputError(f"peak hours (={self.peak_hours!r}) must be in [0, 24]")
+            raise InputError(f"peak hours(={self.peak_hours:g}) must be in [0, 24]")
 
     @property
     def off_peak_hours(self) -> float:
@@ -100,7 +100,7 @@ def shift_off_peak(*, load_w: float, capacity_w: float, deferrable: float,
     positive("capacity_w", capacity_w)
     fraction("deferrable", deferrable)
     if capacity_w < load_w:
-        raise InputError(f"capacity (={capacity_w:g} W) must be at least the load "
+        raise InputError(f"capacity(={capacity_w:g} W) must be at least the load "
                          f"(={load_w:g} W)")
     peak_deferrable_kwh = deferrable * load_w * tariff.peak_hours / 1000.0
     headroom_kwh = (capacity_w - load_w) * tariff.off_peak_hours / 1000.0
