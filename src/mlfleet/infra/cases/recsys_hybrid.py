@@ -15,13 +15,14 @@ and Recommendation Systems", 2019) has two parts with opposite needs:
 
 Three placements of one inference server (one host CPU socket always present):
 
-* ``cpu-only``: both parts on the CPU socket, one after the other;
+* ``cpu-only``: both parts on the CPU socket, one after the other (Gupta et al., HPCA'20,
+  characterise Meta's recommendation inference on CPU servers);
 * ``gpu-only``: tables sharded over the fewest GPUs that hold them; the host sends ids and
   dense features over PCIe, pooled vectors are exchanged over NVLink (AlltoAll), each GPU
   runs the MLP on its share of the batch;
 * ``hybrid``: tables in host DRAM, the CPU pools them, the pooled vectors cross PCIe, one
-  GPU runs the MLP (the split Meta describes for serving: Gupta et al., HPCA'20, ran
-  recommendation inference on CPU servers).
+  GPU runs the MLP (host memory as the tier below HBM, as Mudigere et al. use DDR for
+  tables that exceed HBM).
 
 Stages on different resources pipeline, so throughput = B / (busiest resource's time) and
 latency = sum of stage times. Cost per hour is owned hardware: purchase price over the
@@ -248,7 +249,9 @@ def split(name: str, shape: RecsysShape, *, cpu: str = "host-cpu", gpu: str = "H
         raise InputError(f"{shape.name}'s tables ({shape.embedding_bytes / 1e9:.1f} GB) do "
                          f"not fit {cpu_acc.name}'s memory ({cpu_acc.hbm_bytes / 1e9:.0f} GB)")
     gpus = {"cpu-only": 0, "hybrid": 1}.get(
-        name, devices_to_hold(shape.embedding_bytes + shape.dense_params * 4.0, gpu_acc))
+        name, devices_to_hold(shape.embedding_bytes
+                              + shape.dense_params * rl.BYTES_PER_ELEMENT[precision],
+                              gpu_acc))
     stages = _stages(name, shape, cpu=cpu_acc.name, gpu=gpu_acc, batch=batch,
                      precision=precision, n_gpus=max(gpus, 1))
     busy: dict[str, float] = {}
