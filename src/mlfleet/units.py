@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from mlfleet.errors import UnitError
+from mlfleet.errors import InputError, UnitError
 
 # A dimension is a sorted tuple of (base, exponent); bases: B (byte), s, FLOP, W, USD.
 Dimension = tuple[tuple[str, int], ...]
@@ -256,6 +256,20 @@ def _scaled(value: float, steps: list[tuple[float, str]], digits: int) -> str:
             return f"{value / factor:.{digits}g} {suffix}"
     factor, suffix = steps[-1]
     return f"{value / factor:.{digits}g} {suffix}"
+
+
+def duration_option(option: str, text: str, *, allow_zero: bool = False) -> float:
+    """A command-line duration in seconds: ``duration_option("--interval", "2min") == 120.0``.
+
+    Text that is not a duration raises UnitError prefixed with ``option``; a negative
+    duration (or zero, unless ``allow_zero``) raises InputError naming the value."""
+    try:
+        value = parse_quantity(text, "s")
+    except UnitError as exc:
+        raise UnitError(f"{option}: {exc}") from None
+    if not (value > 0 or (allow_zero and value == 0)):
+        raise InputError(f"{option}(={text!r}) must be a duration {'>=' if allow_zero else '>'} 0")
+    return value
 
 
 def format_bytes(n_bytes: float, *, digits: int = 3) -> str:

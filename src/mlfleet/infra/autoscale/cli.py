@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mlfleet import units
-from mlfleet.errors import InputError, UnitError
+from mlfleet.errors import InputError
 from mlfleet.report.progress import progress_bar
+from mlfleet.units import duration_option
 
 if TYPE_CHECKING:
     from mlfleet.infra.autoscale.simulate import AutoscaleSpec, PolicyRun
@@ -25,17 +26,6 @@ MAX_REQUESTS = 20_000_000
 """Expected requests (all policies together) above which a run is refused: the engine
 keeps every request (about 500 bytes each, docs/serving-simulator.md)."""
 DEFAULT_ACCELERATOR = "H100-SXM"
-
-
-def _duration(option: str, text: str, *, allow_zero: bool = False) -> float:
-    try:
-        value = units.parse_quantity(text, "s")
-    except UnitError as exc:
-        raise UnitError(f"{option}: {exc}") from None
-    if value < 0 or (value == 0 and not allow_zero):
-        raise InputError(f"{option}(={text!r}) must be a duration "
-                         f"{'>=' if allow_zero else '>'} 0")
-    return value
 
 
 def _price(accelerator: str, price: float | None) -> float:
@@ -70,23 +60,23 @@ def build_spec(opts: dict[str, Any]) -> AutoscaleSpec:
         raise InputError(f"--rate(={opts['rate']:g}) must be > 0 requests per second")
     if not 0 <= opts["noise"] <= 3:
         raise InputError(f"--noise(={opts['noise']:g}) must be in [0, 3]")
-    period_s = _duration("--period", opts["period"])
+    period_s = duration_option("--period", opts["period"])
     if period_s < 600:
         raise InputError(f"--period(={opts['period']!r}) must be at least 10min")
-    if _duration("--window", opts["window"]) < 60:
+    if duration_option("--window", opts["window"]) < 60:
         raise InputError(f"--window(={opts['window']!r}) must be at least 1min")
     load = DiurnalLoad(mean_rate_per_s=opts["rate"], amplitude=opts["amplitude"],
                        period_s=period_s, peak_at_s=period_s * 14 / 24,
                        noise_sigma=opts["noise"], bin_s=min(300.0, period_s / 24))
     return AutoscaleSpec(
         load=load, duration_s=opts["hours"] * 3600.0,
-        service_s=_duration("--service-time", opts["service_time"]), servers=opts["servers"],
-        slo_s=_duration("--slo", opts["slo"]), target_utilization=opts["target_util"],
+        service_s=duration_option("--service-time", opts["service_time"]), servers=opts["servers"],
+        slo_s=duration_option("--slo", opts["slo"]), target_utilization=opts["target_util"],
         min_replicas=opts["min_replicas"], max_replicas=opts["max_replicas"],
-        cold_start_s=_duration("--cold-start", opts["cold_start"], allow_zero=True),
-        lead_s=_duration("--lead", opts["lead"], allow_zero=True),
+        cold_start_s=duration_option("--cold-start", opts["cold_start"], allow_zero=True),
+        lead_s=duration_option("--lead", opts["lead"], allow_zero=True),
         usd_per_replica_h=_price(opts["accelerator"], opts["price_per_hour"]),
-        window_s=_duration("--window", opts["window"]))
+        window_s=duration_option("--window", opts["window"]))
 
 
 @click.command("autoscale")

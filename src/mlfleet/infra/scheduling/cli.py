@@ -16,28 +16,9 @@ from typing import Any
 import click
 
 from mlfleet import units
-from mlfleet.errors import InputError, UnitError
+from mlfleet.errors import InputError
 from mlfleet.report.progress import progress_bar
-
-
-def _seconds(option: str, text: str) -> float:
-    try:
-        value = units.parse_quantity(text, "s")
-    except UnitError as exc:
-        raise UnitError(f"{option}: {exc}") from None
-    if not value > 0:
-        raise InputError(f"{option}(={text!r}) must be a duration > 0")
-    return value
-
-
-def _restart_s(text: str) -> float:
-    try:
-        value = units.parse_quantity(text, "s")
-    except UnitError as exc:
-        raise UnitError(f"--restart-delay: {exc}") from None
-    if not value >= 0:
-        raise InputError(f"--restart-delay(={text!r}) must be a duration >= 0")
-    return value
+from mlfleet.units import duration_option
 
 
 def _document(run: Any) -> dict[str, Any]:
@@ -106,7 +87,8 @@ def cluster_command(workload: str, policy: str, nodes: int | None, gpus_per_node
     from mlfleet.infra.scheduling.run import run_cluster
     from mlfleet.infra.scheduling.workload import load_workload
 
-    interval_s, delay_s = _seconds("--interval", interval), _restart_s(restart_delay)
+    interval_s = duration_option("--interval", interval)
+    delay_s = duration_option("--restart-delay", restart_delay, allow_zero=True)
     if out is not None and (not out.name or out.is_dir()):
         raise InputError(f"--out(={str(out)!r}) must name a file")
     if out is not None and not out.parent.is_dir():

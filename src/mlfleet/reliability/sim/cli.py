@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mlfleet import units
-from mlfleet.errors import InputError, UnitError
+from mlfleet.errors import InputError
 from mlfleet.report.progress import progress_bar
+from mlfleet.units import duration_option
 
 if TYPE_CHECKING:
     from mlfleet.reliability.sim.job import JobSpec
@@ -31,23 +31,12 @@ MAX_EVENTS = 20_000_000
 1,200 events per ms-scale run were measured at about 0.3 M events/s)."""
 
 
-
-def _duration(option: str, text: str, *, allow_zero: bool = False) -> float:
-    try:
-        value = units.parse_quantity(text, "s")
-    except UnitError as exc:
-        raise UnitError(f"{option}: {exc}") from None
-    if value < 0 or (value == 0 and not allow_zero):
-        raise InputError(f"{option}(={text!r}) must be a duration {'>=' if allow_zero else '>'} 0")
-    return value
-
-
 def _job_mtbf_s(opts: dict[str, Any], nodes: int) -> float:
     if opts["mtbf"] is not None and opts["node_mtbf"] is not None:
         raise InputError("--mtbf (the job's) and --node-mtbf (one node's) exclude each other")
     if opts["node_mtbf"] is not None:
-        return _duration("--node-mtbf", opts["node_mtbf"]) / nodes
-    return _duration("--mtbf", opts["mtbf"] or "24h")
+        return duration_option("--node-mtbf", opts["node_mtbf"]) / nodes
+    return duration_option("--mtbf", opts["mtbf"] or "24h")
 
 
 def _interval_s(text: str, *, ckpt_s: float, mtbf_s: float) -> float:
@@ -59,7 +48,7 @@ def _interval_s(text: str, *, ckpt_s: float, mtbf_s: float) -> float:
         return daly_interval_s(ckpt_s=ckpt_s, mtbf_s=mtbf_s)
     if text == "young":
         return young_interval_s(ckpt_s=ckpt_s, mtbf_s=mtbf_s)
-    return _duration("--interval", text)
+    return duration_option("--interval", text)
 
 
 def build_spec(opts: dict[str, Any]) -> JobSpec:
@@ -73,18 +62,18 @@ def build_spec(opts: dict[str, Any]) -> JobSpec:
                          f"(={opts['gpus_per_node']})")
     nodes = opts["gpus"] // opts["gpus_per_node"]
     mtbf_s = _job_mtbf_s(opts, nodes)
-    ckpt_s = _duration("--ckpt-cost", opts["ckpt_cost"], allow_zero=True)
-    snapshot_s = _duration("--snapshot", opts["snapshot"], allow_zero=True)
+    ckpt_s = duration_option("--ckpt-cost", opts["ckpt_cost"], allow_zero=True)
+    snapshot_s = duration_option("--snapshot", opts["snapshot"], allow_zero=True)
     stall_s = ckpt_s if opts["mode"] == "sync" else snapshot_s
     policy = CheckpointPolicy(interval_s=_interval_s(opts["interval"], ckpt_s=stall_s,
                                                      mtbf_s=mtbf_s),
                               cost_s=ckpt_s, mode=opts["mode"], snapshot_s=snapshot_s)
-    spares = SparePolicy(spares=opts["spares"], repair_s=_duration("--repair", opts["repair"]),
+    spares = SparePolicy(spares=opts["spares"], repair_s=duration_option("--repair", opts["repair"]),
                          elastic=opts["elastic"])
-    return JobSpec(solve_s=_duration("--solve", opts["solve"]), checkpoint=policy,
+    return JobSpec(solve_s=duration_option("--solve", opts["solve"]), checkpoint=policy,
                    failures=parse_failure(opts["failure"], mtbf_s=mtbf_s),
-                   detect_s=_duration("--detect", opts["detect"], allow_zero=True),
-                   restart_s=_duration("--restart", opts["restart"], allow_zero=True),
+                   detect_s=duration_option("--detect", opts["detect"], allow_zero=True),
+                   restart_s=duration_option("--restart", opts["restart"], allow_zero=True),
                    nodes=nodes, spares=spares)
 
 

@@ -16,7 +16,8 @@ import click
 import numpy as np
 
 from mlfleet import units
-from mlfleet.errors import InputError, UnitError
+from mlfleet.errors import InputError
+from mlfleet.units import duration_option
 
 MAX_RANK_STEPS = 50_000_000
 """Rank-steps of the synchronous simulation above which a study is refused (~10 s)."""
@@ -24,16 +25,6 @@ MAX_SSP_EVENTS = 2_000_000
 """Kernel events of the SSP runs together above which a study is refused (~40 s)."""
 BATCHES = 20
 """Batches for the batch-means CI of the mean step time (slow spells correlate steps)."""
-
-
-def _duration(option: str, text: str) -> float:
-    try:
-        value = units.parse_quantity(text, "s")
-    except UnitError as exc:
-        raise UnitError(f"{option}: {exc}") from None
-    if not value > 0:
-        raise InputError(f"{option}(={text!r}) must be a duration > 0")
-    return value
 
 
 def _int_list(option: str, text: str, *, allow_inf: bool = False) -> list[float]:
@@ -90,8 +81,8 @@ def run_stragglers(opts: dict[str, Any]) -> dict[str, Any]:
     from mlfleet.reliability.sim.straggler_detection import Detectors, flags, score
     from mlfleet.reliability.sim.stragglers import StepTimeModel
 
-    model = StepTimeModel(ranks=opts["ranks"], base_s=_duration("--base", opts["base"]),
-                          jitter_s=_duration("--jitter", opts["jitter"]),
+    model = StepTimeModel(ranks=opts["ranks"], base_s=duration_option("--base", opts["base"]),
+                          jitter_s=duration_option("--jitter", opts["jitter"]),
                           slow_prob=opts["slow_prob"], factor=opts["factor"],
                           persistence_steps=opts["persistence"])
     backups = _int_list("--backups", opts["backups"])
@@ -99,7 +90,7 @@ def run_stragglers(opts: dict[str, Any]) -> dict[str, Any]:
     steps, ssp_steps = opts["steps"], opts["ssp_steps"]
     _check_size(model.ranks, steps, backups, ssp_steps, len(staleness))
     normal_s = model.base_s + model.jitter_s
-    det = Detectors(timeout_s=_duration("--timeout", opts["timeout"]) if opts["timeout"]
+    det = Detectors(timeout_s=duration_option("--timeout", opts["timeout"]) if opts["timeout"]
                     else 2.0 * normal_s, window=opts["window"], ratio=opts["ratio"],
                     z=opts["z"])
     rng = np.random.default_rng(opts["seed"])
