@@ -41,14 +41,14 @@ def mixed_config(*, hosts: int = 4, gpus_per_host: int = 4) -> SlurmConfig:
 
 
 SLOT_S = 10.0
-"""Arrivals come in bursts at the middle of 10-second slots (so a burst is one event)."""
+"""Arrivals come in bursts at the middle of 10-second slots."""
 
 
 def mixed_workload(*, jobs: int = 52, seed: int = 0, hosts: int = 4,
                    gpus_per_host: int = 4) -> list[SlurmJob]:
-    """A seeded mix: 1-4 arrivals per 10-s slot (at its middle); 1-4 GPUs on one node or
-    whole nodes on two; 1-2 CPUs; sleeps of 6-24 s; limits of 1 or 2 minutes; one job in
-    eight in ``urgent``."""
+    """A seeded mix: a burst of 1-4 arrivals at the middle of each 10-s slot; 1-4 GPUs on
+    one node or whole nodes on two; 1-2 CPUs; sleeps of 6-24 s; limits of 1 or 2 minutes;
+    one job in eight in ``urgent``."""
     rng = np.random.default_rng(seed)
     out: list[SlurmJob] = []
     slot = 0
@@ -66,20 +66,18 @@ def mixed_workload(*, jobs: int = 52, seed: int = 0, hosts: int = 4,
     return out
 
 
-def timing_spread_s(jobs: Sequence[SlurmJob], config: SlurmConfig, *, trials: int = 8,
-                    jitter_s: float = 0.6) -> float:
-    """How much the predicted starts move when each job's end is jittered by up to
-    ``jitter_s`` and the scheduler's latency is 0.3 or 0.7 s: the largest range of any
-    job's start over the trials. A workload whose schedule hinges on which of two events
-    a second apart comes first has a large spread; the comparison uses one with a small
-    one (the real run's sub-second timing is not something any model can know)."""
-    starts = []
+def outcomes(jobs: Sequence[SlurmJob], config: SlurmConfig, *, trials: int = 16,
+             jitter_s: float = 0.3) -> int:
+    """How many different schedules (each job's nodes and whether it is preempted) the
+    model predicts when each job's end and each scheduler pass move by up to ``jitter_s``
+    either way (16 seeded trials). More than one means the schedule hinges on which of two events a fraction
+    of a second apart comes first, which no model of a real slurmctld can know; the
+    comparison runs a workload with exactly one."""
+    seen = set()
     for trial in range(trials):
-        timing = Timing(pass_latency_s=0.3 if trial % 2 else 0.7, end_jitter_s=jitter_s,
-                        jitter_seed=trial)
-        starts.append([p.start_s or 0.0 for p in predict(jobs, config, timing=timing)])
-    table = np.asarray(starts)
-    return float((table.max(axis=0) - table.min(axis=0)).max())
+        timing = Timing(jitter_s=jitter_s, jitter_seed=trial)
+        seen.add(tuple((p.nodes, p.preempted) for p in predict(jobs, config, timing=timing)))
+    return len(seen)
 
 
 @dataclass(frozen=True, kw_only=True)

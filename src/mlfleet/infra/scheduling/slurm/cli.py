@@ -64,7 +64,7 @@ def _cluster_options(func: Any) -> Any:
                      help="PriorityWeightJobSize."),
         click.option("--weight-partition", type=int, default=1000, show_default=True,
                      help="PriorityWeightPartition."),
-        click.option("--favor-small/--favor-large", default=True, show_default=True,
+        click.option("--favor-small/--favor-large", default=False, show_default=True,
                      help="PriorityFavorSmall."),
         click.option("--bf-interval", type=float, default=1.0, show_default=True,
                      help="Seconds between backfill passes."),

@@ -42,9 +42,10 @@ class Timing:
     queues the pass; on the lab it came 0.1-1 s later (bf_interval=1), so half a second."""
     bf_phase_s: float = 0.5
     """Time of the first backfill pass (later ones follow every bf_interval)."""
-    end_jitter_s: float = 0.0
-    """Each job's end comes up to this much later, uniformly at random (seeded): to test
-    whether a workload's predicted schedule hinges on sub-second timing."""
+    jitter_s: float = 0.0
+    """Each job's end and each triggered pass move by up to this much either way,
+    uniformly at random (seeded): to test whether a workload's predicted schedule hinges
+    on sub-second timing."""
     jitter_seed: int = 0
 
 
@@ -137,14 +138,16 @@ class SlurmModel:
     def _on_submit(self, t: float, seq: int, name: str) -> None:
         self.state.pending.add(name)
         self.state.submitted += 1
-        self.sim.schedule(t + self.timing.pass_latency_s, self.kinds["pass"], None)
+        self.sim.schedule(t + max(self.timing.pass_latency_s + self._jitter(), 0.0),
+                          self.kinds["pass"], None)
 
     def _on_end(self, t: float, seq: int, name: str) -> None:
         run = self.state.runs[name]
         self.state.running.discard(name)
         self.state.free.give(run.nodes, run.job.gpus_per_node, run.job.cpus_per_node)
         run.end_s = t
-        self.sim.schedule(t + self.timing.pass_latency_s, self.kinds["pass"], None)
+        self.sim.schedule(t + max(self.timing.pass_latency_s + self._jitter(), 0.0),
+                          self.kinds["pass"], None)
 
     def _on_backfill(self, t: float, seq: int, payload: None) -> None:
         result = backfill_pass(now_s=t, pending=self._requests(t), holdings=self._holdings(),
@@ -182,9 +185,12 @@ class SlurmModel:
         self.state.running.add(key)
         run.start_s, run.nodes, run.started_by = t, nodes, how
         run_s = min(run.job.duration_s, run.job.time_limit_s)
-        jitter = self.jitter.uniform(0.0, self.timing.end_jitter_s)
-        run.end_seq = self.sim.schedule(t + run_s + self.timing.end_overhead_s + jitter,
+        run.end_seq = self.sim.schedule(t + run_s + self.timing.end_overhead_s + self._jitter(),
                                         self.kinds["end"], key)
+
+    def _jitter(self) -> float:
+        j = self.timing.jitter_s
+        return float(self.jitter.uniform(-j, j)) if j > 0 else 0.0
 
     def _preempt(self, t: float, key: str) -> None:
         """Cancel a victim now (PreemptMode CANCEL; REQUEUE is not modelled here): the
