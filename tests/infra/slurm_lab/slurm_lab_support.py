@@ -14,8 +14,6 @@ from mlfleet.infra.slurm_lab import cluster
 from mlfleet.infra.slurm_lab import state as slurm_state
 from mlfleet.infra.slurm_lab.cluster import BINARIES, DB_BINARIES
 
-DAEMONS = ("slurmctld", "slurmd", "slurmstepd", "munged", "mariadbd", "slurmdbd")
-
 
 def require_slurm() -> None:
     """Skip without root (the lab's convention); without the binaries skip locally but
@@ -29,30 +27,47 @@ def require_slurm() -> None:
         pytest.skip(f"{', '.join(missing)} not installed")
 
 
-def live_daemons() -> list[str]:
-    """Running (not zombie) Slurm, munge and MariaDB processes on this machine."""
+def namespace_inodes(namespaces: tuple[str, ...]) -> set[int]:
+    """Inode of each existing lab namespace: a process keeps its namespace's inode even
+    after the namespace's name is deleted, so this finds the lab's processes later."""
+    found = set()
+    for name in namespaces:
+        try:
+            found.add(os.stat(f"/var/run/netns/{name}").st_ino)
+        except OSError:
+            continue
+    return found
+
+
+def lab_processes(root: str, inodes: set[int]) -> list[str]:
+    """Live (not zombie) processes in one of the lab's namespaces or naming its directory,
+    plus any Slurm, munge or MariaDB daemon among them, as ``pid:comm``."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            comm = (proc / "comm").read_text().strip()
             state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            net = os.readlink(proc / "ns" / "net")
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            comm = (proc / "comm").read_text().strip()
         except OSError:
             continue
-        if comm in DAEMONS and state != "Z":
+        in_lab = any(net == f"net:[{ino}]" for ino in inodes) or root in cmdline
+        if state != "Z" and in_lab:
             found.append(f"{proc.name}:{comm}")
     return found
 
 
-def leftovers(root: str, namespaces: tuple[str, ...]) -> dict[str, object]:
-    """Whatever of a lab still exists: processes, namespaces, its directory."""
+def leftovers(root: str, namespaces: tuple[str, ...], inodes: set[int]) -> dict[str, object]:
+    """Whatever of a lab still exists: its processes, namespaces and directory."""
     present = set(os.listdir("/var/run/netns")) if os.path.isdir("/var/run/netns") else set()
-    return {"daemons": live_daemons(), "namespaces": sorted(set(namespaces) & present),
+    return {"processes": lab_processes(root, inodes),
+            "namespaces": sorted(set(namespaces) & present),
             "root_exists": os.path.exists(root)}
 
 
-NOTHING: dict[str, object] = {"daemons": [], "namespaces": [], "root_exists": False}
+NOTHING: dict[str, object] = {"processes": [], "namespaces": [], "root_exists": False}
 
 
 @pytest.fixture

@@ -13,7 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
-from slurm_lab_support import NOTHING, leftovers, require_slurm, state_dirs
+from slurm_lab_support import (
+    NOTHING,
+    lab_processes,
+    leftovers,
+    namespace_inodes,
+    require_slurm,
+    state_dirs,
+)
 
 from cli_helpers import ENTRY, assert_one_line_error, run_cli
 from mlfleet.infra.slurm_lab import state as slurm_state
@@ -61,9 +68,11 @@ def test_up_status_down_leaves_nothing(state_dirs: Path) -> None:
     assert "idle" in _cli("lab", "slurm", "status", env=env).stdout
     found = slurm_state.read()
     assert found is not None
+    inodes = namespace_inodes(found.namespaces)
+    assert any(p.endswith(":slurmctld") for p in lab_processes(found.root, inodes))
     down = _cli("lab", "slurm", "down", env=env)
     assert down.returncode == 0, down.stderr
-    assert leftovers(info["root"], found.namespaces) == NOTHING
+    assert leftovers(info["root"], found.namespaces, inodes) == NOTHING
     assert slurm_state.read() is None
     again = _cli("lab", "slurm", "down", env=env)
     assert again.returncode == 2 and "no Slurm lab" in again.stderr
@@ -82,13 +91,14 @@ def test_ctrl_c_during_up_cleans_up(state_dirs: Path) -> None:
     while time.monotonic() < deadline:  # interrupt once the daemons are being started
         state = slurm_state.read()
         if state is not None and state.namespaces and \
-                (Path(state.root) / "log" / "munged.log").exists():
+                (Path(state.root) / "etc" / "slurm.conf").exists():
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
     assert state is not None and state.status == "creating"
+    inodes = namespace_inodes(state.namespaces)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert leftovers(state.root, state.namespaces) == NOTHING
+    assert leftovers(state.root, state.namespaces, inodes) == NOTHING
     assert slurm_state.read() is None

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from slurm_lab_support import NOTHING, leftovers, require_slurm, state_dirs
+from slurm_lab_support import NOTHING, leftovers, namespace_inodes, require_slurm, state_dirs
 
 from mlfleet.infra.scheduling.slurm.config import Partition, PriorityWeights, SlurmConfig
 from mlfleet.infra.scheduling.slurm.fairshare import Assoc, fair_tree
@@ -40,11 +40,12 @@ def test_mixed_workload_starts_match_sacct(state_dirs: Path) -> None:
     assert len({(j.nodes, j.gpus_per_node) for j in jobs}) >= 4
     config = mixed_config()
     state = cluster.up(config=config, hosts=config.nodes, accounting=True)
+    inodes = namespace_inodes(state.namespaces)
     try:
         result = run_comparison(state, jobs, config)
     finally:
         cluster.teardown(state)
-    assert leftovers(state.root, state.namespaces) == NOTHING
+    assert leftovers(state.root, state.namespaces, inodes) == NOTHING
     table = "\n".join(f"{r.name} predicted {r.predicted_start_s:7.2f} sacct "
                       f"{r.measured_start_s:6.1f} error {r.error_s:+.2f} {r.measured_state}"
                       for r in result.rows)
@@ -70,6 +71,7 @@ def _fair_job(name: str, account: str, duration_s: float, *, gpus: int = 1,
 def test_fairshare_matches_sshare_and_sprio(state_dirs: Path) -> None:
     require_slurm()
     state = cluster.up(config=FAIR_CONFIG, hosts=2, accounting=True, accounts=TEAMS)
+    inodes = namespace_inodes(state.namespaces)
     started = time.monotonic()
     try:
         # usage is charged at PriorityCalcPeriod ticks, and the first tick after
@@ -89,7 +91,7 @@ def test_fairshare_matches_sshare_and_sprio(state_dirs: Path) -> None:
         prio = {r.job_id: r for r in client.sprio(state)}
     finally:
         cluster.teardown(state)
-    assert leftovers(state.root, state.namespaces) == NOTHING
+    assert leftovers(state.root, state.namespaces, inodes) == NOTHING
     measured = {(s.account, s.user): s for s in shares if s.user}
     for team, used in usage.items():  # raw usage: CPU-seconds from sacct's start and end
         assert measured[(team, "root")].raw_usage == pytest.approx(used, abs=2 * 2 * 4)

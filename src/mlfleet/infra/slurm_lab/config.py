@@ -95,7 +95,7 @@ def render_slurm_conf(*, config: SlurmConfig, layout: LabLayout, controller: str
         "SelectType=select/cons_tres", "SelectTypeParameters=CR_Core",
         "SchedulerType=sched/backfill", f"SchedulerParameters={scheduler_parameters(config)}",
         "PriorityType=priority/multifactor", "PriorityCalcPeriod=1",
-        "PriorityDecayHalfLife=0", "PriorityUsageResetPeriod=NONE",
+        f"PriorityDecayHalfLife={max(1, round(config.decay_half_life_s / 60))}",
         f"PriorityWeightAge={w.age}", f"PriorityWeightFairshare={w.fairshare}",
         f"PriorityWeightJobSize={w.job_size}", f"PriorityWeightPartition={w.partition}",
         f"PriorityWeightQOS={w.qos}", f"PriorityMaxAge={max(1, round(w.max_age_s / 60))}",

@@ -77,6 +77,9 @@ class SlurmConfig:
     reservation)."""
     bf_max_job_test: int = 500
     """bf_max_job_test: pending jobs a backfill pass looks at, in priority order."""
+    decay_half_life_s: float = 7 * 86400.0
+    """PriorityDecayHalfLife: fair-share usage halves over this time (Slurm's default is 7
+    days; 0 would turn decay off but, on the lab, also kept every charge at 0)."""
     reservations: int | None = None
     """How many blocked jobs backfill reserves for: None = every one (what Slurm does);
     1 = EASY backfill (only the first blocked job is protected)."""
@@ -94,6 +97,7 @@ class SlurmConfig:
         positive("sched_interval", self.sched_interval_s)
         positive("bf_window", self.bf_window_s)
         positive_int("bf_max_job_test", self.bf_max_job_test)
+        positive("decay_half_life", self.decay_half_life_s)
         if self.reservations is not None:
             positive_int("reservations", self.reservations)
 
