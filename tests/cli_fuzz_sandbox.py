@@ -25,6 +25,7 @@ import pytest
 
 from mlfleet.comm.lab import netns, shaping
 from mlfleet.comm.lab.state import STATE_DIR_ENV, LabState, list_states
+from mlfleet.infra.slurm_lab.state import STATE_DIR_ENV as SLURM_STATE_DIR_ENV
 from mlfleet.serving.server import cli as server_cli
 from mlfleet.serving.server.config import ServerConfig
 
@@ -113,4 +114,6 @@ def sandbox(state_dir: Path) -> Iterator[WouldStart]:
         patch.setattr(netns, "list_namespaces", lambda runner=None: [])
         patch.setattr(netns, "delete_namespaces", fake_delete)
         patch.setenv(STATE_DIR_ENV, str(state_dir))
+        # `lab slurm down` must never find (and tear down) a real Slurm lab.
+        patch.setenv(SLURM_STATE_DIR_ENV, str(state_dir / "slurm"))
         yield record

@@ -19,7 +19,7 @@ from mlfleet.infra.scheduling.slurm.config import Partition, PriorityWeights, Sl
 from mlfleet.infra.scheduling.slurm.fairshare import Assoc, fair_tree
 from mlfleet.infra.scheduling.slurm.workload import SlurmJob
 from mlfleet.infra.slurm_lab import client, cluster
-from mlfleet.infra.slurm_lab.cluster import AccountSpec
+from mlfleet.infra.slurm_lab.database import AccountSpec
 from mlfleet.infra.slurm_lab.state import SlurmLabState
 
 __all__ = ["state_dirs"]

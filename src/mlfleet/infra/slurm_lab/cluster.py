@@ -17,7 +17,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from mlfleet.comm.lab import lab as lab_mod
@@ -27,22 +26,13 @@ from mlfleet.infra.scheduling.slurm.config import SlurmConfig
 from mlfleet.infra.slurm_lab import config as conf
 from mlfleet.infra.slurm_lab import database, processes
 from mlfleet.infra.slurm_lab import state as state_mod
+from mlfleet.infra.slurm_lab.database import AccountSpec
 from mlfleet.infra.slurm_lab.state import SlurmLabState
 
 LINK_RATE_BYTES_PER_S = 125e6
 """1 Gbit/s lab links: Slurm's control traffic never comes near it."""
 BINARIES = ("slurmctld", "slurmd", "munged", "mungekey", "nsenter", "ip", "sinfo", "sbatch")
 DB_BINARIES = ("mariadbd", "mariadb-install-db", "slurmdbd", "sacctmgr")
-
-
-@dataclass(frozen=True, kw_only=True)
-class AccountSpec:
-    """A Slurm account with its fair-share, and root as its one user."""
-
-    name: str
-    shares: int = 1
-    parent: str = "root"
-    user_shares: int = 1
 
 
 def require_root(*, accounting: bool) -> None:

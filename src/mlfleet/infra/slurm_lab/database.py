@@ -10,16 +10,22 @@ every account's one user, so jobs need no extra Unix users (``sbatch --account=A
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from mlfleet.errors import RunError
 from mlfleet.infra.slurm_lab import config as conf
 from mlfleet.infra.slurm_lab import processes
 from mlfleet.infra.slurm_lab.state import SlurmLabState
 
-if TYPE_CHECKING:
-    from mlfleet.infra.slurm_lab.cluster import AccountSpec
 
+@dataclass(frozen=True, kw_only=True)
+class AccountSpec:
+    """A Slurm account with its fair-share, and root as its one user."""
+
+    name: str
+    shares: int = 1
+    parent: str = "root"
+    user_shares: int = 1
 
 def start(state: SlurmLabState, layout: conf.LabLayout) -> None:
     """Initialise and start MariaDB, then slurmdbd, and register the cluster."""
