@@ -32,8 +32,8 @@ def price(text: str | None, target: str, option: str) -> float | None:
         return None
     value = units.parse_quantity(text, target)
     if not math.isfinite(value) or value < 0:
-        raise InputError(f"{option}(={text!r}) must be a price >= 0, "
-                         f"a {units.describe_target(target)}")
+        raise InputError(f"{option}(={text!r}) must be a price >= 0: "
+                         f"{units.describe_target(target)}")
     return value
 
 
