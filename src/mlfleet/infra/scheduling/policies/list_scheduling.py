@@ -43,15 +43,20 @@ def list_schedule(order: Sequence[JobView], cluster: ClusterView, *, blocking: b
     for job in order:
         if len(job.placement) == job.spec.gpus and keeps(free, job.placement):
             chosen[job.spec.name] = job.placement
-            continue
-        placement = placer(free, job.spec.gpus)
-        if placement is None:
-            if blocking:
-                break
-            continue
-        take(free, placement)
-        chosen[job.spec.name] = placement
+        elif not _place(job, free, chosen, placer) and blocking:
+            break
     return chosen
+
+
+def _place(job: JobView, free: list[int], chosen: dict[str, Placement],
+           placer: Callable[[list[int], int], Placement | None]) -> bool:
+    """Place ``job`` on ``free`` GPUs with ``placer`` (taking them); False if it does not fit."""
+    placement = placer(free, job.spec.gpus)
+    if placement is None:
+        return False
+    take(free, placement)
+    chosen[job.spec.name] = placement
+    return True
 
 
 def non_preemptive(jobs: Sequence[JobView], cluster: ClusterView, *, key: SortKey,
@@ -63,13 +68,8 @@ def non_preemptive(jobs: Sequence[JobView], cluster: ClusterView, *, key: SortKe
     free = list(cluster.free_gpus) if cluster.free_gpus else \
         free_after(cluster, chosen.values())
     for job in sorted((j for j in jobs if not j.placement), key=key):
-        placement = pack(free, job.spec.gpus)
-        if placement is None:
-            if blocking:
-                break
-            continue
-        take(free, placement)
-        chosen[job.spec.name] = placement
+        if not _place(job, free, chosen, pack) and blocking:
+            break
     return chosen
 
 
