@@ -42,14 +42,17 @@ def test_every_sim_and_run_command_imports_and_has_help() -> None:
     whose module or attribute is wrong only fails when that command runs, so run each --help."""
     from mlfleet.comm.lab.cli import LAB_COMMANDS
     from mlfleet.infra.cli import INFRA_COMMANDS
+    from mlfleet.ops.cli import OPS_COMMANDS
+    from mlfleet.ops.experiment.cli import EXPERIMENT_COMMANDS
     from mlfleet.run.cli import RUN_COMMANDS
     from mlfleet.sim.cli import SIM_COMMANDS
 
     for group, registry in (("sim", SIM_COMMANDS), ("run", RUN_COMMANDS),
-                            ("infra", INFRA_COMMANDS), ("lab", LAB_COMMANDS)):
+                            ("infra", INFRA_COMMANDS), ("lab", LAB_COMMANDS),
+                            ("ops", OPS_COMMANDS), ("ops experiment", EXPERIMENT_COMMANDS)):
         assert registry, group
         for name in registry:
-            assert main([group, name, "--help"]) == 0, (group, name)
+            assert main([*group.split(), name, "--help"]) == 0, (group, name)
 
 
 def test_unknown_sim_or_run_command_is_one_line_exit_2() -> None:

@@ -29,10 +29,10 @@ def test_every_misspelled_key_gets_its_own_line(tmp_path: Path) -> None:
     assert proc.stderr.splitlines() == [
         f"error: {path}:4: servng: unknown field is not allowed; did you mean 'serving'? "
         "allowed at the top level are fields name, description, workload, cluster, training, "
-        "serving, storage, scheduling, prices, constraints",
+        "serving, storage, scheduling, deployment, ops, prices, constraints",
         f"error: {path}:6: prics: unknown field is not allowed; did you mean 'prices'? "
         "allowed at the top level are fields name, description, workload, cluster, training, "
-        "serving, storage, scheduling, prices, constraints"]
+        "serving, storage, scheduling, deployment, ops, prices, constraints"]
     assert "more error" not in proc.stderr
     assert run_cli("plan", str(path)).stderr == proc.stderr
 

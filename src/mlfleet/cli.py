@@ -36,6 +36,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
                 "Storage models: I/O budgets, tiers, caches, checkpoint cost."),
     "features": ("mlfleet.storage.features.cli", "features_group",
                  "Feature store: apply, point-in-time retrieval, materialize, online lookup."),
+    "ops": ("mlfleet.ops.cli", "ops_group",
+            "ML operations: registry, experiments, canary judge, drift, cost, debugging."),
     "serve": ("mlfleet.serving.server.cli", "serve_command",
               "Real HTTP model server (tiny GPT + ranker, aiohttp + PyTorch) on 127.0.0.1."),
     "loadgen": ("mlfleet.serving.loadgen", "loadgen_command",

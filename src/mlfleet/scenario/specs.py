@@ -9,13 +9,15 @@ from typing import Any
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     model_validator,
 )
 
 from mlfleet import catalog
 from mlfleet.catalog.cluster_size import too_many_gpus
 from mlfleet.catalog.types import Accelerator, Cluster, Interconnect
+from mlfleet.scenario.base import _Spec
+from mlfleet.scenario.deployment_spec import DeploymentSpec
+from mlfleet.scenario.ops_spec import OpsSpec
 from mlfleet.scenario.parsers import (
     _DEFAULTED,
     _MISSING,
@@ -51,11 +53,6 @@ from mlfleet.scenario.parsers import (
 
 # ---------------------------------------------------------------------------------------------
 # The model.
-
-
-class _Spec(BaseModel):
-    # Field docstrings become the JSON Schema descriptions and the 'required:' hints.
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class ClusterSpec(_Spec):
@@ -385,6 +382,10 @@ class Scenario(_Spec):
     """Dataset and checkpoints."""
     scheduling: SchedulingSpec | None = None
     """The shared cluster the training job queues on (queueing delay in the plan)."""
+    deployment: DeploymentSpec | None = None
+    """The declared `mlfleet serve` deployment (`mlfleet ops diff` checks it for drift)."""
+    ops: OpsSpec | None = None
+    """The model portfolio and its teams (the operations part of the plan)."""
     prices: PricesSpec = PricesSpec()
     """Prices and power."""
     constraints: ConstraintsSpec = ConstraintsSpec()

@@ -1,0 +1,1 @@
+"""Debugging at scale: per-rank timelines, stragglers, gradient anomalies, latency change points, feature drift, staleness."""

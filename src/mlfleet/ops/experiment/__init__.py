@@ -1,0 +1,1 @@
+"""Experimentation statistics: traffic splitting, SRM, Welch, bootstrap, CUPED, sequential tests, interleaving."""

@@ -1,0 +1,41 @@
+"""Users an A/B test needs: the normal-approximation sample size of a two-sample test.
+
+n per arm = (z_{1-α/2} + z_{1-β})² · (σ₁² + σ₂²) / δ²  (e.g. Kohavi, Tang and Xu, *Trustworthy
+Online Controlled Experiments*, 2020, ch. 17; with σ₁ = σ₂ = σ this is the familiar
+2(z_{1-α/2} + z_{1-β})² σ² / δ², ≈ 16 σ²/δ² at α = 0.05 and 80 % power).
+"""
+
+from __future__ import annotations
+
+import math
+
+from scipy import stats
+
+from mlfleet.checks import fraction, positive
+
+
+def users_per_arm(*, effect: float, std: float, alpha: float = 0.05, power: float = 0.8,
+                  std_treatment: float | None = None) -> int:
+    """Users per arm for a two-sided test at ``alpha`` to detect an absolute ``effect``
+    with probability ``power``; ``std`` (and ``std_treatment``, default the same) is the
+    per-user metric's standard deviation. Rounded up."""
+    positive("effect", abs(effect))
+    positive("std", std)
+    fraction("alpha", alpha, open_low=True, open_high=True)
+    fraction("power", power, open_low=True, open_high=True)
+    var = std ** 2 + (std if std_treatment is None else positive("std_treatment",
+                                                                 std_treatment)) ** 2
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    return math.ceil(z ** 2 * var / effect ** 2)
+
+
+def minimum_detectable_effect(*, users_per_arm: int, std: float, alpha: float = 0.05,
+                              power: float = 0.8) -> float:
+    """The smallest absolute effect ``users_per_arm`` users per arm detect with ``power``
+    (the inverse of :func:`users_per_arm` with equal variances)."""
+    positive("users_per_arm", users_per_arm)
+    positive("std", std)
+    fraction("alpha", alpha, open_low=True, open_high=True)
+    fraction("power", power, open_low=True, open_high=True)
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    return float(z * std * math.sqrt(2.0 / users_per_arm))

@@ -1,0 +1,1 @@
+"""Platform and organisation models: portfolio growth, on-call load, platform investment."""
