@@ -19,6 +19,7 @@ that the test does not reject, intersected over the looks. A plug-in variance
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,7 @@ import numpy.typing as npt
 from mlfleet.checks import fraction, positive
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 def log_mixture_likelihood_ratio(estimate: npt.ArrayLike, variance: npt.ArrayLike, *,
@@ -54,17 +56,63 @@ def half_width(variance: npt.ArrayLike, *, tau: float, alpha: float) -> FloatArr
     return np.sqrt(radius2)
 
 
-def always_valid_intervals(estimate: npt.ArrayLike, variance: npt.ArrayLike, *, tau: float,
-                           alpha: float) -> tuple[FloatArray, FloatArray]:
-    """(low, high) of the always-valid (1 − α) interval at each look along the last axis:
-    each look's interval intersected with every earlier one (so it only ever shrinks)."""
-    centre = np.asarray(estimate, dtype=np.float64)
-    radius = half_width(variance, tau=tau, alpha=alpha)
-    low = np.maximum.accumulate(centre - radius, axis=-1)
-    high = np.minimum.accumulate(centre + radius, axis=-1)
-    return low, high
-
-
 def rejection_threshold(alpha: float) -> float:
     """log(1/α): the test rejects the first time log Λ reaches it (Ville's inequality)."""
     return math.log(1.0 / fraction("alpha", alpha, open_low=True, open_high=True))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Looks:
+    """The mSPRT replayed over two arms' observations in arrival order, one entry per look."""
+
+    units: IntArray
+    """Units seen (both arms) at each look."""
+    control_n: IntArray
+    treatment_n: IntArray
+    difference: FloatArray
+    """Treatment mean − control mean at each look."""
+    variance: FloatArray
+    """Plug-in sampling variance of the difference, s_c²/n_c + s_t²/n_t."""
+    p_value: FloatArray
+    """Always-valid p-value (running min of 1/Λ)."""
+    ci_low: FloatArray
+    """Always-valid (1 − α) interval, intersected over the looks."""
+    ci_high: FloatArray
+
+
+def _running_moments(values: FloatArray, member: npt.NDArray[np.bool_],
+                     at: IntArray) -> tuple[IntArray, FloatArray, FloatArray]:
+    """(n, mean, unbiased variance) of the members among the first at+1 values, per look."""
+    shift = values[member][0] if member.any() else 0.0  # against cancellation in Σx² − n x̄²
+    x = np.where(member, values - shift, 0.0)
+    n = np.cumsum(member)[at]
+    s1, s2 = np.cumsum(x)[at], np.cumsum(x * x)[at]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = s1 / n
+        var = (s2 - n * mean ** 2) / (n - 1)
+    return n.astype(np.int64), mean + shift, np.maximum(var, 0.0)
+
+
+def replay(values: npt.ArrayLike, treated: npt.ArrayLike, *, look_at: npt.ArrayLike,
+           tau: float, alpha: float) -> Looks:
+    """The mSPRT over ``values`` in order (``treated`` marks the treatment arm's), looking
+    after the 0-based rows ``look_at``. A look before each arm has two units with some
+    spread has no test yet (p = 1, an infinite interval)."""
+    x = np.asarray(values, dtype=np.float64)
+    t = np.asarray(treated, dtype=np.bool_)
+    at = np.asarray(look_at, dtype=np.int64)
+    nc, mc, vc = _running_moments(x, ~t, at)
+    nt, mt, vt = _running_moments(x, t, at)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = vc / nc + vt / nt
+    ready = (nc >= 2) & (nt >= 2) & (variance > 0)
+    difference = mt - mc
+    safe_v = np.where(ready, variance, 1.0)
+    log_lr = np.where(ready, log_mixture_likelihood_ratio(np.where(ready, difference, 0.0),
+                                                          safe_v, tau=tau), 0.0)
+    radius = np.where(ready, half_width(safe_v, tau=tau, alpha=alpha), math.inf)
+    centre = np.where(ready, difference, 0.0)
+    return Looks(units=at + 1, control_n=nc, treatment_n=nt, difference=difference,
+                 variance=variance, p_value=always_valid_p_values(log_lr),
+                 ci_low=np.maximum.accumulate(centre - radius),
+                 ci_high=np.minimum.accumulate(centre + radius))
