@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from scipy import stats
 
-from mlfleet.checks import fraction, positive
+from mlfleet.checks import fraction, positive, positive_int
 
 
 def users_per_arm(*, effect: float, std: float, alpha: float = 0.05, power: float = 0.8,
@@ -25,7 +26,7 @@ def users_per_arm(*, effect: float, std: float, alpha: float = 0.05, power: floa
     fraction("power", power, open_low=True, open_high=True)
     var = std ** 2 + (std if std_treatment is None else positive("std_treatment",
                                                                  std_treatment)) ** 2
-    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    z = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
     return math.ceil(z ** 2 * var / effect ** 2)
 
 
@@ -39,3 +40,31 @@ def minimum_detectable_effect(*, users_per_arm: int, std: float, alpha: float = 
     fraction("power", power, open_low=True, open_high=True)
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
     return float(z * std * math.sqrt(2.0 / users_per_arm))
+
+
+def achieved_power(*, users_per_arm: int, effect: float, std: float,
+                   alpha: float = 0.05) -> float:
+    """The probability that a two-sided z-test at ``alpha`` with ``users_per_arm`` users per
+    arm rejects when the true absolute effect is ``effect`` (both tails counted)."""
+    positive("users_per_arm", users_per_arm)
+    positive("std", std)
+    fraction("alpha", alpha, open_low=True, open_high=True)
+    shift = abs(effect) / (std * math.sqrt(2.0 / users_per_arm))
+    z = stats.norm.ppf(1 - alpha / 2)
+    return float(stats.norm.cdf(shift - z) + stats.norm.cdf(-shift - z))
+
+
+def simulated_power(*, users_per_arm: int, effect: float, std: float, replicates: int,
+                    rng: np.random.Generator, alpha: float = 0.05) -> float:
+    """Share of ``replicates`` simulated A/B tests (normal users, Welch's test) that reject:
+    the Monte-Carlo check of :func:`users_per_arm` (SE √(p(1 − p)/replicates))."""
+    from mlfleet.ops.experiment.welch import summarize, welch_test
+
+    positive_int("replicates", replicates)
+    positive_int("users_per_arm", users_per_arm, minimum=2)
+    hits = 0
+    for _ in range(replicates):
+        control = rng.normal(0.0, std, users_per_arm)
+        treatment = rng.normal(effect, std, users_per_arm)
+        hits += welch_test(summarize(control), summarize(treatment), alpha=alpha).p_value < alpha
+    return hits / replicates
