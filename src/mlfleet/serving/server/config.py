@@ -88,6 +88,9 @@ class ServerConfig:
     """Run a few batches of every size before reporting ready."""
     stats_capacity: int = 200_000
     """Batch records kept for ``/v1/stats`` (calibration reads them)."""
+    model_version: str | None = None
+    """The model version this server reports in ``/v1/info`` (``mlfleet ops diff`` checks
+    it against the scenario's ``deployment.model_version``); ``None``: not versioned."""
 
     def __post_init__(self) -> None:
         _require(0 <= self.port <= 65535, f"port(={self.port}) must be in 0..65535")
