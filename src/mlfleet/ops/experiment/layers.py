@@ -55,18 +55,26 @@ def experiment_capacity(*, users_per_day: float, duration_days: float, relative_
                         metric_cv: float, arms: int = 2, layers: int = 1, alpha: float = 0.05,
                         power: float = 0.8) -> ExperimentCapacity:
     """The capacity plan; raises :class:`ExperimentInputError` for a value out of range."""
-    positive("users_per_day", users_per_day, error=ExperimentInputError)
-    positive("duration_days", duration_days, error=ExperimentInputError)
     fraction("relative_mde", relative_mde, open_low=True, error=ExperimentInputError)
     positive("metric_cv", metric_cv, error=ExperimentInputError)
+    n = users_per_arm(effect=relative_mde, std=metric_cv, alpha=alpha, power=power)
+    return capacity_for(users_per_arm=n, users_per_day=users_per_day,
+                        duration_days=duration_days, arms=arms, layers=layers, alpha=alpha)
+
+
+def capacity_for(*, users_per_arm: int, users_per_day: float, duration_days: float,
+                 arms: int = 2, layers: int = 1, alpha: float = 0.05) -> ExperimentCapacity:
+    """The capacity plan for experiments that need ``users_per_arm`` users in each arm."""
+    positive_int("users_per_arm", users_per_arm, error=ExperimentInputError)
+    positive("users_per_day", users_per_day, error=ExperimentInputError)
+    positive("duration_days", duration_days, error=ExperimentInputError)
     positive_int("arms", arms, minimum=2, error=ExperimentInputError)
     positive_int("layers", layers, error=ExperimentInputError)
-    n = users_per_arm(effect=relative_mde, std=metric_cv, alpha=alpha, power=power)
-    need = arms * n
+    need = arms * users_per_arm
     supply = users_per_day * duration_days
     per_layer = math.floor(supply / need)
     pairs = _cross_layer_pairs(per_layer, layers)
-    return ExperimentCapacity(users_per_arm=n, users_per_experiment=need,
+    return ExperimentCapacity(users_per_arm=users_per_arm, users_per_experiment=need,
                               users_in_duration=supply, days_at_full_traffic=need / users_per_day,
                               traffic_share=need / supply, experiments_disjoint=per_layer,
                               layers=layers, experiments_layered=layers * per_layer,

@@ -13,21 +13,30 @@ import numpy as np
 from scipy import stats
 
 from mlfleet.checks import fraction, positive, positive_int
+from mlfleet.errors import InputError
+
+MAX_USERS_PER_ARM = 1e15
+"""More users per arm than any population: a larger answer is refused as bad input."""
 
 
 def users_per_arm(*, effect: float, std: float, alpha: float = 0.05, power: float = 0.8,
                   std_treatment: float | None = None) -> int:
     """Users per arm for a two-sided test at ``alpha`` to detect an absolute ``effect``
     with probability ``power``; ``std`` (and ``std_treatment``, default the same) is the
-    per-user metric's standard deviation. Rounded up."""
+    per-user metric's standard deviation. Rounded up, and at least 2 (a variance needs two).
+    Raises :class:`InputError` when the answer exceeds :data:`MAX_USERS_PER_ARM`."""
     positive("effect", abs(effect))
     positive("std", std)
     fraction("alpha", alpha, open_low=True, open_high=True)
     fraction("power", power, open_low=True, open_high=True)
-    var = std ** 2 + (std if std_treatment is None else positive("std_treatment",
-                                                                 std_treatment)) ** 2
+    std_t = std if std_treatment is None else positive("std_treatment", std_treatment)
+    ratio = std / abs(effect)  # σ/δ first: σ² alone may overflow
     z = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
-    return math.ceil(z ** 2 * var / effect ** 2)
+    users = z ** 2 * ratio ** 2 * (1 + (std_t / std) ** 2) if ratio < 1e150 else math.inf
+    if not users <= MAX_USERS_PER_ARM:
+        raise InputError(f"effect(={effect:g}) is too small for std(={std:g}): it needs more "
+                         f"than {MAX_USERS_PER_ARM:.0e} users per arm")
+    return max(2, math.ceil(users))
 
 
 def minimum_detectable_effect(*, users_per_arm: int, std: float, alpha: float = 0.05,
