@@ -31,6 +31,16 @@ def _mde(text: str, *, relative: bool) -> float:
     return value
 
 
+def _spread(std: float | None, cv: float | None) -> tuple[float, bool]:
+    """(the metric's spread, whether the MDE is relative) from exactly one of --std, --cv."""
+    if cv is not None and std is None:
+        return positive("--cv", cv, error=ExperimentInputError), True
+    if std is not None and cv is None:
+        return positive("--std", std, error=ExperimentInputError), False
+    raise ExperimentInputError("give exactly one of --std (absolute MDE) and --cv "
+                               "(relative MDE)")
+
+
 def _document(*, mde: float, std: float, relative: bool, alpha: float, power: float, arms: int,
               users_per_day: float | None, days: float | None, layers: int) -> dict[str, Any]:
     from mlfleet.ops.experiment.layers import capacity_for
@@ -85,17 +95,14 @@ def power_command(mde: str, std: float | None, cv: float | None, alpha: float, p
                   arms: int, users_per_day: float | None, days: float | None, layers: int,
                   as_json: bool) -> None:
     """Users per arm to detect an MDE; how many experiments fit in the traffic."""
-    if (std is None) == (cv is None):
-        raise ExperimentInputError("give exactly one of --std (absolute MDE) and --cv "
-                                   "(relative MDE)")
     from mlfleet.checks import positive_int
 
     positive_int("--arms", arms, minimum=2, error=ExperimentInputError)
     positive_int("--layers", layers, error=ExperimentInputError)
-    spread = positive("--std", std, error=ExperimentInputError) if cv is None \
-        else positive("--cv", cv, error=ExperimentInputError)
-    doc = _document(mde=_mde(mde, relative=cv is not None), std=spread, relative=cv is not None, alpha=alpha, power=power_, arms=arms,
-                    users_per_day=users_per_day, days=days, layers=layers)
+    spread, relative = _spread(std, cv)
+    doc = _document(mde=_mde(mde, relative=relative), std=spread, relative=relative,
+                    alpha=alpha, power=power_, arms=arms, users_per_day=users_per_day,
+                    days=days, layers=layers)
     if as_json:
         from mlfleet.cli import emit_json
 
