@@ -93,6 +93,25 @@ CHANGES: dict[str, Change] = {
     "constraints.max_training_time_s": (L, {}, 90 * 86400, 100 * 86400),
     "constraints.min_goodput": (L, {}, 0.9, 0.8),
     "constraints.max_power_w": (L, {}, 30e6, 40e6),
+    # the operations section (the recsys example's ops: portfolio)
+    "ops.models": (R, {}, 40, 60),
+    "ops.teams": (R, {}, {"a": 0.5, "b": 0.5}, {"a": 1.0}),
+    "ops.ensembles": (R, {}, 2, 1),
+    "ops.ensemble_members": (R, {}, 12, 6),
+    "ops.deploys_per_month": (R, {}, 4, 8),
+    "ops.experiments.users_per_day": (R, {}, 2_000_000, 1_000_000),
+    "ops.experiments.metric_cv": (R, {}, 2, 1),
+    "ops.experiments.relative_mde": (R, {}, 0.005, 0.01),
+    "ops.experiments.duration_s": (R, {}, 14 * 86400, 28 * 86400),
+    "ops.experiments.arms": (R, {}, 2, 3),
+    "ops.experiments.layers": (R, {}, 1, 3),
+    "ops.oncall.base_pages_per_model_week": (R, {}, 0.1, 0.2),
+    "ops.oncall.change_failure_rate": (R, {}, 0.15, 0.05),
+    "ops.oncall.coupling": (R, {}, 0.3, 0.5),
+    "ops.platform.engineers": (R, {}, 6, 10),
+    "ops.platform.engineer_usd_per_year": (R, {}, 250_000, 300_000),
+    "ops.platform.manual_hours_per_model_month": (R, {}, 40, 60),
+    "ops.platform.platform_hours_per_model_month": (R, {}, 8, 4),
 }
 
 

@@ -14,6 +14,7 @@ from mlfleet.plan import (
     communication,
     infrastructure,
     infrastructure_section,
+    operations,
     reliability,
     serving,
     storage,
@@ -21,7 +22,7 @@ from mlfleet.plan import (
 from mlfleet.plan.checks import Check, Results, evaluate_checks
 from mlfleet.plan.context import describe_scenario, training_estimate
 from mlfleet.plan.fields import check_reads, unused_fields
-from mlfleet.plan.section import Section, not_implemented
+from mlfleet.plan.section import Section
 from mlfleet.plan.training_memory import training_memory
 from mlfleet.scenario import Scenario
 
@@ -29,8 +30,6 @@ CHAPTERS: tuple[str, ...] = (
     "infrastructure", "storage", "communication", "reliability", "serving", "operations",
 )
 """The six chapters of the spec, in book order; each is a top-level key of a plan."""
-
-_NOT_YET = {"operations": "the ML-operations chapter"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +67,7 @@ def build_plan(scenario: Scenario) -> Plan:
                                 None if comm is None else comm.exposed_comm_s,
                                 training_memory(scenario, comm))
     serve = serving.plan(scenario)
+    ops = operations.plan(scenario)
     reliable = reliability.plan(scenario, estimate, step_time_s=None if infra.training is None
                                 else infra.training.step_time_s)
     stored = storage.plan(scenario, estimate, reliability=reliable)
@@ -77,13 +77,13 @@ def build_plan(scenario: Scenario) -> Plan:
         "serving": serving.section(serve),
         "reliability": reliability.section(reliable),
         "storage": storage.section(stored),
-        **{chapter: not_implemented(chapter, where) for chapter, where in _NOT_YET.items()},
+        "operations": operations.section(ops),
     }
     results = Results(infrastructure=infra, communication=comm, serving=serve,
                       reliability=reliable, storage=stored)
     read = (infrastructure.reads(scenario, infra, estimate) | communication.reads(scenario, comm)
             | serving.reads(scenario, serve) | reliability.reads(scenario, reliable)
-            | storage.reads(scenario, stored)
+            | storage.reads(scenario, stored) | operations.reads(scenario, ops)
             | check_reads(scenario))
     return Plan(scenario=describe_scenario(scenario), results=results, sections=sections,
                 checks=evaluate_checks(scenario, results),
