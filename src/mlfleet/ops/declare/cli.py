@@ -43,8 +43,7 @@ def diff_command(scenario: str, urls: tuple[str, ...], timeout: str, as_json: bo
 
     timeout_s = duration_option("--timeout", timeout)
     loaded = load_scenario(scenario)
-    for url in urls:
-        base_url(url)
+    urls = tuple(base_url(url) for url in urls)  # one spelling per server: repeats are found
     report = check_drift(loaded, urls, fetch=lambda u: fetch_config(u, timeout_s=timeout_s),
                          source=scenario)
     if as_json:
@@ -111,17 +110,21 @@ def promote_command(source: str, target: str, allow: tuple[str, ...], out: Path 
               help="The model artifact (a file or directory).")
 @click.option("--config", "config", default=None,
               help="The scenario the run used (a file or a bundled example's name).")
+@click.option("--code", "code", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The checkout of the code the run used (default: the one mlfleet runs "
+                   "from); its git commit, dirty flag and diff hash are recorded.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the record here (atomically).")
 @click.option("--verify", "verify", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Recompute the record FILE names and say what changed.")
 @click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
 def record_command(data: tuple[Path, ...], model: Path | None, config: str | None,
-                   out: Path | None, verify: Path | None, as_json: bool) -> None:
+                   code: Path | None, out: Path | None, verify: Path | None,
+                   as_json: bool) -> None:
     """Write a reproducibility record (data, code, environment, model, configuration),
     or --verify one: recompute every hash and name what changed (exit 3 on a mismatch).
     """
     from mlfleet.ops.declare.record_cli import record_or_verify
 
-    record_or_verify(data=data, model=model, config=config, out=out, verify=verify,
+    record_or_verify(data=data, model=model, config=config, code=code, out=out, verify=verify,
                      as_json=as_json)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,8 +21,10 @@ from mlfleet.serving.server.config import (
 )
 
 
-async def serve(config: ServerConfig, *, announce: bool = True) -> None:
-    """Serve ``config`` until SIGINT or SIGTERM; prints the bound URL, then ``ready``."""
+async def serve(config: ServerConfig, *, announce: bool = True,
+                on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve ``config`` until SIGINT or SIGTERM; prints the bound URL, then ``ready``;
+    ``on_ready(url)`` runs once the models are loaded, before ``ready`` is printed."""
     from aiohttp import web
 
     from mlfleet.serving.server.app import create_app, wait_ready
@@ -43,6 +47,8 @@ async def serve(config: ServerConfig, *, announce: bool = True) -> None:
         click.echo(f"mlfleet serve: listening on http://{config.host}:{port}", err=True)
     try:
         await wait_ready(app)
+        if on_ready is not None:
+            on_ready(f"http://{config.host}:{port}")
         if announce:
             click.echo(f"mlfleet serve: ready on http://{config.host}:{port}", err=True)
         await stop.wait()
@@ -114,11 +120,21 @@ def _apply_process_settings(torch_threads: int) -> None:
 @click.option("--trace-ranker/--eager-ranker", default=False, show_default=True,
               help="Run the ranker as a TorchScript trace (GIL taken once per batch, not "
                    "once per op), or op by op in eager mode.")
-def serve_command(host: str, port: int, device: str, max_batch: int, max_delay_ms: float,
-                  queue_capacity: int, max_running: int, generate_queue_capacity: int,
-                  max_body_bytes: int, default_deadline_ms: float | None,
-                  admission: str | None, admission_params: tuple[str, ...],
-                  torch_threads: int, trace_ranker: bool) -> None:
+@click.option("--model-version", default=None,
+              help="The model version /v1/info reports (mlfleet ops diff checks it).")
+@click.option("--scenario", "scenario", default=None, metavar="FILE",
+              help="Apply the scenario's deployment: section (a file or a bundled example); "
+                   "options given explicitly override it, and say so.")
+@click.option("--record", "record", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write a reproducibility record (code, environment, "
+                                 "configuration) here once the server is ready.")
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, device: str, max_batch: int,
+                  max_delay_ms: float, queue_capacity: int, max_running: int,
+                  generate_queue_capacity: int, max_body_bytes: int,
+                  default_deadline_ms: float | None, admission: str | None,
+                  admission_params: tuple[str, ...], torch_threads: int, trace_ranker: bool,
+                  model_version: str | None, scenario: str | None, record: Path | None) -> None:
     """Serve a tiny GPT (continuous batching) and a ranker (dynamic batching) over HTTP.
 
     Endpoints: POST /v1/rank, POST /v1/generate, GET /healthz, /readyz, /metrics,
@@ -133,11 +149,22 @@ def serve_command(host: str, port: int, device: str, max_batch: int, max_delay_m
                                    queue_capacity=queue_capacity, trace_model=trace_ranker),
         generate=ContinuousBatchingConfig(max_running=max_running,
                                           queue_capacity=generate_queue_capacity),
-        admission=admission, admission_params=_parse_params(admission_params))
+        admission=admission, admission_params=_parse_params(admission_params),
+        model_version=model_version)
+    declared = None
+    if scenario is not None:
+        from mlfleet.ops.declare.apply import apply_scenario
+
+        config, declared = apply_scenario(ctx, scenario, config)
     make_policy(config.admission, dict(config.admission_params))  # bad names fail here, early
     _check_device(config.device)
     _apply_process_settings(torch_threads)
-    asyncio.run(serve(config))
+    if record is None:
+        asyncio.run(serve(config))
+        return
+    from mlfleet.ops.declare.apply import deployment_recorder
+
+    asyncio.run(serve(config, on_ready=deployment_recorder(record, config, declared)))
 
 
 def main() -> int:
