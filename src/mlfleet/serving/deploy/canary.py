@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from scipy import stats
@@ -161,8 +161,29 @@ class CanaryController:
                 rows.popleft()
 
 
+class RolloutController(Protocol):
+    """What :class:`CanaryRollout` drives: :class:`CanaryController`, or another judge
+    (``mlfleet.ops.canary``'s Kayenta-style controller) with the same four members."""
+
+    state: str
+    """``running`` until it ends ``rolled_back`` or ``completed``."""
+
+    def share(self) -> float:
+        """The canary's current traffic share."""
+        ...
+
+    def observe(self, *, group: str, finish_s: float, latency_s: float, ok: bool) -> None:
+        """Record one completed request of ``group`` (``baseline`` or ``canary``)."""
+        ...
+
+    def step(self, now_s: float) -> str:
+        """Judge at ``now_s``; returns the state."""
+        ...
+
+
 class CanaryRollout:
-    """Drives a :class:`CanaryController` inside the serving simulator.
+    """Drives a :class:`CanaryController` (any :class:`RolloutController`) inside the
+    serving simulator.
 
     Every ``eval_every_s`` it feeds the controller the requests completed (or failed)
     since the last look, grouped by the traffic group of the replica that served them,
@@ -171,7 +192,7 @@ class CanaryRollout:
     is done or the arrivals are exhausted, so the run can end.
     """
 
-    def __init__(self, engine: Engine, controller: CanaryController, *,
+    def __init__(self, engine: Engine, controller: RolloutController, *,
                  eval_every_s: float = 10.0, stable: str = "stable",
                  canary: str = "canary") -> None:
         groups = {r.group for r in engine.replicas}
