@@ -4,7 +4,7 @@
     mlfleet run train --inject random-kill:rate=0.005 --async-ckpt
     mlfleet run train --inject hang:rank=1,step=50 --hang-timeout 3s
     mlfleet run train --inject kill:rank=1,step=30 --elastic --rescale-lr --rejoin-after 40
-    mlfleet run train --inject slow:rank=3,factor=3
+    mlfleet run train --inject slow:rank=3,factor=3 --log-dir logs   # then: mlfleet ops debug
 
 Every input is checked before anything starts or is created: a bad one is one line and
 exit 2. Without ``--ckpt-dir`` checkpoints go to a temporary directory removed at the end.
@@ -122,7 +122,8 @@ def _progress(*, enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
 @click.option("--lr", default=0.01, show_default=True, type=float, help="Adam learning rate.")
 @click.option("--inject", "inject", multiple=True, metavar="SPEC",
               help="Fault to cause (repeatable): kill:rank=R,step=S, random-kill:rate=P, "
-              "hang:rank=R,step=S, corrupt:step=S, disk-full:step=S, slow:rank=R,factor=F.")
+              "hang:rank=R,step=S, corrupt:step=S, disk-full:step=S, slow:rank=R,factor=F, "
+              "nan:rank=R,step=S, spike:rank=R,step=S,factor=F.")
 @click.option("--async-ckpt", is_flag=True,
               help="Snapshot in memory on the training path, write in the background.")
 @click.option("--compression", default="none", show_default=True,
@@ -143,6 +144,8 @@ def _progress(*, enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
               help="Elastic: scale the learning rate with the world size (linear rule).")
 @click.option("--rejoin-after", default=None, type=int,
               help="Elastic: grow back to --ranks this many steps after a shrink.")
+@click.option("--log-dir", default=None, help="Write per-rank span logs here "
+              "(rank-NNNNN.jsonl; read them with mlfleet ops debug).")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def train_command(**options: Any) -> None:
     """Fault-tolerant data-parallel training: checkpoints, kills, recovery, goodput.
@@ -155,6 +158,12 @@ def train_command(**options: Any) -> None:
     """
     spec, config = validate(options)
     as_json = bool(options["as_json"])
+    if config.log_dir is not None:
+        try:
+            config.log_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--log-dir {str(config.log_dir)!r}: cannot create it "
+                             f"({exc.strerror or exc})") from None
     with _ckpt_root(options["ckpt_dir"]) as root, \
             _progress(enabled=not as_json and sys.stderr.isatty(), total=spec.steps) as tick:
         record = Supervisor(spec, dataclasses.replace(config, ckpt_root=root),
@@ -205,5 +214,18 @@ def validate(options: dict[str, Any]) -> tuple[TrainSpec, SupervisorConfig]:
                               max_restarts=options["max_restarts"], elastic=options["elastic"],
                               rescale_lr=options["rescale_lr"],
                               rejoin_after=options["rejoin_after"], resume=options["resume"],
-                              inject_seed=options["seed"])
+                              inject_seed=options["seed"],
+                              log_dir=_log_dir(options.get("log_dir")))
     return spec, config
+
+
+def _log_dir(text: str | None) -> Path | None:
+    """``--log-dir``: a directory without rank logs yet (created when the run starts)."""
+    if text is None:
+        return None
+    path = Path(text)
+    if not text.strip() or (path.exists() and not path.is_dir()):
+        raise InputError(f"--log-dir {text!r} must name a directory")
+    if path.is_dir() and any(path.glob("rank-*.jsonl")):
+        raise InputError(f"--log-dir {text!r} already holds rank logs; choose an empty directory")
+    return path

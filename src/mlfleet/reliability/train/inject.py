@@ -8,6 +8,9 @@
     disk-full:step=60           the checkpoint directory's file system is filled just before
                                 the step-60 checkpoint (only on a small one: see below)
     slow:rank=3,factor=3        rank 3 takes 3x as long per step from the start (straggler)
+    nan:rank=1,step=30          rank 1's gradient is NaN at step 30 (every rank then skips
+                                that optimizer step, as a loss scaler does)
+    spike:rank=0,step=40,factor=20  rank 0's inputs are scaled 20x at step 40 (a loss spike)
 
 Each spec is checked against the run (ranks, steps, checkpoint steps) before anything
 starts; a bad one raises :class:`InjectError` naming it and what is allowed.
@@ -23,11 +26,12 @@ import numpy as np
 
 from mlfleet.errors import InputError
 
-KINDS = ("kill", "random-kill", "hang", "corrupt", "disk-full", "slow")
+KINDS = ("kill", "random-kill", "hang", "corrupt", "disk-full", "slow", "nan", "spike")
 """Fault kinds ``--inject`` takes."""
 _KEYS: dict[str, tuple[str, ...]] = {
     "kill": ("rank", "step"), "random-kill": ("rate",), "hang": ("rank", "step"),
     "corrupt": ("step",), "disk-full": ("step",), "slow": ("rank", "factor"),
+    "nan": ("rank", "step"), "spike": ("rank", "step", "factor"),
 }
 
 
@@ -42,13 +46,13 @@ class Injection:
     kind: str
     """One of :data:`KINDS`."""
     rank: int | None = None
-    """The rank it strikes (kill, hang, slow)."""
+    """The rank it strikes (kill, hang, slow, nan, spike)."""
     step: int | None = None
-    """The step it strikes at (kill, hang, corrupt, disk-full)."""
+    """The step it strikes at (kill, hang, corrupt, disk-full, nan, spike)."""
     rate_per_rank_step: float | None = None
     """random-kill: probability that a rank dies at a step."""
     factor: float | None = None
-    """slow: step time multiplier."""
+    """slow: step time multiplier; spike: input scale."""
 
     def text(self) -> str:
         """The spec as a user writes it."""

@@ -70,6 +70,13 @@ class RankJob:
     """Before this step's checkpoint rank 0 fills the checkpoint file system (disk-full)."""
     slow_factor: float = 1.0
     """Stretch every step's compute to this multiple (straggler)."""
+    nan_step: int | None = None
+    """Make this rank's gradient NaN at this step (the optimizer step is then skipped)."""
+    spike_step: int | None = None
+    """Scale this rank's inputs by ``spike_factor`` at this step (a loss spike)."""
+    spike_factor: float = 1.0
+    log_dir: str | None = None
+    """Write this rank's spans to ``LOG_DIR/rank-NNNNN.jsonl`` (None: no log)."""
     heartbeat_s: float = 0.2
     """Seconds between heartbeats."""
     collective_timeout_s: float = 120.0

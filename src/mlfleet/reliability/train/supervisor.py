@@ -65,6 +65,8 @@ class SupervisorConfig:
     resume: bool = False
     """Start from the newest good checkpoint already under ``ckpt_root``."""
     inject_seed: int = 0
+    log_dir: Path | None = None
+    """Every rank appends its spans to ``LOG_DIR/rank-NNNNN.jsonl`` (None: no logs)."""
 
 
 @dataclass
@@ -189,12 +191,18 @@ class Supervisor:
         hangs = self._faults("hang", world, resume, stop)
         disk = self._faults("disk-full", 1, resume, stop)
         slow = {i.rank: i.factor for i in self.config.injections if i.kind == "slow"}
+        nans = self._faults("nan", world, resume, stop)
+        spikes = self._faults("spike", world, resume, stop)
+        spike_factor = {i.rank: i.factor for i in self.config.injections if i.kind == "spike"}
+        log_dir = None if self.config.log_dir is None else str(self.config.log_dir)
         timeout_s = max(120.0, 4 * self.config.hang_timeout_s)
         return [RankJob(spec=self.spec, rank=r, world=world, ckpt_root=str(self.config.ckpt_root),
                         rendezvous_path=str(rendezvous), resume_step=resume or None,
                         stop_step=stop, lr_scale=self._lr_scale(world), kill_step=kills.get(r),
                         hang_step=hangs.get(r), fill_disk_step=disk.get(0),
                         slow_factor=slow.get(r) or 1.0, collective_timeout_s=timeout_s,
+                        nan_step=nans.get(r), spike_step=spikes.get(r),
+                        spike_factor=spike_factor.get(r) or 1.0, log_dir=log_dir,
                         heartbeat_s=min(0.2, self.config.hang_timeout_s / 5))
                 for r in range(world)]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import signal
 import sys
@@ -30,6 +31,7 @@ import torch.distributed as dist
 import torch.nn.functional as F  # noqa: N812 - the usual name
 
 from mlfleet.errors import one_line
+from mlfleet.ops.debug.rank_log import NoLog, RankLog, SpanLog
 from mlfleet.reliability.train.job import BALLAST_NAME, RankJob
 from mlfleet.reliability.train.model import (
     ShardedLoader,
@@ -69,6 +71,8 @@ class Trainer:
     def __init__(self, job: RankJob, emit: Emitter) -> None:
         torch.set_num_threads(1)
         self.job, self.spec, self.emit = job, job.spec, emit
+        self.log: SpanLog = NoLog() if job.log_dir is None else \
+            RankLog(Path(job.log_dir), job.rank, world=job.world)
         self.store = CheckpointStore(job.ckpt_root, keep_last=None,
                                      compression=self.spec.compression)
         self.writer = AsyncCheckpointer(self.store) if self.spec.async_ckpt else None
@@ -85,6 +89,7 @@ class Trainer:
         self.loader = ShardedLoader(spec.model.samples, seed=spec.seed)
         self.rand = rank_randomness(seed=spec.seed, rank=job.rank)
         self.step = 0
+        self.n_params = sum(p.numel() for p in self.model.parameters())
         if job.resume_step is not None:
             self._restore(job.resume_step)
 
@@ -122,6 +127,7 @@ class Trainer:
             with contextlib.suppress(CheckpointWriteError):
                 self.writer.close()
         self.emit("done", step=self.step, sha256=weights_sha256(self.model))
+        self.log.close()
         dist.destroy_process_group()
 
     def _inject(self, step: int) -> None:
@@ -133,37 +139,75 @@ class Trainer:
             os.kill(os.getpid(), signal.SIGSTOP)
 
     def _train_step(self, step: int) -> None:
-        start = time.monotonic()
+        start, clock = time.monotonic(), time.perf_counter_ns
+        t0 = clock()
         indices = self.loader.next_indices(world=self.job.world, rank=self.job.rank,
                                            per_rank_batch=self.spec.per_rank_batch)
         xb, yb = make_batch(self.x, self.y, indices, self.rand, classes=self.spec.model.classes)
+        if step == self.job.spike_step:
+            self.emit("inject", kind="spike", step=step)
+            xb = xb * self.job.spike_factor
         self.optim.zero_grad()
+        t1 = clock()
         loss = F.cross_entropy(self.model(xb), yb)
+        t2 = clock()
         loss.backward()  # type: ignore[no-untyped-call]
         compute_s = time.monotonic() - start
         if self.job.slow_factor > 1.0:
             time.sleep((self.job.slow_factor - 1.0) * compute_s)
             compute_s = time.monotonic() - start
-        self._allreduce_gradients()
+        t3 = clock()
+        if step == self.job.nan_step:
+            self.emit("inject", kind="nan", step=step)
+            next(p.grad for p in self.model.parameters() if p.grad is not None).fill_(math.nan)
+        local_norm, finite = self._allreduce_gradients()
+        t4 = clock()
         lr = self.sched.get_last_lr()[0]
-        self.optim.step()
+        if finite:  # a non-finite gradient skips the update, as a loss scaler does
+            self.optim.step()
         self.sched.step()
+        t5 = clock()
+        self._log_step(step, (t0, t1, t2, t3, t4, t5), loss=float(loss.detach()),
+                       grad_norm=local_norm, skipped=not finite)
         self.step = self.emit.last_step = step
         self.emit("step", step=step, compute_s=compute_s, step_s=time.monotonic() - start,
                   loss=float(loss.detach()), lr=lr)
 
-    def _allreduce_gradients(self) -> None:
-        """Average the gradients over the ranks: one flat gloo allreduce (SUM, then / world)."""
+    def _log_step(self, step: int, t: tuple[int, ...], *, loss: float, grad_norm: float,
+                  skipped: bool) -> None:
+        """The step's spans: data, forward (with the loss), backward (with the rank's own
+        gradient norm), allreduce, optimizer."""
+        self.log.span("data", step, t[0], t[1])
+        self.log.span("forward", step, t[1], t[2], loss=loss)
+        self.log.span("backward", step, t[2], t[3], grad_norm=grad_norm,
+                      nonfinite=not (math.isfinite(grad_norm) and math.isfinite(loss)))
+        self.log.span("allreduce", step, t[3], t[4], bytes=4 * self.n_params)
+        self.log.span("optimizer", step, t[4], t[5], skipped=skipped)
+
+    def _allreduce_gradients(self) -> tuple[float, bool]:
+        """Average the gradients over the ranks: one flat gloo allreduce (SUM, then / world).
+
+        Returns this rank's own gradient norm (before the allreduce) and whether the
+        averaged gradient is finite."""
         grads = [p.grad for p in self.model.parameters() if p.grad is not None]
         flat = torch.cat([g.reshape(-1) for g in grads])
+        local_norm = float(flat.norm())
         dist.all_reduce(flat, op=dist.ReduceOp.SUM)
         flat /= self.job.world
         offset = 0
         for g in grads:
             g.copy_(flat[offset:offset + g.numel()].view_as(g))
             offset += g.numel()
+        return local_norm, bool(torch.isfinite(flat).all())
 
     def _checkpoint(self, step: int) -> None:
+        start_ns = time.perf_counter_ns()
+        try:
+            self._write_checkpoint(step)
+        finally:
+            self.log.span("checkpoint", step, start_ns, time.perf_counter_ns())
+
+    def _write_checkpoint(self, step: int) -> None:
         if step == self.job.fill_disk_step:
             self._fill_disk(step)
         start = time.monotonic()
