@@ -177,6 +177,13 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "interval": ["60s", "5min", "0", "-1s", "x"], "restart_delay": ["30s", "0", "-1s", "x"],
         "out": ["jobs.csv", "missing/jobs.csv", ".", ""],
     },
+    ("ops", "cost", "cluster"): {  # the bundled 60-job teams trace by default
+        "workload": ["workload-3@0.5", "nope.csv", EMPTY, RANDOM_BYTES, "/proc", ".", ""],
+        "policy": ["tiresias", "fifo", "nope", ""],
+        "nodes": ["16", "4", "1", "0", "-1", "x"], "gpus_per_node": ["4", "2", "8", "0", "x"],
+    },
+    ("ops", "cost", "serving"): {"requests": ["1", "100", "500", "0", "-1", "x"],
+                                 "seed": _SIM_SEEDS},
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {

@@ -153,7 +153,7 @@ def serving_command(models: Path | None, window: str, requests: int, seed: int,
 
 
 @click.command("run")
-@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("logs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--team", default="default", show_default=True)
 @click.option("--model", default="model", show_default=True)
 @click.option("--device", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True,
@@ -162,9 +162,12 @@ def serving_command(models: Path | None, window: str, requests: int, seed: int,
 @chargeback_options
 def run_command(logs: tuple[Path, ...], team: str, model: str, device: str,
                 **opts: Any) -> None:
-    """The cost of real runs from their LOGS (JSON of mlfleet run train --json)."""
+    """The cost of real runs from their LOGS (JSON of mlfleet run train --json; default: a
+    bundled log of a 2-rank run on this project's CI machine)."""
     from mlfleet.ops.cost.from_run import read_run_log
 
-    found = [read_run_log(p, team=team, model=model, device=device) for p in logs]
+    paths = [existing_file(p, "", "LOGS") for p in logs] or [existing_file(None, "train-run.json",
+                                                                              "LOGS")]
+    found = [read_run_log(p, team=team, model=model, device=device) for p in paths]
     _chargeback(found, opts, capacity=None, fidelity="run",
-                source=", ".join(p.name for p in logs))
+                source=", ".join(p.name for p in paths))
