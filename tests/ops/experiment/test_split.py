@@ -13,8 +13,7 @@ from scipy import stats
 
 from cli_helpers import run_main
 from mlfleet.ops.experiment.errors import ExperimentInputError
-from mlfleet.ops.experiment.split import (assign, buckets, independence, parse_weights,
-                                          unit_range)
+from mlfleet.ops.experiment.split import assign, buckets, independence, parse_weights, unit_range
 from mlfleet.ops.experiment.srm import srm_test
 
 HALF = {"control": 0.5, "treatment": 0.5}
