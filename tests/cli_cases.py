@@ -17,6 +17,8 @@ FEATURE_REPO = str(Path(__file__).resolve().parents[1] / "src" / "mlfleet" / "ex
 SLURM_WORKLOAD = str(Path(__file__).resolve().parent / "infra" / "slurm" / "data"
                      / "workload.csv")
 """Five sleep jobs in partitions batch and urgent (``mlfleet infra scheduler``), read only."""
+AB_METRICS = str(Path(__file__).resolve().parent / "ops" / "experiment" / "data" / "ab.csv")
+"""2000 users of an A/B test with pre_value and arm_b (``mlfleet ops experiment analyze``)."""
 # Per command, one or more argument lists; several rows exercise several payload shapes.
 CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("catalog", "list"): [[]],
@@ -147,4 +149,20 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("ops", "cost", "budget"): [[], ["--budget", "llm=$50000", "--day", "5"]],
     ("ops", "cost", "rightsize"): [[], ["--percentile", "99", "--gpu-step", "0.142857"]],
     ("ops", "cost", "commit"): [[], ["--no-spot", "--tier", "reserved-3y"]],
+    ("ops", "experiment", "split"): [["--units", "1000"],
+                                     ["--units", "500", "--weights", "a=20,b=30,c=50",
+                                      "--salt-b", "other"]],
+    ("ops", "experiment", "analyze"): [[AB_METRICS],
+                                       [AB_METRICS, "--cuped", "--bootstrap", "50",
+                                        "--correction", "bh"]],
+    ("ops", "experiment", "power"): [["--mde", "0.1", "--std", "1"],
+                                     ["--mde", "1%", "--cv", "2", "--users-per-day", "1e6",
+                                      "--days", "14", "--layers", "2"]],
+    ("ops", "experiment", "cuped"): [["--users", "2000", "--replicates", "5"],
+                                     ["--in-experiment", "--users", "2000", "--replicates", "0"]],
+    ("ops", "platform", "oncall"): [["--models", "1,10,100"],
+                                    ["--models", "10", "--simulate-weeks", "20", "--seed", "1",
+                                     "--coupling", "0"]],
+    ("ops", "platform", "payback"): [[], ["--models", "5,50", "--engineer-cost", "$180k"]],
+    ("ops", "platform", "teams"): [[], ["--product-teams", "3", "--engineers-per-team", "2"]],
 }

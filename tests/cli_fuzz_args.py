@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from hypothesis import strategies as st
 
-from cli_cases import CASES
+from cli_cases import AB_METRICS, CASES
 from cli_tree import leaf_commands
 
 REPO = Path(__file__).resolve().parents[1]
@@ -184,6 +184,19 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
     },
     ("ops", "cost", "serving"): {"requests": ["1", "100", "500", "0", "-1", "x"],
                                  "seed": _SIM_SEEDS},
+    ("ops", "experiment", "split"): {  # hashing 10^7 units takes ~7 s
+        "units": ["1", "100", "2000", "0", "-1", "x", "10000001", EMPTY, RANDOM_BYTES, "/proc",
+                  "missing/nonexistent.yaml", ""]},
+    ("ops", "experiment", "analyze"): {  # reads a metric file: the bundled one or bad ones
+        "metrics": [AB_METRICS, EMPTY, RANDOM_BYTES, "missing/nonexistent.yaml", "/proc", ".",
+                    ""],
+        "bootstrap": ["0", "10", "50", "5", "-1", "1000000", "x"]},
+    ("ops", "experiment", "cuped"): {  # users x (1 + replicates) normal draws
+        "users": ["4", "100", "2000", "3", "0", "-1", "x"],
+        "replicates": ["0", "3", "5", "2", "-1", "x"], "seed": _SIM_SEEDS},
+    ("ops", "platform", "oncall"): {  # simulated model-weeks are capped at 10^6 (~3 s)
+        "models": ["1", "10", "1,10,100", "0", "-1", "x", "100001", ""],
+        "simulate_weeks": ["0", "1", "20", "-1", "nan", "x", "1e9"], "seed": _SIM_SEEDS},
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
@@ -204,6 +217,8 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("run", "pinning"): ["--duration", "0.5s", "--rate", "20", "--hogs", "1"],
     ("sim", "goodput"): ["--solve", "20h", "--seeds", "2"],
     ("sim", "stragglers"): ["--ranks", "4", "--steps", "100", "--ssp-steps", "20"],
+    ("ops", "experiment", "split"): ["--units", "1000"],
+    ("ops", "experiment", "cuped"): ["--users", "2000", "--replicates", "5"],
 }
 SANDBOXED: dict[tuple[str, ...], str] = {
     ("serve",): "serves until stopped: the sandbox records the config instead of binding",

@@ -64,8 +64,9 @@ def _percent(name: str, number: str, text: str) -> float:
 
 def buckets(unit_ids: Iterable[str], *, salt: str) -> FloatArray:
     """Each unit's position in [0, 1): SHA-256(salt ‖ 0x00 ‖ id)[:8] / 2⁶⁴."""
-    prefix = salt.encode() + b"\x00"
-    digests = b"".join(hashlib.sha256(prefix + str(u).encode()).digest()[:8] for u in unit_ids)
+    prefix = salt.encode("utf-8", "surrogatepass") + b"\x00"
+    digests = b"".join(hashlib.sha256(prefix + str(u).encode("utf-8", "surrogatepass")).digest()[:8]
+                       for u in unit_ids)
     words = np.frombuffer(digests, dtype=">u8")
     return words.astype(np.float64) / 2.0 ** 64
 

@@ -19,7 +19,7 @@ MAX_UNITS = 10_000_000
 
 
 def _units(text: str) -> list[str]:
-    if text.strip().isdigit():
+    if text.strip().isascii() and text.strip().isdigit():
         count = int(text)
         if not 1 <= count <= MAX_UNITS:
             raise ExperimentInputError(f"--units(={text}) must be between 1 and {MAX_UNITS}")
