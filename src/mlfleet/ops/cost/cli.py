@@ -30,7 +30,7 @@ COST_COMMANDS: dict[str, tuple[str, str, str]] = {
     "serving": ("mlfleet.ops.cost.cli", "serving_command",
                 "Chargeback by model from serving simulations of each model's fleet."),
     "run": ("mlfleet.ops.cost.cli", "run_command",
-            "The cost of real training runs from their logs (mlfleet run train --json)."),
+            "The cost of real training runs from their logs (JSON, or per-rank --log-dir)."),
     "budget": ("mlfleet.ops.cost.cli_manage", "budget_command",
                "Month-to-date spend and run-rate forecast against each team's budget."),
     "rightsize": ("mlfleet.ops.cost.cli_manage", "rightsize_command",
@@ -162,12 +162,15 @@ def serving_command(models: Path | None, window: str, requests: int, seed: int,
 @chargeback_options
 def run_command(logs: tuple[Path, ...], team: str, model: str, device: str,
                 **opts: Any) -> None:
-    """The cost of real runs from their LOGS (JSON of mlfleet run train --json; default: a
-    bundled log of a 2-rank run on this project's CI machine)."""
+    """The cost of real runs from their LOGS: JSON of mlfleet run train --json, or a --log-dir
+    of per-rank logs (default: a bundled JSON log of a 2-rank run on this machine)."""
+    from mlfleet.ops.cost.from_rank_logs import read_rank_logs
     from mlfleet.ops.cost.from_run import read_run_log
 
-    paths = [existing_file(p, "", "LOGS") for p in logs] or [existing_file(None, "train-run.json",
-                                                                              "LOGS")]
-    found = [read_run_log(p, team=team, model=model, device=device) for p in paths]
+    paths = [p if p.is_dir() else existing_file(p, "", "LOGS") for p in logs] \
+        or [existing_file(None, "train-run.json", "LOGS")]
+    found = [a for p in paths for a in (
+        read_rank_logs(p, team=team, model=model, device=device) if p.is_dir()
+        else [read_run_log(p, team=team, model=model, device=device)])]
     _chargeback(found, opts, capacity=None, fidelity="run",
                 source=", ".join(p.name for p in paths))

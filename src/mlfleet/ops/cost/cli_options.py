@@ -13,7 +13,6 @@ from mlfleet.errors import InputError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "cost"
 """Bundled example inputs (each command's default file)."""
-HOURS_PER_MONTH = 365.25 * 24 / 12
 
 
 def example(name: str) -> Path:
@@ -62,9 +61,10 @@ def rates_from(opts: dict[str, Any]) -> Any:
 
 def _per_gb_h(text: str | None, option: str) -> float | None:
     from mlfleet.infra.tco.cli_inputs import price
+    from mlfleet.units import parse_quantity
 
-    value = price(text, "usd_per_gb_month", option)
-    return None if value is None else value / HOURS_PER_MONTH
+    value = price(text, "usd_per_gb_month", option)  # the units module has no $/GB-h target
+    return None if value is None else value / parse_quantity("1month", "h")
 
 
 def chargeback_options(fn: Callable[..., Any]) -> Callable[..., Any]:
