@@ -43,7 +43,7 @@ def test_experiments_fit_in_the_traffic(users_per_day: float, days: float, mde: 
 
 def test_the_planned_users_give_the_planned_power() -> None:
     """Relative MDE 5 %, CV 1: 6280 users per arm. 1000 simulated A/B tests at exactly the MDE
-    reject in 0.80x of them, within 3 SE (0.038) of the 0.8 the plan promises."""
+    reject in 0.800 of them here, within 3 SE (0.038) of the 0.8 the plan promises."""
     plan = experiment_capacity(users_per_day=1e5, duration_days=7, relative_mde=0.05,
                                metric_cv=1.0)
     achieved = simulated_power(users_per_arm=plan.users_per_arm, effect=0.05, std=1.0,

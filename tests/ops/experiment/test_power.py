@@ -26,8 +26,8 @@ def test_sixteen_sigma_squared_over_delta_squared() -> None:
 
 
 def test_simulated_power_matches_the_closed_form_for_small_arms() -> None:
-    """200 users per arm, effect 0.25 σ: closed form 0.80; 1000 simulated Welch tests within
-    3 SE (0.038)."""
+    """200 users per arm, effect 0.25 σ: closed form 0.705; 1000 simulated Welch tests reject
+    in 0.726 of them here, within 3 SE (0.043)."""
     expected = achieved_power(users_per_arm=200, effect=0.25, std=1.0)
     got = simulated_power(users_per_arm=200, effect=0.25, std=1.0, replicates=1000,
                           rng=np.random.default_rng(3))
