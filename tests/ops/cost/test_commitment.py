@@ -2,7 +2,10 @@
 
 Validation: the reserved count is the exact optimum of the cost over every whole count of
 reserved GPUs (brute force, the exact reference), and the plan's cost matches that
-optimum's cost to float round-off.
+optimum's cost to float round-off. The spot overhead the plan prices (Daly's expected wall
+time per unit of work, from the infrastructure chapter) is checked against the chapter's
+Monte-Carlo simulation of a checkpointing job under Poisson preemptions, at the ``commit``
+command's defaults (2 min checkpoint, 5 min restart, catalog spot terms).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import pytest
 
 from mlfleet.infra.tco.cloud import spot_job
 from mlfleet.infra.tco.hybrid import demand_profile
+from mlfleet.infra.tco.offers import spot_terms
+from mlfleet.infra.tco.spot_sim import simulate_spot_jobs
 from mlfleet.ops.cost.commitment import commitment_plan
 
 OD, RES = 4.096, 2.4025  # aws-p4d on-demand and 1-year reserved, per GPU-hour
@@ -57,3 +62,18 @@ def test_no_spot_when_it_costs_more_than_on_demand() -> None:
     plan = commitment_plan(np.zeros(4), preemptible_gpus=np.full(4, 8.0),
                            on_demand_usd_per_gpu_h=OD, reserved_usd_per_gpu_h=RES, spot=job)
     assert plan.spot_gpu_h == 0 and plan.on_demand_gpu_h == 32
+
+
+@pytest.mark.parametrize("gpus", [8, 512])
+def test_spot_overhead_matches_the_simulation(gpus: int) -> None:
+    terms = spot_terms()
+    job = spot_job(on_demand_usd_per_gpu_h=OD, discount=terms.discount,
+                   interruption_per_month=terms.interruption_per_month, gpus=gpus,
+                   gpus_per_instance=8, ckpt_s=120, restart_s=300)
+    solve_s = 20 * job.interval_s
+    sim = simulate_spot_jobs(solve_s=solve_s, interval_s=job.interval_s, ckpt_s=120,
+                             restart_s=300, rate_per_s=job.preemptions_per_s, jobs=2000, seed=1)
+    measured, se = sim.mean_wall_s / solve_s, sim.stderr_wall_s / solve_s
+    print(f"{gpus} GPUs: wall per work model {job.wall_per_work:.5f}, simulated "
+          f"{measured:.5f} +- {se:.5f} ({(job.wall_per_work / measured - 1):+.3%})")
+    assert abs(job.wall_per_work - measured) < 4 * se

@@ -13,8 +13,10 @@ import math
 from dataclasses import dataclass
 
 from mlfleet.checks import fraction, non_negative, positive
+from mlfleet.units import parse_quantity
 
-DAYS_PER_MONTH = 365.25 / 12.0
+DAYS_PER_MONTH = parse_quantity("1month", "h") / 24.0
+"""The units module's month."""
 
 
 @dataclass(frozen=True, kw_only=True)

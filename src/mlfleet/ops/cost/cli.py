@@ -48,17 +48,20 @@ def cost_group() -> None:
 
 
 def _chargeback(allocations: Any, opts: dict[str, Any], *, capacity: Any, fidelity: str,
-                source: str) -> None:
+                source: str, workloads: bool = False) -> None:
+    """Bill ``allocations`` and print (``workloads``: with one row per allocation)."""
     from mlfleet.ops.cost.chargeback import chargeback
-    from mlfleet.ops.cost.report import chargeback_document, emit
+    from mlfleet.ops.cost.report import chargeback_document, emit, workload_rows
     from mlfleet.ops.cost.shares import Split
 
     rates = rates_from(opts)
     cb = chargeback(allocations, rates=rates, by=opts["by"], split=Split.parse(opts["split_text"]),
                     capacity=capacity, overhead_usd=overhead_usd(opts["overhead"]),
                     share_idle=not opts["keep_idle"])
-    emit(chargeback_document(cb, rates=rates, fidelity=fidelity, source=source),
-         opts["as_json"])
+    doc = chargeback_document(cb, rates=rates, fidelity=fidelity, source=source)
+    if workloads:
+        doc["workloads"] = workload_rows(allocations, rates)
+    emit(doc, opts["as_json"])
 
 
 def _capacity(text: str | None, window: str | None, allocations: Any) -> Any:
@@ -149,7 +152,8 @@ def serving_command(models: Path | None, window: str, requests: int, seed: int,
     path = existing_file(models, "models.csv", "MODELS")
     hours = duration_option("--window", window) / 3600
     found = serving_allocations(read_models(path), window_h=hours, requests=requests, seed=seed)
-    _chargeback(found, opts, capacity=None, fidelity="simulate", source=path.name)
+    _chargeback(found, opts, capacity=None, fidelity="simulate", source=path.name,
+                workloads=True)
 
 
 @click.command("run")
@@ -173,4 +177,4 @@ def run_command(logs: tuple[Path, ...], team: str, model: str, device: str,
         read_rank_logs(p, team=team, model=model, device=device) if p.is_dir()
         else [read_run_log(p, team=team, model=model, device=device)])]
     _chargeback(found, opts, capacity=None, fidelity="run",
-                source=", ".join(p.name for p in paths))
+                source=", ".join(p.name for p in paths), workloads=True)

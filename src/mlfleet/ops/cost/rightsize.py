@@ -17,9 +17,10 @@ import numpy as np
 
 from mlfleet.checks import FloatArray, non_negative, non_negative_array, positive
 from mlfleet.errors import InputError
+from mlfleet.units import parse_quantity
 
-HOURS_PER_MONTH = 730.5
-"""365.25 x 24 / 12."""
+HOURS_PER_MONTH = parse_quantity("1month", "h")
+"""The units module's month, as every monthly figure of the project."""
 
 
 @dataclass(frozen=True, kw_only=True)
