@@ -92,7 +92,8 @@ def payback_command(models: str, platform_engineers: int, engineer_cost: str,
     """
     from mlfleet.ops.org.payback import PlatformCosts, payback
 
-    costs = PlatformCosts(platform_engineers=platform_engineers,
+    costs = PlatformCosts(platform_engineers=args.people("--platform-engineers",
+                                                         platform_engineers),
                           engineer_usd_per_year=args.usd("--engineer-cost", engineer_cost),
                           manual_hours_per_model_month=manual_hours,
                           platform_hours_per_model_month=platform_hours)
@@ -128,8 +129,10 @@ def teams_command(product_teams: str, engineers_per_team: int, platform_engineer
     from mlfleet.ops.org.teams import structures
 
     rows = [(t, s) for t in args.team_counts(product_teams)
-            for s in structures(product_teams=t, engineers_per_team=engineers_per_team,
-                                platform_engineers=platform_engineers)]
+            for s in structures(
+                product_teams=t,
+                engineers_per_team=args.people("--engineers-per-team", engineers_per_team),
+                platform_engineers=args.people("--platform-engineers", platform_engineers))]
     if as_json:
         _emit({"illustrative": True, "rows": [{"product_teams": t, **vars(s)} for t, s in rows]})
         return

@@ -8,6 +8,8 @@ from mlfleet.errors import InputError
 MAX_MODELS = 100_000
 """Largest portfolio a sweep accepts (Meta reports hundreds of production models)."""
 MAX_TEAMS = 10_000
+MAX_PEOPLE = 100_000
+"""Largest team a command accepts (paths stay exact integers a JSON reader keeps)."""
 MAX_SIMULATED_MODEL_WEEKS = 1_000_000
 """Largest simulation (models x weeks): a few seconds on one core."""
 
@@ -32,6 +34,14 @@ def model_counts(text: str) -> list[int]:
 def team_counts(text: str) -> list[int]:
     """``'2,5'`` -> [2, 5]; InputError unless each is in [1, MAX_TEAMS]."""
     return _counts(text, "--product-teams", MAX_TEAMS)
+
+
+def people(option: str, value: int) -> int:
+    """A head count in [1, MAX_PEOPLE]."""
+    positive_int(option, value)
+    if value > MAX_PEOPLE:
+        raise InputError(f"{option}(={value}) must be an integer from 1 to {MAX_PEOPLE:,}")
+    return value
 
 
 def members(value: int) -> int:

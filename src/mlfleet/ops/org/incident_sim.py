@@ -44,34 +44,36 @@ def simulate_pages(portfolio: Portfolio, rates: IncidentRates, *, weeks: float,
     positive("weeks", weeks)
     sim = Simulation(seed=seed)
     shifts = np.zeros(int(np.ceil(weeks * SHIFTS_PER_WEEK)), dtype=np.int64)
-    until_s = weeks * WEEK_S
-    handlers = _handlers(sim, portfolio, rates, shifts)
-    background = rates.base_pages_per_model_week / WEEK_S
-    deploys = rates.deploys_per_model_month / (WEEKS_PER_MONTH * WEEK_S)
+    mean_gap_s = {"background": _mean_gap_s(rates.base_pages_per_model_week, WEEK_S),
+                  "deploy": _mean_gap_s(rates.deploys_per_model_month, WEEKS_PER_MONTH * WEEK_S)}
+    gaps = {kind: sim.stream(kind) for kind in mean_gap_s}
+    handlers = _handlers(sim, portfolio, rates, shifts, gaps, mean_gap_s)
     for i in range(portfolio.models):
-        for kind, rate in (("background", background), ("deploy", deploys)):
-            if rate > 0:
-                sim.schedule(sim.stream(kind).exponential(1 / rate), sim.kind(kind), i)
-    sim.run(handlers, until_s=until_s)
+        for kind, gap_s in mean_gap_s.items():
+            if gap_s is not None:
+                sim.schedule(gaps[kind].exponential(gap_s), sim.kind(kind), i)
+    sim.run(handlers, until_s=weeks * WEEK_S)
     return _pager(shifts, weeks)
 
 
+def _mean_gap_s(per_period: float, period_s: float) -> float | None:
+    """Mean time between events of a Poisson process (None: it never fires)."""
+    return period_s / per_period if per_period > 0 else None
+
+
 def _handlers(sim: Simulation, portfolio: Portfolio, rates: IncidentRates,
-              shifts: np.ndarray[Any, np.dtype[np.int64]]) -> dict[int, Any]:
+              shifts: np.ndarray[Any, np.dtype[np.int64]], gaps: dict[str, np.random.Generator],
+              mean_gap_s: dict[str, float | None]) -> dict[int, Any]:
     background_k, deploy_k, page_k = sim.kind("background"), sim.kind("deploy"), sim.kind("page")
-    gaps, failing, coupled = sim.stream("background"), sim.stream("failures"), \
-        sim.stream("coupling")
-    deploy_gaps = sim.stream("deploy")
-    background_mean_s = WEEK_S / rates.base_pages_per_model_week \
-        if rates.base_pages_per_model_week else 0.0
-    deploy_mean_s = WEEKS_PER_MONTH * WEEK_S / rates.deploys_per_model_month \
-        if rates.deploys_per_model_month else 0.0
+    failing, coupled = sim.stream("failures"), sim.stream("coupling")
+    background_s, deploy_s = mean_gap_s["background"] or 0.0, mean_gap_s["deploy"] or 0.0
 
     def on_background(t: float, _seq: int, i: int) -> list[tuple[float, int, int]]:
-        return [(t + gaps.exponential(background_mean_s), background_k, i), (t, page_k, i)]
+        return [(t + gaps["background"].exponential(background_s), background_k, i),
+                (t, page_k, i)]
 
     def on_deploy(t: float, _seq: int, i: int) -> list[tuple[float, int, int]]:
-        follow = [(t + deploy_gaps.exponential(deploy_mean_s), deploy_k, i)]
+        follow = [(t + gaps["deploy"].exponential(deploy_s), deploy_k, i)]
         if failing.random() < rates.change_failure_rate:
             follow.append((t, page_k, i))
         return follow
