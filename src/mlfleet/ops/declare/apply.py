@@ -46,13 +46,14 @@ def apply_scenario(ctx: click.Context, source: str,
     spec = deployment_of(load_scenario(source), source)
     declared = declared_values(spec)
     explicit = explicit_paths(ctx)
+    applied = apply_deployment(spec, config, keep=frozenset(explicit))  # refusals first
     for path in sorted(set(declared) & set(explicit)):
         click.echo(f"mlfleet serve: {explicit[path]} overrides {source}'s deployment.{path} "
                    f"({declared[path]!r})", err=True)
     if spec.replicas > 1:
         click.echo(f"mlfleet serve: {source} declares {spec.replicas} replicas; this process "
                    "is one of them", err=True)
-    return apply_deployment(spec, config, keep=frozenset(explicit)), declared
+    return applied, declared
 
 
 def deployment_recorder(path: Path, config: ServerConfig,
