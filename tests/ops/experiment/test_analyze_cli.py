@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cli_helpers import assert_one_line_error, run_cli, run_main
@@ -61,3 +66,24 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_missing_column_in_a_real_process(tmp_path: Path) -> None:
     proc = run_cli("ops", "experiment", "analyze", _file(tmp_path, "unit_id,value\n1,2\n"))
     assert_one_line_error(proc, "column 'arm' is missing")
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_long_bootstrap_with_130_and_one_line(tmp_path: Path) -> None:
+    """SIGINT 3 s into a bootstrap of 10⁵ resamples of 10⁵ units per arm (minutes of work):
+    exit 130, one line on stderr, no traceback (resamples are drawn in bounded batches, so
+    the signal lands between two of them)."""
+    rng = np.random.default_rng(0)
+    rows = "".join(f"{i},{'ab'[i % 2]},{v:.3f}\n" for i, v in enumerate(rng.normal(size=200_000)))
+    path = tmp_path / "big.csv"
+    path.write_text("unit_id,arm,value\n" + rows)
+    mlfleet = str(Path(sys.executable).with_name("mlfleet"))
+    child = subprocess.Popen([mlfleet, "ops", "experiment", "analyze", str(path), "--bootstrap",
+                              "100000", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(3.0)
+    assert child.poll() is None  # still running: the signal lands mid-bootstrap
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err.decode()
+    assert out == b"" and b"Traceback" not in err
+    assert len(err.decode().strip().splitlines()) == 1, err
