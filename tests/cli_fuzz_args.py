@@ -194,6 +194,18 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
     ("ops", "experiment", "cuped"): {  # users x (1 + replicates) normal draws
         "users": ["4", "100", "2000", "3", "0", "-1", "x"],
         "replicates": ["0", "3", "5", "2", "-1", "x"], "seed": _SIM_SEEDS},
+    ("ops", "experiment", "peeking"): {  # sims x lcm(looks) walk steps; 10^7 take ~0.3 s
+        "sims": ["1", "100", "2000", "0", "-1", "x", "1000000000"],
+        "power_sims": ["1", "50", "0", "-1", "x"], "seed": _SIM_SEEDS,
+        "looks": ["1", "1,2,5", "7,11,13,17", "0", "x", ""]},
+    ("ops", "experiment", "monitor"): {  # reads a metric file: the bundled one or bad ones
+        "metrics": [AB_METRICS, EMPTY, RANDOM_BYTES, "missing/nonexistent.yaml", "/proc", ".",
+                    ""],
+        "every": ["1", "50", "0", "-1", "x"]},
+    ("ops", "experiment", "interleaving"): {  # users x mean queries simulated queries
+        "users": ["100", "2000", "99", "0", "-1", "x"], "reps": ["20", "50", "0", "x"],
+        "gap": ["0.5", "1", "0", "-1", "nan", "x"], "list_len": ["2", "10", "1", "101", "x"],
+        "mean_queries": ["1", "5", "0", "1001", "x"], "seed": _SIM_SEEDS},
     ("ops", "platform", "oncall"): {  # simulated model-weeks are capped at 10^6 (~3 s)
         "models": ["1", "10", "1,10,100", "0", "-1", "x", "100001", ""],
         "simulate_weeks": ["0", "1", "20", "-1", "nan", "x", "1e9"], "seed": _SIM_SEEDS},
@@ -219,6 +231,8 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("sim", "stragglers"): ["--ranks", "4", "--steps", "100", "--ssp-steps", "20"],
     ("ops", "experiment", "split"): ["--units", "1000"],
     ("ops", "experiment", "cuped"): ["--users", "2000", "--replicates", "5"],
+    ("ops", "experiment", "peeking"): ["--sims", "2000", "--power-sims", "100"],
+    ("ops", "experiment", "interleaving"): ["--users", "2000", "--reps", "20", "--gap", "0.5"],
 }
 SANDBOXED: dict[tuple[str, ...], str] = {
     ("serve",): "serves until stopped: the sandbox records the config instead of binding",

@@ -158,6 +158,18 @@ def sign_test_users(*, prefer_a: float, prefer_b: float, alpha: float = 0.05,
     return float((z / (pi - 0.5)) ** 2 / decided)
 
 
+def sign_test_power(*, users: float, prefer_a: float, prefer_b: float,
+                    alpha: float = 0.05) -> float:
+    """Power of the two-sided sign test with ``users`` users to find A preferred, by the same
+    normal approximation as :func:`sign_test_users` (its inverse)."""
+    from scipy import stats
+
+    decided = users * (prefer_a + prefer_b)
+    pi = prefer_a / (prefer_a + prefer_b)
+    shift = (pi - 0.5) * math.sqrt(decided) - stats.norm.ppf(1 - alpha / 2) / 2
+    return float(stats.norm.cdf(shift / math.sqrt(pi * (1 - pi))))
+
+
 @dataclass(frozen=True, kw_only=True)
 class MethodSize:
     """Users one method needs for the target power, and that power checked by simulation."""
@@ -208,7 +220,7 @@ def _z(q: float) -> float:
 def _ab_power(xa: FloatArray, xb: FloatArray, *, n_arm: int, reps: int, alpha: float,
               rng: np.random.Generator) -> tuple[float, int]:
     """(power, reps used): Welch z at ``alpha`` detecting mean(xa) > mean(xb), n_arm a side."""
-    reps = max(20, min(reps, MAX_DRAWS // (2 * n_arm)))
+    reps = max(20, min(reps, MAX_DRAWS // (2 * n_arm)))  # the caller keeps 40 n_arm <= MAX
     hits = 0
     per_chunk = max(1, 5_000_000 // n_arm)
     for done in range(0, reps, per_chunk):
@@ -250,6 +262,9 @@ def _ab_size(quality: RankerQuality, xa: FloatArray, xb: FloatArray, *, alpha: f
                                    power=power, std_treatment=float(xb.std(ddof=1)))
 
     n = users(delta)
+    if n * 20 > MAX_DRAWS:
+        raise ExperimentInputError(f"A/B would need {n:.3g} users, more than the power check "
+                                   f"resamples ({MAX_DRAWS // 20:.0e}); pick a larger --gap")
     shifted = xb - xb.mean() + xa.mean() - delta  # the pool's shape, the known effect
     checked = _ab_power(xa, shifted, n_arm=math.ceil(n / 2), reps=reps, alpha=alpha, rng=rng)
     return _size(n, users(delta + 1.96 * se), users(delta - 1.96 * se), checked)
@@ -299,9 +314,9 @@ def compare_methods(model: SearchModel, *, pool_users: int = 50_000, reps: int =
     step(2, 5)
     pref = interleaving_preferences(model, pool_users, rng)
     step(3, 5)
-    ab = _ab_size(quality, xa, xb, alpha=alpha, power=power, reps=reps, rng=rng)
-    step(4, 5)
     il = _interleaving_size(pref, alpha=alpha, power=power, reps=reps, rng=rng)
+    step(4, 5)
+    ab = _ab_size(quality, xa, xb, alpha=alpha, power=power, reps=reps, rng=rng)
     step(5, 5)
     return MethodComparison(
         model=model, quality=quality, ab_mean_a=float(xa.mean()), ab_mean_b=float(xb.mean()),

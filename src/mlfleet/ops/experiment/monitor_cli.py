@@ -35,13 +35,16 @@ SHOWN_LOOKS = 25
 
 
 def pick_arms(data: MetricData, control: str | None, treatment: str | None) -> tuple[str, str]:
-    """(control, treatment): the named arms, else the first two in file order."""
+    """(control, treatment): the named arms; by default the arm called ``control`` (else the
+    first in file order) and the other one."""
     from mlfleet.ops.experiment.metric_file import require_arms
 
     if (control is None or treatment is None) and len(data.arms) > 2:
         raise ExperimentInputError(f"{data.path} has {len(data.arms)} arms "
                                    f"({', '.join(data.arms)}); name --control and --treatment")
-    control = control if control is not None else next(a for a in data.arms if a != treatment)
+    if control is None:
+        control = "control" if "control" in data.arms and treatment != "control" else \
+            next(a for a in data.arms if a != treatment)
     treatment = treatment if treatment is not None else next(a for a in data.arms
                                                              if a != control)
     if control == treatment:
@@ -143,7 +146,7 @@ def print_monitor(doc: dict[str, Any]) -> None:
               help="mSPRT mixing sd in metric units [the 80%-power effect of the file's size].")
 @click.option("--every", type=click.IntRange(min=1),
               help=f"Units between looks [about {DEFAULT_LOOKS} looks].")
-@click.option("--control", help="The control arm [the first in the file].")
+@click.option("--control", help="The control arm [the arm named control, else the first].")
 @click.option("--treatment", help="The treatment arm [the other one].")
 @click.option("--experiment", help="The experiment, in a file that holds several.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (every look).")

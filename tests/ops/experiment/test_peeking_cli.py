@@ -1,0 +1,33 @@
+"""``mlfleet ops experiment peeking``: the table on the command line."""
+
+from __future__ import annotations
+
+import pytest
+
+from cli_helpers import assert_one_line_error, run_cli, run_main_json
+
+
+def test_json_has_the_table_the_continuous_msprt_and_the_power_lines(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    doc = run_main_json(capsys, "ops", "experiment", "peeking", "--sims", "4000",
+                        "--power-sims", "500", "--looks", "1,5,20")
+    assert [r["looks"] for r in doc["rows"]] == [1, 5, 20]
+    assert [r["armitage"] for r in doc["rows"]] == [0.05, 0.142, 0.247]
+    assert doc["grid_steps"] == 20 and doc["sims"] == 4000
+    assert all(r["msprt_type_one"] < r["fixed_type_one"] for r in doc["rows"])
+    assert [a["effect_in_mde"] for a in doc["alternatives"]] == [1.0, 2.0]
+
+
+def test_text_table_names_armitage() -> None:
+    proc = run_cli("ops", "experiment", "peeking", "--sims", "2000", "--power-sims", "200")
+    assert proc.returncode == 0, proc.stderr
+    assert "Armitage 1969" in proc.stdout and "0.373" in proc.stdout
+    assert "mSPRT checked after every one of the 300 steps" in proc.stdout
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--looks", "0,2"], "--looks(='0,2')"), (["--looks", "x"], "--looks(='x')"),
+    (["--looks", "7,11,13,17"], "lcm = 17017"), (["--sims", "5000000"], "allowed: at most"),
+])
+def test_bad_input_exits_2_with_one_line(args: list[str], fragment: str) -> None:
+    assert_one_line_error(run_cli("ops", "experiment", "peeking", *args), fragment)
