@@ -109,6 +109,22 @@ def test_operations_numbers_are_their_definitions() -> None:
         break_even_models(PlatformCosts()), rel=EXACT)
 
 
+def test_the_serving_fleet_cost_is_charged_back_by_team_and_model() -> None:
+    """A month of the serving section's cloud cost, split by the ops.teams shares
+    (cost attribution's chargeback_for_plan): the teams' bills sum to it; per model is it
+    over ops.models."""
+    plan = build_plan(example("recsys-serving"))
+    serving = plan.results.serving
+    assert serving is not None and serving.cloud_cost_usd_per_year is not None
+    section = plan.sections["operations"]
+    monthly = serving.cloud_cost_usd_per_year / 12
+    assert section.numbers["fleet_cost_usd_per_month"] == pytest.approx(monthly, rel=EXACT)
+    assert section.numbers["cost_per_model_usd_per_month"] == pytest.approx(monthly / 40,
+                                                                           rel=EXACT)
+    by_team = section.details["cost_by_team_usd_per_month"]
+    assert sum(by_team.values()) == pytest.approx(monthly, rel=EXACT)
+    assert by_team["feed-ranking"] == pytest.approx(0.5 * monthly, rel=EXACT)
+
 def test_a_portfolio_that_outgrows_one_rotation_says_so() -> None:
     """300 models page more than 2 per 12-hour shift: the bottleneck is on-call and the
     recommendation splits the rotation (SRE book ch. 11)."""

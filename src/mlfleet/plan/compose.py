@@ -67,7 +67,8 @@ def build_plan(scenario: Scenario) -> Plan:
                                 None if comm is None else comm.exposed_comm_s,
                                 training_memory(scenario, comm))
     serve = serving.plan(scenario)
-    ops = operations.plan(scenario)
+    ops = operations.plan(scenario, fleet_usd_per_year=None if serve is None
+                          else serve.cloud_cost_usd_per_year)
     reliable = reliability.plan(scenario, estimate, step_time_s=None if infra.training is None
                                 else infra.training.step_time_s)
     stored = storage.plan(scenario, estimate, reliability=reliable)

@@ -13,7 +13,10 @@ from the SRE book's 2 incidents per 12-hour shift and 8 engineers per rotation
 two-sample normal approximation at the relative effect over the metric's coefficient of
 variation, the days one experiment needs with all the traffic, how many run at once over
 the experiment's duration in ``layers`` overlapping layers) and the effect one experiment
-could detect with all the traffic.
+could detect with all the traffic. With a serving fleet whose cloud cost the serving section
+prices, a month of it is split by the team shares and per model
+(:func:`mlfleet.ops.cost.plan.chargeback_for_plan`; no idle share: the fleet is sized, not
+owned).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from mlfleet.ops.cost.plan import PlanChargeback, chargeback_for_plan
 from mlfleet.ops.experiment.layers import ExperimentCapacity, experiment_capacity
 from mlfleet.ops.experiment.power import minimum_detectable_effect
 from mlfleet.ops.org.incidents import IncidentRates, pages_per_week
@@ -48,6 +52,8 @@ class OperationsPlan:
     mde_at_full_traffic: float | None
     """The relative effect one experiment given all the traffic for its duration detects."""
     teams: dict[str, float] | None
+    chargeback: PlanChargeback | None
+    """The serving fleet's cost by team and per model (None without a fleet cost)."""
 
 
 def capacity(spec: ExperimentsSpec) -> ExperimentCapacity:
@@ -64,8 +70,10 @@ def mde_at_full_traffic(spec: ExperimentsSpec) -> float:
     return minimum_detectable_effect(users_per_arm=per_arm, std=spec.metric_cv)
 
 
-def plan(scenario: Scenario) -> OperationsPlan | None:
-    """The operations plan; None without an ``ops:`` section."""
+def plan(scenario: Scenario, *, fleet_usd_per_year: float | None = None
+         ) -> OperationsPlan | None:
+    """The operations plan; None without an ``ops:`` section. ``fleet_usd_per_year`` (the
+    serving section's cloud cost of the sized fleet) is split by team and per model."""
     ops = scenario.ops
     if ops is None:
         return None
@@ -82,7 +90,9 @@ def plan(scenario: Scenario) -> OperationsPlan | None:
         experiments=None if ops.experiments is None else capacity(ops.experiments),
         mde_at_full_traffic=None if ops.experiments is None
         else mde_at_full_traffic(ops.experiments),
-        teams=None if ops.teams is None else dict(ops.teams))
+        teams=None if ops.teams is None else dict(ops.teams),
+        chargeback=None if fleet_usd_per_year is None else chargeback_for_plan(
+            monthly_cost_usd=fleet_usd_per_year / 12.0, teams=ops.teams, models=ops.models))
 
 
 def _rates(ops: OpsSpec) -> IncidentRates:
@@ -102,16 +112,23 @@ def section(result: OperationsPlan | None) -> Section:
                                                  "post-processing, one consumer per model"}
     if result.teams is not None:
         details["team_shares"] = result.teams
-    details.update(later_groups(result))
-    return Section(status="ok", fidelity="model", numbers=_numbers(result),
+    numbers = _numbers(result)
+    numbers.update(cost_and_canary(result, details))
+    return Section(status="ok", fidelity="model", numbers=numbers,
                    bottleneck=bottleneck(result), recommendation=recommendation(result),
                    reasoning=reasoning(result), details=details)
 
 
-def later_groups(result: OperationsPlan) -> dict[str, Any]:
-    """Room for the groups other parts of the chapter add: the cost per team and model
-    (cost attribution's chargeback) and the canary policy (the canary judge). Empty now."""
-    return {}
+def cost_and_canary(result: OperationsPlan, details: dict[str, Any]) -> dict[str, Any]:
+    """The groups other parts of the chapter supply: the cost per team and per model
+    (cost attribution's :func:`~mlfleet.ops.cost.plan.chargeback_for_plan`), and room for
+    the canary policy (the canary judge's). Returns numbers; adds tables to ``details``."""
+    bill = result.chargeback
+    if bill is None:
+        return {}
+    details["cost_by_team_usd_per_month"] = {t.team: t.total_usd_per_month for t in bill.teams}
+    return {"fleet_cost_usd_per_month": bill.monthly_cost_usd,
+            "cost_per_model_usd_per_month": bill.per_model_usd_per_month}
 
 
 def _numbers(result: OperationsPlan) -> dict[str, Any]:
@@ -155,5 +172,7 @@ def reads(scenario: Scenario, result: OperationsPlan | None) -> set[str]:
         out.add("ops.oncall.coupling")
     if ops.experiments is not None:
         out |= {f"ops.experiments.{name}" for name in type(ops.experiments).model_fields}
+    if result.chargeback is not None:
+        out.add("prices.cloud_usd_per_gpu_h")
     return out
 
