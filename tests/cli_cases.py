@@ -19,6 +19,10 @@ SLURM_WORKLOAD = str(Path(__file__).resolve().parent / "infra" / "slurm" / "data
 """Five sleep jobs in partitions batch and urgent (``mlfleet infra scheduler``), read only."""
 AB_METRICS = str(Path(__file__).resolve().parent / "ops" / "experiment" / "data" / "ab.csv")
 """2000 users of an A/B test with pre_value and arm_b (``mlfleet ops experiment analyze``)."""
+ENVIRONMENTS = (Path(__file__).resolve().parents[1] / "src" / "mlfleet" / "examples"
+                / "environments")
+DEV, STAGING = str(ENVIRONMENTS / "dev.yaml"), str(ENVIRONMENTS / "staging.yaml")
+"""Bundled dev/staging scenarios with a ``deployment:`` section, read only."""
 # Per command, one or more argument lists; several rows exercise several payload shapes.
 CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("catalog", "list"): [[]],
@@ -171,4 +175,7 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
                                      "--coupling", "0"]],
     ("ops", "platform", "payback"): [[], ["--models", "5,50", "--engineer-cost", "$180k"]],
     ("ops", "platform", "teams"): [[], ["--product-teams", "3", "--engineers-per-team", "2"]],
+    ("ops", "diff"): [[DEV, "--against", "http://127.0.0.1:9"]],  # refused: drift, exit 3
+    ("ops", "promote"): [[DEV, STAGING]],
+    ("ops", "record"): [["--data", DEV, "--config", DEV]],
 }

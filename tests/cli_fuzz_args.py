@@ -27,6 +27,9 @@ URL = "{URL}"
 """Placeholder for the /v1/rank URL of the live server the fuzz test starts."""
 GENERATE_URL = "{GENERATE_URL}"
 """Placeholder for its /v1/generate URL."""
+_ENVIRONMENTS = REPO / "src" / "mlfleet" / "examples" / "environments"
+_DEV, _STAGING = str(_ENVIRONMENTS / "dev.yaml"), str(_ENVIRONMENTS / "staging.yaml")
+"""Bundled scenarios with a deployment: section (H5); only read, never an output."""
 RANDOM_BYTES = "random-bytes.bin"
 """A file of random bytes in the scratch directory."""
 EMPTY = "empty.yaml"
@@ -209,6 +212,23 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
     ("ops", "platform", "oncall"): {  # simulated model-weeks are capped at 10^6 (~3 s)
         "models": ["1", "10", "1,10,100", "0", "-1", "x", "100001", ""],
         "simulate_weeks": ["0", "1", "20", "-1", "nan", "x", "1e9"], "seed": _SIM_SEEDS},
+    # ops diff/promote/record (H5): read-only bundled environments, relative outputs only;
+    # serve --record stays invalid here, since the sandbox's serve records configs only.
+    ("ops", "diff"): {"scenario": [_DEV, _STAGING, *EXAMPLES, EMPTY, RANDOM_BYTES, ""],
+                      "against": [URL, "http://127.0.0.1:9", "ftp://x", "nope", ""],
+                      "timeout": ["1s", "0", "-1s", "x"]},
+    ("ops", "promote"): {"source": [_DEV, _STAGING, EMPTY, RANDOM_BYTES, "nope", ""],
+                         "target": [_STAGING, _DEV, EMPTY, "missing/nonexistent.yaml", ""],
+                         "allow": ["serving.qps", "cluster.gpus", "nope", "serving.x", ""],
+                         "out": ["promoted.yaml", "missing/p.yaml", ".", ""]},
+    ("ops", "record"): {"data": [EMPTY, RANDOM_BYTES, "missing/nonexistent.yaml", ""],
+                        "model": [EMPTY, RANDOM_BYTES, "missing/nonexistent.yaml", ""],
+                        "config": [_DEV, *EXAMPLES, EMPTY, RANDOM_BYTES, ""],
+                        "code": [".", "missing", RANDOM_BYTES, ""],
+                        "out": ["record.json", "missing/r.json", ".", ""],
+                        "verify": ["record.json", EMPTY, RANDOM_BYTES, "missing/r.json", ""]},
+    ("serve",): {"scenario": [_DEV, *EXAMPLES, EMPTY, RANDOM_BYTES, "nope", ""],
+                 "record": ["missing/record.json", ".", ""]},
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
