@@ -139,6 +139,7 @@ def test_too_little_traffic_makes_experiments_the_bottleneck() -> None:
         "users_per_day": 10_000, "metric_cv": 2}})).sections["operations"]
     assert section.numbers["concurrent_experiments"] == 0
     assert section.bottleneck.startswith("experiment traffic: one experiment needs")
+    assert "days of all the traffic" in section.recommendation
 
 def test_min_goodput_is_checked_against_the_reliability_section(
         capsys: pytest.CaptureFixture[str]) -> None:

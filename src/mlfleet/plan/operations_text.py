@@ -45,6 +45,11 @@ def recommendation(result: OperationsPlan) -> str:
     else:
         first = (f"operate the {pay.models} models by hand with shared conventions; a platform "
                  f"team pays back from {pay.break_even_models:.0f} models")
+    tests = result.experiments
+    if tests is not None and not tests.experiments_layered:
+        return (f"{first}; an experiment needs {tests.days_at_full_traffic:.1f} days of all "
+                f"the traffic: run it that long, or test for a larger effect (all the traffic "
+                f"of its duration detects {result.mde_at_full_traffic or 0:.2%})")
     if load.rotations > 1:
         return (f"{first}; split on-call into {load.rotations} rotations of "
                 f"{MIN_ROTATION_ENGINEERS} (or cut pages: fewer failed deploys, looser coupling)")
