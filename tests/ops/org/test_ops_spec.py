@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cli_helpers import assert_one_line_error, run_cli
 from mlfleet.errors import ScenarioError
@@ -58,3 +60,21 @@ def test_a_bad_ops_file_exits_2_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(_with_ops({"teams": {"a": 0.5, "b": 0.6}})))
     assert_one_line_error(run_cli("plan", str(path)), "these sum to 1.1")
+
+
+@settings(max_examples=50, deadline=None)
+@given(weights=st.lists(st.floats(0.01, 10), min_size=1, max_size=6),
+       off=st.sampled_from([0.0, 1e-3, -1e-3]))
+def test_team_shares_are_accepted_exactly_when_they_sum_to_one(weights: list[float],
+                                                                off: float) -> None:
+    total = sum(weights)
+    shares = {f"team{i}": w / total for i, w in enumerate(weights)}
+    shares["team0"] += off
+    if not 0 < shares["team0"] <= 1:
+        return
+    raw = _with_ops({"teams": shares})
+    if off == 0.0:
+        assert parse_scenario(raw).ops is not None
+    else:
+        with pytest.raises(ScenarioError, match="shares must sum to 1"):
+            parse_scenario(raw)
