@@ -35,15 +35,14 @@ class AllocationFileError(InputError):
 def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """(header, [(line, column -> text)]) of the non-blank rows of a CSV file."""
     if not path.is_file():
-        raise AllocationFileError(f"allocations(={str(path)!r}) is not a file")
+        raise AllocationFileError(f"{str(path)!r} is not a file")
     try:
         with path.open(newline="") as f:
             rows = list(csv.reader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise AllocationFileError(f"{path.name}: not a readable CSV file ({exc})") from None
     if not rows:
-        raise AllocationFileError(f"{path.name}: empty file; want a header and one row per "
-                                  "allocation")
+        raise AllocationFileError(f"{path.name}: empty file; want a header and data rows")
     header = [h.strip() for h in rows[0]]
     body = [(i, dict(zip(header, (c.strip() for c in row), strict=False)))
             for i, row in enumerate(rows[1:], start=2) if any(c.strip() for c in row)]
