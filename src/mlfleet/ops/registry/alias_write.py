@@ -56,9 +56,18 @@ def apply_moves(store: RegistryStore, moves: Sequence[AliasMove], *, who: str, w
                     who=who, why=why, at_s=time.time()))
             if before_commit is not None:
                 before_commit()
-    except MlflowException as exc:  # MLflow wraps SQLite's "database is locked"
+    except MlflowException as exc:  # MLflow's session wraps whatever was raised inside it
+        cause = exc.__cause__
+        if cause is not None and not _is_database_error(cause):
+            raise cause from None  # ours (ConcurrentChange) or an injected fault, unwrapped
         raise ConcurrentChange(f"the registry store is busy or changed under us: "
                                f"{str(exc).splitlines()[0]}") from None
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    import sqlalchemy
+
+    return isinstance(exc, sqlalchemy.exc.SQLAlchemyError)
 
 
 def _move(session: Any, move: AliasMove) -> None:

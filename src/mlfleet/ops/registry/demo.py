@@ -12,7 +12,13 @@ import dataclasses
 from dataclasses import dataclass
 
 from mlfleet.ops.registry.card import Column, ModelCard
-from mlfleet.ops.registry.ensemble import EnsembleSpec, create_version, load_spec, read_manifest
+from mlfleet.ops.registry.ensemble import (
+    EnsembleSpec,
+    create_version,
+    load_spec,
+    read_manifest,
+    with_member,
+)
 from mlfleet.ops.registry.errors import GateFailed
 from mlfleet.ops.registry.gates import parse_gate
 from mlfleet.ops.registry.model_file import EXAMPLES, load_cards
@@ -84,6 +90,4 @@ def _refused(store: RegistryStore, mtl: ModelCard, spec: EnsembleSpec, *, who: s
 
 
 def _swap(spec: EnsembleSpec, card: ModelCard) -> EnsembleSpec:
-    members = tuple(dataclasses.replace(m, version=card.version) if m.name == card.name else m
-                    for m in spec.members)
-    return dataclasses.replace(spec, members=members)
+    return with_member(spec, card.name, card.version)

@@ -67,6 +67,15 @@ class EnsembleSpec:
         return [p for p, c in self.edges if c == name]
 
 
+def with_member(spec: EnsembleSpec, name: str, version: int) -> EnsembleSpec:
+    """``spec`` with member ``name`` pinned at ``version`` instead."""
+    if name not in {m.name for m in spec.members}:
+        raise RegistryInputError(f"member(={name!r}) is not in the ensemble")
+    members = tuple(Member(name=name, version=version) if m.name == name else m
+                    for m in spec.members)
+    return EnsembleSpec(members=members, edges=spec.edges)
+
+
 def find_cycle(nodes: list[str], edges: tuple[tuple[str, str], ...]) -> list[str] | None:
     """One cycle as ``[a, b, ..., a]`` if the directed graph has one, else None (DFS)."""
     successors: dict[str, list[str]] = {n: [] for n in nodes}

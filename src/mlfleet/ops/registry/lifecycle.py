@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,10 +21,10 @@ from mlfleet.ops.registry.card import Resources
 from mlfleet.ops.registry.ensemble import (
     ENSEMBLE_PREFIX,
     PIN_PREFIX,
-    Member,
     create_version,
     ensemble_model,
     read_manifest,
+    with_member,
 )
 from mlfleet.ops.registry.errors import RegistryInputError
 from mlfleet.ops.registry.gates import MetricGate
@@ -107,9 +106,7 @@ def retire(store: RegistryStore, name: str, version: int, *, migrate_to: int | N
 def _migrate(store: RegistryStore, pin: Pin, name: str, successor: int, *,
              gates: Sequence[MetricGate], who: str, why: str) -> Outcome:
     spec = read_manifest(store, pin.ensemble, pin.version).spec
-    members = tuple(Member(name=m.name, version=successor) if m.name == name else m
-                    for m in spec.members)
-    new = create_version(store, pin.ensemble, dataclasses.replace(spec, members=members),
+    new = create_version(store, pin.ensemble, with_member(spec, name, successor),
                          description=f"{name} v{successor} replaces a retired version")
     if PRODUCTION not in pin.aliases:  # a canary: the successor takes its alias and share
         model = ensemble_model(pin.ensemble)

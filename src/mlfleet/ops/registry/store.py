@@ -47,6 +47,8 @@ def _import_mlflow() -> type[MlflowClient]:
 
     for name in ("mlflow", "alembic"):  # keep the CLI's stderr to our own lines
         logging.getLogger(name).setLevel(logging.WARNING)
+    # MLflow logs a traceback for a database error before raising it; we raise it as one line
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     return MlflowClient
 
 
