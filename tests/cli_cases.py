@@ -6,6 +6,7 @@ argument lists from one of them, so that it reaches past the first check of each
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 RECSYS = str(Path(__file__).resolve().parents[1] / "examples" / "recsys-serving.yaml")
@@ -23,6 +24,11 @@ ENVIRONMENTS = (Path(__file__).resolve().parents[1] / "src" / "mlfleet" / "examp
                 / "environments")
 DEV, STAGING = str(ENVIRONMENTS / "dev.yaml"), str(ENVIRONMENTS / "staging.yaml")
 """Bundled dev/staging scenarios with a ``deployment:`` section, read only."""
+DEBUG_DATA = Path(__file__).resolve().parent / "ops" / "debug" / "data"
+"""Read only: real per-rank logs of a 3-rank ``run train`` (rank 2 slowed, a NaN at step 6),
+a latency series, feature samples and an error-vs-age series (``mlfleet ops debug``)."""
+DEBUG_TRACE = str(Path(tempfile.gettempdir()) / "mlfleet-cli-cases-trace.json")
+"""Where ``ops debug timeline`` writes in these cases (overwritten each time)."""
 # Per command, one or more argument lists; several rows exercise several payload shapes.
 CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("catalog", "list"): [[]],
@@ -178,4 +184,12 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("ops", "diff"): [[DEV, "--against", "http://127.0.0.1:9"]],  # refused: drift, exit 3
     ("ops", "promote"): [[DEV, STAGING]],
     ("ops", "record"): [["--data", DEV, "--config", DEV]],
+    ("ops", "debug", "timeline"): [[str(DEBUG_DATA / "train-logs"), "--out", DEBUG_TRACE]],
+    ("ops", "debug", "stragglers"): [[str(DEBUG_DATA / "train-logs")]],
+    ("ops", "debug", "gradients"): [[str(DEBUG_DATA / "train-logs")]],
+    ("ops", "debug", "changepoints"): [[str(DEBUG_DATA / "latency.csv"), "--baseline", "40"]],
+    ("ops", "debug", "drift"): [[str(DEBUG_DATA / "features-reference.csv"),
+                                 str(DEBUG_DATA / "features-current.csv")]],
+    ("ops", "debug", "staleness"): [[], ["--series", str(DEBUG_DATA / "decay.csv")]],
+    ("ops", "debug", "demo"): [["--ranks", "3", "--steps", "30"]],
 }

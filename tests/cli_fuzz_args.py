@@ -55,6 +55,11 @@ TEXTS = ["H100", "DGX-H100", "H100-1k-fat-tree", "TPU-v5p-pod", "nope", "Llama-3
 PATHS = [*EXAMPLES, "missing/nonexistent.yaml", EMPTY, "/proc", "/proc/nope", ".",
          RANDOM_BYTES, "", "nope"]
 
+_DEBUG_DATA = REPO / "tests" / "ops" / "debug" / "data"
+_DEBUG_LOGS = str(_DEBUG_DATA / "train-logs")
+"""Read-only real per-rank logs (``mlfleet ops debug``); outputs go to relative paths."""
+_DEBUG_CSVS = [str(_DEBUG_DATA / n) for n in ("latency.csv", "features-reference.csv",
+                                             "features-current.csv", "decay.csv")]
 _SMALL_COUNTS = ["0", "1", "2", "-1", "x"]
 _SIM_REQUESTS = ["0", "1", "3", "100", "2000", "-1", "x", "1000000000000000"]
 _SIM_SEEDS = ["0", "1", "-1", "123456789", "x", ""]
@@ -69,6 +74,7 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "backend": ["socket", "loopback", "nope"], "timeout": ["20s", "0", "-1", "x"],
         "blocks": _SMALL_COUNTS, "servers": _SMALL_COUNTS, "hosts": ["nope", ""],
         "latency": ["0", "1ms", "-1ms", "x"], "dtype": ["float32", "float64", "float128", "x"],
+        "log_dir": ["logs", EMPTY, "/proc/nope", ""],  # H7
     },
     ("run", "loader"): {
         "workers": ["1", "2", "1,2", "0", "33", "1,x", ""], "samples": ["1", "50", "200", "0", "-1"],
@@ -89,6 +95,7 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "ckpt_dir": ["ckpt", EMPTY, RANDOM_BYTES, "/proc/nope", ""],
         "hang_timeout": ["5s", "0", "-1s", "x"], "max_restarts": ["1", "3", "-1", "x"],
         "rejoin_after": ["1", "2", "0", "x"],
+        "log_dir": ["logs", EMPTY, RANDOM_BYTES, "/proc/nope", ""],  # H7
     },
     ("storage", "dataset", "demo"): {
         "path": ["demo-ds", "demo-ds", EMPTY, RANDOM_BYTES, "/proc/nope", ""],
@@ -229,9 +236,28 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
                         "verify": ["record.json", EMPTY, RANDOM_BYTES, "missing/r.json", ""]},
     ("serve",): {"scenario": [_DEV, *EXAMPLES, EMPTY, RANDOM_BYTES, "nope", ""],
                  "record": ["missing/record.json", ".", ""]},
+    # ops debug (H7): read-only bundled logs and CSVs, relative outputs; demo trains for real.
+    ("ops", "debug", "timeline"): {"log_dir": [_DEBUG_LOGS, EMPTY, RANDOM_BYTES, "/proc", ".",
+                                               "missing", ""],
+                                   "out": ["trace.json", "missing/t.json", ".", "", "/proc/x"]},
+    ("ops", "debug", "stragglers"): {"log_dir": [_DEBUG_LOGS, EMPTY, "/proc", ".", ""]},
+    ("ops", "debug", "gradients"): {"log_dir": [_DEBUG_LOGS, EMPTY, "/proc", ".", ""]},
+    ("ops", "debug", "changepoints"): {"series": [*_DEBUG_CSVS, EMPTY, RANDOM_BYTES, "/proc", ""],
+                                       "window": ["1", "2", "0", "-1", "1000000", "x"]},
+    ("ops", "debug", "drift"): {"reference": [*_DEBUG_CSVS, EMPTY, RANDOM_BYTES, ""],
+                                "current": [*_DEBUG_CSVS, EMPTY, RANDOM_BYTES, ""]},
+    ("ops", "debug", "staleness"): {  # trials x lstsq(train_samples x dims)
+        "series": [_DEBUG_CSVS[3], _DEBUG_CSVS[0], EMPTY, RANDOM_BYTES, "missing.csv", ""],
+        "dims": ["1", "8", "0", "-1", "1001", "x"],
+        "train_samples": ["10", "500", "3", "0", "100001", "x"]},
+    ("ops", "debug", "demo"): {
+        "ranks": ["3", "2", "9", "-1", "x"], "steps": ["30", "29", "501", "-1", "x"],
+        "seed": ["0", "1", "-1", "x"], "log_dir": ["logs", EMPTY, "/proc/nope", ""],
+        "trace": ["trace.json", ".", "", "/proc/x"]},
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
+    ("ops", "debug", "demo"): ["--ranks", "3", "--steps", "30"],
     ("run", "collective"): ["--ranks", "2", "--sizes", "4K", "--repeats", "1", "--warmup", "0",
                             "--timeout", "20s"],
     ("run", "compression"): ["--ranks", "2", "--steps", "3", "--methods", "dense",

@@ -312,11 +312,18 @@ def job_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--latency", default="0", show_default=True,
               help="Injected per-message latency (socket backend), e.g. 50us.")
 @click.option("--hosts", default=None, help="Run on the hosts of this emulated lab.")
+@click.option("--log-dir", default=None, help="Write per-rank span logs here "
+              "(rank-NNNNN.jsonl; read them with mlfleet ops debug).")
 def collective_command(collective: str, ranks: str, latency: str, hosts: str | None,
-                       **options: Any) -> None:
+                       log_dir: str | None, **options: Any) -> None:
     """Measure a collective over a range of sizes on N real processes."""
+    import dataclasses
+
+    from mlfleet.ops.debug.rank_log import check_log_dir, make_log_dir
+
     n_ranks = parse_ranks(ranks)
     job, backend, timeout_s, given_link, as_json = resolve_options(collective, options)
+    log_path = check_log_dir(log_dir)
     check_for_ranks(job, n_ranks)
     check_run_memory(job, n_ranks, available_bytes())
     latency_s = parse_quantity(latency, "s")
@@ -324,6 +331,9 @@ def collective_command(collective: str, ranks: str, latency: str, hosts: str | N
     if host_specs is not None and len(host_specs) < n_ranks:
         raise InputError(f"lab {hosts!r} has {len(host_specs)} hosts; --ranks {n_ranks} "
                          "needs one per rank")
+    if log_path is not None:
+        make_log_dir(log_path)
+        job = dataclasses.replace(job, log_dir=str(log_path.resolve()))
     with _progress(enabled=not as_json and sys.stderr.isatty(), total=len(job.sizes_bytes)) as tick:
         results = launch(n_ranks, "mlfleet.comm.algorithms.benchmark:measure_collective",
                          args=(job,), backend=backend, hosts=host_specs, timeout_s=timeout_s,

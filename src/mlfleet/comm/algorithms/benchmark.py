@@ -23,7 +23,8 @@ import statistics
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from mlfleet.comm.algorithms.definition import make_input, matches_definition
 from mlfleet.comm.algorithms.registry import check_params, get_algorithm
 from mlfleet.comm.progress import report_progress
 from mlfleet.comm.transport.base import Transport
+
+if TYPE_CHECKING:
+    from mlfleet.ops.debug.rank_log import SpanLog
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +68,9 @@ class CollectiveJob:
     """Measure α and B of a ring step, every rank at once, before the sizes."""
     keep_outputs: bool = False
     """Return each output array (tests); otherwise only the check result."""
+    log_dir: str | None = None
+    """Each rank appends a ``barrier`` and a ``collective`` span per timed window to
+    ``LOG_DIR/rank-NNNNN.jsonl`` (:mod:`mlfleet.ops.debug.rank_log`); None: no log."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,16 +122,24 @@ def job_params(job: CollectiveJob, n_ranks: int, numel: int) -> dict[str, Any]:
 
 def measure_collective(t: Transport, job: CollectiveJob) -> RankResult:
     """Run ``job`` on this rank (every rank must call it); see the module docstring."""
+    from mlfleet.ops.debug.rank_log import NoLog, RankLog, SpanLog
+
     link = calibrate_link(t) if job.calibrate else None
+    log: SpanLog = NoLog() if job.log_dir is None else \
+        RankLog(Path(job.log_dir), t.rank, world=t.world_size)
     sizes = []
-    for i, size_bytes in enumerate(job.sizes_bytes):
-        sizes.append(_measure_size(t, job, size_bytes))
-        if t.rank == 0:
-            report_progress(done=i + 1, total=len(job.sizes_bytes), size_bytes=size_bytes)
+    try:
+        for i, size_bytes in enumerate(job.sizes_bytes):
+            sizes.append(_measure_size(t, job, size_bytes, log=log, first_step=i * job.repeats))
+            if t.rank == 0:
+                report_progress(done=i + 1, total=len(job.sizes_bytes), size_bytes=size_bytes)
+    finally:
+        log.close()
     return RankResult(rank=t.rank, sizes=sizes, link=link)
 
 
-def _measure_size(t: Transport, job: CollectiveJob, size_bytes: int) -> SizeResult:
+def _measure_size(t: Transport, job: CollectiveJob, size_bytes: int, *, log: SpanLog,
+                  first_step: int) -> SizeResult:
     algorithm = get_algorithm(job.collective, job.algorithm)
     n = t.world_size
     itemsize = np.dtype(job.dtype).itemsize
@@ -136,11 +151,16 @@ def _measure_size(t: Transport, job: CollectiveJob, size_bytes: int) -> SizeResu
     times, before, after = [], t.bytes_sent(), t.bytes_sent()
     out = x
     for k in range(job.repeats):
+        barrier_ns = time.perf_counter_ns()
         t.barrier()
-        start = time.perf_counter()
+        start_ns = time.perf_counter_ns()
         for _ in range(job.iters):
             out = algorithm.run(t, x, **params)
-        times.append((time.perf_counter() - start) / job.iters)
+        end_ns = time.perf_counter_ns()
+        times.append((end_ns - start_ns) / 1e9 / job.iters)
+        log.span("barrier", first_step + k + 1, barrier_ns, start_ns)
+        log.span("collective", first_step + k + 1, start_ns, end_ns, op=job.collective,
+                 bytes=size_bytes)
         if k == 0:
             after = t.bytes_sent()
     correct = None

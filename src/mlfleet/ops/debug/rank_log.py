@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from mlfleet.errors import InputError
+
 BUFFER_LINES = 256
 """Lines held in memory before a write."""
 FLUSH_EVERY_S = 1.0
@@ -34,6 +36,36 @@ FLUSH_EVERY_S = 1.0
 PHASES = ("start", "data", "forward", "backward", "allreduce", "optimizer", "checkpoint",
           "barrier", "collective")
 """Phase names the real runs write (a reader accepts any name)."""
+
+
+def check_log_dir(text: str | None) -> Path | None:
+    """``--log-dir``: a directory without rank logs yet (InputError otherwise; nothing is
+    created: :func:`make_log_dir` does that when the run starts)."""
+    if text is None:
+        return None
+    path = Path(text)
+    if not text.strip() or (path.exists() and not path.is_dir()):
+        raise InputError(f"--log-dir {text!r} must name a directory")
+    if path.is_dir() and any(path.glob("rank-*.jsonl")):
+        raise InputError(f"--log-dir {text!r} already holds rank logs; choose an empty directory")
+    return path
+
+
+def make_log_dir(path: Path) -> None:
+    """Create ``path`` (and its parents); InputError when that is impossible or the
+    directory is not writable."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--log-dir {str(path)!r}: cannot create it "
+                         f"({exc.strerror or exc})") from None
+    probe = path / f".probe-{os.getpid()}"
+    try:  # root passes os.access checks on /proc and read-only mounts: try for real
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"--log-dir {str(path)!r} is not writable "
+                         f"({exc.strerror or exc})") from None
 
 
 def log_path(log_dir: Path, rank: int) -> Path:

@@ -117,6 +117,9 @@ def staleness_command(series: str | None, dims: int, noise: float, drift_sd: flo
         simulate_decay,
     )
 
+    if not 1 <= dims <= 1000 or not dims + 2 <= train_samples <= 100_000:
+        raise DebugInputError(f"--dims(={dims}) must be in 1..1000 and --train-samples"
+                              f"(={train_samples}) in dims + 2..100000")
     rows: list[dict[str, float]] = []
     if series is not None:
         data = read_columns(Path(series), ["age", "error"])

@@ -25,6 +25,7 @@ from typing import Any
 import click
 
 from mlfleet.errors import InputError
+from mlfleet.ops.debug.rank_log import check_log_dir, make_log_dir
 from mlfleet.reliability.train.inject import (
     InjectError,
     Injection,
@@ -159,11 +160,7 @@ def train_command(**options: Any) -> None:
     spec, config = validate(options)
     as_json = bool(options["as_json"])
     if config.log_dir is not None:
-        try:
-            config.log_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(f"--log-dir {str(config.log_dir)!r}: cannot create it "
-                             f"({exc.strerror or exc})") from None
+        make_log_dir(config.log_dir)
     with _ckpt_root(options["ckpt_dir"]) as root, \
             _progress(enabled=not as_json and sys.stderr.isatty(), total=spec.steps) as tick:
         record = Supervisor(spec, dataclasses.replace(config, ckpt_root=root),
@@ -215,17 +212,6 @@ def validate(options: dict[str, Any]) -> tuple[TrainSpec, SupervisorConfig]:
                               rescale_lr=options["rescale_lr"],
                               rejoin_after=options["rejoin_after"], resume=options["resume"],
                               inject_seed=options["seed"],
-                              log_dir=_log_dir(options.get("log_dir")))
+                              log_dir=check_log_dir(options.get("log_dir")))
     return spec, config
 
-
-def _log_dir(text: str | None) -> Path | None:
-    """``--log-dir``: a directory without rank logs yet (created when the run starts)."""
-    if text is None:
-        return None
-    path = Path(text)
-    if not text.strip() or (path.exists() and not path.is_dir()):
-        raise InputError(f"--log-dir {text!r} must name a directory")
-    if path.is_dir() and any(path.glob("rank-*.jsonl")):
-        raise InputError(f"--log-dir {text!r} already holds rank logs; choose an empty directory")
-    return path
