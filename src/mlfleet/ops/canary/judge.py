@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from mlfleet.ops.canary.blind_spots import rate_test, shape_test
+from mlfleet.ops.canary.blind_spots import rate_test, shape_test, spread_test
 from mlfleet.ops.canary.classifier import Classification, classify
 from mlfleet.ops.canary.errors import CanaryInputError
 from mlfleet.ops.canary.judge_config import JudgeConfig, MetricSpec
@@ -67,10 +67,14 @@ def _column(series: Series, name: str, who: str) -> FloatArray:
 
 def _added_test(spec: MetricSpec, control: FloatArray, experiment: FloatArray,
                 baseline: Series, canary: Series, alpha: float) -> tuple[Classification | None, str]:
-    if spec.shape_test == "ks":
-        found = shape_test(control, experiment, direction=spec.direction, alpha=alpha)
+    tests = [] if spec.shape_test == "none" else spec.shape_test.split("+")
+    for name in tests:
+        test = shape_test if name == "ks" else spread_test
+        found = test(control, experiment, direction=spec.direction, alpha=alpha / len(tests),
+                     allowed_increase=spec.allowed_increase,
+                     allowed_decrease=spec.allowed_decrease)
         if found is not None:
-            return found, "ks"
+            return found, name
     if spec.rate_test == "poisson":
         exp_b = _column(baseline, spec.exposure, "baseline") if spec.exposure else None
         exp_c = _column(canary, spec.exposure, "canary") if spec.exposure else None
@@ -113,6 +117,11 @@ def judge(config: JudgeConfig, *, baseline: Series, canary: Series) -> JudgeResu
     Raises:
         CanaryInputError: a configured metric (or exposure) is missing from the data.
     """
+    for spec in config.metrics:
+        for name in (spec.name, spec.exposure):
+            for series, who in ((baseline, "baseline"), (canary, "canary")):
+                if name is not None:
+                    _column(series, name, who)
     results = tuple(classify_metric(m, baseline, canary, config=config) for m in config.metrics)
     outcomes = [MetricOutcome(name=r.name, group=r.group, label=r.label,
                               criticality=r.criticality) for r in results]

@@ -18,7 +18,7 @@ from mlfleet.ops.canary.errors import CanaryInputError
 from mlfleet.ops.canary.preprocess import NAN_STRATEGIES
 
 CRITICALITIES = ("normal", "critical", "report-only")
-SHAPE_TESTS = ("none", "ks")
+SHAPE_TESTS = ("none", "ks", "spread", "ks+spread")
 RATE_TESTS = ("none", "poisson")
 
 
@@ -45,7 +45,8 @@ class MetricSpec:
     allowed_decrease: float = 1.0
     """Effect size: Low needs the ratio below this."""
     shape_test: str = "none"
-    """``ks``: also fail on a distribution-shape change Mann-Whitney cannot see."""
+    """``ks`` (shape, e.g. bimodal), ``spread`` (variance) or ``ks+spread``: also fail on
+    a change Mann-Whitney cannot see."""
     rate_test: str = "none"
     """``poisson``: the values are event counts; also test their rate."""
     exposure: str | None = None

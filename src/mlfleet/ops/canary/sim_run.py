@@ -24,8 +24,8 @@ from mlfleet.serving.sim.replicas.request_level import RequestLevelReplica
 
 SERVING_METRICS = JudgeConfig(
     metrics=(
-        MetricSpec(name="latency_p50_s", direction="increase", group="latency", shape_test="ks"),
-        MetricSpec(name="latency_p99_s", direction="increase", group="latency", shape_test="ks"),
+        MetricSpec(name="latency_p50_s", direction="increase", group="latency", shape_test="ks+spread"),
+        MetricSpec(name="latency_p99_s", direction="increase", group="latency", shape_test="ks+spread"),
         MetricSpec(name="error_rate", direction="increase", group="errors"),
         MetricSpec(name="errors", direction="increase", group="errors", rate_test="poisson",
                    exposure="requests"),
