@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mlfleet.ops.experiment import metric_file
 from mlfleet.ops.experiment.errors import ExperimentInputError
 from mlfleet.ops.experiment.metric_file import read_metric_file, require_arms
 
@@ -98,3 +99,26 @@ def test_parquet_matches_csv(tmp_path: Path) -> None:
     data = read_metric_file(tmp_path / "m.parquet")
     assert np.array_equal(data.value, values)
     assert [data.arms[i] for i in data.arm_index] == arms.tolist()
+
+
+def test_chunks_keep_order_labels_and_line_numbers(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of 3 rows: arms keep their first-appearance order across chunks, the
+    experiment filter applies per chunk, and an error's line counts a quoted newline."""
+    monkeypatch.setattr(metric_file, "CHUNK_ROWS", 3)
+    rows = [f"{i},{'ba'[i % 2] if i < 4 else 'c'},{i},{'e1' if i % 3 else 'e2'}\n"
+            for i in range(10)]
+    path = _write(tmp_path, "unit_id,arm,value,experiment\n" + "".join(rows))
+    data = read_metric_file(path, experiment="e1")
+    assert data.arms == ("a", "b", "c")
+    assert data.value.tolist() == [1.0, 2.0, 4.0, 5.0, 7.0, 8.0]
+    bad = _write(tmp_path, 'unit_id,arm,value\n"u\n1",a,1\nu2,b,2\nu3,a,3\nu4,b,x\n')
+    with pytest.raises(ExperimentInputError, match="line 6: value\\(='x'\\)"):
+        read_metric_file(bad)
+
+
+def test_files_over_the_limit_are_refused(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(metric_file, "MAX_FILE_BYTES", 10)
+    with pytest.raises(ExperimentInputError, match="bytes; at most 10 bytes"):
+        read_metric_file(_write(tmp_path, "unit_id,arm,value\n1,a,1\n"))
