@@ -82,3 +82,12 @@ def test_constant_metric_is_refused(tmp_path: Path) -> None:
     path.write_text("unit_id,arm,value\n1,a,1\n2,a,1\n3,b,1\n4,b,1\n")
     with pytest.raises(ExperimentInputError, match="value is constant in arms 'a' and 'b'"):
         analyze(read_metric_file(path), AnalysisOptions())
+
+
+def test_interaction_needs_two_arms_in_each_experiment(tmp_path: Path) -> None:
+    path = tmp_path / "ab3.csv"
+    path.write_text("unit_id,arm,value,arm_b\n" + "".join(
+        f"{i},{'abc'[i % 3]},{i % 5},{'xy'[i % 2]}\n" for i in range(30)))
+    with pytest.raises(ExperimentInputError, match="needs 2 arms in each experiment; .* "
+                                                   "arm: a, b, c and arm_b: x, y"):
+        analyze(read_metric_file(path), AnalysisOptions())

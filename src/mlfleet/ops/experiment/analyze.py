@@ -120,7 +120,8 @@ def _interaction(data: MetricData, values: FloatArray, control: int) -> Interact
     if len(data.arms) != 2 or len(data.arms_b) != 2:
         raise ExperimentInputError(f"the interaction test needs 2 arms in each experiment; "
                                    f"{data.path} has arm: {', '.join(data.arms)} and arm_b: "
-                                   f"{', '.join(data.arms_b)}")
+                                   f"{', '.join(data.arms_b)} (drop arm_b to analyse "
+                                   "without it)")
     b_control = data.arms_b.index("control") if "control" in data.arms_b else 0
     arm_a: IntArray = (data.arm_index != control).astype(np.int64)
     arm_b: IntArray = (data.arm_b_index != b_control).astype(np.int64)
