@@ -125,6 +125,27 @@ def test_the_serving_fleet_cost_is_charged_back_by_team_and_model() -> None:
     assert sum(by_team.values()) == pytest.approx(monthly, rel=EXACT)
     assert by_team["feed-ranking"] == pytest.approx(0.5 * monthly, rel=EXACT)
 
+def test_every_deploy_is_canaried_under_the_judges_policy() -> None:
+    """The canary policy at the service's mean QPS (canary_policy), and Little's law for the
+    rollouts in flight: deploys a month x rollout time / a month."""
+    from mlfleet.ops.canary.policy import canary_policy
+    from mlfleet.units import parse_quantity
+
+    numbers = build_plan(example("recsys-serving")).sections["operations"].numbers
+    policy = canary_policy(qps=50_000)
+    assert numbers["canary_rollout_s"] == policy.time_to_full_rollout_s
+    assert numbers["canaries_in_flight"] == pytest.approx(
+        40 * 4 * policy.time_to_full_rollout_s / parse_quantity("1month", "s"), rel=EXACT)
+
+def test_a_training_scenario_with_a_portfolio_gets_no_fleet_cost_or_canary() -> None:
+    """Without serving traffic there is no fleet to charge back and nothing to canary: the
+    section still plans the pager and the platform, and a small portfolio stays manual."""
+    section = build_plan(example("llm-pretraining", ops={"models": 3})).sections["operations"]
+    assert section.status == "ok"
+    assert "canary_rollout_s" not in section.numbers
+    assert "fleet_cost_usd_per_month" not in section.numbers
+    assert section.recommendation.startswith("operate the 3 models by hand")
+
 def test_a_portfolio_that_outgrows_one_rotation_says_so() -> None:
     """300 models page more than 2 per 12-hour shift: the bottleneck is on-call and the
     recommendation splits the rotation (SRE book ch. 11)."""

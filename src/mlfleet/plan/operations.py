@@ -16,7 +16,9 @@ the experiment's duration in ``layers`` overlapping layers) and the effect one e
 could detect with all the traffic. With a serving fleet whose cloud cost the serving section
 prices, a month of it is split by the team shares and per model
 (:func:`mlfleet.ops.cost.plan.chargeback_for_plan`; no idle share: the fleet is sized, not
-owned).
+owned). With serving traffic, every deploy goes through the canary judge's staged rollout at
+the service's mean rate (:func:`mlfleet.ops.canary.policy.canary_policy`, its defaults: 5 %
+first stage, a 10 % shift worth catching), and Little's law gives the rollouts in flight.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from mlfleet.ops.canary.policy import CanaryPolicy, canary_policy
 from mlfleet.ops.cost.plan import PlanChargeback, chargeback_for_plan
 from mlfleet.ops.experiment.layers import ExperimentCapacity, experiment_capacity
 from mlfleet.ops.experiment.power import minimum_detectable_effect
@@ -35,9 +38,11 @@ from mlfleet.ops.org.portfolio import Portfolio, portfolio
 from mlfleet.plan.section import Section, not_applicable
 from mlfleet.scenario import Scenario
 from mlfleet.scenario.ops_spec import ExperimentsSpec, OpsSpec
+from mlfleet.units import parse_quantity
 
 NOT_APPLICABLE = "no ops: section in the scenario (docs/operations-platform.md)"
 DAY_S = 86400.0
+MONTH_S = parse_quantity("1month", "s")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +59,10 @@ class OperationsPlan:
     teams: dict[str, float] | None
     chargeback: PlanChargeback | None
     """The serving fleet's cost by team and per model (None without a fleet cost)."""
+    canary: CanaryPolicy | None
+    """The canary judge's policy at the service's traffic (None without serving traffic)."""
+    deploys_per_month: float
+    """All the portfolio's deploys a month (models x ops.deploys_per_month)."""
 
 
 def capacity(spec: ExperimentsSpec) -> ExperimentCapacity:
@@ -73,7 +82,8 @@ def mde_at_full_traffic(spec: ExperimentsSpec) -> float:
 def plan(scenario: Scenario, *, fleet_usd_per_year: float | None = None
          ) -> OperationsPlan | None:
     """The operations plan; None without an ``ops:`` section. ``fleet_usd_per_year`` (the
-    serving section's cloud cost of the sized fleet) is split by team and per model."""
+    serving section's cloud cost of the sized fleet) is split by team and per model; with
+    serving traffic, every deploy is canaried under the canary judge's policy."""
     ops = scenario.ops
     if ops is None:
         return None
@@ -92,7 +102,9 @@ def plan(scenario: Scenario, *, fleet_usd_per_year: float | None = None
         else mde_at_full_traffic(ops.experiments),
         teams=None if ops.teams is None else dict(ops.teams),
         chargeback=None if fleet_usd_per_year is None else chargeback_for_plan(
-            monthly_cost_usd=fleet_usd_per_year / 12.0, teams=ops.teams, models=ops.models))
+            monthly_cost_usd=fleet_usd_per_year / 12.0, teams=ops.teams, models=ops.models),
+        canary=None if scenario.serving is None else canary_policy(qps=scenario.serving.qps),
+        deploys_per_month=ops.models * ops.deploys_per_month)
 
 
 def _rates(ops: OpsSpec) -> IncidentRates:
@@ -121,14 +133,28 @@ def section(result: OperationsPlan | None) -> Section:
 
 def cost_and_canary(result: OperationsPlan, details: dict[str, Any]) -> dict[str, Any]:
     """The groups other parts of the chapter supply: the cost per team and per model
-    (cost attribution's :func:`~mlfleet.ops.cost.plan.chargeback_for_plan`), and room for
-    the canary policy (the canary judge's). Returns numbers; adds tables to ``details``."""
-    bill = result.chargeback
-    if bill is None:
-        return {}
-    details["cost_by_team_usd_per_month"] = {t.team: t.total_usd_per_month for t in bill.teams}
-    return {"fleet_cost_usd_per_month": bill.monthly_cost_usd,
-            "cost_per_model_usd_per_month": bill.per_model_usd_per_month}
+    (cost attribution's :func:`~mlfleet.ops.cost.plan.chargeback_for_plan`) and the canary
+    policy (:func:`~mlfleet.ops.canary.policy.canary_policy`). Returns numbers; adds tables
+    to ``details``."""
+    out: dict[str, Any] = {}
+    bill, canary = result.chargeback, result.canary
+    if bill is not None:
+        details["cost_by_team_usd_per_month"] = {t.team: t.total_usd_per_month
+                                                 for t in bill.teams}
+        out.update(fleet_cost_usd_per_month=bill.monthly_cost_usd,
+                   cost_per_model_usd_per_month=bill.per_model_usd_per_month)
+    if canary is not None:
+        details["canary_stages"] = list(canary.stages)
+        out.update(canary_interval_s=canary.interval_s,
+                   canary_intervals_per_judgement=canary.intervals_per_judgement,
+                   canary_rollout_s=canary.time_to_full_rollout_s,
+                   canaries_in_flight=canaries_in_flight(result.deploys_per_month, canary))
+    return out
+
+
+def canaries_in_flight(deploys_per_month: float, canary: CanaryPolicy) -> float:
+    """Rollouts under way at any moment on average (Little's law: arrival rate x time)."""
+    return deploys_per_month / MONTH_S * canary.time_to_full_rollout_s
 
 
 def _numbers(result: OperationsPlan) -> dict[str, Any]:
@@ -174,5 +200,7 @@ def reads(scenario: Scenario, result: OperationsPlan | None) -> set[str]:
         out |= {f"ops.experiments.{name}" for name in type(ops.experiments).model_fields}
     if result.chargeback is not None:
         out.add("prices.cloud_usd_per_gpu_h")
+    if result.canary is not None:
+        out.add("serving.qps")
     return out
 

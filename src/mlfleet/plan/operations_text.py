@@ -77,4 +77,11 @@ def reasoning(result: OperationsPlan) -> list[str]:
             f", {tests.experiments_disjoint} fit side by side in each of {tests.layers} "
             f"layer(s), and all the traffic detects a {result.mde_at_full_traffic:.2%} "
             "relative effect")
+    canary = result.canary
+    if canary is not None:
+        lines.append(
+            f"each of the {result.deploys_per_month:g} deploys a month is canaried in stages "
+            f"{', '.join(f'{s:.0%}' for s in canary.stages)}, {canary.intervals_per_judgement} "
+            f"intervals of {format_duration(canary.interval_s)} per judgement: "
+            f"{format_duration(canary.time_to_full_rollout_s)} to full traffic")
     return lines
