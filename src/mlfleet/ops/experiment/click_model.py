@@ -46,7 +46,7 @@ class SearchModel:
     """θ_r = r^−decay: P(rank r is examined)."""
     noise_a_sd: float = 1.0
     """Ranker A's score noise (grades are 1 apart)."""
-    gap: float = 0.5
+    gap: float = 0.25
     """Ranker B's extra score noise: B = A's noise + gap."""
     mean_queries: float = 5.0
     """Mean queries per user (geometric, >= 1)."""
