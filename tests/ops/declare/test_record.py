@@ -12,7 +12,12 @@ import pytest
 
 from cli_helpers import assert_one_line_error, run_cli, run_main
 from mlfleet.ops.declare.code_version import code_version
-from mlfleet.ops.declare.content_hash import MAX_LISTED_FILES, content_version, file_sha256
+from mlfleet.ops.declare.content_hash import (
+    CHUNK_BYTES,
+    MAX_LISTED_FILES,
+    content_version,
+    file_sha256,
+)
 from mlfleet.ops.declare.environment_lock import environment_lock, moved_distributions
 from mlfleet.ops.declare.record import (
     build_record,
@@ -60,6 +65,22 @@ def test_file_hash_equals_sha256sum(tmp_path: Path) -> None:
     assert file_sha256(path) == sha256sum == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def test_hashing_memory_is_bounded(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "64mb.bin"
+    with open(path, "wb") as handle:
+        for _ in range(64):
+            handle.write(bytes(1 << 20))
+    tracemalloc.start()
+    try:
+        file_sha256(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * CHUNK_BYTES, peak  # one chunk in flight, not the 64 MiB file
+
+
 def test_directory_hash_covers_names_sizes_and_contents(dataset: Path) -> None:
     before = content_version(dataset)
     assert before.kind == "directory" and before.files == 4 and before.file_sha256 is not None
@@ -103,7 +124,7 @@ def test_code_outside_git_is_the_package_version(tmp_path: Path) -> None:
     assert version.source == "package" and version.commit is None
 
 
-def test_a_new_commit_is_named_by_verify(repo: Path, tmp_path: Path) -> None:
+def test_an_uncommitted_change_is_named_by_verify(repo: Path, tmp_path: Path) -> None:
     record = build_record(code_root=repo, configuration=configuration_of({}))
     (repo / "train.py").write_text("print('train v2')\n")
     changes = verify_record(record)
