@@ -26,6 +26,7 @@ def test_flags_a_one_and_a_half_percent_imbalance_at_scale_only() -> None:
     assert flagged.mismatch and flagged.p_value < SRM_THRESHOLD
 
 
+@pytest.mark.slow
 def test_false_alarm_rate_on_correct_splits_is_the_threshold() -> None:
     """20 000 correct 50/50 splits of 20 000 units: 11 flagged here (rate 0.00055), expected
     10 (0.0005); the count is within 3 Poisson SD (√10) of 10."""
