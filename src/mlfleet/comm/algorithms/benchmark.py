@@ -122,7 +122,7 @@ def job_params(job: CollectiveJob, n_ranks: int, numel: int) -> dict[str, Any]:
 
 def measure_collective(t: Transport, job: CollectiveJob) -> RankResult:
     """Run ``job`` on this rank (every rank must call it); see the module docstring."""
-    from mlfleet.ops.debug.rank_log import NoLog, RankLog, SpanLog
+    from mlfleet.ops.debug.rank_log import NoLog, RankLog
 
     link = calibrate_link(t) if job.calibrate else None
     log: SpanLog = NoLog() if job.log_dir is None else \
