@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from debug_helpers import check_trace_format
 
 from cli_helpers import assert_one_line_error, run_cli, run_main, run_main_json
-from debug_helpers import check_trace_format
 
 DATA = Path(__file__).resolve().parent / "data"
 LOGS = str(DATA / "train-logs")
