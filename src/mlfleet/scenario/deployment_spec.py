@@ -10,14 +10,24 @@ and ``ops diff`` does not check it. Field names and units are the server's own
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import model_validator
+from pydantic import BeforeValidator, model_validator
 
 from mlfleet.scenario.base import _Spec
-from mlfleet.scenario.parsers import Bytes, PositiveInt, Seconds, ShortText, _Invalid
+from mlfleet.scenario.parsers import (
+    _QUANTITY_SCHEMA,
+    Bytes,
+    PositiveInt,
+    Seconds,
+    ShortText,
+    _Invalid,
+    _quantity,
+)
 
 _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+DelaySeconds = Annotated[float, BeforeValidator(_quantity("s", allow_zero=True)), _QUANTITY_SCHEMA]
+"""A duration that may be zero (a batch dispatched at once)."""
 
 
 class RankDeploymentSpec(_Spec):
@@ -25,8 +35,8 @@ class RankDeploymentSpec(_Spec):
 
     max_batch_size: PositiveInt | None = None
     """Most requests in one batch, e.g. 16."""
-    max_queue_delay_s: Seconds | None = None
-    """Longest the oldest waiting request waits for a fuller batch, e.g. 4ms."""
+    max_queue_delay_s: DelaySeconds | None = None
+    """Longest the oldest waiting request waits for a fuller batch, e.g. 4ms (0: none)."""
     queue_capacity: PositiveInt | None = None
     """Most waiting requests before 429, e.g. 64."""
     max_items_per_request: PositiveInt | None = None
