@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mlfleet.ops.org.incident_sim import simulate_pages
 from mlfleet.ops.org.incidents import IncidentRates, pages_per_week
@@ -47,8 +47,8 @@ def oncall_sweep(sizes: list[int], rates: IncidentRates, *, members: int, in_ens
                         shift_over_budget_poisson=load.shift_over_budget_poisson)
         if simulate_weeks > 0:
             sim = simulate_pages(p, rates, weeks=simulate_weeks, seed=seed)
-            row = OncallRow(**{**vars(row), "simulated_pages_per_week": sim.pages_per_week,
-                               "simulated_stderr": sim.pages_per_week_stderr,
-                               "simulated_shift_over_budget": sim.shift_over_budget})
+            row = replace(row, simulated_pages_per_week=sim.pages_per_week,
+                          simulated_stderr=sim.pages_per_week_stderr,
+                          simulated_shift_over_budget=sim.shift_over_budget)
         rows.append(row)
     return rows
