@@ -35,8 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlfleet.checks import positive, positive_int
-
-MAD_TO_SIGMA = 1.4826
+from mlfleet.ops.debug.robust import median_sigma
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,12 +80,6 @@ def siegmund_arl(delta: float, *, k: float, h: float) -> float:
     return (math.exp(-2 * d * b) + 2 * d * b - 1) / (2 * d * d)
 
 
-def _reference(logs: npt.NDArray[np.float64]) -> tuple[float, float]:
-    """(median, 1.4826 · MAD) of log values: the regime's μ0 and σ0."""
-    mu = float(np.median(logs))
-    return mu, max(MAD_TO_SIGMA * float(np.median(np.abs(logs - mu))), 1e-6)
-
-
 def cusum(values: npt.ArrayLike, config: CusumConfig | None = None) -> list[ChangePoint]:
     """Upward change points of a positive series (see the module docstring).
 
@@ -99,7 +92,8 @@ def cusum(values: npt.ArrayLike, config: CusumConfig | None = None) -> list[Chan
     found: list[ChangePoint] = []
     start = 0
     while start + config.baseline < x.size:
-        mu, sigma = _reference(logs[start:start + config.baseline])
+        mu, sigma = median_sigma(logs[start:start + config.baseline])
+        sigma = max(sigma, 1e-6)  # a constant baseline: any rise is a change
         level, last_zero = 0.0, start + config.baseline - 1
         for t in range(start + config.baseline, x.size):
             level = max(0.0, level + min((logs[t] - mu) / sigma, config.clip) - config.k)

@@ -26,8 +26,7 @@ import numpy.typing as npt
 
 from mlfleet.checks import positive, positive_int
 from mlfleet.ops.debug.log_reader import RankSpans
-
-MAD_TO_SIGMA = 1.4826
+from mlfleet.ops.debug.robust import median_sigma
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,10 +69,8 @@ def robust_rolling_z(values: npt.NDArray[np.float64], *, window: int, min_histor
     history: list[float] = []
     for t, value in enumerate(logs):
         if len(history) >= min_history and math.isfinite(value):
-            past = np.asarray(history[-window:])
-            median = float(np.median(past))
-            scale = max(MAD_TO_SIGMA * float(np.median(np.abs(past - median))), log_mad_floor)
-            z[t] = (value - median) / scale
+            median, sigma = median_sigma(np.asarray(history[-window:]))
+            z[t] = (value - median) / max(sigma, log_mad_floor)
         if math.isfinite(value):
             history.append(float(value))
     return z

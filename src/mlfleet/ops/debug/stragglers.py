@@ -26,11 +26,10 @@ import numpy.typing as npt
 
 from mlfleet.checks import fraction, positive, positive_int
 from mlfleet.ops.debug.log_reader import RankSpans, phase_matrix
+from mlfleet.ops.debug.robust import MAD_TO_SIGMA
 
 COMPUTE_PHASES = ("data", "forward", "backward")
 """Phases summed into a step's compute time (``collective`` for a collective run)."""
-MAD_TO_SIGMA = 1.4826
-"""1 / Φ⁻¹(3/4): MAD x this estimates σ of normal data."""
 
 
 @dataclass(frozen=True, kw_only=True)
