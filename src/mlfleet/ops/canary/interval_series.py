@@ -6,7 +6,7 @@ completion times: ``requests``, ``errors`` (failed requests), ``error_rate``
 (errors / requests), and ``latency_p50_s`` / ``latency_p99_s`` over the successful
 requests. An interval with fewer than ``min_requests`` requests gets NaN for its
 latencies and error rate (too few to say; the judge's NaN strategy removes them);
-its counts stay.
+its counts stay (``errors`` is NaN only in an interval without requests).
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ def interval_series(*, time_s: FloatArray, latency_s: FloatArray, ok: BoolArray,
     for i in range(n_intervals):
         rows = idx == i
         n, good = int(rows.sum()), rows & ok
-        out["requests"][i], out["errors"][i] = n, n - int(good.sum())
+        out["requests"][i] = n
+        if n:
+            out["errors"][i] = n - int(good.sum())
         if n < min_requests:
             continue
         out["error_rate"][i] = (n - int(good.sum())) / n

@@ -28,7 +28,7 @@ SERVING_METRICS = JudgeConfig(
         MetricSpec(name="latency_p99_s", direction="increase", group="latency", shape_test="ks+spread"),
         MetricSpec(name="error_rate", direction="increase", group="errors"),
         MetricSpec(name="errors", direction="increase", group="errors", rate_test="poisson",
-                   exposure="requests"),
+                   exposure="requests", criticality="critical"),
     ),
     group_weights={"latency": 60.0, "errors": 40.0})
 """The judge config of ``ops canary sim`` and ``ops canary real``."""
@@ -90,5 +90,8 @@ def run_sim_canary(regression: Regression, *, seed: int, setup: SimSetup | None 
                     lb=make_load_balancer("power_of_two"))
     controller = JudgedCanaryController(config, policy, rng=streams[3])
     CanaryRollout(engine, controller, eval_every_s=policy.interval_s)
-    engine.run()
+    until_s = 0.0
+    while controller.state == "running" and until_s < setup.horizon_s:
+        until_s += policy.window_s  # stop simulating once the rollout is decided
+        engine.run(until_s=until_s)
     return controller
