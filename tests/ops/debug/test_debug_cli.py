@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +106,34 @@ def test_collective_run_writes_logs_the_timeline_reads(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["sync_phase"] == "collective"
     assert_one_line_error(run_cli("run", "collective", "allreduce", "--ranks", "2", "--sizes",
                                   "4K", "--log-dir", str(logs)), "already holds rank logs")
+
+
+def _rank_pids(logs: Path) -> set[int]:
+    pids = set()
+    for path in logs.glob("rank-*.jsonl"):
+        for line in path.read_text().splitlines()[:1]:
+            pids.add(int(json.loads(line)["pid"]))
+    return pids
+
+
+@pytest.mark.serial
+def test_ctrl_c_stops_the_demo_its_ranks_and_writes_no_trace(tmp_path: Path) -> None:
+    mlfleet = str(Path(sys.executable).with_name("mlfleet"))
+    logs, trace = tmp_path / "logs", tmp_path / "t.json"
+    child = subprocess.Popen([mlfleet, "ops", "debug", "demo", "--steps", "500", "--log-dir",
+                              str(logs), "--trace", str(trace)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(pids := _rank_pids(logs)) < 4:  # every rank has flushed its first spans
+        assert child.poll() is None and time.monotonic() < deadline, child.communicate()
+        time.sleep(0.1)
+    sent = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    took_s = time.monotonic() - sent
+    assert child.returncode == 130, err
+    assert took_s < 3.0, took_s  # the 1 s goal, with tests/test_signals.py's allowance
+    assert "Traceback" not in err.decode()
+    time.sleep(0.2)
+    assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == []
+    assert not trace.exists()
