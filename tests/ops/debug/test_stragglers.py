@@ -53,11 +53,10 @@ def test_two_ranks_cannot_name_a_straggler() -> None:
     assert detect_stragglers(times, ranks=[0, 1], steps=list(range(50))) == []
 
 
-@given(st.integers(3, 32), st.floats(0.01, 10.0), st.floats(0.5, 2.0))
-def test_robust_z_is_scale_and_shift_free(ranks: int, scale: float, value: float) -> None:
+@given(st.integers(3, 32), st.floats(0.01, 10.0))
+def test_robust_z_does_not_depend_on_the_time_unit(ranks: int, scale: float) -> None:
     times = np.random.default_rng(ranks).lognormal(0, 0.1, (ranks, 20))
-    z = robust_z(times)
-    assert np.allclose(robust_z(times * scale), z)
+    assert np.allclose(robust_z(times * scale), robust_z(times))
 
 
 def test_config_is_checked() -> None:
