@@ -82,3 +82,15 @@ def test_retention_keeps_live_and_rollback_versions_plus_the_newest_n(
         retention(store, "ranker-dnn", keep=-1)
     with pytest.raises(RegistryInputError, match=r"model\(='nope'\) is unknown"):
         retention(store, "nope", keep=1)
+
+
+def test_rollback_to_an_ensemble_that_pins_a_retired_member_is_refused(
+        store: RegistryStore, spec: EnsembleSpec) -> None:
+    from mlfleet.ops.registry.errors import GateFailed
+    from mlfleet.ops.registry.promote import rollback
+
+    promote(store, E, create_version(store, E, spec).version, who="a", why="")
+    retire(store, "ranker-dnn", 1, migrate_to=_dnn_v2(store), who="a", why="")
+    with pytest.raises(GateFailed, match=r"rollback of recsys to v1 refused: gate member "
+                                         r"ranker-dnn@v1 failed: retired"):
+        rollback(store, E, who="a", why="")

@@ -4,10 +4,12 @@ transaction, and a refused or failed promotion leaves every row of the file as i
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from conftest import Snapshot
 from mlfleet.ops.registry import audit
 from mlfleet.ops.registry.card import Column
 from mlfleet.ops.registry.ensemble import (
@@ -24,6 +26,8 @@ from mlfleet.ops.registry.resolve import resolve, resolve_alias, unit_bucket
 from mlfleet.ops.registry.store import RegistryStore
 
 E = "recsys"
+Snapshot = Callable[[Path], dict[str, list[tuple[Any, ...]]]]
+"""The ``snapshot`` fixture: every row of every table of a SQLite file."""
 
 
 def _better_dnn(store: RegistryStore, spec: EnsembleSpec, ndcg: float = 0.36) -> Manifest:

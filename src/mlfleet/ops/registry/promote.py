@@ -86,7 +86,8 @@ def rollback(store: RegistryStore, ensemble: str, *, who: str, why: str,
     if target is None:
         raise RegistryInputError(f"{ensemble} has no earlier production version to roll back "
                                  "to (see `mlfleet ops registry history`)")
-    read_manifest(store, ensemble, target)  # the version must still exist
+    require(evaluate(store, read_manifest(store, ensemble, target)),  # e.g. a retired member
+            f"rollback of {ensemble} to v{target}")
     aliases = store.aliases(model)
     moves = [AliasMove(ensemble=ensemble, model=model, alias=PRODUCTION,
                        expected=aliases.get(PRODUCTION), target=target, action="rollback")]

@@ -90,10 +90,17 @@ def _create(path: Path) -> None:
                 con.execute("PRAGMA journal_mode=WAL")
             _dispose(client_type(tracking_uri=_uri(tmp), registry_uri=_uri(tmp)))
             _empty_store.append(tmp.read_bytes())
+        tmp.chmod(0o666 & ~_umask())  # mkstemp made it private; a store is shared like any file
         os.replace(tmp, path)
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             leftover.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _uri(path: Path) -> str:
