@@ -112,6 +112,24 @@ CHANGES: dict[str, Change] = {
     "ops.platform.engineer_usd_per_year": (R, {}, 250_000, 300_000),
     "ops.platform.manual_hours_per_model_month": (R, {}, 40, 60),
     "ops.platform.platform_hours_per_model_month": (R, {}, 8, 4),
+    # deployment: read by `mlfleet serve --scenario` and `mlfleet ops diff`, not by the plan
+    "deployment.replicas": (R, {}, 1, 2),
+    "deployment.model_version": (R, {}, "v1", "v2"),
+    "deployment.device": (R, {}, "cpu", "auto"),
+    "deployment.max_body_bytes": (R, {}, "64KiB", "32KiB"),
+    "deployment.default_deadline_s": (R, {}, "500ms", "1s"),
+    # the only policy that takes no parameters: both values name it (each is listed unused)
+    "deployment.admission": (R, {}, "coalescing", "coalescing"),
+    "deployment.admission_params": (R, {"deployment.admission": "token_bucket"},
+                                    {"rate_per_s": 100}, {"rate_per_s": 200}),
+    "deployment.rank.max_batch_size": (R, {}, 16, 32),
+    "deployment.rank.max_queue_delay_s": (R, {}, "4ms", "0ms"),
+    "deployment.rank.queue_capacity": (R, {}, 64, 32),
+    "deployment.rank.max_items_per_request": (R, {}, 256, 128),
+    "deployment.generate.max_running": (R, {}, 16, 8),
+    "deployment.generate.queue_capacity": (R, {}, 64, 32),
+    "deployment.generate.max_prompt_tokens": (R, {}, 128, 64),
+    "deployment.generate.max_new_tokens": (R, {}, 128, 64),
 }
 
 
