@@ -36,10 +36,25 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def servers(scenario: Path) -> Iterator[tuple[str, str]]:
-    """Two real servers: one started from the scenario, one from it with --max-batch 8."""
-    with server_process(["--scenario", str(scenario)]) as in_sync, \
+    """Two real servers: one started from the scenario (writing a deployment record), one
+    from it with --max-batch 8."""
+    record = scenario.parent / "deployment-record.json"
+    with server_process(["--scenario", str(scenario), "--record", str(record)]) as in_sync, \
             server_process(["--scenario", str(scenario), "--max-batch", "8"]) as drifted:
         yield in_sync, drifted
+
+
+@pytest.mark.slow
+def test_serve_writes_a_deployment_record_when_ready(scenario: Path,
+                                                     servers: tuple[str, str]) -> None:
+    from mlfleet.ops.declare.record_verify import read_record
+
+    record = read_record(scenario.parent / "deployment-record.json")
+    assert record.kind == "deployment" and record.extra == {"url": servers[0]}
+    assert record.configuration is not None
+    server = record.configuration.canonical["server"]
+    assert server["model_version"] == "ranker-v7" and server["rank"]["max_batch_size"] == 16
+    assert record.configuration.canonical["declared"]["rank.queue_capacity"] == 32
 
 
 @pytest.mark.slow
