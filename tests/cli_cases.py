@@ -29,6 +29,9 @@ DEBUG_DATA = Path(__file__).resolve().parent / "ops" / "debug" / "data"
 a latency series, feature samples and an error-vs-age series (``mlfleet ops debug``)."""
 DEBUG_TRACE = str(Path(tempfile.gettempdir()) / "mlfleet-cli-cases-trace.json")
 """Where ``ops debug timeline`` writes in these cases (overwritten each time)."""
+REGISTRY = str(Path(__file__).resolve().parent / "ops" / "registry" / "data"
+               / "recsys-registry.db")
+"""``mlfleet ops registry demo --store`` in journal mode DELETE: reading it writes nothing."""
 # Per command, one or more argument lists; several rows exercise several payload shapes.
 CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("catalog", "list"): [[]],
@@ -192,4 +195,10 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
                                  str(DEBUG_DATA / "features-current.csv")]],
     ("ops", "debug", "staleness"): [[], ["--series", str(DEBUG_DATA / "decay.csv")]],
     ("ops", "debug", "demo"): [["--ranks", "3", "--steps", "30"]],
+    ("ops", "registry", "show"): [["recsys", "--store", REGISTRY],
+                                  ["recsys", "--version", "2", "--store", REGISTRY]],
+    ("ops", "registry", "history"): [["recsys", "--store", REGISTRY]],
+    ("ops", "registry", "resolve"): [["recsys", "--store", REGISTRY],
+                                     ["recsys", "--unit", "user-1", "--store", REGISTRY]],
+    ("ops", "registry", "demo"): [[]],
 }

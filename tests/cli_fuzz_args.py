@@ -63,6 +63,12 @@ _DEBUG_CSVS = [str(_DEBUG_DATA / n) for n in ("latency.csv", "features-reference
 _SMALL_COUNTS = ["0", "1", "2", "-1", "x"]
 _SIM_REQUESTS = ["0", "1", "3", "100", "2000", "-1", "x", "1000000000000000"]
 _SIM_SEEDS = ["0", "1", "-1", "123456789", "x", ""]
+_REGISTRY_STORES = ["registry.db", EMPTY, RANDOM_BYTES, "/proc", "/proc/nope/r.db", ".",
+                    "missing/r.db", ""]
+"""Registry stores for ``mlfleet ops registry``: one in the scratch directory and bad ones.
+Never the bundled fixture: a write command would change it (only the reading commands'
+CASES rows name it)."""
+_REGISTRY_MODELS = str(REPO / "src" / "mlfleet" / "examples" / "ensembles" / "recsys-models.yaml")
 # Per command, per parameter (:func:`pool_key`): a pool that keeps a run small (valid values
 # small, the rest invalid). The huge request count is one each simulator refuses up front.
 BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
@@ -254,6 +260,16 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "ranks": ["3", "2", "9", "-1", "x"], "steps": ["30", "29", "501", "-1", "x"],
         "seed": ["0", "1", "-1", "x"], "log_dir": ["logs", EMPTY, "/proc/nope", ""],
         "trace": ["trace.json", ".", "", "/proc/x"]},
+    # ops registry (H1): stores only in the scratch directory; the bundled fixture read only.
+    **{("ops", "registry", *name): {"store": _REGISTRY_STORES}
+       for name in (("ensemble", "create"), ("promote",), ("canary",),
+                    ("rollback",), ("deprecate",), ("retire",), ("retention",), ("show",),
+                    ("resolve",), ("history",))},
+    ("ops", "registry", "register"): {"store": _REGISTRY_STORES,
+                                      "file": [_REGISTRY_MODELS, *EXAMPLES, EMPTY, RANDOM_BYTES,
+                                               "missing.yaml", ""]},
+    ("ops", "registry", "demo"): {  # a new store each time, or one that exists: refused
+        "store": ["demo-registry.db", "registry.db", EMPTY, "/proc/nope", ".", ""]},
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
