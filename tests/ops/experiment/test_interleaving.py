@@ -104,7 +104,7 @@ def test_interleaving_needs_fewer_users_than_ab_in_the_documented_conditions() -
 def test_interleaving_size_holds_on_fresh_users() -> None:
     """200 experiments of freshly simulated users at the computed size: the power is within
     3 SE of the power the sign test has there for the preference's 95 % interval (gap 0.5,
-    so that a run is ~300 users; observed 0.800 against the band 0.755–0.842)."""
+    so that a run is ~330 users; observed 0.755 against the band 0.753–0.842)."""
     model = SearchModel(gap=0.5)
     result = compare_methods(model, pool_users=50_000, reps=100, seed=4)
     n = result.interleaving.users

@@ -28,6 +28,8 @@ from mlfleet.ops.experiment.errors import ExperimentInputError
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+CHUNK_QUERIES = 50_000
+"""Queries ranked at once (memory stays flat; an interrupt waits for one chunk at most)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,13 +128,15 @@ def expected_clicks(model: SearchModel, *, queries: int,
     """Each ranker's expected clicks per query at the mean propensity, averaged (exactly over
     clicks, by Monte Carlo over documents and ranker noise) over ``queries`` queries that both
     rankers rank."""
-    grades = draw_queries(model, positive_int("queries", queries, minimum=2), rng)
-    mean_propensity = np.full(queries, model.propensity_a / (model.propensity_a
-                                                             + model.propensity_b))
-    per_query = []
-    for noise in (model.noise_a_sd, model.noise_a_sd + model.gap):
-        shown = np.take_along_axis(grades, rank(grades, noise, rng, model.list_len), axis=1)
-        per_query.append(click_probabilities(model, shown, mean_propensity).sum(axis=1))
-    diff = per_query[0] - per_query[1]
-    return RankerQuality(clicks_a=float(per_query[0].mean()), clicks_b=float(per_query[1].mean()),
-                         gap_se=float(diff.std(ddof=1) / np.sqrt(queries)))
+    positive_int("queries", queries, minimum=2)
+    clicks_a, clicks_b = np.empty(queries), np.empty(queries)
+    for start in range(0, queries, CHUNK_QUERIES):  # bounded steps: Ctrl-C lands between them
+        grades = draw_queries(model, min(CHUNK_QUERIES, queries - start), rng)
+        mean_propensity = np.full(grades.shape[0], model.propensity_a
+                                  / (model.propensity_a + model.propensity_b))
+        for out, noise in ((clicks_a, model.noise_a_sd), (clicks_b, model.noise_a_sd + model.gap)):
+            shown = np.take_along_axis(grades, rank(grades, noise, rng, model.list_len), axis=1)
+            out[start:start + grades.shape[0]] = click_probabilities(model, shown,
+                                                                     mean_propensity).sum(axis=1)
+    return RankerQuality(clicks_a=float(clicks_a.mean()), clicks_b=float(clicks_b.mean()),
+                         gap_se=float((clicks_a - clicks_b).std(ddof=1) / np.sqrt(queries)))

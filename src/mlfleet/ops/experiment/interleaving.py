@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from mlfleet.checks import fraction, positive_int
 from mlfleet.ops.experiment.click_model import (
+    CHUNK_QUERIES,
     RankerQuality,
     SearchModel,
     clicks,
@@ -36,8 +37,6 @@ T = TypeVar("T", bound=Hashable)
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-CHUNK_QUERIES = 50_000
-"""Queries simulated at once (memory stays flat for any number of users)."""
 MAX_DRAWS = 100_000_000
 """Resampled users per power check, at most (fewer A/B repetitions for a huge sample)."""
 QUALITY_QUERIES = 400_000

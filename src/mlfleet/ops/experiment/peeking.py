@@ -34,8 +34,8 @@ PUBLISHED_ROUNDING = 0.0005
 """The published values have three decimals: each is within this of the value it rounds."""
 MAX_GRID = 3000
 """The most steps one simulated walk may have (the lcm of the look counts)."""
-CHUNK_CELLS = 2_000_000
-"""Walk steps drawn at once (16 MB of float64), so memory stays flat for any ``sims``."""
+CHUNK_CELLS = 1_000_000
+"""Walk steps drawn at once (8 MB of float64): memory stays flat, Ctrl-C waits one chunk."""
 
 
 def exact_type_one_error(looks: int, *, alpha: float = 0.05, nodes: int = 200) -> float:
@@ -152,9 +152,10 @@ def simulate_peeking(*, looks: Sequence[int], sims: int, seed: int, alpha: float
         fixed, msprt, continuous, done = fixed + f, msprt + m, continuous + c, done + n
         if progress is not None:
             progress(done, sims)
-    rows = tuple(PeekingRow(looks=k, fixed_type_one=fixed[i] / sims,
-                            fixed_se=_se(fixed[i] / sims, sims),
-                            msprt_type_one=msprt[i] / sims, msprt_se=_se(msprt[i] / sims, sims),
+    fixed_rate, msprt_rate = [float(c) / sims for c in fixed], [float(c) / sims for c in msprt]
+    rows = tuple(PeekingRow(looks=k, fixed_type_one=fixed_rate[i],
+                            fixed_se=_se(fixed_rate[i], sims), msprt_type_one=msprt_rate[i],
+                            msprt_se=_se(msprt_rate[i], sims),
                             exact=exact_type_one_error(k, alpha=alpha),
                             armitage=ARMITAGE_1969.get(k) if alpha == 0.05 else None)
                  for i, k in enumerate(looks))

@@ -20,7 +20,7 @@ from scipy import stats
 from mlfleet.checks import fraction, positive, positive_int
 from mlfleet.ops.experiment.msprt import log_mixture_likelihood_ratio, rejection_threshold
 
-CHUNK_CELLS = 2_000_000
+CHUNK_CELLS = 1_000_000
 """Walk steps drawn at once, so memory stays flat for any number of simulations."""
 
 
