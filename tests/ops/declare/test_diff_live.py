@@ -14,17 +14,7 @@ import pytest
 from cli_helpers import assert_one_line_error, run_cli, run_main
 from mlfleet.serving.server.process import server_process
 
-DECLARED = """name: ranking-test
-workload: DLRM-DCNv2
-cluster: {name: H100-1k-fat-tree, gpus: 16}
-serving: {qps: 1k}
-deployment:
-  replicas: 2
-  model_version: ranker-v7
-  device: cpu
-  rank: {max_batch_size: 16, max_queue_delay_s: 4ms, queue_capacity: 32}
-  generate: {max_running: 4}
-"""
+DECLARED = (Path(__file__).parent / "data" / "declared.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +53,7 @@ def test_a_server_started_from_the_scenario_is_in_sync(scenario: Path,
     done = run_cli("ops", "diff", str(scenario), "--against", servers[0], "--against",
                    servers[0].replace("127.0.0.1", "localhost"))
     assert done.returncode == 0, done.stderr
-    assert done.stdout == (f"in sync: 2 replica(s) report the 7 declared field(s) of "
+    assert done.stdout == (f"in sync: 2 replica(s) report the 11 declared field(s) of "
                            f"{scenario}\n")
 
 

@@ -14,18 +14,7 @@ from cli_helpers import run_main
 from mlfleet.serving.server import cli as server_cli
 from mlfleet.serving.server.config import ServerConfig
 
-DECLARED = """name: ranking-test
-workload: DLRM-DCNv2
-cluster: {name: H100-1k-fat-tree, gpus: 16}
-serving: {qps: 1k}
-deployment:
-  replicas: 3
-  model_version: ranker-v7
-  device: cpu
-  max_body_bytes: 32KiB
-  rank: {max_batch_size: 16, max_queue_delay_s: 2ms, max_items_per_request: 128}
-  generate: {max_running: 4, max_prompt_tokens: 64, max_new_tokens: 64}
-"""
+DECLARED = (Path(__file__).parent / "data" / "declared.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -55,25 +44,26 @@ def test_the_declared_deployment_is_applied(capsys: pytest.CaptureFixture[str],
     assert config.model_version == "ranker-v7" and config.device == "cpu"
     assert config.max_body_bytes == 32 * 1024
     assert (config.rank.max_batch_size, config.rank.max_queue_delay_s,
-            config.rank.max_items_per_request) == (16, 0.002, 128)
+            config.rank.max_items_per_request, config.rank.queue_capacity) == (16, 0.002, 128, 32)
     assert (config.generate.max_running, config.generate.max_prompt_tokens,
             config.generate.max_new_tokens) == (4, 64, 64)
-    assert err == f"mlfleet serve: {scenario} declares 3 replicas; this process is one of them\n"
+    assert err == f"mlfleet serve: {scenario} declares 2 replicas; this process is one of them\n"
 
 
 def test_explicit_options_override_and_say_so(capsys: pytest.CaptureFixture[str],
                                               started: list[ServerConfig],
                                               scenario: Path) -> None:
     code, _, err = run_main(capsys, "serve", "--scenario", str(scenario), "--max-batch", "8",
-                            "--max-delay-ms", "4", "--queue-capacity", "64")
+                            "--max-delay-ms", "4", "--max-running", "16")
     assert code == 0, err
     (config,) = started
     assert (config.rank.max_batch_size, config.rank.max_queue_delay_s) == (8, 0.004)
     assert config.model_version == "ranker-v7"
-    assert err.splitlines()[:2] == [
+    assert err.splitlines()[:3] == [  # in field-path order
+        f"mlfleet serve: --max-running overrides {scenario}'s deployment.generate.max_running (4)",
         f"mlfleet serve: --max-batch overrides {scenario}'s deployment.rank.max_batch_size (16)",
         f"mlfleet serve: --max-delay-ms overrides {scenario}'s deployment.rank.max_queue_delay_s "
-        "(0.002)"]  # --queue-capacity is not declared: nothing to override
+        "(0.002)"]
 
 
 @pytest.mark.parametrize(("text", "fragment"), [
