@@ -104,8 +104,9 @@ def record_text(record: Record) -> str:
 
 
 def write_record(path: Path, record: Record) -> None:
-    """Write the record to ``path`` atomically (no partial file on error or Ctrl-C);
-    an existing file is replaced. Raises an InputError (one line) when it cannot."""
+    """Write the record to ``path`` atomically: a temporary file in the same directory
+    renamed over it, so ``path`` holds a whole record or none; an existing file is
+    replaced. Raises an InputError (one line) when it cannot."""
     from mlfleet.scenario.template import write_template
 
     write_template(path, record_text(record), force=True)
