@@ -20,6 +20,9 @@ SLURM_WORKLOAD = str(Path(__file__).resolve().parent / "infra" / "slurm" / "data
 """Five sleep jobs in partitions batch and urgent (``mlfleet infra scheduler``), read only."""
 AB_METRICS = str(Path(__file__).resolve().parent / "ops" / "experiment" / "data" / "ab.csv")
 """2000 users of an A/B test with pre_value and arm_b (``mlfleet ops experiment analyze``)."""
+CANARY_BASELINE = str(Path(__file__).resolve().parent / "ops" / "canary" / "data" / "baseline.csv")
+CANARY_SERIES = str(Path(__file__).resolve().parent / "ops" / "canary" / "data" / "canary.csv")
+"""Metric series of a baseline and a 30 %-slower canary (``mlfleet ops canary judge``)."""
 ENVIRONMENTS = (Path(__file__).resolve().parents[1] / "src" / "mlfleet" / "examples"
                 / "environments")
 DEV, STAGING = str(ENVIRONMENTS / "dev.yaml"), str(ENVIRONMENTS / "staging.yaml")
@@ -201,4 +204,8 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("ops", "registry", "resolve"): [["recsys", "--store", REGISTRY],
                                      ["recsys", "--unit", "user-1", "--store", REGISTRY]],
     ("ops", "registry", "demo"): [[]],
+    ("ops", "canary", "judge"): [[CANARY_BASELINE, CANARY_SERIES],
+                                 [CANARY_BASELINE, CANARY_SERIES, "--kayenta-only"]],
+    ("ops", "canary", "sim"): [["--rate", "20"]],
+    ("ops", "canary", "real"): [["--duration", "2s", "--interval", "0.5s", "--rate", "20"]],
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from hypothesis import strategies as st
 
-from cli_cases import AB_METRICS, CASES
+from cli_cases import AB_METRICS, CANARY_BASELINE, CANARY_SERIES, CASES
 from cli_tree import leaf_commands
 
 REPO = Path(__file__).resolve().parents[1]
@@ -270,6 +270,21 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
                                                "missing.yaml", ""]},
     ("ops", "registry", "demo"): {  # a new store each time, or one that exists: refused
         "store": ["demo-registry.db", "registry.db", EMPTY, "/proc/nope", ".", ""]},
+    # ops canary (H4): judge reads series files; real starts two servers (~15 s a run).
+    ("ops", "canary", "judge"): {
+        "baseline": [CANARY_BASELINE, EMPTY, RANDOM_BYTES, "/proc", ".", "missing.csv", ""],
+        "canary": [CANARY_SERIES, EMPTY, RANDOM_BYTES, "/proc", "missing.csv", ""],
+        "config": [EMPTY, RANDOM_BYTES, *EXAMPLES, "/proc", "missing.yaml", ""]},
+    ("ops", "canary", "sim"): {"rate": ["20", "5", "0", "-1", "nan", "x", "1e9"],
+                               "regression": ["none", "latency=1.3", "errors=0.02",
+                                              "variance=0.5", "latency=0.5", "x", ""],
+                               "seed": _SIM_SEEDS},
+    ("ops", "canary", "real"): {"duration": ["2s", "0", "-1s", "1e9s", "x"],
+                                "interval": ["0.5s", "0", "x"],
+                                "rate": ["20", "0", "-1", "nan", "x", "1e9"],
+                                "regression": ["none", "latency=2", "errors=0.1",
+                                               "variance=0.5", "x", ""],
+                                "seed": ["0", "-1", "x"]},
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
@@ -295,6 +310,8 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("ops", "experiment", "cuped"): ["--users", "2000", "--replicates", "5"],
     ("ops", "experiment", "peeking"): ["--sims", "2000", "--power-sims", "100"],
     ("ops", "experiment", "interleaving"): ["--users", "2000", "--reps", "20", "--gap", "0.5"],
+    ("ops", "canary", "sim"): ["--rate", "20"],
+    ("ops", "canary", "real"): ["--duration", "2s", "--interval", "0.5s", "--rate", "20"],
 }
 SANDBOXED: dict[tuple[str, ...], str] = {
     ("serve",): "serves until stopped: the sandbox records the config instead of binding",

@@ -63,6 +63,11 @@ class MetricSpec:
         one_of(f"{self.name}.rate_test", self.rate_test, RATE_TESTS, error=err)
         positive(f"{self.name}.allowed_increase", self.allowed_increase, error=err)
         positive(f"{self.name}.allowed_decrease", self.allowed_decrease, error=err)
+        for flag in ("must_have_data", "outliers"):
+            if not isinstance(getattr(self, flag), bool):
+                raise err(f"{self.name}.{flag}(={getattr(self, flag)!r}) must be true or false")
+        if self.exposure is not None and (not isinstance(self.exposure, str) or not self.exposure):
+            raise err(f"{self.name}.exposure(={self.exposure!r}) must name a metric")
         if not isinstance(self.group, str) or not self.group:
             raise err(f"{self.name}.group(={self.group!r}) must be a non-empty string")
 

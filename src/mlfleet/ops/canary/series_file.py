@@ -68,7 +68,7 @@ def read_series(path: str | Path) -> dict[str, FloatArray]:
                                            f"header has {len(names)} columns")
                 for col, name, cell in zip(columns, names, row, strict=True):
                     col.append(_number(cell, f"{where} {name}"))
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CanaryInputError(f"metric file {str(path)!r} cannot be read: "
                                f"{type(exc).__name__}") from exc
     return {n: np.asarray(c, dtype=float) for n, c in zip(names, columns, strict=True)}
