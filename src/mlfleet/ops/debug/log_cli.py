@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from mlfleet.ops.debug.log_reader import read_logs
+from mlfleet.ops.debug.log_reader import DebugInputError, read_logs
 
 
 def _log_dir_argument(fn: Any) -> Any:
@@ -66,9 +66,13 @@ def timeline_command(log_dir: str, out: str, as_json: bool) -> None:
 def stragglers_command(log_dir: str, z_threshold: float, window: int, persist: float,
                        as_json: bool) -> None:
     """Ranks whose compute time is persistently above the other ranks' (per step)."""
+    from mlfleet.checks import fraction, positive, positive_int
     from mlfleet.ops.debug.stragglers import StragglerConfig, stragglers_from_logs
 
-    config = StragglerConfig(z_threshold=z_threshold, window=window, persist_fraction=persist)
+    config = StragglerConfig(z_threshold=positive("--z", z_threshold, error=DebugInputError),
+                             window=positive_int("--window", window, error=DebugInputError),
+                             persist_fraction=fraction("--persist", persist, open_low=True,
+                                                       error=DebugInputError))
     spans = read_logs(Path(log_dir))
     found, steps = stragglers_from_logs(spans, config=config)
     if as_json:
@@ -93,9 +97,12 @@ def stragglers_command(log_dir: str, z_threshold: float, window: int, persist: f
 @_json_option
 def gradients_command(log_dir: str, z_threshold: float, window: int, as_json: bool) -> None:
     """NaN/Inf, loss spikes and gradient-norm outliers in LOGDIR, by rank and step."""
+    from mlfleet.checks import positive, positive_int
     from mlfleet.ops.debug.gradients import GradientConfig, anomalies_from_logs
 
-    config = GradientConfig(z_threshold=z_threshold, window=window)
+    config = GradientConfig(z_threshold=positive("--z", z_threshold, error=DebugInputError),
+                            window=positive_int("--window", window, minimum=2,
+                                                error=DebugInputError))
     found = anomalies_from_logs(read_logs(Path(log_dir)), config)
     if as_json:
         _emit({"fidelity": "run", "config": dataclasses.asdict(config),

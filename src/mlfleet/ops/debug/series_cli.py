@@ -39,11 +39,14 @@ def _emit(payload: dict[str, Any]) -> None:
 def changepoints_command(series: str, column: str, window: int, baseline: int, k: float,
                          h: float, as_json: bool) -> None:
     """Upward shifts (regressions) in a latency series, by a robust CUSUM."""
-    from mlfleet.checks import positive_int
+    from mlfleet.checks import positive, positive_int
     from mlfleet.ops.debug.changepoints import CusumConfig, cusum
 
     positive_int("--window", window, error=DebugInputError)
-    config = CusumConfig(k=k, h=h, baseline=baseline)
+    config = CusumConfig(k=positive("--k", k, error=DebugInputError),
+                         h=positive("--h", h, error=DebugInputError),
+                         baseline=positive_int("--baseline", baseline, minimum=3,
+                                               error=DebugInputError))
     values = read_columns(Path(series), [column], positive=True)[column]
     usable = values.size // window * window
     values = values[:usable].reshape(-1, window).mean(axis=1)
