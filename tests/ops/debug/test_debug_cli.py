@@ -75,6 +75,7 @@ def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], args: 
 
 
 @pytest.mark.slow
+@pytest.mark.serial  # its straggler verdict times real ranks
 def test_demo_finds_every_planted_fault(tmp_path: Path) -> None:
     proc = run_cli("ops", "debug", "demo", "--ranks", "3", "--steps", "30", "--log-dir",
                    str(tmp_path / "logs"), "--trace", str(tmp_path / "t.json"), "--json",

@@ -23,7 +23,7 @@ STEPS = 60
 FAULTS = ("--inject", "slow:rank=2,factor=3", "--inject", "nan:rank=1,step=15",
           "--inject", "spike:rank=3,step=25,factor=30")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # the straggler verdict times real ranks
 
 
 @pytest.fixture(scope="module")
