@@ -153,6 +153,7 @@ def test_demo_json_tours_promotion_canary_refusal_and_rollback(
     doc = run_main_json(capsys, *R, "demo")
     actions = [s["action"] for s in doc["steps"]]
     assert actions == ["register", "promote", "canary", "promote", "refused", "rollback"]
+    assert "1044 of 10000 user ids" in doc["steps"][2]["detail"]  # hashing is deterministic
     assert "aliases unchanged: True" in doc["steps"][4]["detail"]
     assert "manifest identical to v1: True" in doc["steps"][5]["detail"]
     assert doc["store"] is None
@@ -171,3 +172,15 @@ def test_ctrl_c_stops_the_demo_and_leaves_no_store(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == "interrupted"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_the_ops_extra_the_registry_says_what_to_install(tmp_path: Path) -> None:
+    probe = ("import sys; sys.modules['mlflow'] = None\n"
+             "from mlfleet.cli import main\n"
+             f"sys.exit(main(['ops', 'registry', 'show', 'recsys', '--store', {str(FIXTURE)!r}]))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: this command needs mlflow, an optional dependency that is not installed: "
+        "pip install 'mlfleet[ops]'"]

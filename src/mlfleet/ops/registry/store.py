@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlfleet.ops.registry.card import ModelCard, card_from_tags, card_tags
+from mlfleet.ops.registry.card import ModelCard, card_from_tags, card_tags, model_name
 from mlfleet.ops.registry.errors import RegistryInputError
 
 if TYPE_CHECKING:
@@ -161,7 +161,8 @@ class RegistryStore:
             self.client.create_registered_model(name)
 
     def model_exists(self, name: str) -> bool:
-        """Whether a registered model ``name`` exists."""
+        """Whether a registered model ``name`` exists (a malformed name raises)."""
+        model_name("model", name)
         return bool(self.client.search_registered_models(filter_string=_name_filter(name)))
 
     def register(self, card: ModelCard) -> ModelCard:
@@ -182,6 +183,7 @@ class RegistryStore:
 
     def versions(self, name: str) -> list[int]:
         """Every version number of ``name``, ascending."""
+        model_name("model", name)
         found = self.client.search_model_versions(filter_string=_name_filter(name))
         return sorted(int(mv.version) for mv in found)
 
@@ -194,6 +196,7 @@ class RegistryStore:
         """(alias -> version, tags) of a registered model in one MLflow read; None if unknown."""
         from mlflow.exceptions import MlflowException
 
+        model_name("model", name)
         try:
             model = self.client.get_registered_model(name)
         except MlflowException:
@@ -227,6 +230,7 @@ class RegistryStore:
     def _version(self, name: str, version: int) -> Any:
         from mlflow.exceptions import MlflowException
 
+        model_name("model", name)
         try:
             return self.client.get_model_version(name, str(version))
         except MlflowException:
@@ -237,7 +241,7 @@ class RegistryStore:
 
 
 def _name_filter(name: str) -> str:
-    return "name = '{}'".format(name.replace("'", "''"))
+    return f"name = '{name}'"  # names are checked by model_name: no quotes in them
 
 
 def open_store(option: str | os.PathLike[str] | None, *, create: bool = False) -> RegistryStore:
