@@ -23,6 +23,7 @@ def test_json_reports_both_sizes_the_ratio_and_the_conditions(
     assert doc["prefer_a"] > doc["prefer_b"]
 
 
+@pytest.mark.slow
 def test_text_output_states_the_conditions() -> None:
     proc = run_cli("ops", "experiment", "interleaving", "--users", "3000", "--reps", "20",
                    "--gap", "0.5")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from mlfleet.errors import InputError
 from mlfleet.ops.experiment.peeking import (
@@ -32,6 +34,19 @@ def test_exact_recursion_is_converged_and_one_look_is_alpha() -> None:
         assert exact_type_one_error(k, nodes=400) == pytest.approx(exact_type_one_error(k),
                                                                    abs=1e-10)
     assert exact_type_one_error(1, alpha=0.01) == pytest.approx(0.01, abs=1e-12)
+
+
+@pytest.mark.parametrize("looks", [2, 3, 4, 5])
+def test_exact_recursion_matches_the_multivariate_normal_box(looks: int) -> None:
+    """The z-statistics at looks 1..k are jointly normal with corr(z_i, z_j) = sqrt(i/j)
+    (i <= j): 1 − P(all |z_j| < 1.96) by scipy's Genz integration agrees with the recursion
+    to 7·10⁻⁶ (observed: 8e-15, 2e-7, 6.7e-6, 1.1e-6 for k = 2..5)."""
+    c = float(stats.norm.ppf(0.975))
+    i = np.arange(1, looks + 1)
+    corr = np.sqrt(np.minimum.outer(i, i) / np.maximum.outer(i, i))
+    inside = stats.multivariate_normal(mean=np.zeros(looks), cov=corr).cdf(
+        np.full(looks, c), lower_limit=np.full(looks, -c), rng=np.random.default_rng(0))
+    assert exact_type_one_error(looks) == pytest.approx(1.0 - inside, abs=2e-5)
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ def test_json_has_the_table_the_continuous_msprt_and_the_power_lines(
     assert [a["effect_in_mde"] for a in doc["alternatives"]] == [1.0, 2.0]
 
 
+@pytest.mark.slow
 def test_text_table_names_armitage() -> None:
     proc = run_cli("ops", "experiment", "peeking", "--sims", "2000", "--power-sims", "200")
     assert proc.returncode == 0, proc.stderr
