@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlfleet.ops.registry.card import model_name
 from mlfleet.ops.registry.errors import RegistryInputError
 from mlfleet.ops.registry.store import RegistryStore
+from mlfleet.ops.registry.yaml_file import read_yaml
 
 ENSEMBLE_PREFIX = "ensemble."
 MANIFEST_TAG = "mlfleet.manifest"
@@ -129,14 +128,7 @@ def spec_from_data(data: Any, *, source: str) -> EnsembleSpec:
 
 def load_spec(path: Path) -> EnsembleSpec:
     """Read an ensemble spec file (YAML)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegistryInputError(f"spec(={str(path)!r}) cannot be read: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise RegistryInputError(f"spec(={str(path)!r}) is not valid YAML: "
-                                 f"{str(exc).splitlines()[0]}") from None
-    return spec_from_data(data, source=str(path))
+    return spec_from_data(read_yaml("spec", path), source=str(path))
 
 
 def _member(item: Any) -> Member:

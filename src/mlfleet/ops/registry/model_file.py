@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlfleet.ops.registry.card import Column, ModelCard, Resources, model_name, parse_metrics
 from mlfleet.ops.registry.errors import RegistryInputError
+from mlfleet.ops.registry.yaml_file import read_yaml
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "ensembles"
 """The bundled 12-model recommendation pipeline: ``recsys-models.yaml`` and ``recsys-12.yaml``."""
@@ -22,13 +21,7 @@ _KEYS = {"name", "source", "team", "inputs", "outputs", "metrics", "resources"}
 
 def load_cards(path: Path) -> list[ModelCard]:
     """The cards in ``path`` (version 0: MLflow numbers them on registration)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegistryInputError(f"file(={str(path)!r}) cannot be read: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise RegistryInputError(f"file(={str(path)!r}) is not valid YAML: "
-                                 f"{str(exc).splitlines()[0]}") from None
+    data = read_yaml("file", path)
     if not isinstance(data, dict) or not isinstance(data.get("models"), list):
         raise RegistryInputError(f"file(={str(path)!r}) must be a mapping with a 'models' list")
     return [card_from_data(item) for item in data["models"]]
