@@ -40,6 +40,14 @@ def log_mixture_likelihood_ratio(estimate: npt.ArrayLike, variance: npt.ArrayLik
     return 0.5 * np.log(v / (v + tau2)) + tau2 * theta ** 2 / (2.0 * v * (v + tau2))
 
 
+def walk_log_lr(walks: npt.ArrayLike, *, tau: float) -> FloatArray:
+    """log Λ after each step of random walks of unit-variance observations (sims, steps):
+    after t steps θ̂ = S_t / t with variance v = 1/t."""
+    s = np.asarray(walks, dtype=np.float64)
+    t = np.arange(1, s.shape[-1] + 1, dtype=np.float64)
+    return log_mixture_likelihood_ratio(s / t, 1.0 / t, tau=tau)
+
+
 def always_valid_p_values(log_lr: npt.ArrayLike) -> FloatArray:
     """p_n = min(1, min_{m ≤ n} 1/Λ_m) along the last axis of ``log_lr`` (a running min)."""
     p = np.minimum(1.0, np.exp(-np.asarray(log_lr, dtype=np.float64)))

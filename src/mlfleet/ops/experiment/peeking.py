@@ -25,7 +25,7 @@ from scipy import stats
 
 from mlfleet.checks import fraction, positive, positive_int
 from mlfleet.errors import InputError
-from mlfleet.ops.experiment.msprt import log_mixture_likelihood_ratio, rejection_threshold
+from mlfleet.ops.experiment.msprt import rejection_threshold, walk_log_lr
 
 ARMITAGE_1969: dict[int, float] = {1: 0.050, 2: 0.083, 3: 0.107, 4: 0.126, 5: 0.142,
                                    10: 0.193, 20: 0.247, 50: 0.320, 100: 0.373}
@@ -105,20 +105,12 @@ def grid_for(looks: Sequence[int]) -> int:
     return grid
 
 
-def msprt_log_lr(walks: np.ndarray, *, tau_se: float) -> np.ndarray:
-    """log Λ after each step of unit-variance walks (sims, steps): θ̂ = S_t/t, v = 1/t; τ is
-    ``tau_se`` standard errors of the estimate at the last step."""
-    t = np.arange(1, walks.shape[1] + 1, dtype=np.float64)
-    tau = tau_se / math.sqrt(walks.shape[1])
-    return log_mixture_likelihood_ratio(walks / t, 1.0 / t, tau=tau)
-
-
 def _count_rejections(walks: np.ndarray, looks: Sequence[int], *, z: float, tau_se: float,
                       alpha: float) -> tuple[np.ndarray, np.ndarray, int]:
     grid = walks.shape[1]
     t = np.arange(1, grid + 1, dtype=np.float64)
     fixed = np.abs(walks) >= z * np.sqrt(t)
-    msprt = msprt_log_lr(walks, tau_se=tau_se) >= rejection_threshold(alpha)
+    msprt = walk_log_lr(walks, tau=tau_se / math.sqrt(grid)) >= rejection_threshold(alpha)
     fixed_counts = np.array([fixed[:, look_steps(k, grid)].any(axis=1).sum() for k in looks])
     msprt_counts = np.array([msprt[:, look_steps(k, grid)].any(axis=1).sum() for k in looks])
     return fixed_counts, msprt_counts, int(msprt.any(axis=1).sum())

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from mlfleet.checks import fraction, positive, positive_int
-from mlfleet.ops.experiment.msprt import log_mixture_likelihood_ratio, rejection_threshold
+from mlfleet.ops.experiment.msprt import rejection_threshold, walk_log_lr
 
 CHUNK_CELLS = 1_000_000
 """Walk steps drawn at once, so memory stays flat for any number of simulations."""
@@ -49,8 +49,7 @@ class SequentialPower:
 def first_rejection(walks: np.ndarray, *, tau: float, alpha: float) -> np.ndarray:
     """The 1-based observation at which the mSPRT first rejects on each unit-variance walk
     (sims, steps), inf where it never does."""
-    t = np.arange(1, walks.shape[1] + 1, dtype=np.float64)
-    hit = log_mixture_likelihood_ratio(walks / t, 1.0 / t, tau=tau) >= rejection_threshold(alpha)
+    hit = walk_log_lr(walks, tau=tau) >= rejection_threshold(alpha)
     first = np.argmax(hit, axis=1).astype(np.float64) + 1
     return np.where(hit.any(axis=1), first, math.inf)
 
