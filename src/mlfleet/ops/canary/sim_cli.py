@@ -18,7 +18,7 @@ import click
 def sim_command(regression: str, seed: int, rate_per_s: float, kayenta_only: bool,
                 as_json: bool) -> None:
     """Simulate stable and canary replica groups; the judge promotes or rolls back each stage."""
-    from mlfleet.checks import positive_int
+    from mlfleet.checks import positive, positive_int
     from mlfleet.cli import emit_json
     from mlfleet.ops.canary.errors import CanaryInputError
     from mlfleet.ops.canary.regression import parse_regression
@@ -26,6 +26,7 @@ def sim_command(regression: str, seed: int, rate_per_s: float, kayenta_only: boo
     from mlfleet.ops.canary.sim_run import SERVING_METRICS, SimSetup, run_sim_canary
 
     positive_int("--seed", seed, minimum=0, error=CanaryInputError)
+    positive("--rate", rate_per_s, error=CanaryInputError)
     setup = SimSetup(rate_per_s=rate_per_s)
     config = SERVING_METRICS.kayenta_only() if kayenta_only else SERVING_METRICS
     controller = run_sim_canary(parse_regression(regression), seed=seed, setup=setup,
