@@ -166,7 +166,9 @@ def test_ctrl_c_stops_the_demo_and_leaves_no_store(tmp_path: Path) -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                             env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"})
-    time.sleep(4.0)  # past the imports, inside the store's creation or the tour
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the store's temporary file appears: MLflow's migrations run
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
