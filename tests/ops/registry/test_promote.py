@@ -183,3 +183,15 @@ def test_unknown_versions_and_repeat_promotions_are_input_errors(
     promote(store, E, version, who="a", why="")
     with pytest.raises(RegistryInputError, match="already production"):
         promote(store, E, version, who="a", why="")
+
+
+def test_a_zero_share_ends_the_canary_once(store: RegistryStore, spec: EnsembleSpec) -> None:
+    promote(store, E, create_version(store, E, spec).version, who="a", why="")
+    v2 = _better_dnn(store, spec)
+    canary(store, E, v2.version, share=0.1, who="a", why="")
+    done = canary(store, E, v2.version, share=0, who="a", why="enough")
+    assert (done.from_version, done.to_version) == (v2.version, None)
+    assert "canary" not in store.aliases("ensemble.recsys")
+    assert resolve(store, E, "anyone").alias == "production"
+    with pytest.raises(RegistryInputError, match="no canary to end"):
+        canary(store, E, v2.version, share=0, who="a", why="")

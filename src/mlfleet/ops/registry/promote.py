@@ -68,6 +68,8 @@ def canary(store: RegistryStore, ensemble: str, version: int, *, share: float,
     if target is not None and PRODUCTION not in aliases:
         raise RegistryInputError(f"{ensemble} has no {PRODUCTION} version yet; promote one "
                                  "before starting a canary")
+    if target is None and CANARY not in aliases:
+        raise RegistryInputError(f"{ensemble} has no canary to end")
     if target is not None and aliases.get(PRODUCTION) == version:
         raise RegistryInputError(f"{ensemble} v{version} is already {PRODUCTION}")
     move = AliasMove(ensemble=ensemble, model=model, alias=CANARY, expected=aliases.get(CANARY),
