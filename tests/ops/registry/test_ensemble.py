@@ -130,3 +130,8 @@ def test_a_back_edge_makes_a_cycle_that_is_found_and_real(
     cycle = find_cycle(names, tuple(cyclic))
     assert cycle is not None and cycle[0] == cycle[-1]
     assert all((a, b) in cyclic for a, b in zip(cycle, cycle[1:], strict=False))
+
+
+def test_a_version_without_a_manifest_is_not_an_ensemble() -> None:
+    with pytest.raises(RegistryInputError, match="has no mlfleet manifest"):
+        manifest_from_tags("x", 1, {"other": "tag"})

@@ -59,3 +59,10 @@ def test_a_missing_directory_or_store_is_refused_without_creating_anything(tmp_p
     with pytest.raises(RegistryInputError, match="does not exist; create it"):
         RegistryStore(tmp_path / "reg.db", create=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_corrupt_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 8)
+    with pytest.raises(RegistryInputError, match="cannot be read as SQLite"):
+        RegistryStore(path, create=True)

@@ -186,6 +186,9 @@ def ensemble_model(name: str) -> str:
 def manifest_from_tags(ensemble: str, version: int, tags: dict[str, str]) -> Manifest:
     """Rebuild a manifest from its version's tags, checking the digest (a torn or edited
     manifest raises AssertionError: it is an invariant, not user input)."""
+    if MANIFEST_TAG not in tags or DIGEST_TAG not in tags:
+        raise RegistryInputError(f"{ENSEMBLE_PREFIX}{ensemble} v{version} has no mlfleet "
+                                 "manifest: it was not created by `ensemble create`")
     text = tags[MANIFEST_TAG]
     assert sha256(text) == tags[DIGEST_TAG], f"manifest of {ensemble} v{version} fails its digest"
     data = json.loads(text)

@@ -62,8 +62,12 @@ def _check_existing(path: Path) -> None:
         raise RegistryInputError(f"store(={str(path)!r}) cannot be read: {exc.strerror}") from None
     if head != _SQLITE_MAGIC:
         raise RegistryInputError(f"store(={str(path)!r}) is not a SQLite file")
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-        names = {row[0] for row in con.execute("SELECT name FROM sqlite_master")}
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
+            names = {row[0] for row in con.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.Error as exc:
+        raise RegistryInputError(f"store(={str(path)!r}) cannot be read as SQLite: "
+                                 f"{exc}") from None
     if "registered_models" not in names:
         raise RegistryInputError(f"store(={str(path)!r}) is a SQLite file but not an MLflow "
                                  "registry")
