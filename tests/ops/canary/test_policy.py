@@ -52,4 +52,4 @@ def test_low_traffic_lengthens_the_interval() -> None:
 ])
 def test_bad_arguments(kwargs: dict[str, float], fragment: str) -> None:
     with pytest.raises(CanaryInputError, match=fragment):
-        canary_policy(**kwargs)
+        canary_policy(**kwargs)  # type: ignore[arg-type]
