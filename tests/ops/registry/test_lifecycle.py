@@ -53,6 +53,7 @@ def test_retirement_migrates_production_and_canary_and_reclaims_resources(
     assert {(m.alias, m.from_version) for m in done.migrated} == {("production", 1),
                                                                    ("canary", 2)}
     assert (done.reclaimed.replicas, done.reclaimed.gpus) == (8, 8.0)  # 8 replicas x 1 GPU
+    assert [(p.ensemble, p.version) for p in done.pinned_by] == [(E, 1), (E, 2)]
     assert store.card("ranker-dnn", 1).status == "retired"
     assert resolve_alias(store, E).manifest.members()["ranker-dnn"] == dnn2
     assert resolve_alias(store, E, "canary").manifest.members() == {

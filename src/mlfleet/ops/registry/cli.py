@@ -237,6 +237,8 @@ def retire_command(model: str, version: int, migrate_to: int | None, gates: tupl
     with open_store(store) as registry:
         done = retire(registry, model, version, migrate_to=migrate_to, gates=parsed,
                       who=_who(who), why=why or "retired")
+    if done.pinned_by:
+        click.echo("pinned by: " + ", ".join(f"{p.ensemble} v{p.version}" for p in done.pinned_by))
     for moved in done.migrated:
         click.echo(f"migrated {moved.ensemble}: {moved.alias} v{moved.from_version} -> "
                    f"v{moved.to_version}")

@@ -53,6 +53,8 @@ class Retirement:
 
     member: str
     version: int
+    pinned_by: tuple[Pin, ...]
+    """Every ensemble version that pinned it when it was retired (live ones were migrated)."""
     migrated: tuple[Outcome, ...]
     reclaimed: Resources
 
@@ -88,7 +90,8 @@ def retire(store: RegistryStore, name: str, version: int, *, migrate_to: int | N
     card = store.card(name, version)
     if card.status == "retired":
         raise RegistryInputError(f"{card.ref} is already retired")
-    live = [p for p in pins(store, name, version) if p.live]
+    pinned = pins(store, name, version)
+    live = [p for p in pinned if p.live]
     if live and migrate_to is None:
         shown = ", ".join(f"{p.ensemble} v{p.version} ({'/'.join(p.aliases)})" for p in live)
         raise RegistryInputError(f"{card.ref} serves live ensembles: {shown}; retire it with "
@@ -99,7 +102,7 @@ def retire(store: RegistryStore, name: str, version: int, *, migrate_to: int | N
                      for pin in live if migrate_to is not None)
     store.set_version_tag(name, version, "mlfleet.status_reason", why)
     store.set_version_tag(name, version, "mlfleet.status", "retired")
-    return Retirement(member=name, version=version, migrated=migrated,
+    return Retirement(member=name, version=version, pinned_by=tuple(pinned), migrated=migrated,
                       reclaimed=card.resources)
 
 
