@@ -33,16 +33,14 @@ from mlfleet.ops.registry.card import (
 from mlfleet.ops.registry.errors import RegistryInputError
 from mlfleet.ops.registry.gates import MetricGate, parse_gate
 from mlfleet.ops.registry.read_cli import (
+    STORE,
     demo_command,
     history_command,
     resolve_command,
     show_command,
 )
-from mlfleet.ops.registry.store import STORE_ENV, open_store
+from mlfleet.ops.registry.store import open_store
 
-STORE = click.option("--store", default=None, metavar="PATH",
-                     help=f"Registry SQLite file (default: ${STORE_ENV}, else "
-                          "./mlfleet-registry.db).")
 WHO = click.option("--who", default=None, help="Who does it, for the audit history "
                                                "(default: the login name).")
 WHY = click.option("--why", default="", help="Why, for the audit history.")
