@@ -54,6 +54,17 @@ def _large_enough(control: FloatArray, experiment: FloatArray, *, direction: str
     return {"increase": grew, "decrease": shrank, "either": grew or shrank}[direction]
 
 
+def _failure(significant: bool, control: FloatArray, experiment: FloatArray, *,
+             direction: str, allowed_increase: float, allowed_decrease: float,
+             reason: str) -> Classification | None:
+    """The failing classification when ``significant`` and past the effect-size guard."""
+    if not significant or not _large_enough(control, experiment, direction=direction,
+                                            allowed_increase=allowed_increase,
+                                            allowed_decrease=allowed_decrease):
+        return None
+    return Classification(label=_BAD_LABEL[direction], ratio=math.nan, reason=reason)
+
+
 def shape_test(control: FloatArray, experiment: FloatArray, *, direction: str,
                alpha: float = ALPHA, allowed_increase: float = 1.0,
                allowed_decrease: float = 1.0) -> Classification | None:
@@ -68,13 +79,11 @@ def shape_test(control: FloatArray, experiment: FloatArray, *, direction: str,
     if experiment.size < 2 or control.size < 2:
         return None
     res = stats.ks_2samp(experiment, control, alternative=_KS_ALTERNATIVE[direction])
-    if float(res.pvalue) >= alpha or not _large_enough(
-            control, experiment, direction=direction, allowed_increase=allowed_increase,
-            allowed_decrease=allowed_decrease):
-        return None
-    return Classification(label=_BAD_LABEL[direction], ratio=math.nan,
-                          reason=f"distribution shape differs (KS D={float(res.statistic):.3f}, "
-                                 f"p={float(res.pvalue):.2g} < {alpha:g})")
+    p = float(res.pvalue)
+    return _failure(p < alpha, control, experiment, direction=direction,
+                    allowed_increase=allowed_increase, allowed_decrease=allowed_decrease,
+                    reason=f"distribution shape differs (KS D={float(res.statistic):.3f}, "
+                           f"p={p:.2g} < {alpha:g})")
 
 
 def spread_test(control: FloatArray, experiment: FloatArray, *, direction: str,
@@ -85,14 +94,11 @@ def spread_test(control: FloatArray, experiment: FloatArray, *, direction: str,
         return None
     iqr_e, iqr_c = (float(np.subtract(*np.quantile(v, [0.75, 0.25])))
                     for v in (experiment, control))
-    res = stats.levene(experiment, control, center="median")
-    if not float(res.pvalue) < alpha or iqr_e <= iqr_c or not _large_enough(
-            control, experiment, direction=direction, allowed_increase=allowed_increase,
-            allowed_decrease=allowed_decrease):
-        return None
-    return Classification(label=_BAD_LABEL[direction], ratio=math.nan,
-                          reason=f"spread grew: IQR {iqr_e:.3g} vs {iqr_c:.3g} "
-                                 f"(Brown-Forsythe p={float(res.pvalue):.2g} < {alpha:g})")
+    p = float(stats.levene(experiment, control, center="median").pvalue)
+    return _failure(p < alpha and iqr_e > iqr_c, control, experiment, direction=direction,
+                    allowed_increase=allowed_increase, allowed_decrease=allowed_decrease,
+                    reason=f"spread grew: IQR {iqr_e:.3g} vs {iqr_c:.3g} "
+                           f"(Brown-Forsythe p={p:.2g} < {alpha:g})")
 
 
 def poisson_rate_p(*, events_experiment: float, events_control: float,

@@ -96,17 +96,10 @@ def canary_args(regression: Regression, *, rate_rps: float) -> tuple[str, ...]:
     return ()
 
 
-def _server_pid(base_url: str) -> int:
-    import json
-    import urllib.request
-
-    with urllib.request.urlopen(f"{base_url}/v1/info", timeout=10.0) as resp:
-        return int(json.load(resp)["pid"])
-
-
 @contextlib.contextmanager
 def two_servers(args: tuple[str, ...]) -> Iterator[tuple[str, str]]:
     """A baseline and a canary ``mlfleet serve``; both stopped on every path (Ctrl-C: at once)."""
+    from mlfleet.infra.isolation.pinning import server_pid
     from mlfleet.serving.server.process import server_process
     from mlfleet.stop_signals import signals_held
 
@@ -115,7 +108,7 @@ def two_servers(args: tuple[str, ...]) -> Iterator[tuple[str, str]]:
         urls = []
         for extra in ((), args):
             urls.append(stack.enter_context(server_process(("--torch-threads", "1", *extra))))
-            pids.append(_server_pid(urls[-1]))
+            pids.append(server_pid(urls[-1]))
         yield urls[0], urls[1]
     except KeyboardInterrupt:  # stop now: a graceful stop can take a second
         for pid in pids:
