@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from mlfleet.plan import build_plan
+from mlfleet.plan.fields import DECLARED_STATE
 from mlfleet.scenario import parse_scenario, scenario_json_schema
 from mlfleet.scenario.fields import field_paths
 
@@ -189,6 +190,9 @@ def test_a_field_changes_the_plan_or_is_listed_unused(path: str) -> None:
     plan_a, plan_b = _plan(base, overrides, path, a), _plan(base, overrides, path, b)
     unused = path in plan_a["unused_fields"]
     assert unused == (path in plan_b["unused_fields"])
+    if path.startswith(DECLARED_STATE):  # applied by `serve --scenario`, checked by `ops diff`
+        assert not unused and plan_a == plan_b, path  # (tests/ops/declare test both)
+        return
     if unused:
         assert plan_a == plan_b, f"{path} is listed unused but changes the plan"
     else:

@@ -15,6 +15,7 @@ from mlfleet.plan import (
     infrastructure,
     infrastructure_section,
     operations,
+    operations_section,
     reliability,
     serving,
     storage,
@@ -78,7 +79,7 @@ def build_plan(scenario: Scenario) -> Plan:
         "serving": serving.section(serve),
         "reliability": reliability.section(reliable),
         "storage": storage.section(stored),
-        "operations": operations.section(ops),
+        "operations": operations_section.section(ops),
     }
     results = Results(infrastructure=infra, communication=comm, serving=serve,
                       reliability=reliable, storage=stored)

@@ -19,9 +19,15 @@ def check_reads(scenario: Scenario) -> set[str]:
     return out
 
 
+DECLARED_STATE = ("deployment.",)
+"""Sections that declare a real deployment's state rather than plan it: `mlfleet serve
+--scenario` applies them and `mlfleet ops diff` checks them, so they are never unused."""
+
+
 def unused_fields(scenario: Scenario, read: set[str]) -> tuple[str, ...]:
     """Fields the scenario sets that nothing in the plan read, in schema order."""
-    return tuple(path for path in fields_given(scenario) if path not in read)
+    return tuple(path for path in fields_given(scenario)
+                 if path not in read and not path.startswith(DECLARED_STATE))
 
 
 def warning(path: str) -> str:
