@@ -147,6 +147,10 @@ def _progress(*, enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
               help="Elastic: grow back to --ranks this many steps after a shrink.")
 @click.option("--log-dir", default=None, help="Write per-rank span logs here "
               "(rank-NNNNN.jsonl; read them with mlfleet ops debug).")
+@click.option("--record", "record_path", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a reproducibility record (code, environment, configuration, final "
+                   "checkpoint) here when the run ends (mlfleet ops record --verify reads it).")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def train_command(**options: Any) -> None:
     """Fault-tolerant data-parallel training: checkpoints, kills, recovery, goodput.
@@ -159,6 +163,11 @@ def train_command(**options: Any) -> None:
     """
     spec, config = validate(options)
     as_json = bool(options["as_json"])
+    record_path: Path | None = options["record_path"]
+    if record_path is not None and (record_path.is_dir()
+                                    or not record_path.resolve().parent.is_dir()):
+        raise InputError(f"--record(={str(record_path)!r}) must be a file path in an existing "
+                         "directory")
     if config.log_dir is not None:
         make_log_dir(config.log_dir)
     with _ckpt_root(options["ckpt_dir"]) as root, \
@@ -167,12 +176,32 @@ def train_command(**options: Any) -> None:
                             on_step=tick).run()
     report = build_report(record, steps=spec.steps, ranks=config.ranks,
                           ckpt_every=spec.ckpt_every, injections=config.injections)
+    if record_path is not None:
+        _write_run_record(record_path, options, final_weights_sha256=report.sha256)
     if as_json:
         from mlfleet.cli import emit_json
 
         emit_json(payload(report, spec, config, ckpt_dir=options["ckpt_dir"]))
     else:
         render(report, spec, config, ckpt_dir=options["ckpt_dir"])
+
+
+def _write_run_record(path: Path, options: dict[str, Any], *,
+                      final_weights_sha256: str | None) -> None:
+    """The run's reproducibility record: its options as the configuration, the newest
+    checkpoint (with --ckpt-dir) as the model, and the final weights' hash. The data is
+    synthetic, generated from --seed, so the configuration versions it."""
+    from mlfleet.ops.declare.record import build_record, configuration_of, write_record
+
+    settings = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()
+                if k not in ("as_json", "record_path")}
+    ckpt_dir = options["ckpt_dir"]
+    kept = CheckpointStore(ckpt_dir).steps() if ckpt_dir is not None else []
+    model = CheckpointStore(ckpt_dir).step_path(kept[-1]) if kept else None
+    write_record(path, build_record(
+        model=model, configuration=configuration_of({"run train": settings}), kind="training",
+        extra={"data": f"synthetic, generated from seed {options['seed']}",
+               "final_weights_sha256": final_weights_sha256}))
 
 
 def validate(options: dict[str, Any]) -> tuple[TrainSpec, SupervisorConfig]:
