@@ -81,3 +81,35 @@ def test_readers_never_see_a_mixed_ensemble_while_the_writer_flips(
     assert all(c.mixed == 0 and c.failed == 0 for c in counts), [c.errors for c in counts]
     assert all(c.reads > 0 for c in counts)
     assert len(seen) >= 2  # the readers did read across flips
+
+
+@pytest.mark.slow
+def test_racing_writer_processes_leave_an_audit_chain_that_agrees_with_the_alias(
+        store: RegistryStore, spec: EnsembleSpec) -> None:
+    """Every committed move names the version it replaced, so the production rows form one
+    chain, and its last link is the alias: the history cannot disagree with the registry."""
+    from mlfleet.ops.registry import audit
+    from mlfleet.ops.registry.consistency import promote_loop
+
+    versions = _versions(store, spec)
+    promote(store, E, versions[0].version, who="writer", why="start")
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    numbers = [m.version for m in versions]
+    writers = [ctx.Process(target=promote_loop, daemon=True,
+                           args=(str(store.path), E, order, 12, results))
+               for order in (numbers, numbers[::-1], numbers[1:] + numbers[:1])]
+    for proc in writers:
+        proc.start()
+    try:
+        outcomes = [results.get(timeout=WAIT_S) for _ in writers]
+    finally:
+        for proc in writers:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+    rows = [r for r in audit.rows(store, E) if r.alias == "production"]
+    print(f"\n{len(writers)} writers: {outcomes} (done, refused); {len(rows)} production moves")
+    assert sum(done for done, _ in outcomes) == len(rows) - 1  # all but the start
+    assert all(b.from_version == a.to_version for a, b in zip(rows, rows[1:], strict=False))
+    assert rows[-1].to_version == store.aliases("ensemble.recsys")["production"]

@@ -5,7 +5,10 @@ of the pinned ``mlflow-skinny==3.17.2``), so MLflow's readers see the alias exac
 :class:`~mlflow.MlflowClient` would have written it. For each move it checks that the alias
 still points where the caller read it (compare-and-swap), writes the alias row (and the
 canary-share tag), and appends the audit row; any exception, including an injected one,
-rolls every part back.
+rolls every part back. The audit row is inserted first because Python's ``sqlite3`` begins a
+transaction only at the first write: a compare-and-swap read issued before it would run
+outside the transaction, and two racing writers could both pass it (the racing-writers test
+caught exactly that).
 """
 
 from __future__ import annotations
@@ -49,11 +52,14 @@ def apply_moves(store: RegistryStore, moves: Sequence[AliasMove], *, who: str, w
     try:
         with store.transaction() as session:
             for move in moves:
-                _move(session, move)
+                # The INSERT comes first: Python's sqlite3 opens the transaction (and SQLite
+                # grants the write lock) only at the first write, so the compare-and-swap read
+                # in _move happens inside it, against the latest commit, not before it.
                 audit.append(session, audit.AuditRow(
                     seq=0, ensemble=move.ensemble, alias=move.alias, action=move.action,
                     from_version=move.expected, to_version=move.target, share=move.share,
                     who=who, why=why, at_s=time.time()))
+                _move(session, move)
             if before_commit is not None:
                 before_commit()
     except MlflowException as exc:  # MLflow's session wraps whatever was raised inside it

@@ -66,3 +66,23 @@ def reader_loop(path: str, ensemble: str, manifests: dict[int, str], started: An
                 started.put(True)
     results.put(ReaderCounts(reads=reads, mixed=mixed, failed=failed,
                              versions_seen=tuple(sorted(seen)), errors=tuple(errors[:5])))
+
+
+def promote_loop(path: str, ensemble: str, versions: list[int], attempts: int,
+                 results: Any) -> None:
+    """Try ``attempts`` promotions, cycling through ``versions``; put (done, refused) on
+    ``results``, where refused counts the promotions another writer got to first."""
+    from mlfleet.ops.registry.errors import ConcurrentChange, RegistryInputError
+    from mlfleet.ops.registry.promote import promote
+    from mlfleet.ops.registry.store import RegistryStore
+
+    done = refused = 0
+    with RegistryStore(Path(path), create=False) as store:
+        for i in range(attempts):
+            try:
+                promote(store, ensemble, versions[i % len(versions)], who=f"writer-{path[-6:]}",
+                        why=f"attempt {i}")
+                done += 1
+            except (ConcurrentChange, RegistryInputError):  # lost the race, or already live
+                refused += 1
+    results.put((done, refused))
