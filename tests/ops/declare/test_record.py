@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cli_helpers import assert_one_line_error, run_cli, run_main
+from mlfleet.errors import InputError
 from mlfleet.ops.declare.code_version import code_version
 from mlfleet.ops.declare.content_hash import (
     CHUNK_BYTES,
@@ -191,3 +192,9 @@ def test_cli_bad_input_is_one_line(tmp_path: Path) -> None:
                           "cannot write")
     assert not out.parent.exists()
     assert_one_line_error(run_cli("ops", "record"), "give what the run used")
+
+
+@pytest.mark.parametrize("path", ["/proc", "/dev/zero", "/sys/kernel"])
+def test_kernel_pseudo_files_are_refused_not_hashed_forever(path: str) -> None:
+    with pytest.raises(InputError, match="pseudo-file system"):
+        content_version(Path(path))

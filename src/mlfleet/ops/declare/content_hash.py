@@ -90,6 +90,9 @@ def content_version(path: Path) -> ContentVersion:
     """Hash a file or a directory tree. Raises :class:`InputError` when ``path`` is
     neither, or cannot be read."""
     resolved = path.resolve()
+    if resolved.parts[1:2] in (("proc",), ("sys",), ("dev",)):
+        raise InputError(f"{str(path)!r} is a kernel pseudo-file system; give the data or "
+                         "model artifact a run read")
     try:
         if resolved.is_file():
             return ContentVersion(path=str(resolved), kind="file", sha256=file_sha256(resolved),
