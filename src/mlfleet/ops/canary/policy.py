@@ -12,7 +12,7 @@ and z_{1-b} scaled by (1 - tolerance) too. Kayenta's rule asks the interval's lo
 ``est - z_{1-a/2}·se`` to clear ``tolerance·est``, i.e. ``est·(1 - tolerance) >
 z_{1-a/2}·se``; with ``est ~ N(shift, se)`` the power is
 ``Phi(shift/se - z_{1-a/2}/(1 - tolerance))``, which is Noether's form with both scalings.
-Validated by simulating the classifier at the planned n (tests/ops/canary/test_policy.py).
+Validated by simulating the classifier at the planned n (tests/ops/canary/test_canary_policy.py).
 """
 
 from __future__ import annotations
