@@ -24,6 +24,14 @@ if ! command -v redis-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v
     || echo "note: could not install redis-server"
 fi
 
+# HAProxy for the resilient-serving tests (a real load balancer in front of real replicas;
+# the tests write its config and start it themselves). Debian package, as above.
+if ! command -v haproxy >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  { apt-get install -y -q haproxy >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q haproxy >/dev/null 2>&1; }; } \
+    || echo "note: could not install haproxy"
+fi
+
 # Slurm (slurmctld, slurmd, munge, slurmdbd) and MariaDB for the real-Slurm comparison of the
 # scheduling chapter. Installed only; the tests start and stop their own daemons under a
 # temporary directory (mlfleet lab slurm up/down). Debian packages, as above.
