@@ -36,6 +36,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
                 "Storage models: I/O budgets, tiers, caches, checkpoint cost."),
     "features": ("mlfleet.storage.features.cli", "features_group",
                  "Feature store: apply, point-in-time retrieval, materialize, online lookup."),
+    "chaos": ("mlfleet.reliability.chaos.cli", "chaos_command",
+              "Chaos on a real fleet behind HAProxy: SIGKILL, SIGSTOP, slow replicas; SLOs."),
     "ops": ("mlfleet.ops.cli", "ops_group",
             "ML operations: registry, experiments, canary judge, drift, cost, debugging."),
     "serve": ("mlfleet.serving.server.cli", "serve_command",

@@ -23,6 +23,8 @@ SIM_COMMANDS: dict[str, tuple[str, str, str]] = {
               "Replay an access trace through caches and tiers: hit rate, bandwidth, cost."),
     "cluster": ("mlfleet.infra.scheduling.cli", "cluster_command",
                 "GPU cluster scheduling: Tiresias, Optimus, Gandiva, Themis, Slurm, Kubernetes."),
+    "degrade": ("mlfleet.reliability.degradation.cli", "degrade_group",
+                "Graceful degradation: feature fallback, lost KV state, ensembles, regions."),
     "autoscale": ("mlfleet.infra.autoscale.cli", "autoscale_command",
                   "Kubernetes HPA/VPA on the serving simulator under a diurnal load."),
 }
