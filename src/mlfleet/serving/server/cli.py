@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,9 @@ from mlfleet.serving.server.config import (
     DynamicBatchingConfig,
     ServerConfig,
 )
+
+if TYPE_CHECKING:
+    from mlfleet.serving.fleet.spec import FleetSpec
 
 
 async def serve(config: ServerConfig, *, announce: bool = True,
@@ -128,20 +131,34 @@ def _apply_process_settings(torch_threads: int) -> None:
 @click.option("--record", "record", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Write a reproducibility record (code, environment, "
                                  "configuration) here once the server is ready.")
+@click.option("--replicas", default=1, show_default=True, type=int,
+              help="Run N servers behind a load balancer (--lb); --port is then its port.")
+@click.option("--lb", "lb", default=None,
+              help="Load balancer in front of --replicas: haproxy (the default when N > 1).")
+@click.option("--balance", default="random2", show_default=True,
+              help="HAProxy policy: random2 (power of two choices), leastconn, roundrobin, "
+                   "hash (consistent hashing on the X-Session header).")
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, device: str, max_batch: int,
                   max_delay_ms: float, queue_capacity: int, max_running: int,
                   generate_queue_capacity: int, max_body_bytes: int,
                   default_deadline_ms: float | None, admission: str | None,
                   admission_params: tuple[str, ...], torch_threads: int, trace_ranker: bool,
-                  model_version: str | None, scenario: str | None, record: Path | None) -> None:
+                  model_version: str | None, scenario: str | None, record: Path | None,
+                  replicas: int, lb: str | None, balance: str) -> None:
     """Serve a tiny GPT (continuous batching) and a ranker (dynamic batching) over HTTP.
 
     Endpoints: POST /v1/rank, POST /v1/generate, GET /healthz, /readyz, /metrics,
-    /v1/stats, /v1/info. Stops on Ctrl-C / SIGTERM.
+    /v1/stats, /v1/info. Stops on Ctrl-C / SIGTERM. With --replicas N (and --lb haproxy),
+    N such servers run behind HAProxy on loopback (docs/serving-fleet.md).
     """
     if torch_threads < 1:
         raise InputError(f"--torch-threads(={torch_threads}) must be >= 1")
+    fleet = _fleet_spec(ctx, replicas=replicas, lb=lb, balance=balance, port=port)
+    if fleet is not None:
+        _check_device(device)
+        serve_fleet(fleet)
+        return
     config = ServerConfig(
         host=host, port=port, device=device, max_body_bytes=max_body_bytes,
         default_deadline_s=None if default_deadline_ms is None else default_deadline_ms / 1e3,
@@ -165,6 +182,55 @@ def serve_command(ctx: click.Context, host: str, port: int, device: str, max_bat
     from mlfleet.ops.declare.apply import deployment_recorder
 
     asyncio.run(serve(config, on_ready=deployment_recorder(record, config, declared)))
+
+
+_FLEET_OWN = ("host", "port", "replicas", "lb", "balance", "record")
+"""Options the fleet sets itself (or refuses): never forwarded to the replicas."""
+
+
+def _fleet_spec(ctx: click.Context, *, replicas: int, lb: str | None, balance: str,
+                port: int) -> FleetSpec | None:
+    """The fleet to run, or None for a single server; InputError for a bad combination."""
+    from mlfleet.checks import one_of, positive_int
+    from mlfleet.errors import ServingInputError
+    from mlfleet.serving.fleet.spec import BALANCES, FleetSpec
+
+    positive_int("--replicas", replicas, error=ServingInputError)
+    one_of("--balance", balance, BALANCES, error=ServingInputError)
+    if lb is None and replicas == 1:
+        return None
+    one_of("--lb", lb or "haproxy", ("haproxy",), error=ServingInputError)
+    if ctx.params.get("record") is not None:
+        raise ServingInputError("--record writes one server's record: not with --replicas/--lb")
+    if ctx.params["host"] != "127.0.0.1":
+        raise ServingInputError(f"--host(={ctx.params['host']!r}) must be 127.0.0.1 with "
+                                "--replicas/--lb: the fleet listens on loopback only")
+    return FleetSpec(replicas=replicas, balance=balance, frontend_port=port,
+                     server_args=_replica_args(ctx))
+
+
+def _replica_args(ctx: click.Context) -> tuple[str, ...]:
+    """The options the user gave explicitly, as arguments for each replica."""
+    args: list[str] = []
+    for param in ctx.command.params:
+        name = param.name or ""
+        if name in _FLEET_OWN or not isinstance(param, click.Option) \
+                or ctx.get_parameter_source(name) != click.core.ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params[name]
+        if param.is_flag:
+            args.append(param.opts[0] if value else param.secondary_opts[0])
+        else:
+            args += [item for v in (value if param.multiple else (value,))
+                     for item in (param.opts[0], str(v))]
+    return tuple(args)
+
+
+def serve_fleet(spec: FleetSpec) -> None:
+    """Run ``spec`` in the foreground until Ctrl-C / SIGTERM (the fuzz sandbox patches this)."""
+    from mlfleet.serving.fleet.foreground import run_fleet
+
+    run_fleet(spec, echo=lambda line: click.echo(line, err=True))
 
 
 def main() -> int:
