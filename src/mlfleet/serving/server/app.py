@@ -66,9 +66,12 @@ from mlfleet.serving.server.http_io import (
     error_middleware,
     int_field,
     int_list,
+    rank_input,
     read_json,
 )
 from mlfleet.serving.server.metrics import CONTENT_TYPE, Registry
+from mlfleet.serving.server.rank_fallback import install as install_rank_fallback
+from mlfleet.serving.server.rank_fallback import rank_resilience_middleware
 from mlfleet.serving.server.runner import ModelRunner, RankInput
 
 ReadinessCheck = Callable[[], bool]
@@ -252,13 +255,7 @@ async def rank_handler(request: web.Request) -> web.StreamResponse:
     state = _ready_state(request)
     assert state.rank is not None and state.runner is not None
     body = await read_json(request, max_body_bytes=state.config.max_body_bytes)
-    spec, limit = state.config.ranker, state.config.rank.max_items_per_request
-    user = int_field(body, "user", default=0, lo=0)
-    if user >= spec.n_users:
-        raise HttpError(400, f"'user'(={user}) must be < {spec.n_users}")
-    items = int_list(body, "items", lo=0, hi=spec.n_items)
-    if len(items) > limit:
-        raise HttpError(413, f"'items' has {len(items)} entries; at most {limit} allowed")
+    user, items = rank_input(body, state.config)
     deadline = _deadline(request, body, state)
     decision = _admit(state, state.rank, body, user=user)
     try:
@@ -469,10 +466,12 @@ def create_app(config: ServerConfig | None = None, *, middlewares: Sequence[Midd
     """
     config = config or ServerConfig()
     app = web.Application(client_max_size=config.max_body_bytes,
-                          middlewares=[metrics_middleware, error_middleware, *middlewares])
+                          middlewares=[metrics_middleware, error_middleware,
+                                       rank_resilience_middleware, *middlewares])
     policy = admission or make_policy(config.admission, dict(config.admission_params))
     app[STATE] = ServerState(config, admission=policy,
                              readiness_checks=readiness_checks or {})
+    install_rank_fallback(app, config, app[STATE].registry)  # breaker, fallbacks, /admin/fault
     app.router.add_post("/v1/rank", rank_handler)
     app.router.add_post("/v1/generate", generate_handler)
     app.router.add_get("/healthz", healthz_handler)

@@ -7,6 +7,7 @@ from typing import Any
 
 from mlfleet.errors import InputError
 from mlfleet.serving.server.models import GPTSpec, RankerSpec
+from mlfleet.serving.server.resilience_config import RankFallbackConfig
 
 
 def _require(ok: bool, message: str) -> None:
@@ -88,6 +89,9 @@ class ServerConfig:
     """Run a few batches of every size before reporting ready."""
     stats_capacity: int = 200_000
     """Batch records kept for ``/v1/stats`` (calibration reads them)."""
+    rank_fallback: RankFallbackConfig = field(default_factory=RankFallbackConfig)
+    """Circuit breaker, bulkhead and fallback chain on the rank path, and an injected
+    fault (``serving/server/rank_fallback.py``); off by default."""
     model_version: str | None = None
     """The model version this server reports in ``/v1/info`` (``mlfleet ops diff`` checks
     it against the scenario's ``deployment.model_version``); ``None``: not versioned."""

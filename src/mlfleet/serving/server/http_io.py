@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mlfleet.serving.server.batcher import DeadlineExceeded, ShuttingDown
+from mlfleet.serving.server.config import ServerConfig
 
 
 class HttpError(Exception):
@@ -58,6 +59,18 @@ def int_field(body: dict[str, Any], key: str, *, default: int, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < lo:
         raise HttpError(400, f"{key!r} must be an integer >= {lo}, got {value!r:.40}")
     return value
+
+
+def rank_input(body: dict[str, Any], config: ServerConfig) -> tuple[int, list[int]]:
+    """A rank request's ``(user, items)``: 400 for ids out of range, 413 for too many items."""
+    spec, limit = config.ranker, config.rank.max_items_per_request
+    user = int_field(body, "user", default=0, lo=0)
+    if user >= spec.n_users:
+        raise HttpError(400, f"'user'(={user}) must be < {spec.n_users}")
+    items = int_list(body, "items", lo=0, hi=spec.n_items)
+    if len(items) > limit:
+        raise HttpError(413, f"'items' has {len(items)} entries; at most {limit} allowed")
+    return user, items
 
 
 def deadline_s(request: web.Request, body: dict[str, Any], *, start_s: float,
