@@ -10,7 +10,9 @@ ch. 4.) The quality cost of a missing member: member j scores ``u + e_j`` with
 independent e_j ~ N(0, σ²) for the latent ``u`` ~ N(0, 1) (label ``u > 0``), the ensemble
 averages the m members that are up, so its score has correlation
 ``r_m = 1/√(1 + σ²/m)`` with u and AUC_m = 1/2 + (2/π)·arcsin(r_m/√2). With independent
-members (all a equal) m is Binomial(k, a) and the AUC served is E[AUC_m | m ≥ 1].
+members (all a equal) m is Binomial(k, a) and the AUC served pools the answered
+requests over m ≥ 1 (:func:`~.gaussian_auc.mixture_auc`; each m scores with variance
+1 + σ²/m and covariance 1 with u).
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ import numpy.typing as npt
 from scipy.stats import binom
 
 from mlfleet.checks import fraction, fraction_array, one_of, positive, positive_int
-from mlfleet.reliability.degradation.gaussian_auc import auc_of_correlation, empirical_auc
+from mlfleet.reliability.degradation.gaussian_auc import (
+    auc_of_correlation,
+    empirical_auc,
+    mixture_auc,
+)
 from mlfleet.reliability.errors import ReliabilityInputError as Bad
 
 MODES = ("required", "optional")
@@ -74,8 +80,8 @@ def ensemble_outcome(*, members: int, member_availability: float, mode: str,
     m = np.arange(1, k + 1)
     weights = binom.pmf(m, k, a)
     avail = parallel_availability([a] * k)
-    served = float(np.sum(weights * auc_of_members(m, member_noise_sd=member_noise_sd)) / avail) \
-        if avail > 0 else float("nan")
+    served = mixture_auc(weights=weights, score_var=1.0 + member_noise_sd ** 2 / m,
+                         score_latent_cov=np.ones(k), latent_var=1.0) if avail > 0 else float("nan")
     return EnsembleOutcome(availability=avail, auc_full=full, auc_one_down=one_down,
                            auc_served=served)
 

@@ -29,7 +29,11 @@ import numpy as np
 import numpy.typing as npt
 
 from mlfleet.checks import fraction, non_negative, one_of, positive
-from mlfleet.reliability.degradation.gaussian_auc import auc_of_correlation, empirical_auc
+from mlfleet.reliability.degradation.gaussian_auc import (
+    auc_of_correlation,
+    empirical_auc,
+    mixture_auc,
+)
 from mlfleet.reliability.degradation.outages import outage_edges, state_at
 from mlfleet.reliability.errors import ReliabilityInputError as Bad
 
@@ -112,17 +116,18 @@ class FallbackMix:
 
 def expected_mix(world: RankingWorld, *, store_availability: float, cache_hit: float,
                  staleness_s: float, fallback: str) -> FallbackMix:
-    """Closed-form shares of each source and the AUC they serve (cache ages fixed at Δt)."""
+    """Closed-form shares of each source and the pooled AUC they serve (cache ages fixed
+    at Δt; :func:`~.gaussian_auc.mixture_auc`: pooling is not the average of the AUCs)."""
     a = fraction("store_availability", store_availability, error=Bad)
     h = fraction("cache_hit", cache_hit, error=Bad) if "cached" in fallback else 0.0
     one_of("fallback", fallback, FALLBACKS, error=Bad)
     cached = (1 - a) * h
     default = (1 - a) * (1 - h) if "default" in fallback else 0.0
     failed = 0.0 if "default" in fallback else (1 - a) * (1 - h)
-    aucs = (float(auc_cached(world, 0.0)), float(auc_cached(world, staleness_s)),
-            auc_default(world))
-    served = a + cached + default
-    auc = (a * aucs[0] + cached * aucs[1] + default * aucs[2]) / served
+    a2, b2 = world.context_weight ** 2, world.entity_weight ** 2
+    rho = float(staleness_correlation(staleness_s, decorrelation_s=world.decorrelation_s))
+    auc = mixture_auc(weights=[a, cached, default], score_var=[a2 + b2, a2 + b2, a2],
+                      score_latent_cov=[a2 + b2, a2 + b2 * rho, a2], latent_var=world._total)
     return FallbackMix(fresh=a, cached=cached, default=default, failed=failed, auc_served=auc)
 
 

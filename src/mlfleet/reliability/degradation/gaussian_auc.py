@@ -38,3 +38,21 @@ def empirical_auc(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float:
         return float("nan")
     ranks = rankdata(s)
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def mixture_auc(*, weights: npt.ArrayLike, score_var: npt.ArrayLike, score_latent_cov: npt.ArrayLike,
+                latent_var: float) -> float:
+    """AUC over requests pooled from groups scored differently (same latent, base rate 1/2).
+
+    Group g (share w_g) scores with variance v_g and covariance c_g with the latent. A
+    positive of group s beats a negative of group t with probability
+    ``1/2 + (1/π)·(arcsin(c_s/√((v_s+v_t)V)) + arcsin(c_t/√((v_s+v_t)V)))`` (the same
+    orthant argument), and the pooled AUC is ``Σ_s Σ_t w_s w_t AUC_st``.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    w = w / w.sum()
+    v = np.asarray(score_var, dtype=np.float64)
+    c = np.asarray(score_latent_cov, dtype=np.float64)
+    scale = np.sqrt((v[:, None] + v[None, :]) * latent_var)
+    pair = 0.5 + (np.arcsin(c[:, None] / scale) + np.arcsin(c[None, :] / scale)) / np.pi
+    return float(w @ pair @ w)
