@@ -11,7 +11,8 @@ The report has the simulator's metrics (``serving/sim/results.py``: the same
 ``LatencyStats`` of mean/p50/p99/p99.9): end-to-end latency of successful requests,
 TTFT and TPOT for generation (streamed, measured at the client), throughput, goodput
 (successful requests within the SLO per second), SLO attainment, and counts per HTTP
-status (429s included). Each request also keeps the server's ``Server-Timing`` (queue, service)
+status (429s included), retries, retry-budget exhaustion and fallback replies (the
+server's ``X-Served-By``; ``serving/loadgen_retry.py``). Each request also keeps the server's ``Server-Timing`` (queue, service)
 so calibration can separate server time from client and HTTP overhead.
 """
 
@@ -33,7 +34,12 @@ import numpy.typing as npt
 
 from mlfleet.checks import positive
 from mlfleet.errors import InputError, RunError
+from mlfleet.reliability.resilience.backoff import BackoffConfig
+from mlfleet.reliability.resilience.deadline import Deadline
+from mlfleet.reliability.resilience.fallback import SERVED_BY_HEADER
+from mlfleet.reliability.resilience.retry_budget import RetryBudgetConfig
 from mlfleet.serving.loadgen_progress import PROGRESS_PERIOD_S, ProgressBar
+from mlfleet.serving.loadgen_retry import RetryState, send_with_retries
 from mlfleet.serving.loadgen_spec import (
     LoadSpec,
     RequestRecord,
@@ -137,15 +143,40 @@ async def _fetch_limits(session: Any, spec: LoadSpec) -> dict[str, int]:
         return {"n_users": 1000, "n_items": 1000}
 
 
+def retry_state(spec: LoadSpec) -> RetryState:
+    """The run's retry budget and backoff, from ``spec``."""
+    return RetryState(
+        max_retries=spec.retries, seed=spec.seed,
+        budget=RetryBudgetConfig(ratio=spec.retry_budget, min_retries=spec.retry_min,
+                                 window_s=spec.retry_window_s),
+        backoff=BackoffConfig(base_s=spec.backoff_base_s, cap_s=spec.backoff_cap_s))
+
+
 async def _send(session: Any, spec: LoadSpec, rec: RequestRecord, payload: dict[str, Any],
-                t0: float) -> None:
+                t0: float, retry: RetryState) -> None:
+    rec.sent_s = time.monotonic() - t0
+    deadline = None if spec.deadline_ms is None else Deadline.after(
+        spec.deadline_ms / 1e3, now_s=time.monotonic())
+
+    async def attempt(headers: dict[str, str]) -> str:
+        return await _attempt(session, spec, rec, payload, t0, headers)
+
+    outcome = await send_with_retries(attempt, state=retry, deadline=deadline)
+    rec.status, rec.retries, rec.budget_denied = (outcome.status, outcome.retries,
+                                                  outcome.budget_denied)
+    rec.latency_s = time.monotonic() - t0 - rec.intended_s
+
+
+async def _attempt(session: Any, spec: LoadSpec, rec: RequestRecord, payload: dict[str, Any],
+                   t0: float, headers: dict[str, str]) -> str:
+    """One HTTP attempt; its outcome: the status code, ``timeout`` or ``error``."""
     import aiohttp
 
-    headers = {} if spec.deadline_ms is None else {"X-Deadline-Ms": f"{spec.deadline_ms:g}"}
-    rec.sent_s = time.monotonic() - t0
+    rec.tokens = 0
     try:
         async with session.post(spec.url, json=payload, headers=headers) as resp:
             rec.server_s = parse_server_timing(resp.headers.get("Server-Timing"))
+            rec.served_by = resp.headers.get(SERVED_BY_HEADER, "")
             if "Retry-After" in resp.headers:
                 with contextlib.suppress(ValueError):
                     rec.retry_after_s = float(resp.headers["Retry-After"])
@@ -153,12 +184,11 @@ async def _send(session: Any, spec: LoadSpec, rec: RequestRecord, payload: dict[
                 await _read_stream(resp, rec, t0)
             else:
                 await resp.read()
-            rec.status = str(resp.status)
+            return str(resp.status)
     except TimeoutError:
-        rec.status = "timeout"
+        return "timeout"
     except (aiohttp.ClientError, RunError, ValueError):
-        rec.status = "error"
-    rec.latency_s = time.monotonic() - t0 - rec.intended_s
+        return "error"
 
 
 async def _read_stream(resp: Any, rec: RequestRecord, t0: float) -> None:
@@ -198,6 +228,7 @@ async def drive_open_loop(spec: LoadSpec, sink: Sink, *,
     the requests in flight and closes the session."""
     async with _session(spec) as session:
         limits = await _fetch_limits(session, spec)
+        retry = retry_state(spec)
         t0 = time.monotonic() + 0.05
         if on_start is not None:
             on_start(t0)
@@ -214,7 +245,8 @@ async def drive_open_loop(spec: LoadSpec, sink: Sink, *,
                     rec.status = DROPPED
                     sink(rec)
                     continue
-                task = asyncio.create_task(_send_then(session, spec, rec, payload, t0, sink))
+                task = asyncio.create_task(_send_then(session, spec, rec, payload, t0,
+                                                          retry, sink))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
             await asyncio.gather(*in_flight)
@@ -236,8 +268,8 @@ async def _session(spec: LoadSpec) -> AsyncIterator[Any]:
 
 
 async def _send_then(session: Any, spec: LoadSpec, rec: RequestRecord, payload: dict[str, Any],
-                     t0: float, sink: Sink) -> None:
-    await _send(session, spec, rec, payload, t0)
+                     t0: float, retry: RetryState, sink: Sink) -> None:
+    await _send(session, spec, rec, payload, t0, retry)
     sink(rec)
 
 
@@ -272,6 +304,7 @@ async def run_closed_loop_async(spec: LoadSpec, *, concurrency: int) -> list[Req
     async with _session(spec) as session:
         limits = await _fetch_limits(session, spec)
         payloads = _payloads(replace(spec, seed=spec.seed + 1), 4096, limits)  # cycled
+        retry = retry_state(spec)
         records: list[RequestRecord] = []
         t0 = time.monotonic()
 
@@ -279,7 +312,8 @@ async def run_closed_loop_async(spec: LoadSpec, *, concurrency: int) -> list[Req
             while (now := time.monotonic() - t0) < spec.duration_s:
                 rec = RequestRecord(index=len(records), intended_s=now)
                 records.append(rec)
-                await _send(session, spec, rec, payloads[rec.index % len(payloads)], t0)
+                await _send(session, spec, rec, payloads[rec.index % len(payloads)], t0,
+                            retry)
 
         await asyncio.gather(*(client() for _ in range(concurrency)))
     return records
@@ -307,24 +341,42 @@ async def run_closed_loop_async(spec: LoadSpec, *, concurrency: int) -> list[Req
               help="Client timeout per request, seconds.")
 @click.option("--max-in-flight", default=1024, show_default=True, type=int,
               help="Most requests awaiting a response; arrivals beyond it are dropped.")
+@click.option("--retries", default=0, show_default=True, type=int,
+              help="Most retries per request of a 429, 5xx, timeout or transport error.")
+@click.option("--retry-budget", default=0.2, show_default=True, type=float,
+              help="Retries allowed per request over the last 10 s (plus --retry-min).")
+@click.option("--retry-min", default=3, show_default=True, type=int,
+              help="Retries always allowed per 10 s window.")
+@click.option("--backoff-ms", default=10.0, show_default=True, type=float,
+              help="Full-jitter backoff base: retry n waits up to base x 2^n.")
+@click.option("--backoff-cap-ms", default=1000.0, show_default=True, type=float,
+              help="Full-jitter backoff cap.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def loadgen_command(url: str, rate_rps: float, duration_s: float, seed: int,
                     items_per_request: int, prompt_tokens: int, max_new_tokens: int,
                     slo_ms: float | None, deadline_ms: float | None, timeout_s: float,
-                    max_in_flight: int, as_json: bool) -> None:
+                    max_in_flight: int, retries: int, retry_budget: float, retry_min: int,
+                    backoff_ms: float, backoff_cap_ms: float, as_json: bool) -> None:
     """Open-loop Poisson load against a running `mlfleet serve`; reports latency
     percentiles, TTFT/TPOT, throughput, goodput, status counts (429 included) and the
     rate actually offered. Memory stays bounded: at most --max-in-flight requests are
     outstanding, arrivals beyond it are counted as dropped, latencies go to a log
-    histogram (percentiles within 1 %). Rates above 100,000 req/s are refused."""
+    histogram (percentiles within 1 %). Rates above 100,000 req/s are refused.
+    With --retries, failed requests are retried after a full-jitter backoff while the
+    client's retry budget allows (--retry-budget x recent requests + --retry-min); the
+    report counts retries, budget exhaustion and fallback replies (X-Served-By)."""
     if slo_ms is not None:
         positive("--slo-ms", slo_ms, allow_inf=True)
+    positive("--backoff-ms", backoff_ms)
+    positive("--backoff-cap-ms", backoff_cap_ms)
     try:
         spec = LoadSpec(url=url, rate_rps=rate_rps, duration_s=duration_s, seed=seed,
                         items_per_request=items_per_request, prompt_tokens=prompt_tokens,
                         max_new_tokens=max_new_tokens,
                         slo_s=None if slo_ms is None else slo_ms / 1e3, deadline_ms=deadline_ms,
-                        timeout_s=timeout_s, max_in_flight=max_in_flight)
+                        timeout_s=timeout_s, max_in_flight=max_in_flight, retries=retries,
+                        retry_budget=retry_budget, retry_min=retry_min,
+                        backoff_base_s=backoff_ms / 1e3, backoff_cap_s=backoff_cap_ms / 1e3)
     except InputError as exc:
         raise InputError(_as_flag(str(exc))) from None
     stats = LoadStats(spec)
@@ -345,7 +397,9 @@ def loadgen_command(url: str, rate_rps: float, duration_s: float, seed: int,
 FLAG_OF = {"url": "--url", "rate_rps": "--rate", "duration_s": "--duration", "seed": "--seed",
            "items_per_request": "--items", "prompt_tokens": "--prompt-tokens",
            "max_new_tokens": "--max-new-tokens", "deadline_ms": "--deadline-ms",
-           "timeout_s": "--timeout", "max_in_flight": "--max-in-flight"}
+           "timeout_s": "--timeout", "max_in_flight": "--max-in-flight", "retries": "--retries",
+           "retry_budget": "--retry-budget", "retry_min": "--retry-min",
+           "backoff_base_s": "--backoff-ms", "backoff_cap_s": "--backoff-cap-ms"}
 """The flag of each :class:`LoadSpec` field the CLI sets (errors name what the user typed)."""
 
 

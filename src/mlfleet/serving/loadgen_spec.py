@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from mlfleet.checks import positive, positive_int
+from mlfleet.checks import non_negative, positive, positive_int
 from mlfleet.errors import InputError
 
 MIN_RATE_RPS = 1e-6
@@ -48,6 +48,20 @@ class LoadSpec:
     """Most requests awaiting a response at once; an arrival beyond it is dropped."""
     max_lag_s: float = 1.0
     """An arrival the client comes to more than this late is dropped, not sent late."""
+    retries: int = 0
+    """Most retries per request of a retryable outcome (429, 5xx, timeout, transport
+    error); 0: none."""
+    retry_budget: float = 0.2
+    """Retries allowed per request over the trailing ``retry_window_s`` (Envoy's
+    ``budget_percent`` / 100), on top of ``retry_min``."""
+    retry_min: int = 3
+    """Retries always allowed per window."""
+    retry_window_s: float = 10.0
+    """The retry budget's window."""
+    backoff_base_s: float = 0.01
+    """Full-jitter backoff: the first retry waits up to this long, doubling per retry."""
+    backoff_cap_s: float = 1.0
+    """Full-jitter backoff: no wait exceeds this."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
@@ -69,6 +83,11 @@ class LoadSpec:
         for name in ("max_new_tokens", "max_in_flight"):
             positive_int(name, getattr(self, name))
         positive_int("seed", self.seed, minimum=0)
+        for name in ("retries", "retry_min"):
+            positive_int(name, getattr(self, name), minimum=0)
+        non_negative("retry_budget", self.retry_budget)
+        for name in ("retry_window_s", "backoff_base_s", "backoff_cap_s"):
+            positive(name, getattr(self, name))
         for name in ("slo_s", "deadline_ms"):
             if getattr(self, name) is not None:
                 positive(name, getattr(self, name), allow_inf=True)
@@ -101,3 +120,9 @@ class RequestRecord:
     """``Server-Timing`` durations in seconds: queue, service, app."""
     retry_after_s: float = math.nan
     """The ``Retry-After`` header (seconds), when the response had one."""
+    retries: int = 0
+    """Attempts after the first."""
+    budget_denied: bool = False
+    """A retry was wanted but the client's retry budget was exhausted."""
+    served_by: str = ""
+    """The last response's ``X-Served-By`` (``primary`` or a fallback tier), if any."""

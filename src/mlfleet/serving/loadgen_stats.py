@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -133,9 +133,38 @@ class LoadReport:
     percentile_relative_error: float = 0.0
     """Bound on the percentiles' relative error: 0 when exact (from records), else the
     streaming histogram's ``RELATIVE_ERROR``."""
+    attempts: int = 0
+    """HTTP attempts sent, retries included: the load the server saw."""
+    attempted_rps: float = 0.0
+    """Attempts per second of the run (``offered_rps`` plus retries)."""
+    retries: int = 0
+    """Attempts after a request's first (within ``--retries`` and the retry budget)."""
+    retry_budget_exhausted: int = 0
+    """Requests that wanted a retry the client's retry budget refused."""
+    served_by_counts: dict[str, int] = field(default_factory=dict)
+    """Final replies by their ``X-Served-By`` header (``primary`` or a fallback tier)."""
+    fallbacks: int = 0
+    """Successful (200) replies a fallback tier served, not the primary model."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(kw_only=True)
+class RetryTotals:
+    """Retries, budget refusals and who served the replies, over a run's requests."""
+
+    retries: int = 0
+    exhausted: int = 0
+    served_by: Counter[str] = field(default_factory=Counter)
+    fallbacks: int = 0
+
+    def add(self, rec: RequestRecord) -> None:
+        self.retries += rec.retries
+        self.exhausted += rec.budget_denied
+        if rec.served_by:
+            self.served_by[rec.served_by] += 1
+            self.fallbacks += rec.status == "200" and rec.served_by != "primary"
 
 
 class LoadStats:
@@ -147,10 +176,12 @@ class LoadStats:
         self.good = 0
         self.tokens = 0
         self.e2e, self.ttft, self.tpot, self.lag = (LogHistogram() for _ in range(4))
+        self.retry = RetryTotals()
 
     def add(self, rec: RequestRecord) -> None:
         """Count one request; ``rec`` can be dropped afterwards."""
         self.counts[rec.status] += 1
+        self.retry.add(rec)
         if not math.isnan(rec.sent_s):
             self.lag.add(rec.sent_s - rec.intended_s)
         if rec.status != "200":
@@ -175,7 +206,8 @@ class LoadStats:
         """The report of the requests added so far."""
         return _report(self.spec, self.counts, good=self.good, tokens=self.tokens,
                        e2e=self.e2e.stats(), ttft=self.ttft.stats(), tpot=self.tpot.stats(),
-                       lag_p99_s=self.lag.quantile(0.99), error=RELATIVE_ERROR)
+                       lag_p99_s=self.lag.quantile(0.99), error=RELATIVE_ERROR,
+                       retry=self.retry)
 
 
 def summarize(records: list[RequestRecord], spec: LoadSpec) -> LoadReport:
@@ -186,16 +218,22 @@ def summarize(records: list[RequestRecord], spec: LoadSpec) -> LoadReport:
     slo_metric = ttft if spec.route == "generate" else e2e
     good = int(np.sum(slo_metric <= spec.slo_s)) if spec.slo_s is not None else len(ok)
     lag = np.array([r.sent_s - r.intended_s for r in records if not math.isnan(r.sent_s)])
+    retry = RetryTotals()
+    for rec in records:
+        retry.add(rec)
     return _report(
         spec, Counter(r.status for r in records), good=good, tokens=sum(r.tokens for r in ok),
         e2e=LatencyStats.of(e2e), ttft=LatencyStats.of(ttft),
         tpot=LatencyStats.of(np.array([r.tpot_s for r in ok if r.tokens > 1], dtype=np.float64)),
-        lag_p99_s=float(np.percentile(lag, 99)) if lag.size else math.nan, error=0.0)
+        lag_p99_s=float(np.percentile(lag, 99)) if lag.size else math.nan, error=0.0,
+        retry=retry)
 
 
 def _report(spec: LoadSpec, counts: Counter[str], *, good: int, tokens: int, e2e: LatencyStats,
-            ttft: LatencyStats, tpot: LatencyStats, lag_p99_s: float, error: float) -> LoadReport:
+            ttft: LatencyStats, tpot: LatencyStats, lag_p99_s: float, error: float,
+            retry: RetryTotals) -> LoadReport:
     scheduled, dropped = sum(counts.values()), counts.get(DROPPED, 0)
+    attempts = scheduled - dropped + retry.retries
     completed, rejected = counts.get("200", 0), counts.get("429", 0)
     return LoadReport(
         route=spec.route, requested_rps=spec.rate_rps,
@@ -206,7 +244,10 @@ def _report(spec: LoadSpec, counts: Counter[str], *, good: int, tokens: int, e2e
         tokens_per_s=tokens / spec.duration_s, slo_s=spec.slo_s,
         slo_attainment=good / scheduled if scheduled else math.nan,
         e2e=e2e, ttft=ttft, tpot=tpot, client_lag_p99_s=lag_p99_s,
-        percentile_relative_error=error)
+        percentile_relative_error=error, attempts=attempts,
+        attempted_rps=attempts / spec.duration_s, retries=retry.retries,
+        retry_budget_exhausted=retry.exhausted, served_by_counts=dict(sorted(retry.served_by.items())),
+        fallbacks=retry.fallbacks)
 
 
 def format_report(report: LoadReport) -> str:
@@ -230,6 +271,12 @@ def format_report(report: LoadReport) -> str:
     if report.route == "generate":
         lines += [stats("TTFT", report.ttft), stats("TPOT", report.tpot),
                   f"tokens {report.tokens_per_s:.1f}/s"]
+    if report.retries or report.retry_budget_exhausted:
+        lines.append(f"retries {report.retries} ({report.attempted_rps:.1f} attempts/s), "
+                     f"retry budget exhausted for {report.retry_budget_exhausted} requests")
+    if report.fallbacks:
+        lines.append(f"fallback replies {report.fallbacks}: " + ", ".join(
+            f"{k}={v}" for k, v in report.served_by_counts.items()))
     lines.append(f"client lag p99 {report.client_lag_p99_s * ms:.2f} ms")
     if report.percentile_relative_error:
         lines.append(f"percentiles within {report.percentile_relative_error:.0%} (log histogram)")

@@ -25,6 +25,10 @@ V = TypeVar("V")
 
 PRIMARY = "primary"
 """``served_by`` of a reply the primary gave."""
+SERVED_BY_HEADER = "X-Served-By"
+"""The reply header naming who served it: ``primary`` or a fallback tier."""
+REASON_HEADER = "X-Fallback-Reason"
+"""The reply header saying why the primary did not (a :class:`FallbackReason` value)."""
 
 
 class FallbackReason(enum.Enum):

@@ -29,6 +29,8 @@ from mlfleet.reliability.resilience.breaker import BreakerState, CircuitBreaker
 from mlfleet.reliability.resilience.bulkhead import AsyncBulkhead, BulkheadConfig
 from mlfleet.reliability.resilience.fallback import (
     PRIMARY,
+    REASON_HEADER,
+    SERVED_BY_HEADER,
     FallbackChain,
     FallbackReason,
     ResponseCache,
@@ -40,8 +42,6 @@ from mlfleet.serving.server.metrics import Registry
 
 RankKey = tuple[int, tuple[int, ...]]
 Reply = dict[str, Any]
-SERVED_BY_HEADER = "X-Served-By"
-REASON_HEADER = "X-Fallback-Reason"
 _REASON_OF_STATUS = {429: FallbackReason.OVERLOAD, 504: FallbackReason.DEADLINE}
 
 
