@@ -116,7 +116,7 @@ def chaos_report(run: ChaosRun, *, tol: Tolerance | None = None,
         restart_s=_restart_s(run),
         slo=slo_report(end_s=rec.end_s[sent], bad=~ok[sent], target=slo_target,
                        run_s=spec.duration_s, recover_s=[r.time_to_recover_s for r in real],
-                       recomputed=int(np.sum(rec.attempts > 1)) + _haproxy_retried(run)))
+                       retried=int(np.sum(rec.attempts - 1)) + _haproxy_retried(run)))
 
 
 def _haproxy_retried(run: ChaosRun) -> int:

@@ -60,6 +60,8 @@ class ChaosSpec:
         positive_int("max_attempts", self.max_attempts)
         if not self.slow_factor >= 1.0:
             raise InputError(f"slow_factor(={self.slow_factor:g}) must be >= 1")
+        self.fleet_spec()  # validates replicas and balance
+        self.load_spec("http://127.0.0.1:1")  # validates rate, duration, seed
         self.steps()  # validates the faults against the fleet and the run
 
     def steps(self) -> list[FaultStep]:

@@ -19,7 +19,7 @@ MTTR is the mean of the faults' times to recover (:mod:`.timeline`); the observe
 the longest. RPO: the fleet is stateless for model state (weights reload from the
 model files, nothing is written by serving), so its RPO is 0 s; per-request state
 (KV caches, a half-generated answer) of a killed replica is lost and recomputed on
-the retry — counted as ``requests_recomputed``.
+the retry — bounded by ``requests_retried``.
 """
 
 from __future__ import annotations
@@ -66,8 +66,10 @@ class SloReport:
     """Longest time to recover (the recovery time objective the fleet met)."""
     rpo_model_state_s: float
     """0: serving writes no state; model weights reload from their files."""
-    requests_recomputed: int
-    """Requests whose work was lost with a replica and redone (KV / session state)."""
+    requests_retried: int
+    """Attempts retried (client retries + HAProxy's retries and redispatches): an upper
+    bound on the requests whose work (KV / session state) was lost with a replica and
+    redone; a refused connection had none to lose."""
 
 
 def availability(good: int, total: int) -> float:
@@ -95,7 +97,7 @@ def scaled_rules(time_scale: float,
 
 
 def slo_report(*, end_s: npt.ArrayLike, bad: npt.ArrayLike, target: float, run_s: float,
-               recover_s: Sequence[float], recomputed: int,
+               recover_s: Sequence[float], retried: int,
                time_scale: float | None = None) -> SloReport:
     """The SLO arithmetic of a run whose requests ended at ``end_s`` (run seconds), bad
     where ``bad``; ``recover_s`` are the faults' times to recover (nan: never)."""
@@ -117,4 +119,4 @@ def slo_report(*, end_s: npt.ArrayLike, bad: npt.ArrayLike, target: float, run_s
         first_page_s=trace.first_fire_s(), paging_s=float(trace.firing.sum()) * step_s,
         mttr_s=float(np.mean(rec)) if rec.size else math.nan,
         rto_observed_s=float(np.max(rec)) if rec.size else math.nan,
-        rpo_model_state_s=0.0, requests_recomputed=recomputed)
+        rpo_model_state_s=0.0, requests_retried=retried)
