@@ -35,7 +35,7 @@ def server_name(index: int) -> str:
 def _balance_lines(balance: str) -> list[str]:
     lines = [f"    balance {BALANCES[balance]}"]
     if balance == "hash":
-        lines.append("    hash-type consistent")
+        lines += ["    hash-type consistent", "    option http-buffer-request"]
     return lines
 
 

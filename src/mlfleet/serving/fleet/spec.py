@@ -11,14 +11,16 @@ BALANCES: dict[str, str] = {
     "random2": "random(2)",
     "leastconn": "leastconn",
     "roundrobin": "roundrobin",
-    "hash": "hdr(X-Session)",
+    "hash": "hash req.body,json_query('$.user')",
 }
 """Our policy names and the HAProxy ``balance`` algorithm each one writes. ``random2`` is
-power of two choices (HAProxy picks two servers at random and keeps the one with fewer
-connections); ``hash`` hashes the ``X-Session`` request header on a consistent ring."""
+power of two choices (HAProxy draws two servers at random and keeps the one with fewer
+requests in flight); ``hash`` is consistent hashing on the session key, the ``user`` of a
+``/v1/rank`` body (HAProxy 2.6 ``balance hash`` on a sample expression; the body must be
+buffered first, ``option http-buffer-request``)."""
 
-SESSION_HEADER = "X-Session"
-"""The request header that ``balance hash`` keys on; a request without it goes round robin."""
+SESSION_KEY = "user"
+"""The JSON body field ``balance hash`` keys on (the simulator's ``hash_by``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
