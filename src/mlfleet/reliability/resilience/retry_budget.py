@@ -11,12 +11,13 @@ Envoy counts concurrency where this counts a window; by Little's law the two agr
 when retries and requests see the same latency: ``ratio`` ↔ ``budget_percent / 100``.
 
 gRPC's retry throttling (gRFC A6, https://github.com/grpc/proposal/blob/master/A6-client-retries.md)
-is a token bucket instead: ``max_tokens`` to start, each failure takes 1, each success
-adds ``token_ratio``, and retries stop while tokens ≤ ``max_tokens / 2``. In steady state
-with failure fraction ``f`` it keeps retrying while ``(1 - f) · token_ratio ≥ f``, so it
-is a switch on the failure rate (retries stop once ``f > token_ratio / (1 + token_ratio)``),
-where this budget is a cap on the retry rate; docs/serving-resilience-primitives.md
-compares them. Thread-safe; the clock is injected.
+is a token bucket instead (:mod:`.retry_throttle`): ``max_tokens`` to start, each failure
+takes 1, each success adds ``token_ratio``, and retries stop while tokens ≤
+``max_tokens / 2``. With a failure fraction ``f`` among attempts the bucket drains once
+``f > token_ratio / (1 + token_ratio)``: a switch on the failure rate, where this budget
+is a cap on the retry rate (docs/serving-resilience-primitives.md compares them; to
+map one onto the other, ``ratio ≈ token_ratio`` bounds the same retries per success
+while the failure rate is low). Thread-safe; the clock is injected.
 """
 
 from __future__ import annotations
