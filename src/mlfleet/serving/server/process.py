@@ -23,13 +23,16 @@ _READY = re.compile(r"ready on (http://\S+)")
 
 @contextlib.contextmanager
 def server_process(args: Sequence[str] = (), *, timeout_s: float = 180.0,
-                   env: dict[str, str] | None = None) -> Iterator[str]:
+                   env: dict[str, str] | None = None,
+                   launcher: Sequence[str] = ("-m", "mlfleet.serving.server")) -> Iterator[str]:
     """Run ``python -m mlfleet.serving.server --port 0 ARGS``; yields its base URL.
+    ``launcher`` replaces ``-m mlfleet.serving.server`` (e.g. ``-c CODE`` serving a
+    config the CLI does not build).
 
     Raises :class:`RunError` if it exits or is not ready within ``timeout_s``. The child
     is stopped with SIGTERM (then SIGKILL) on exit.
     """
-    cmd = [sys.executable, "-m", "mlfleet.serving.server", "--port", "0", *args]
+    cmd = [sys.executable, *launcher, "--port", "0", *args]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
                             env={**os.environ, **(env or {})})
     try:
