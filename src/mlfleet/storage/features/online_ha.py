@@ -31,6 +31,8 @@ from mlfleet.storage.features.online_redis import RedisOnlineStore
 from mlfleet.storage.features.online_store import FeatureBatch, OnlineStoreError
 
 START_TIMEOUT_S = 10.0
+PARTITION_PASSWORD = "partitioned"
+"""Set on the primary to keep a cut-off replica from reconnecting (loopback test servers)."""
 """How long a node may take to answer PING (and a replica to finish its first sync)."""
 
 
@@ -87,7 +89,8 @@ def start_node(binary: str, workdir: Path, *, replica_of: int | None = None) -> 
 
     port = _free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--daemonize", "no", "--dir", str(workdir)]
+            "--appendonly", "no", "--daemonize", "no", "--dir", str(workdir),
+            "--repl-diskless-sync-delay", "0"]  # the first sync at once, not after 5 s
     if replica_of is not None:
         args += ["--replicaof", "127.0.0.1", str(replica_of)]
     node = RedisNode(proc=subprocess.Popen(args, stdout=subprocess.DEVNULL,
@@ -138,18 +141,28 @@ def promote(url: str) -> int:
         client.close()
 
 
-def replication_lag_bytes(primary_url: str, replica_url: str) -> int:
-    """Primary's replication offset minus what the replica has processed (bytes)."""
+def _stream_bytes(url: str) -> int:
+    """Bytes the primary at ``url`` has put in its replication stream."""
     import redis
 
-    p = redis.Redis.from_url(primary_url, socket_timeout=1.0)
+    client = redis.Redis.from_url(url, socket_timeout=1.0)
+    try:
+        return int(client.info("replication")["master_repl_offset"])
+    finally:
+        client.close()
+
+
+def replication_lag_bytes(primary_url: str, replica_url: str) -> int:
+    """Primary's replication offset minus what the replica has processed (bytes; the
+    replica is read first, so rows written in between count as behind)."""
+    import redis
+
     r = redis.Redis.from_url(replica_url, socket_timeout=1.0)
     try:
-        head = int(p.info("replication")["master_repl_offset"])
-        return head - int(r.info("replication")["slave_repl_offset"])
+        done = int(r.info("replication")["slave_repl_offset"])
     finally:
-        p.close()
         r.close()
+    return _stream_bytes(primary_url) - done
 
 
 class FailoverStore:
@@ -212,6 +225,9 @@ class FailoverRun:
     """Rows acknowledged by the old primary that the promoted replica lacks."""
     failover_s: float
     """From the SIGKILL to the first write acknowledged by the promoted replica."""
+    behind_rows_at_kill: float
+    """Rows the replica had not processed just before the kill (replication offsets over
+    the bytes a row takes in the stream): the model's rate × lag, read off the servers."""
 
 
 def _batch(start: int, rows: int) -> FeatureBatch:
@@ -227,7 +243,7 @@ def _partition(primary: RedisNode) -> None:
 
     client = redis.Redis(port=primary.port, socket_timeout=1.0)
     try:
-        client.config_set("requirepass", "partitioned")
+        client.config_set("requirepass", PARTITION_PASSWORD)
         client.client_kill_filter(_type="replica")
     finally:
         client.close()
@@ -261,10 +277,14 @@ def failover_run(binary: str, workdir: Path, *, partition_s: float = 0.0,
             acked, t0 = store.acked_rows, time.monotonic()
             time.sleep(warmup_s)
             rate = (store.acked_rows - acked) / (time.monotonic() - t0)
+            bytes_per_row = _stream_bytes(primary.url) / max(store.acked_rows, 1)
             acked_at_cut, cut_at = store.acked_rows, time.monotonic()
             if partition_s > 0:
                 _partition(primary)
                 time.sleep(partition_s)
+            head_url = primary.url.replace("//", f"//:{PARTITION_PASSWORD}@") \
+                if partition_s > 0 else primary.url
+            behind = replication_lag_bytes(head_url, replica.url) / bytes_per_row
             killed_at = time.monotonic()
             primary.kill()
             deadline = killed_at + START_TIMEOUT_S
@@ -282,4 +302,5 @@ def failover_run(binary: str, workdir: Path, *, partition_s: float = 0.0,
                            rows_acked_in_lag=store.acked_at_failover - acked_at_cut
                            if partition_s > 0 else 0,
                            lost_rows=store.acked_at_failover - store.rows_at_promotion,
-                           failover_s=store.recovered_at_s - killed_at)
+                           failover_s=store.recovered_at_s - killed_at,
+                           behind_rows_at_kill=behind)
