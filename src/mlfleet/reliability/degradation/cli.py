@@ -20,7 +20,7 @@ from mlfleet.units import duration_option
 _SEED = click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 _JSON = click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 _SAMPLES = click.option("--samples", default=100_000, show_default=True,
-                        type=click.IntRange(min=100, max=5_000_000),
+                        type=click.IntRange(min=100, max=1_000_000),
                         help="Monte-Carlo requests for the simulation beside the closed form.")
 
 
@@ -30,8 +30,29 @@ def _out(payload: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(payload)
         return
-    for key, value in payload.items():
-        click.echo(f"{key:>24}  {value}")
+    for key, value in _flat(payload):
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        click.echo(f"{key:<48} {shown}")
+
+
+def _flat(payload: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested dicts and lists as (dotted.key, value) rows for the text output."""
+    if isinstance(payload, dict):
+        items = list(payload.items())
+    elif isinstance(payload, list):
+        items = [(str(i), v) for i, v in enumerate(payload)]
+    else:
+        return [(prefix, payload)]
+    return [row for k, v in items for row in _flat(v, f"{prefix}.{k}" if prefix else str(k))]
+
+
+def _duration(option: str, text: str, *, allow_zero: bool = False) -> float:
+    """A finite duration in seconds (``inf`` is refused: the simulations need an end)."""
+    from mlfleet.checks import finite
+    from mlfleet.reliability.errors import ReliabilityInputError
+
+    return finite(option, duration_option(option, text, allow_zero=allow_zero),
+                  error=ReliabilityInputError)
 
 
 @click.group("degrade", context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,9 +82,9 @@ def feature_fallback_command(store_availability: float, cache_hit: float, stalen
 
     a = fraction("--store-availability", store_availability, open_low=True, open_high=True,
                  error=ReliabilityInputError)
-    world = ff.RankingWorld(decorrelation_s=duration_option("--decorrelation", decorrelation))
-    age_s = duration_option("--staleness", staleness, allow_zero=True)
-    mttr_s = duration_option("--mttr", mttr)
+    world = ff.RankingWorld(decorrelation_s=_duration("--decorrelation", decorrelation))
+    age_s = _duration("--staleness", staleness, allow_zero=True)
+    mttr_s = _duration("--mttr", mttr)
     rows = {}
     for fallback in ff.FALLBACKS:
         model = ff.expected_mix(world, store_availability=a, cache_hit=cache_hit,
@@ -81,8 +102,10 @@ def feature_fallback_command(store_availability: float, cache_hit: float, stalen
 @degrade_group.command("llm-inflight")
 @click.option("--workload", default="Llama-3-8B", show_default=True)
 @click.option("--accelerator", default="H100", show_default=True)
-@click.option("--prompt", "prompt_tokens", default=1000, show_default=True, type=int)
-@click.option("--output", "output_tokens", default=200, show_default=True, type=int)
+@click.option("--prompt", "prompt_tokens", default=1000, show_default=True,
+              type=click.IntRange(1, 1_000_000))
+@click.option("--output", "output_tokens", default=200, show_default=True,
+              type=click.IntRange(1, 100_000))
 @click.option("--points", default=5, show_default=True, type=click.IntRange(2, 50),
               help="Death points, evenly spread over the generation.")
 @click.option("--detect", default="0s", show_default=True, help="Time to notice and re-route.")
@@ -97,7 +120,7 @@ def llm_inflight_command(workload: str, accelerator: str, prompt_tokens: int,
     from mlfleet.serving.models.llm_step import llm_step_model
 
     model = llm_step_model(workload=workload, accelerator=accelerator)
-    detect_s = duration_option("--detect", detect, allow_zero=True)
+    detect_s = _duration("--detect", detect, allow_zero=True)
     rows = []
     for g in sorted({int(x) for x in np.linspace(0, max(output_tokens - 1, 0), points)}):
         regen, resume = recovery_costs(model, prompt_tokens=prompt_tokens,
@@ -115,7 +138,7 @@ def llm_inflight_command(workload: str, accelerator: str, prompt_tokens: int,
 
 
 @degrade_group.command("ensemble")
-@click.option("--members", default=3, show_default=True, type=int)
+@click.option("--members", default=3, show_default=True, type=click.IntRange(1, 20))
 @click.option("--member-availability", default=0.99, show_default=True, type=float)
 @click.option("--member-noise", default=1.0, show_default=True, type=float,
               help="σ of each member's score noise (latent sd = 1).")
@@ -158,9 +181,9 @@ def geo_command(mode: str, mtbf: str, mttr: str, failover: str, rtt_ms: str | No
     from mlfleet.reliability.degradation import geo
     from mlfleet.reliability.errors import ReliabilityInputError
 
-    kw: dict[str, Any] = {"mode": mode, "mtbf_s": duration_option("--mtbf", mtbf),
-                          "mttr_s": duration_option("--mttr", mttr),
-                          "failover_s": duration_option("--failover", failover, allow_zero=True)}
+    kw: dict[str, Any] = {"mode": mode, "mtbf_s": _duration("--mtbf", mtbf),
+                          "mttr_s": _duration("--mttr", mttr),
+                          "failover_s": _duration("--failover", failover, allow_zero=True)}
     if rtt_ms is not None:
         try:
             kw["rtt_s"] = geo.rtt_table([[float(v) for v in row.split(",")]
@@ -182,8 +205,9 @@ def geo_command(mode: str, mtbf: str, mttr: str, failover: str, rtt_ms: str | No
 @degrade_group.command("quality")
 @click.option("--delta", default="0.1,0.2,0.3,0.5", show_default=True,
               help="Mean shifts to try, in σ (comma-separated).")
-@click.option("--window", default=500, show_default=True, type=int, help="Requests per check.")
-@click.option("--reference", default=2000, show_default=True, type=int)
+@click.option("--window", default=500, show_default=True, type=click.IntRange(20, 100_000),
+              help="Requests per check.")
+@click.option("--reference", default=2000, show_default=True, type=click.IntRange(20, 100_000))
 @click.option("--rate", default=10.0, show_default=True, type=float, help="Requests per second.")
 @click.option("--max-windows", default=20, show_default=True, type=click.IntRange(1, 200))
 @click.option("--trials", default=20, show_default=True, type=click.IntRange(1, 500))
@@ -201,7 +225,7 @@ def quality_command(delta: str, window: int, reference: int, rate: float, max_wi
         deltas = [float(d) for d in delta.split(",")]
     except ValueError:
         raise ReliabilityInputError(f"--delta(={delta!r}) must be numbers, e.g. 0.1,0.3") from None
-    after = None if since_deploy is None else duration_option("--since-deploy", since_deploy,
+    after = None if since_deploy is None else _duration("--since-deploy", since_deploy,
                                                               allow_zero=True)
     rows = [_quality_row(d, window=window, reference=reference, rate=rate, trials=trials,
                          max_windows=max_windows, since_deploy_s=after, seed=seed)
