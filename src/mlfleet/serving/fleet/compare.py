@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlfleet.serving.calibrate.experiment import closed_loop_throughput
+from mlfleet.serving.calibrate.lateness import DispatchLateness
 from mlfleet.serving.calibrate.overhead import OverheadModel, pct
 from mlfleet.serving.calibrate.service import ServiceTimeModel, SpeedTrace
 from mlfleet.serving.calibrate.simulate import (
@@ -111,14 +112,19 @@ def measure_capacity_rps(fleet: Fleet, *, duration_s: float = 2.0, concurrency: 
 def batch_timing(real: FleetRun, *, traced: bool) -> TimingOf:
     """Batch times from the run's own batches: drawn from their pooled distribution, or
     (``traced``) each replica's mean time per size at the pace that replica's machine
-    showed at that moment of the run (contention from other processes included)."""
+    showed at that moment of the run (contention from other processes included), started
+    as late after it was due as that replica's batcher was then
+    (:class:`~mlfleet.serving.calibrate.lateness.DispatchLateness`)."""
     service = ServiceTimeModel.fit(pooled(real.batches))
     if not traced:
         return lambda _i, rng: DrawnBatchTime(service, rng)
-    speeds = [SpeedTrace.measure(b, service, t0_s=real.run.t0_s) for b in real.batches]
+    t0_s, records = real.run.t0_s, real.run.records
+    timings = [TracedBatchTime(service, SpeedTrace.measure(b, service, t0_s=t0_s),
+                              DispatchLateness.measure(records, b, t0_s=t0_s, policy=real.policy))
+              for b in real.batches]
 
     def timing_of(i: int, _rng: np.random.Generator) -> BatchTiming:
-        return TracedBatchTime(service, speeds[i])
+        return timings[i]
     return timing_of
 
 

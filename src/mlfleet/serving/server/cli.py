@@ -199,7 +199,7 @@ def _fleet_spec(ctx: click.Context, *, replicas: int, lb: str | None, balance: s
     one_of("--balance", balance, BALANCES, error=ServingInputError)
     if lb is None and replicas == 1:
         return None
-    one_of("--lb", lb or "haproxy", ("haproxy",), error=ServingInputError)
+    one_of("--lb", "haproxy" if lb is None else lb, ("haproxy",), error=ServingInputError)
     if ctx.params.get("record") is not None:
         raise ServingInputError("--record writes one server's record: not with --replicas/--lb")
     if ctx.params["host"] != "127.0.0.1":
