@@ -38,6 +38,7 @@ REGISTRY = str(Path(__file__).resolve().parent / "ops" / "registry" / "data"
 # Per command, one or more argument lists; several rows exercise several payload shapes.
 CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("catalog", "list"): [[]],
+    ("chaos",): [["--replicas", "1", "--rate", "5", "--duration", "1s"]],  # one replica, 1 s: ~7 s
     ("catalog", "show"): [["H100"]],
     ("comm", "allreduce"): [["--cluster", "DGX-H100", "--size", "64MB"]],
     ("comm", "bucket"): [["--cluster", "DGX-H100", "--backward-time", "100ms",

@@ -183,6 +183,14 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
         "window": ["1", "20", "0", "x"], "persistence": ["1", "50", "0.5", "x"],
         "seed": _SIM_SEEDS,
     },
+    ("chaos",): {  # a valid run starts replicas and HAProxy, then loads them: ~7 s
+        "replicas": ["1", "0", "-1", "x"], "balance": ["random2", "leastconn", "nope", ""],
+        "rate": ["5", "0", "-1", "nan", "x"], "duration": ["1s", "0", "-1s", "x"],
+        "fault": ["stop@0.2s,cont@0.5s", "kill@9s", "explode@1s", "cont@1s", "1:kill@1s", "x"],
+        "slow_factor": ["2", "0.5", "nan", "x"], "client_retries": ["budget", "every", "x"],
+        "retry_budget": ["0.2", "-1", "x"], "slo": ["0.99", "1", "0", "x"],
+        "seed": ["0", "-1", "x"],
+    },
     ("run", "pinning"): {  # a valid run starts a real server and 4 load generators: ~15 s
         "duration": ["0.5s", "0", "-1s", "1e9s", "x"], "rate": ["20", "0", "-1", "nan", "x"],
         "hogs": ["1", "0", "65", "x"], "server_cpus": ["1", "0", "64", "x"],

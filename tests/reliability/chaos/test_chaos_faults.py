@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlfleet.errors import InputError
-from mlfleet.reliability.chaos.faults import FaultError, FaultStep, episodes, parse_episode, schedule
+from mlfleet.reliability.chaos.faults import (
+    FaultError,
+    FaultStep,
+    episodes,
+    parse_episode,
+    schedule,
+)
 
 
 def test_episode_defaults_to_replica_zero_and_parses_units() -> None:

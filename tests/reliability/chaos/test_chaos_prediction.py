@@ -19,7 +19,7 @@ def test_detection_and_rejoin_by_hand() -> None:
     assert detection_s("kill", CHECK) == 0.0
     assert detection_s("stop", CHECK) == pytest.approx(0.25 + 2 * 1.0 + 0.5)
     assert detection_s("slow", CHECK) == float("inf")
-    assert rejoin_s(CHECK) == pytest.approx(0.25 + 0.5)
+    assert rejoin_s(CHECK) == pytest.approx(2 * 0.5)
 
 
 @dataclass

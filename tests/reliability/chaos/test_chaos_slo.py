@@ -29,7 +29,7 @@ def test_burn_rate_by_hand() -> None:
     # 1 % bad against a 99.9 % target: 10x the sustainable rate; the workbook's
     # 14.4 = 2 % of a 30-day budget spent in one hour: 0.02 * 720 h / 1 h.
     assert burn_rate(0.01, 0.999) == pytest.approx(10.0)
-    assert 0.02 * 30 * 24 == pytest.approx(14.4)
+    assert burn_rate(0.02 * 30 * 24 / 1000, 0.999) == pytest.approx(14.4)
 
 
 def test_scaled_windows_keep_thresholds() -> None:

@@ -3,6 +3,7 @@ simulator's prediction of the same, per-replica load and the SLO arithmetic."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,9 +130,13 @@ def _simulate(run: ChaosRun, *, base_latency_s: FloatArray) -> SimRecords:
     check = HealthCheck(inter_s=spec.check_interval_s, fall=spec.fall, rise=spec.rise,
                         timeout_s=spec.fleet_spec().connect_timeout_s)
     arrivals = arrival_trace(spec.load_spec("http://127.0.0.1:1"))
-    return predict(arrival_s=arrivals, baseline_latency_s=samples, replicas=spec.replicas,
-                   balance=spec.balance, steps=spec.steps(), check=check,
-                   slow_factor=spec.slow_factor, restart_s=_restart_s(run), seed=spec.seed)
+    sim = predict(arrival_s=arrivals, baseline_latency_s=samples, replicas=spec.replicas,
+                  balance=spec.balance, steps=spec.steps(), check=check,
+                  slow_factor=spec.slow_factor, restart_s=_restart_s(run), seed=spec.seed)
+    # HAProxy answers 504 to a request its replica holds past `timeout server`.
+    late = sim.latency_s > spec.server_timeout_s
+    return dataclasses.replace(sim, ok=sim.ok & ~late,
+                               latency_s=np.minimum(sim.latency_s, spec.server_timeout_s))
 
 
 def relative_error(measured: float, predicted: float) -> float:

@@ -53,6 +53,8 @@ class ChaosSpec:
     client_timeout_s: float = 30.0
     max_attempts: int = 4
     """Client attempts per request (the first included), within its retry gate."""
+    server_extra: tuple[str, ...] = ()
+    """More ``mlfleet serve`` options for every replica (e.g. an admission policy)."""
 
     def __post_init__(self) -> None:
         positive("rate_rps", self.rate_rps)
@@ -74,7 +76,8 @@ class ChaosSpec:
 
     def fleet_spec(self) -> FleetSpec:
         return FleetSpec(replicas=self.replicas, balance=self.balance,
-                         server_args=SMALL_SERVER, haproxy_extra=(SERVED_BY_LINE,),
+                         server_args=SMALL_SERVER + self.server_extra,
+                         haproxy_extra=(SERVED_BY_LINE,),
                          check_interval_s=self.check_interval_s, fall=self.fall,
                          rise=self.rise, retries=self.haproxy_retries,
                          server_timeout_s=self.server_timeout_s)
