@@ -22,6 +22,7 @@ tables at cloudping.co): 65, 75 and 130 ms, and 5 ms from a client to its own re
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,8 +58,9 @@ class GeoSpec:
 
     def __post_init__(self) -> None:
         rtt = np.asarray(self.rtt_s, dtype=np.float64)
-        if rtt.ndim != 2 or rtt.shape[0] != rtt.shape[1] or rtt.shape[0] < 1 or np.any(rtt < 0):
-            raise Bad(f"rtt_s(={self.rtt_s!r}) must be a square table of RTTs >= 0")
+        if rtt.ndim != 2 or rtt.shape[0] != rtt.shape[1] or rtt.shape[0] < 1 \
+                or not np.all(np.isfinite(rtt)) or np.any(rtt < 0):
+            raise Bad(f"rtt_s(={self.rtt_s!r}) must be a square table of finite RTTs >= 0")
         object.__setattr__(self, "regions", rtt.shape[0])
         positive("mtbf_s", self.mtbf_s, error=Bad)
         positive("mttr_s", self.mttr_s, error=Bad)
@@ -107,13 +109,17 @@ def _serving_weights(spec: GeoSpec) -> tuple[float, list[tuple[float, float]]]:
 
 def _quantile(parts: list[tuple[float, float]], q: float, spec: GeoSpec) -> float:
     total = sum(w for w, _ in parts)
+    if total <= 0:
+        return math.nan  # nothing is ever answered
     mu, s = np.log(spec.service_median_s), spec.service_sigma
 
     def cdf(x: float) -> float:
         return sum(w * float(norm.cdf((np.log(x - r) - mu) / s)) for w, r in parts if x > r) \
             / total - q
 
-    return float(brentq(cdf, 1e-9, 1e3, xtol=1e-7))
+    # Past every RTT plus ten σ of service latency the CDF is 1 to double precision.
+    top = max(r for _, r in parts) + spec.service_median_s * math.exp(10 * s) + 1.0
+    return float(brentq(cdf, 1e-12, top, xtol=1e-9))
 
 
 def geo_outcome(spec: GeoSpec) -> GeoOutcome:
@@ -121,7 +127,8 @@ def geo_outcome(spec: GeoSpec) -> GeoOutcome:
     unavailable, parts = _serving_weights(spec)
     usual = sum(w for w, r in parts[::spec.regions])  # each client's first row is its usual region
     total = sum(w for w, _ in parts)
-    return GeoOutcome(availability=1.0 - unavailable, remote_share=1.0 - usual / total,
+    return GeoOutcome(availability=1.0 - unavailable,
+                      remote_share=1.0 - usual / total if total > 0 else math.nan,
                       p50_s=_quantile(parts, 0.5, spec), p99_s=_quantile(parts, 0.99, spec))
 
 
@@ -148,6 +155,9 @@ def simulated_outcome(spec: GeoSpec, *, n: int, horizon_s: float,
             rtt[here] = spec.rtt_s[c][j]
             remote |= here
     served = ~np.isnan(rtt)
+    if not served.any():
+        return GeoOutcome(availability=0.0, remote_share=math.nan, p50_s=math.nan,
+                          p99_s=math.nan)
     latency = rtt[served] + spec.service_median_s * np.exp(spec.service_sigma
                                                            * rng.standard_normal(int(served.sum())))
     return GeoOutcome(availability=float(served.mean()), remote_share=float(remote[served].mean()),
