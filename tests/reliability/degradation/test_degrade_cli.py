@@ -6,9 +6,9 @@ import json
 
 import click
 import pytest
+
 from cli_fuzz_args import FLOATS, SMALL_DEFAULTS
 from cli_helpers import assert_one_line_error, run_cli, run_main
-
 from mlfleet.reliability.degradation.cli import degrade_group
 
 COMMANDS = sorted(degrade_group.commands)
