@@ -41,6 +41,7 @@ async def run_against(fault: FaultSpec, *, fallback: bool = False,
         return report, seen
 
 
+@pytest.mark.slow
 def test_budget_bounds_the_load_on_a_failing_server() -> None:
     """Every request fails, each wants 3 retries: with a 20 % budget the server sees
     at most 1.2 × requests + 3 (the window outlasts the run); without one, 4 ×."""

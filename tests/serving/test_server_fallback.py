@@ -149,3 +149,17 @@ def test_fault_spec_is_validated() -> None:
         FaultSpec(mode="fail", fraction=1.5)
     with pytest.raises(InputError, match=r"max_concurrent\(=0\)"):
         replace(RankFallbackConfig(), max_concurrent=0)
+
+
+def test_a_deadline_the_primary_misses_is_served_by_the_fallback() -> None:
+    fault = FaultSpec(mode="slow", delay_s=0.1)
+
+    async def main() -> None:
+        async with running_app(config(fault=fault)) as client:
+            resp = await client.post("/v1/rank", json=BODY, headers={"X-Deadline-Ms": "50"})
+            body = await resp.json()
+            assert resp.status == 200
+            assert (body["served_by"], body["fallback_reason"]) == ("popularity", "deadline")
+            assert resp.headers["X-Fallback-Reason"] == "deadline"
+
+    asyncio.run(main())

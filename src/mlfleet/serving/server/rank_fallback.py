@@ -35,6 +35,7 @@ from mlfleet.reliability.resilience.fallback import (
     FallbackReason,
     ResponseCache,
 )
+from mlfleet.serving.server.batcher import DeadlineExceeded, ShuttingDown
 from mlfleet.serving.server.config import ServerConfig
 from mlfleet.serving.server.faults import FaultInjector, InjectedFault, fault_handlers
 from mlfleet.serving.server.http_io import HttpError, rank_input, read_json
@@ -142,19 +143,33 @@ async def _guarded(request: web.Request, handler: Handler,
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     try:
-        await res.faults.apply(PRIMARY)
-        response = await handler(request)
-        status = response.status
-    except HttpError as exc:
-        response, status = None, exc.status
-        if status == 503 or status < 500 and status not in _REASON_OF_STATUS:
-            res.breaker.on_ignored(ticket)
-            raise  # not ready, or the client's mistake: not the primary's failure
-    except Exception:  # the primary crashed (or an injected fault): fall back
-        response, status = None, 500
+        response, status = await _call_primary(request, handler, res)
+    except BaseException:  # not ready, the client's mistake, the client gone: no verdict
+        res.breaker.on_ignored(ticket)  # (a lost probe would hold half-open forever)
+        raise
     finally:
         res.bulkhead.release()
     return await _settle(request, res, ticket, response, status, loop.time() - t0)
+
+
+async def _call_primary(request: web.Request, handler: Handler,
+                        res: RankResilience) -> tuple[web.StreamResponse | None, int]:
+    """The primary's reply and status, or ``None`` and the status it failed with; raises
+    what the client must see unchanged (503 not ready or stopping, 400, 413)."""
+    try:
+        await res.faults.apply(PRIMARY)
+        response = await handler(request)
+    except HttpError as exc:
+        if exc.status == 503 or exc.status < 500 and exc.status not in _REASON_OF_STATUS:
+            raise
+        return None, exc.status
+    except DeadlineExceeded:
+        return None, 504
+    except ShuttingDown:
+        raise
+    except Exception:  # the primary crashed (or an injected fault): fall back
+        return None, 500
+    return response, response.status
 
 
 async def _settle(request: web.Request, res: RankResilience, ticket: int,
