@@ -1,8 +1,8 @@
 """``mlfleet serve`` options for the rank path's fallback chain and an injected fault.
 
-The serve command adds them with ``@resilience_options`` and turns what they parsed
-into its config with ``rank_fallback=rank_fallback_from_options(resilience)``, where
-``resilience`` collects the parameters below (``**resilience`` in its signature).
+The serve command adds them with ``@resilience_options`` (its signature gains the
+parameters in :data:`NAMES`) and turns what they parsed into its config with
+``rank_fallback=rank_fallback_from_options(ctx.params)``.
 """
 
 from __future__ import annotations
