@@ -26,12 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import chi2, ncx2
 
-from mlfleet.checks import non_negative, positive, positive_int
+from mlfleet.checks import positive, positive_int
 from mlfleet.ops.debug.drift import DriftRule, column_drift, psi_of_normal_shift
 from mlfleet.reliability.errors import ReliabilityInputError as Bad
 
 BINS = 10
 """Deciles of the reference, as :func:`mlfleet.storage.datasets.quality.psi` bins."""
+MAX_DELTA = 10.0
+"""Larger shifts leave reference deciles empty (PSI infinite): every window alerts."""
 
 
 def window_alert_probability(delta: float, *, window: int, reference: int,
@@ -40,7 +42,9 @@ def window_alert_probability(delta: float, *, window: int, reference: int,
     scale = 1.0 / positive_int("window", window, minimum=20, error=Bad) \
         + 1.0 / positive_int("reference", reference, minimum=20, error=Bad)
     positive("psi_threshold", psi_threshold, error=Bad)
-    lam = psi_of_normal_shift(non_negative("delta", delta, error=Bad), bins=BINS) / scale
+    if not 0 <= delta <= MAX_DELTA:
+        raise Bad(f"delta(={delta!r}) must be a shift in [0, {MAX_DELTA:g}] σ")
+    lam = psi_of_normal_shift(delta, bins=BINS) / scale
     if lam == 0.0:
         return float(chi2.sf(psi_threshold / scale, BINS - 1))
     return float(ncx2.sf(psi_threshold / scale, BINS - 1, lam))
