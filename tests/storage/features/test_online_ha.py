@@ -39,14 +39,14 @@ def _alive(pid: int) -> bool:
 @pytest.mark.serial
 def test_lost_writes_are_those_acknowledged_during_the_replication_lag(tmp_path: Path) -> None:
     """The replica cut off for 0.2 s, then the primary killed: every row acknowledged
-    during the cut is lost (rate × lag, less 2 batches: the cut takes effect a few ms
-    late), and the lost rows equal the rows the replica was behind at the kill (by the
-    replication offsets) to within 2 batches + 5 % (observed: within 1 row)."""
+    after the cut is lost (at least rate × lag), and the lost rows equal the rows the
+    replica was behind at the kill (by the replication offsets) to within 2 batches + 5 %
+    (observed: lost = rows acked after the cut exactly; offsets within 1.7 %)."""
     run = failover_run(redis_binary(), tmp_path, partition_s=0.2, batch_rows=200)
     window_rate = run.rows_acked_in_lag / run.lag_s
     in_lag = expected_lost_writes(write_rate_per_s=window_rate, replication_lag_s=run.lag_s)
     print(run)
-    assert run.lost_rows >= in_lag - 2 * 200
+    assert run.lost_rows >= round(in_lag)  # in_lag is rows_acked_in_lag, as a float
     assert abs(run.lost_rows - run.behind_rows_at_kill) <= 2 * 200 + 0.05 * run.lost_rows
     assert 0 < run.failover_s < 10.0  # the writer is back on the promoted replica
 

@@ -278,9 +278,10 @@ def failover_run(binary: str, workdir: Path, *, partition_s: float = 0.0,
             time.sleep(warmup_s)
             rate = (store.acked_rows - acked) / (time.monotonic() - t0)
             bytes_per_row = _stream_bytes(primary.url) / max(store.acked_rows, 1)
+            if partition_s > 0:
+                _partition(primary)  # in effect once it returns: later rows never replicate
             acked_at_cut, cut_at = store.acked_rows, time.monotonic()
             if partition_s > 0:
-                _partition(primary)
                 time.sleep(partition_s)
             head_url = primary.url.replace("//", f"//:{PARTITION_PASSWORD}@") \
                 if partition_s > 0 else primary.url
