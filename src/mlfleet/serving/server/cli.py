@@ -137,7 +137,7 @@ def _apply_process_settings(torch_threads: int) -> None:
               help="Load balancer in front of --replicas: haproxy (the default when N > 1).")
 @click.option("--balance", default="random2", show_default=True,
               help="HAProxy policy: random2 (power of two choices), leastconn, roundrobin, "
-                   "hash (consistent hashing on the X-Session header).")
+                   "hash (consistent hashing on the user of a /v1/rank body).")
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, device: str, max_batch: int,
                   max_delay_ms: float, queue_capacity: int, max_running: int,
