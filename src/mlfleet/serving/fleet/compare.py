@@ -131,7 +131,7 @@ def batch_timing(real: FleetRun, *, traced: bool) -> TimingOf:
 
 
 def compare_point(fleet: Fleet, *, load_fraction: float, capacity_rps: float,
-                  duration_s: float, seed: int, replications: int = 10,
+                  duration_s: float, seed: int, replications: int = 20,
                   traced: bool = True) -> PointComparison:
     """Run the real fleet at ``load_fraction`` of ``capacity_rps`` and simulate the same."""
     spec = LoadSpec(url=fleet.url + "/v1/rank", rate_rps=load_fraction * capacity_rps,
@@ -140,7 +140,7 @@ def compare_point(fleet: Fleet, *, load_fraction: float, capacity_rps: float,
                        load_fraction=load_fraction, replications=replications, traced=traced)
 
 
-def compare_run(real: FleetRun, *, balance: str, load_fraction: float, replications: int = 10,
+def compare_run(real: FleetRun, *, balance: str, load_fraction: float, replications: int = 20,
                 traced: bool = True) -> PointComparison:
     """Simulate the real run ``real`` (batch timing per :func:`batch_timing`) and compare."""
     ok = [r for r in real.run.records if r.status == "200"]
@@ -150,7 +150,8 @@ def compare_run(real: FleetRun, *, balance: str, load_fraction: float, replicati
                           replicas=len(real.batches), policy=real.policy,
                           timing_of=batch_timing(real, traced=traced),
                           overhead=OverheadModel.of_run(real.run.records),
-                          replications=replications, seed=real.spec.seed)
+                          replications=replications, seed=real.spec.seed,
+                          n_users=real.n_users)
     return PointComparison(
         balance=balance, load_fraction=load_fraction, rate_rps=real.spec.rate_rps,
         requests=len(ok), real_p50_s=pct(latency, 50), real_p99_s=pct(latency, 99),

@@ -42,6 +42,8 @@ class FleetRun:
     """The replicas' rank batching settings (all alike)."""
     users: IntArray
     """The session key (``user``) of each arrival, in arrival order."""
+    n_users: int
+    """The load generator draws each arrival's user uniformly from ``range(n_users)``."""
 
 
 def pooled(parts: tuple[BatchSamples, ...]) -> BatchSamples:
@@ -75,4 +77,5 @@ def run_through(fleet: Fleet, spec: LoadSpec) -> FleetRun:
         requests_by_replica=tuple(b - a for a, b in zip(before, after, strict=True)),
         batches=tuple(c.batches(since=s) for c, s in zip(clients, since, strict=True)),
         policy=info.policy(),
-        users=trace_users(spec, n_users=int(ranker["n_users"]), n_items=int(ranker["n_items"])))
+        users=trace_users(spec, n_users=int(ranker["n_users"]), n_items=int(ranker["n_items"])),
+        n_users=int(ranker["n_users"]))

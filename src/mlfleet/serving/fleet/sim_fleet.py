@@ -76,14 +76,19 @@ def _one(arrival_s: FloatArray, users: IntArray, *, balance: str, replicas: int,
 
 def simulate_fleet(arrival_s: FloatArray, users: IntArray, *, balance: str, replicas: int,
                    policy: BatchingPolicy, timing_of: TimingOf, overhead: OverheadModel,
-                   replications: int, seed: int) -> FleetPrediction:
-    """Replay ``arrival_s`` (with session keys ``users``) ``replications`` times, each with
-    ``numpy.random.default_rng([seed, replication])``."""
+                   replications: int, seed: int, n_users: int | None = None) -> FleetPrediction:
+    """Replay ``arrival_s`` ``replications`` times, each with
+    ``numpy.random.default_rng([seed, replication])``. The first replication keeps the
+    session keys ``users``; with ``n_users`` the others draw them afresh, uniformly from
+    ``range(n_users)`` as the load generator does, so the spread interval of a hashing
+    balancer covers which sessions a run happens to bring (without it, a fixed ring and
+    fixed keys give every replication the same shares)."""
     latencies, shares = [], []
     for rep in range(replications):
-        latency, share = _one(arrival_s, users, balance=balance, replicas=replicas,
-                              policy=policy, timing_of=timing_of, overhead=overhead,
-                              rng=np.random.default_rng([seed, rep]))
+        rng = np.random.default_rng([seed, rep])
+        keys = users if n_users is None or rep == 0 else rng.integers(0, n_users, users.size)
+        latency, share = _one(arrival_s, keys, balance=balance, replicas=replicas,
+                              policy=policy, timing_of=timing_of, overhead=overhead, rng=rng)
         latencies.append(latency)
         shares.append(share)
     lat, per_rep = np.concatenate(latencies), np.array(shares)
