@@ -19,6 +19,10 @@ from mlfleet.serving.server.config import (
     DynamicBatchingConfig,
     ServerConfig,
 )
+from mlfleet.serving.server.resilience_options import (
+    rank_fallback_from_options,
+    resilience_options,
+)
 
 if TYPE_CHECKING:
     from mlfleet.serving.fleet.spec import FleetSpec
@@ -138,6 +142,7 @@ def _apply_process_settings(torch_threads: int) -> None:
 @click.option("--balance", default="random2", show_default=True,
               help="HAProxy policy: random2 (power of two choices), leastconn, roundrobin, "
                    "hash (consistent hashing on the user of a /v1/rank body).")
+@resilience_options
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, device: str, max_batch: int,
                   max_delay_ms: float, queue_capacity: int, max_running: int,
@@ -145,7 +150,8 @@ def serve_command(ctx: click.Context, host: str, port: int, device: str, max_bat
                   default_deadline_ms: float | None, admission: str | None,
                   admission_params: tuple[str, ...], torch_threads: int, trace_ranker: bool,
                   model_version: str | None, scenario: str | None, record: Path | None,
-                  replicas: int, lb: str | None, balance: str) -> None:
+                  replicas: int, lb: str | None, balance: str, fallback: bool, fault: str,
+                  fault_delay_ms: float, fault_fraction: float) -> None:
     """Serve a tiny GPT (continuous batching) and a ranker (dynamic batching) over HTTP.
 
     Endpoints: POST /v1/rank, POST /v1/generate, GET /healthz, /readyz, /metrics,
@@ -167,7 +173,7 @@ def serve_command(ctx: click.Context, host: str, port: int, device: str, max_bat
         generate=ContinuousBatchingConfig(max_running=max_running,
                                           queue_capacity=generate_queue_capacity),
         admission=admission, admission_params=_parse_params(admission_params),
-        model_version=model_version)
+        model_version=model_version, rank_fallback=rank_fallback_from_options(ctx.params))
     declared = None
     if scenario is not None:
         from mlfleet.ops.declare.apply import apply_scenario
