@@ -268,10 +268,10 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
                         "out": ["record.json", "missing/r.json", ".", ""],
                         "verify": ["record.json", EMPTY, RANDOM_BYTES, "missing/r.json", ""]},
     ("serve",): {"scenario": [_DEV, *EXAMPLES, EMPTY, RANDOM_BYTES, "nope", ""],
-                 "record": ["missing/record.json", ".", ""],
-                 # a valid fleet (--replicas > 1 or --lb haproxy) starts real processes
-                 # that the sandbox does not record: only single-server or refused values
-                 "replicas": ["1", "0", "-1", "x", ""], "lb": ["nginx", "", "x"],
+                 "record": ["missing/record.json", ".", "", "record.json"],
+                 # the sandbox records a valid fleet (serve_fleet) instead of starting it
+                 "replicas": ["1", "2", "3", "0", "-1", "x", ""],
+                 "lb": ["haproxy", "nginx", "", "x"],
                  "balance": ["random2", "hash", "nope", ""]},
     # ops debug (H7): read-only bundled logs and CSVs, relative outputs; demo trains for real.
     ("ops", "debug", "timeline"): {"log_dir": [_DEBUG_LOGS, EMPTY, RANDOM_BYTES, "/proc", ".",

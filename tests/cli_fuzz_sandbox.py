@@ -42,6 +42,8 @@ class WouldStart:
     """Names of the labs ``lab hosts up`` would have built."""
     deleted_namespaces: list[str] = field(default_factory=list)
     """Namespaces ``lab hosts down`` would have deleted."""
+    fleets: list[Any] = field(default_factory=list)
+    """Fleet specs ``serve --replicas N`` would have started (replicas behind HAProxy)."""
 
 
 SENTINEL = "mfl-f0220f-h0"
@@ -93,7 +95,8 @@ def sandbox(state_dir: Path) -> Iterator[WouldStart]:
     """Patch the starting steps to recorders and the lab state directory to ``state_dir``."""
     record = WouldStart()
 
-    async def fake_serve(config: ServerConfig, *, announce: bool = True) -> None:
+    async def fake_serve(config: ServerConfig, *, announce: bool = True,
+                         **_: Any) -> None:
         record.servers.append(config)
 
     def fake_build(state: LabState, runner: Any = None) -> None:
@@ -107,6 +110,7 @@ def sandbox(state_dir: Path) -> Iterator[WouldStart]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(server_cli, "serve", fake_serve)
+        patch.setattr(server_cli, "serve_fleet", record.fleets.append)
         patch.setattr(server_cli, "_apply_process_settings", record.torch_threads.append)
         patch.setattr(netns, "require_privileges", lambda: None)
         patch.setattr(netns, "build_topology", fake_build)
