@@ -44,15 +44,18 @@ def test_mixed_workload_starts_match_sacct(state_dirs: Path) -> None:
                       f"{r.measured_start_s:6.1f} error {r.error_s:+.2f} {r.measured_state}"
                       for r in result.rows)
     # The target is every job within 2 s. Real runs of this workload gave 52/52
-    # (max 0.75 s) twice and 51/52 once (j49 +3.70 s, every other job within 0.95 s): a
-    # job end and a submission a fraction of a second apart decide which job gets a node,
-    # and that order is not predictable. So this asserts what holds on every run seen --
-    # at least 90 % of the jobs within 2 s, the typical job within 0.5 s, no order
-    # inversion -- and docs/scheduling-slurm.md reports the all-jobs figure of each run.
+    # (max 0.75 s and 0.91 s) three times and 51/52 once (j49 +3.70 s, every other job
+    # within 0.95 s): a job end and a submission a fraction of a second apart decide which
+    # job gets a node, and that order is not predictable. So this asserts what holds on
+    # every run seen -- at least 90 % of the jobs within 2 s, the typical job within one
+    # sacct tick (sacct truncates to whole seconds and a measured start is taken at the
+    # middle of its second, so a perfect prediction is off by up to 0.5 s plus the launch
+    # latency: one 52/52 run had a median of 0.56 s), no order inversion -- and
+    # docs/scheduling-slurm.md reports the all-jobs figure of each run.
     errors = sorted(abs(r.error_s) for r in result.rows)
     within = sum(e <= 2.0 for e in errors)
     assert within >= 0.9 * len(errors), f"{within}/{len(errors)} within 2 s\n{table}"
-    assert errors[len(errors) // 2] <= 0.5, table
+    assert errors[len(errors) // 2] <= 1.0, table
     assert result.order_inversions == [], table
     assert {r.name for r in result.rows if r.predicted_preempted} == \
         {r.name for r in result.rows if r.measured_state == "PREEMPTED"}, table
