@@ -30,7 +30,7 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 OPTIONAL_EXTRAS = {
     "torch": "torch", "safetensors": "torch", "duckdb": "data", "pyarrow": "data",
     "deltalake": "storage", "webdataset": "storage", "redis": "redis", "aiohttp": "serve",
-    "matplotlib": "plot", "mlflow": "ops",
+    "matplotlib": "plot", "mlflow": "ops", "ray": "ray",
 }
 """Top-level package of an optional dependency -> the pyproject extra that installs it."""
 

@@ -1,0 +1,1 @@
+"""``mlfleet sweep``: a design-space sweep over scenario fields, to Parquet."""

@@ -1,0 +1,1 @@
+"""``mlfleet validate``: every model against its reference, in one table."""
