@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 REFERENCE_KINDS = ("published", "exact", "simulation", "measurement")
 """What a prediction is compared against."""
 
+HELD = ("asserted", "goal")
+"""How a check is held (see :attr:`Check.held`)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Check:
@@ -40,6 +43,10 @@ class Check:
     """Largest allowed |error| (relative unless ``absolute``)."""
     absolute: bool = False
     """Whether ``error`` and ``bound`` are absolute differences instead of relative ones."""
+    held: str = "asserted"
+    """``asserted``: a failure makes ``mlfleet validate`` fail; ``goal``: a target the model
+    is reported against (pass or miss) without failing the command, for goals that the docs
+    say a model does not meet yet, and why (``note``)."""
     note: str = ""
 
     @property
