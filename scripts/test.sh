@@ -32,6 +32,14 @@ if ! command -v haproxy >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-
     || echo "note: could not install haproxy"
 fi
 
+# Headless Chromium for the HTML report's browser test (opens the file, reads console errors
+# and screenshots each plot over the DevTools protocol). Debian package (113 MB): only when missing.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  { apt-get install -y -q chromium >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; } \
+    || echo "note: could not install chromium"
+fi
+
 # Slurm (slurmctld, slurmd, munge, slurmdbd) and MariaDB for the real-Slurm comparison of the
 # scheduling chapter. Installed only; the tests start and stop their own daemons under a
 # temporary directory (mlfleet lab slurm up/down). Debian packages, as above.
