@@ -76,5 +76,7 @@ class Context:
 
 Provider = Callable[[Context], list[Check]]
 
-PROVIDERS: dict[str, tuple[str, str, bool]] = {}
+PROVIDERS: dict[str, tuple[str, str, bool]] = {
+    "serving": ("mlfleet.serving.validations", "provide", True),
+}
 """Provider name -> (module, function, quick). Chapters add their line here."""
