@@ -1,0 +1,145 @@
+"""Round trip: a probe generated from a kernel model with known constants (plus 1 % seeded
+noise) is fitted back to those constants (issue 17, acceptance: calibrate round-trips)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlfleet.infra.accel.fit import KernelPoint, fit_class
+from mlfleet.infra.accel.probe import GemmPoint, LaunchTimes, Probe, ProbeDevice, StreamPoint
+from mlfleet.infra.accel.probe_fit import fit_probe, gemm_point, neutral_model, stream_point
+from mlfleet.infra.accel.types import (
+    KernelClassParams,
+    KernelModel,
+    LaunchParams,
+    kernel_time,
+)
+
+NOISE = 0.01
+"""Relative noise (sd) on every generated time: a good probe's run-to-run spread."""
+
+FRACTION_TOL = 0.03
+"""Largest relative error allowed on a recovered fraction (observed: see the test's output)."""
+
+FIXED_TOL_S = 0.3e-6
+"""Largest absolute error allowed on a recovered fixed time (its true value: 2-5 µs)."""
+
+GEMM_SHAPES = [(n, n, n) for n in (256, 512, 1024, 2048, 4096, 8192)] + \
+    [(m, 8192, 8192) for m in (32, 64, 128, 256, 512)] + \
+    [(1, n, n) for n in (1024, 2048, 4096, 8192, 16384)] + [(8, 8192, 8192), (16, 4096, 4096)]
+STREAM_BYTES = [2**p for p in range(20, 32, 2)]
+
+
+def true_model(**overrides: object) -> KernelModel:
+    params = {"gemm": KernelClassParams(compute_fraction=0.72, memory_fraction=0.8, fixed_s=4e-6),
+              "gemv": KernelClassParams(compute_fraction=0.5, memory_fraction=0.65, fixed_s=3e-6),
+              "stream": KernelClassParams(compute_fraction=1.0, memory_fraction=0.88,
+                                          fixed_s=2e-6),
+              "attention": KernelClassParams(compute_fraction=0.6, memory_fraction=0.7,
+                                             fixed_s=5e-6)}
+    launch = LaunchParams(min_kernel_s=2.5e-6, graph_gap_s=1e-6, graph_launch_s=1e-5,
+                          eager_issue_s=6e-6, framework_op_s=1e-5, sync_s=2e-5)
+    fields: dict[str, object] = {"accelerator": "H100", "precision": "bf16",
+                                 "peak_flops_per_s": 989e12, "mem_bw_bytes_per_s": 3.35e12,
+                                 "classes": params, "launch": launch}
+    return KernelModel(**(fields | overrides))  # type: ignore[arg-type]
+
+
+def neutral_prior(model: KernelModel) -> KernelModel:
+    """Fractions 1, no fixed time, zero launch costs: what a fit starts from knowing nothing."""
+    return neutral_model(accelerator=model.accelerator, precision=model.precision,
+                         peak_flops_per_s=model.peak_flops_per_s,
+                         mem_bw_bytes_per_s=model.mem_bw_bytes_per_s)
+
+
+def synthetic_probe(model: KernelModel, rng: np.random.Generator) -> Probe:
+    """The probe a device that follows ``model`` exactly would give, with seeded noise."""
+    def noisy(point: KernelPoint) -> float:
+        t = kernel_time(model, point.kernel_class, flop=point.flop, mem_bytes=point.mem_bytes)
+        return float(t.device_s) * (1.0 + NOISE * rng.standard_normal())
+
+    gemms = []
+    for m, n, k in GEMM_SHAPES:
+        g = GemmPoint(m=m, n=n, k=k, seconds=1.0)
+        gemms.append(GemmPoint(m=m, n=n, k=k, seconds=noisy(gemm_point(g, precision="bf16"))))
+    streams = []
+    for op in ("copy", "reduce"):
+        for b in STREAM_BYTES:
+            s = StreamPoint(op=op, bytes=b, seconds=1.0)
+            streams.append(StreamPoint(op=op, bytes=b, seconds=noisy(stream_point(s))))
+    lp = model.launch
+    device = ProbeDevice(name="synthetic", kind="cuda", accelerator=model.accelerator,
+                         precision=model.precision, peak_flops_per_s=model.peak_flops_per_s,
+                         mem_bw_bytes_per_s=model.mem_bw_bytes_per_s)
+    return Probe(device=device, gemm=tuple(gemms), stream=tuple(streams),
+                 launch=LaunchTimes(eager_s=lp.eager_issue_s,
+                                    graph_s=lp.min_kernel_s + lp.graph_gap_s,
+                                    min_kernel_s=lp.min_kernel_s))
+
+
+def recovery_errors(truth: KernelModel, seed: int) -> dict[str, float]:
+    """Fit the synthetic probe of ``truth``; relative errors of fractions, absolute of fixed."""
+    fit = fit_probe(synthetic_probe(truth, np.random.default_rng(seed)), neutral_prior(truth))
+    errors = {}
+    for cls, names in (("gemm", ("compute_fraction", "memory_fraction", "fixed_s")),
+                       ("gemv", ("memory_fraction", "fixed_s")),
+                       ("stream", ("memory_fraction", "fixed_s"))):
+        for name in names:
+            got, want = getattr(fit.model.params(cls), name), getattr(truth.params(cls), name)
+            errors[f"{cls}.{name}"] = got - want if name == "fixed_s" else got / want - 1.0
+    return errors
+
+
+def test_fit_recovers_known_constants() -> None:
+    errors = recovery_errors(true_model(), seed=7)
+    print({k: f"{v:+.2e}" for k, v in errors.items()})
+    for name, err in errors.items():
+        tol = FIXED_TOL_S if name.endswith("fixed_s") else FRACTION_TOL
+        assert abs(err) <= tol, (name, err)
+
+
+def test_fit_recovers_launch_and_reports_what_it_fitted() -> None:
+    truth = true_model()
+    fit = fit_probe(synthetic_probe(truth, np.random.default_rng(1)), neutral_prior(truth))
+    assert fit.model.launch.min_kernel_s == pytest.approx(2.5e-6)
+    assert fit.model.launch.graph_gap_s == pytest.approx(1e-6)
+    assert fit.model.launch.eager_issue_s == pytest.approx(6e-6)
+    assert "gemm.compute_fraction" in fit.fitted and "stream.memory_fraction" in fit.fitted
+    # no point measures attention or a compute-bound stream: those stay the prior's
+    assert not any(f.startswith("attention.") for f in fit.fitted)
+    assert "stream.compute_fraction" not in fit.fitted
+    assert fit.model.params("attention") == neutral_prior(truth).params("attention")
+    assert max(abs(r.rel_error) for r in fit.residuals) < 5 * NOISE
+
+
+def test_noise_free_fit_is_exact() -> None:
+    truth = true_model()
+    gemms = [gemm_point(GemmPoint(m=m, n=n, k=k, seconds=1.0), precision="bf16")
+             for m, n, k in GEMM_SHAPES]
+    exact = [KernelPoint(label=p.label, kernel_class=p.kernel_class, flop=p.flop,
+                         mem_bytes=p.mem_bytes,
+                         measured_s=float(kernel_time(truth, p.kernel_class, flop=p.flop,
+                                                      mem_bytes=p.mem_bytes).device_s))
+             for p in gemms]
+    params, free = fit_class(exact, neutral_prior(truth), "gemm")
+    assert free == ("compute_fraction", "memory_fraction", "fixed_s")
+    assert params.compute_fraction == pytest.approx(0.72, rel=1e-9)
+    assert params.memory_fraction == pytest.approx(0.8, rel=1e-9)
+    assert params.fixed_s == pytest.approx(4e-6, rel=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(cf=st.floats(0.3, 1.0), mf=st.floats(0.3, 1.0), fixed_us=st.floats(0.5, 10.0),
+       seed=st.integers(0, 2**16))
+def test_fit_recovers_any_gemm_constants(cf: float, mf: float, fixed_us: float,
+                                         seed: int) -> None:
+    gemm = KernelClassParams(compute_fraction=cf, memory_fraction=mf, fixed_s=fixed_us * 1e-6)
+    truth = true_model()
+    truth = true_model(classes={**truth.classes, "gemm": gemm})
+    errors = recovery_errors(truth, seed)
+    assert abs(errors["gemm.compute_fraction"]) <= FRACTION_TOL
+    assert abs(errors["gemm.memory_fraction"]) <= FRACTION_TOL
+    assert abs(errors["gemm.fixed_s"]) <= 3 * FIXED_TOL_S
