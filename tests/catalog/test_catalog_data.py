@@ -265,7 +265,7 @@ def test_llm_params_follow_from_shape(name: str) -> None:
 def test_llm_forward_flop_follows_the_stated_convention(name: str) -> None:
     w = Workload.from_name(name)
     s = w.shape
-    attention = 2 * s["layers"] * s["seq_len"] * s["d_model"]
+    attention = 2 * s["layers"] * (s["seq_len"] + 1) * s["d_model"]  # causal: (S+1)/2 keys
     matmul = w.fwd_flop - attention
     assert 2 * 0.9 * w.active_params < matmul <= 2 * w.active_params * 1.0000001
 

@@ -291,6 +291,8 @@ _SHAPE_KEYS: Mapping[str, tuple[str, ...]] = {
     "n_kv_heads": ("n_kv_heads", "kv_heads", "num_kv_heads"),
     "head_dim": ("head_dim", "d_head"),
     "seq_len": ("seq_len", "context", "context_len", "max_seq_len"),
+    "vocab": ("vocab", "vocab_size"),
+    "d_ff": ("d_ff", "ffn_dim", "intermediate_size"),
 }
 
 
@@ -311,6 +313,13 @@ class TransformerShape:
     """Defaults to d_model / n_heads."""
     seq_len: int | None = None
     """Default training sequence / context length."""
+    vocab: int | None = None
+    """Vocabulary size; None folds the embeddings into the layers (the legacy count, see
+    :mod:`mlfleet.infra.accel.flops`)."""
+    d_ff: int | None = None
+    """MLP hidden width (per expert); None: SwiGLU with 3·d·d_ff = the layer's MLP params."""
+    tied_embeddings: bool = False
+    """Whether the LM head reuses the input embedding table (GPT-3) or has its own (Llama 3)."""
 
     def __post_init__(self) -> None:
         for name in ("params", "n_layers", "d_model", "n_heads"):
@@ -346,7 +355,8 @@ class TransformerShape:
         return cls(params=w.params, active_params=w.active_params, n_layers=found["n_layers"],
                    d_model=found["d_model"], n_heads=found["n_heads"],
                    n_kv_heads=found.get("n_kv_heads"), head_dim=found.get("head_dim"),
-                   seq_len=found.get("seq_len"))
+                   seq_len=found.get("seq_len"), vocab=found.get("vocab"),
+                   d_ff=found.get("d_ff"))
 
 
 def llm_training_step(shape: TransformerShape, *, tokens: npt.ArrayLike, seq_len: npt.ArrayLike,
