@@ -1,0 +1,1 @@
+"""Book table builders, one module per chapter; each function returns a BookTable."""
