@@ -1,0 +1,125 @@
+"""Every grid point as a whole scenario: the base file with the point's fields set, validated.
+
+A point whose combination the scenario rules refuse (``training.parallelism`` that does
+not multiply to ``cluster.gpus``, a batch that the data-parallel degree does not divide)
+is kept, not dropped: its ``invalid_reason`` is the scenario's one-line error and its
+metrics are empty, so the sweep's table shows which part of the grid is infeasible and
+why. A grid with no valid point at all is an input error.
+
+When the grid sets ``cluster.gpus`` but not ``training.parallelism.data`` and the
+scenario fixes data, tensor and pipeline degrees, the data-parallel degree follows the
+GPU count: ``data = cluster.gpus / (tensor x pipeline)`` (scaling out adds replicas;
+the model's split stays). That value is a *derived* field, written as its own column.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlfleet.errors import ScenarioError
+from mlfleet.scenario import Scenario, bundled_scenarios, load_scenario, parse_scenario
+from mlfleet.sweep.grid import Grid, SweepInputError
+
+PROGRESS_EVERY = 256
+"""Points validated between two progress updates."""
+DERIVED_DATA = "training.parallelism.data"
+"""The field derived from ``cluster.gpus`` (module docstring)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Combinations:
+    """The grid's points as scenarios: ``scenarios[i]`` is None where point ``i`` is invalid."""
+
+    scenarios: tuple[Scenario | None, ...]
+    invalid_reason: tuple[str | None, ...]
+    """The scenario error of each invalid point (None where the point is valid)."""
+    derived: dict[str, tuple[Any, ...]]
+    """Fields the sweep set from others (module docstring), one value per point."""
+
+    @property
+    def valid(self) -> list[Scenario]:
+        return [s for s in self.scenarios if s is not None]
+
+    @property
+    def invalid_count(self) -> int:
+        return sum(reason is not None for reason in self.invalid_reason)
+
+
+def base_document(source: str | os.PathLike[str]) -> dict[str, Any]:
+    """The scenario's YAML as a mapping, after checking that it loads (ScenarioError if not)."""
+    load_scenario(source)  # one-line errors with FILE:LINE for a bad base scenario
+    path = Path(source)
+    if not path.is_file():
+        path = {p.stem: p for p in bundled_scenarios()}[str(source)]
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(document, dict)  # load_scenario accepted it
+    return document
+
+
+def with_values(document: dict[str, Any], fields: Sequence[str],
+                values: Iterable[Any]) -> dict[str, Any]:
+    """A copy of ``document`` with each dotted field set (sections created as needed)."""
+    out = copy.deepcopy(document)
+    for field, value in zip(fields, values, strict=True):
+        *sections, leaf = field.split(".")
+        node = out
+        for name in sections:
+            child = node.get(name)
+            if isinstance(child, str):  # `cluster: NAME` is short for {name: NAME}
+                child = {"name": child}
+            node[name] = child = child if isinstance(child, dict) else {}
+            node = child
+        node[leaf] = value
+    return out
+
+
+def combinations(document: dict[str, Any], grid: Grid, *,
+                 progress: Callable[[int, int], None] | None = None) -> Combinations:
+    """Validate every point of ``grid`` over ``document``; SweepInputError if none is valid."""
+    scenarios: list[Scenario | None] = []
+    reasons: list[str | None] = []
+    derive = _derives_data(document, grid.fields)
+    derived: list[Any] = []
+    for index, values in enumerate(grid.points()):
+        fields, point = grid.fields, tuple(values)
+        if derive:
+            derived.append(_data_degree(document, fields, point))
+            fields, point = (*fields, DERIVED_DATA), (*point, derived[-1])
+        try:
+            scenarios.append(parse_scenario(with_values(document, fields, point)))
+            reasons.append(None)
+        except ScenarioError as exc:
+            scenarios.append(None)
+            reasons.append(str(exc))
+        if progress is not None and (index + 1) % PROGRESS_EVERY == 0:
+            progress(index + 1, grid.size)
+    result = Combinations(scenarios=tuple(scenarios), invalid_reason=tuple(reasons),
+                          derived={DERIVED_DATA: tuple(derived)} if derive else {})
+    if not result.valid:
+        raise SweepInputError(f"no valid design point: all {grid.size:,} combinations are "
+                              f"invalid scenarios, e.g. {reasons[0]}")
+    return result
+
+
+def _derives_data(document: dict[str, Any], fields: Sequence[str]) -> bool:
+    """Whether the data degree follows cluster.gpus (module docstring)."""
+    training = document.get("training")
+    par = training.get("parallelism") if isinstance(training, dict) else None
+    return ("cluster.gpus" in fields and DERIVED_DATA not in fields and isinstance(par, dict)
+            and par.get("data") is not None)
+
+
+def _data_degree(document: dict[str, Any], fields: Sequence[str], point: Sequence[Any]) -> Any:
+    """cluster.gpus / (tensor x pipeline) at this point (floor: a remainder fails validation)."""
+    par = document["training"]["parallelism"]
+    values = dict(zip(fields, point, strict=True))
+    degree = [values.get(f"training.parallelism.{k}", par.get(k)) or 1
+              for k in ("tensor", "pipeline")]
+    return max(1, values["cluster.gpus"] // (degree[0] * degree[1]))
