@@ -77,6 +77,13 @@ class Context:
 Provider = Callable[[Context], list[Check]]
 
 PROVIDERS: dict[str, tuple[str, str, bool]] = {
+    "infra.roofline": ("mlfleet.infra.validations", "provide_roofline", True),
+    "infra.scheduling": ("mlfleet.infra.validations", "provide_scheduling", True),
+    "storage": ("mlfleet.storage.validations", "provide", True),
+    "comm": ("mlfleet.comm.validations", "provide", True),
+    "reliability": ("mlfleet.reliability.validations", "provide", True),
     "serving": ("mlfleet.serving.validations", "provide", True),
+    "ops": ("mlfleet.ops.validations", "provide", True),
+    "sim": ("mlfleet.sim.validations", "provide", True),
 }
 """Provider name -> (module, function, quick). Chapters add their line here."""
