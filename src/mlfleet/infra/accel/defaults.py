@@ -11,6 +11,7 @@ value names its source; derived values say from which published points (``publis
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -169,10 +170,8 @@ def _active_calibration(accelerator: str, precision: str) -> KernelModel | None:
     from mlfleet.infra.accel import calibration
 
     names = [accelerator]
-    try:
+    with contextlib.suppress(CatalogError):
         names.append(Accelerator.from_name(accelerator).name)
-    except CatalogError:
-        pass
     for name in dict.fromkeys(names):
         active: KernelModel | None = calibration.active_calibration(name, precision)
         if active is not None:
