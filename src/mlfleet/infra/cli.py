@@ -36,6 +36,8 @@ INFRA_COMMANDS: dict[str, tuple[str, str, str]] = {
               "Case studies: Meta's CPU+GPU recommendation stack, Tesla Dojo, GPU-only fallacy."),
     "scheduler": ("mlfleet.infra.scheduling.slurm.cli", "scheduler_group",
                   "Slurm semantics: multifactor priority, fair-share, backfill start times."),
+    "calibrate": ("mlfleet.infra.accel.calibrate_cli", "calibrate_command",
+                  "Fit the kernel model to a probe (GPU or this host) into a calibration file."),
 }
 """Command name -> (module, attribute, one-line help); roofline and probe are inline."""
 
@@ -232,8 +234,12 @@ def _cell(column: str, value: Any) -> str:
               help="Time with the wall clock, or with this process's CPU time (one BLAS "
                    "thread only): on a shared host, time the core spent on others is not "
                    "charged to the op.")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Write a probe file (mlfleet.probe/1: GEMM sweep, copy/reduce, launch, "
+                   "decoder steps) of this host for `mlfleet infra calibrate` (2-5 s).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def probe_command(validate: bool, rounds: int, clock: str, as_json: bool) -> None:
+def probe_command(validate: bool, rounds: int, clock: str, out: str | None,
+                  as_json: bool) -> None:
     """Measure this host's matmul FLOP/s and memory bandwidth with numpy (about 1 s).
 
     With --validate, also time GEMMs and streaming ops against their roofline and
@@ -248,6 +254,9 @@ def probe_command(validate: bool, rounds: int, clock: str, as_json: bool) -> Non
         raise InputError(f"--clock cpu needs one BLAS thread (BLAS has "
                          f"{hostprobe.blas_threads()}); set OPENBLAS_NUM_THREADS=1")
     timer = time.process_time if clock == "cpu" else time.perf_counter
+    if out is not None:
+        _export_probe(out, validate=validate, rounds=rounds, clock=timer, as_json=as_json)
+        return
     if not validate:
         profile = hostprobe.probe_host(rounds=rounds, clock=timer)
         if as_json:
@@ -264,6 +273,25 @@ def probe_command(validate: bool, rounds: int, clock: str, as_json: bool) -> Non
         emit_json({**_validation_payload(report), "clock": clock})
         return
     _print_validation(report)
+
+
+def _export_probe(out: str, *, validate: bool, rounds: int, clock: Any, as_json: bool) -> None:
+    """Probe this host into an ``mlfleet.probe/1`` file (written whole or not at all)."""
+    from mlfleet.infra.accel.host_probe import probe_this_host
+    from mlfleet.infra.accel.json_file import write_json_atomic
+    from mlfleet.infra.accel.probe import probe_dict
+
+    if validate:
+        raise InputError("--out and --validate are separate runs; give one of them")
+    probe = probe_this_host(rounds=rounds, clock=clock)
+    write_json_atomic(out, probe_dict(probe))
+    if as_json:
+        from mlfleet.cli import emit_json
+
+        emit_json({"fidelity": "run", "out": out, "device": vars(probe.device)})
+    else:
+        click.echo(f"wrote {out}: {len(probe.gemm)} GEMMs, {len(probe.stream)} streams, "
+                   f"{len(probe.steps)} steps on {probe.device.name}")
 
 
 def _op_dict(op: Any) -> dict[str, Any]:

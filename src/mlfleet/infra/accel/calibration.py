@@ -116,6 +116,16 @@ def using_calibration(path: str | Path | KernelModel | None) -> Iterator[KernelM
         _ACTIVE.reset(token)
 
 
+def _canonical(accelerator: str) -> str:
+    """The catalog's name for ``accelerator`` (aliases resolved), else the name lower-cased."""
+    from mlfleet.catalog.types import Accelerator
+
+    try:
+        return Accelerator.from_name(accelerator).name
+    except InputError:
+        return accelerator.lower()
+
+
 def active_calibration(accelerator: str, precision: str) -> KernelModel | None:
     """The calibration set by :func:`using_calibration`, if any, for this accelerator.
 
@@ -125,7 +135,7 @@ def active_calibration(accelerator: str, precision: str) -> KernelModel | None:
     model = _ACTIVE.get()
     if model is None:
         return None
-    if model.accelerator.lower() != accelerator.lower():
+    if _canonical(model.accelerator) != _canonical(accelerator):
         raise CalibrationError(f"calibration is for {model.accelerator}, this command uses "
                                f"{accelerator}")
     if model.precision.lower() != precision.lower():

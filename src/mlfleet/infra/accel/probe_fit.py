@@ -6,28 +6,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from mlfleet.infra.accel.fit import KernelFit, KernelPoint, fit_kernels
+import numpy as np
+
+from mlfleet.infra.accel.fit import KernelFit, KernelPoint, Residual, fit_kernels, kernel_residuals
 from mlfleet.infra.accel.probe import (
     GemmPoint,
     LaunchTimes,
     Probe,
     ProbeDevice,
+    StepPoint,
+    StepShape,
     StreamPoint,
     stream_traffic_bytes,
 )
+from mlfleet.infra.accel.step import GEMV_MAX_ROWS, transformer_step
 from mlfleet.infra.accel.types import KERNEL_CLASSES, KernelClassParams, KernelModel, LaunchParams
-from mlfleet.infra.roofline import BYTES_PER_ELEMENT, gemm
+from mlfleet.infra.roofline import BYTES_PER_ELEMENT, TransformerShape, gemm
 
 HOST = "host"
 """Accelerator name of this machine's CPU (the host probe's calibrations)."""
 
-GEMV_MAX_ROWS = 16
-"""A GEMM with at most this many rows (or columns) is GEMV-like (class ``gemv``): its time is
-the weight read, at a lower fraction of bandwidth than a large tiled GEMM reaches."""
-
-
 def gemm_class(m: int, n: int) -> str:
-    """``gemv`` for a skinny GEMM (min(m, n) <= :data:`GEMV_MAX_ROWS`), else ``gemm``."""
+    """``gemv`` for a skinny GEMM (min(m, n) <= the step model's
+    :data:`~mlfleet.infra.accel.step.GEMV_MAX_ROWS`), else ``gemm``."""
     return "gemv" if min(m, n) <= GEMV_MAX_ROWS else "gemm"
 
 
@@ -71,12 +72,6 @@ def fit_launch(times: LaunchTimes, prior: LaunchParams, *, source: str) -> Launc
 LAUNCH_FITTED = ("launch.min_kernel_s", "launch.graph_gap_s", "launch.eager_issue_s")
 
 
-def with_device(prior: KernelModel, probe: Probe) -> KernelModel:
-    """``prior`` with the probe's ceilings (the fractions are relative to these)."""
-    return replace(prior, peak_flops_per_s=probe.device.peak_flops_per_s,
-                   mem_bw_bytes_per_s=probe.device.mem_bw_bytes_per_s)
-
-
 def neutral_model(*, accelerator: str, precision: str, peak_flops_per_s: float,
                   mem_bw_bytes_per_s: float) -> KernelModel:
     """Fractions 1, no fixed time, no launch costs: the ideal roofline as a kernel model.
@@ -106,12 +101,57 @@ def prior_for(device: ProbeDevice) -> KernelModel:
 
 def fit_probe(probe: Probe, prior: KernelModel, *, source: str = "") -> KernelFit:
     """The kernel model of ``probe``: launch block first (the floor decides which kernels are
-    fitted), then every kernel class; constants the probe cannot determine stay ``prior``'s."""
+    fitted), then every kernel class, then the sync time from the steps; constants the probe
+    cannot determine stay ``prior``'s. Fractions are relative to the prior's ceilings (the
+    catalog's peak FLOP/s and bandwidth; the measured ones for this host's CPU)."""
     label = f"calibration:{source or probe.source}"
-    base = with_device(prior, probe)
+    base = prior
     fitted: Sequence[str] = ()
     if probe.launch is not None:
         base = replace(base, launch=fit_launch(probe.launch, base.launch, source=label))
         fitted = LAUNCH_FITTED
     kernels = fit_kernels(probe_points(probe), base, source=label)
-    return replace(kernels, fitted=(*kernels.fitted, *fitted))
+    model = kernels.model
+    if probe.steps:
+        model = replace(model, launch=replace(model.launch, sync_s=fit_sync(model, probe.steps),
+                                              source=label))
+        fitted = (*fitted, "launch.sync_s")
+    return KernelFit(model=model, fitted=(*kernels.fitted, *fitted),
+                     residuals=(*kernel_residuals(probe_points(probe), model),
+                                *step_residuals(model, probe.steps)))
+
+
+def transformer_shape(s: StepShape) -> TransformerShape:
+    """The probe decoder's shape for the step model: untied embeddings, SwiGLU MLP, two
+    RMSNorm weight vectors per layer and a final one."""
+    hd = s.d_model // s.n_heads
+    layer = (s.d_model * (s.n_heads + 2 * s.n_kv_heads) * hd + s.n_heads * hd * s.d_model
+             + 3 * s.d_model * s.d_ff + 2 * s.d_model)
+    return TransformerShape(params=2 * s.vocab * s.d_model + s.n_layers * layer + s.d_model,
+                            n_layers=s.n_layers, d_model=s.d_model, n_heads=s.n_heads,
+                            n_kv_heads=s.n_kv_heads, vocab=s.vocab, d_ff=s.d_ff)
+
+
+def predict_step(model: KernelModel, step: StepPoint) -> float:
+    """The step model's time for one probe step (activations at the model's precision)."""
+    lengths = {"context_len" if step.phase == "decode" else "prompt_len": step.tokens}
+    out = transformer_step(model, transformer_shape(step.shape), phase=step.phase,
+                           batch=step.batch, engine=step.engine,
+                           act_bytes_per_element=bytes_per_element(model.precision), **lengths)
+    return float(out.time_s)
+
+
+def fit_sync(model: KernelModel, steps: Sequence[StepPoint]) -> float:
+    """End-of-step sync time: the least-squares offset (relative errors) between the steps
+    measured and the step model without sync, held at >= 0."""
+    base = replace(model, launch=replace(model.launch, sync_s=0.0))
+    t = np.array([s.seconds for s in steps])
+    gap = t - np.array([predict_step(base, s) for s in steps])
+    return max(0.0, float(np.sum(gap / t**2) / np.sum(1.0 / t**2)))
+
+
+def step_residuals(model: KernelModel, steps: Sequence[StepPoint]) -> tuple[Residual, ...]:
+    """Every probe step against the step model's prediction of it."""
+    return tuple(Residual(label=f"{s.phase} b{s.batch} {s.tokens} {s.engine}",
+                          kind=f"{s.phase} step", measured_s=s.seconds,
+                          predicted_s=predict_step(model, s)) for s in steps)
