@@ -316,6 +316,12 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
                                 "regression": ["none", "latency=2", "errors=0.1",
                                                "variance=0.5", "x", ""],
                                 "seed": ["0", "-1", "x"]},
+    # report (issue 18 item 1): writes an HTML file (~3 s a run); --sweep files are all bad.
+    ("report",): {"scenario": [*EXAMPLES, EMPTY, RANDOM_BYTES, "nope", ""],
+                  "out": ["report.html", "missing/report.html", "/proc/nope/r.html", "/proc",
+                          ".", ""],
+                  "sweep": [RANDOM_BYTES, EMPTY, "missing.parquet", "/proc", ""],
+                  "seed": ["0", "1", "-1", "x"]},
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
