@@ -322,6 +322,11 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
                           ".", ""],
                   "sweep": [RANDOM_BYTES, EMPTY, "missing.parquet", "/proc", ""],
                   "seed": ["0", "1", "-1", "x"]},
+    # book (issue 18, part E): tables write files, only in the scratch directory.
+    ("book", "tables"): {"out": ["book-tables", ".", EMPTY, RANDOM_BYTES, "/proc/nope", ""],
+                         "chapter": ["comm", "ops", "edge", ""],
+                         "id": ["ops.experiment-sample-size", "comm.nope", ""]},
+    ("book", "check"): {"chapters": [*PATHS, "book-tables/index.md"]},
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {

@@ -61,7 +61,7 @@ def batching_strategy() -> BookTable:
         title=f"Batching strategy by model type, with the computed reason ({ACCELERATOR})",
         columns=(Column(name="workload"), Column(name="family"),
                  Column(name="outline: strategy"), Column(name="recommended"),
-                 Column(name="computed reason (model)")),
+                 Column(name="computed reason", fidelity="model")),
         rows=tuple(body), inputs=_inputs(),
         notes=(_NOTE, "Static-batch waste: with exponential output lengths a batch of B idles "
                "1 - 1/H_B of its slot-steps (H_B the harmonic number)."))
