@@ -73,6 +73,8 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("infra", "topology", "route"): [["--k", "4", "--size", "16MB"],
                                      ["--kind", "rail-optimized", "--nodes", "2", "--channels",
                                       "8", "--pxn", "-a", "alltoall"]],
+    ("infra", "transfer"): [["--bytes", "1GB", "--link", "pcie5x16", "--pageable"],
+                            ["--bytes", "16GB", "--link", "nvlink4"]],
     ("infra", "roofline"): [["-a", "H100", "--flop", "1e12", "--bytes", "0"],
                             ["-a", "H100", "--flop", "0", "--bytes", "0"],
                             ["-a", "H100", "--gemm", "1024x1024x1024"],

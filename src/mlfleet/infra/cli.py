@@ -36,6 +36,8 @@ INFRA_COMMANDS: dict[str, tuple[str, str, str]] = {
               "Case studies: Meta's CPU+GPU recommendation stack, Tesla Dojo, GPU-only fallacy."),
     "scheduler": ("mlfleet.infra.scheduling.slurm.cli", "scheduler_group",
                   "Slurm semantics: multifactor priority, fair-share, backfill start times."),
+    "transfer": ("mlfleet.infra.accel.transfer_cli", "transfer_command",
+                 "Host<->device (PCIe, pinned/pageable) and device<->device (NVLink) copies."),
     "calibrate": ("mlfleet.infra.accel.calibrate_cli", "calibrate_command",
                   "Fit the kernel model to a probe (GPU or this host) into a calibration file."),
 }
