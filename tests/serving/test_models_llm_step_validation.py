@@ -47,7 +47,8 @@ PROMPT, OUTPUT = 128, 20
 
 def _request_parts(accelerator: str, batch: int, tp: int) -> tuple[float, float]:
     """(busy s at efficiency 1, comm s) of prefill + 19 decode steps of one request batch."""
-    m = llm_step_model(workload=LLAMA2_7B, accelerator=accelerator, precision="fp16", tp=tp)
+    m = llm_step_model(workload=LLAMA2_7B, accelerator=accelerator, precision="fp16", tp=tp,
+                       compute_efficiency=1.0)  # the legacy roofline: its busy term is fitted
     pre = m.prefill(batch=batch, prompt_len=PROMPT)
     dec = m.decode(batch=batch, context_len=PROMPT + np.arange(OUTPUT - 1))
     busy = np.maximum(pre.compute_s, pre.memory_s) + np.maximum(dec.compute_s, dec.memory_s).sum()
@@ -98,7 +99,7 @@ def test_trtllm_first_token_latency_7b_to_70b(gpu: tuple[str, str]) -> None:
 
     def parts(name: str, tp: int, prompt: int) -> tuple[float, float]:
         m = llm_step_model(workload=shapes[name], accelerator=accelerator, precision=precision,
-                           tp=tp)
+                           tp=tp, compute_efficiency=1.0)  # legacy roofline, fitted below
         r = m.prefill(batch=1, prompt_len=prompt)
         return float(np.maximum(r.compute_s, r.memory_s)), float(r.comm_s)
 
@@ -117,7 +118,8 @@ def test_trtllm_first_token_latency_7b_to_70b(gpu: tuple[str, str]) -> None:
 
 def test_nim_llama33_70b_fp8_tp2_defaults() -> None:
     """(c) The planning defaults against the NIM runs they were read from."""
-    bare = llm_step_model(workload="Llama-3-70B", accelerator="H100", precision="fp8", tp=2)
+    bare = llm_step_model(workload="Llama-3-70B", accelerator="H100", precision="fp8", tp=2,
+                          compute_efficiency=1.0)  # the legacy bare roofline
     planned = llm_step_model(workload="Llama-3-70B", accelerator="H100", precision="fp8", tp=2,
                              compute_efficiency=DEFAULT_COMPUTE_EFFICIENCY,
                              memory_efficiency=DEFAULT_MEMORY_EFFICIENCY)

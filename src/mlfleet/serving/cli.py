@@ -12,6 +12,7 @@ import numpy as np
 from mlfleet.catalog.types import PRECISIONS, Accelerator, Workload
 from mlfleet.checks import positive
 from mlfleet.errors import ConstraintViolation, ServingInputError, UnitError
+from mlfleet.infra.accel.types import ENGINE_MODES
 from mlfleet.infra.roofline import BYTES_PER_ELEMENT
 from mlfleet.units import format_bytes, parse_quantity
 
@@ -105,42 +106,41 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.
 @click.option("--batch", default="1", show_default=True, help="Sequences per step; a list sweeps.")
 @click.option("--context", type=click.IntRange(min=1), default=2048, show_default=True,
               help="Cached tokens per sequence (decode) or prompt length (prefill).")
-@click.option("--compute-efficiency", type=float, default=1.0, show_default=True)
-@click.option("--memory-efficiency", type=float, default=1.0, show_default=True)
-@click.option("--overhead", default="0s", show_default=True, help="Fixed per-step overhead.")
+@click.option("--engine", type=click.Choice(ENGINE_MODES),
+              help="Build the step from kernels issued by a CUDA graph, eager PyTorch, or a "
+                   "framework's Python loop [graph when the accelerator has kernel data].")
+@click.option("--calibration", type=click.Path(dir_okay=False),
+              help="Kernel-model calibration file (mlfleet infra calibrate).")
+@click.option("--compute-efficiency", type=float,
+              help="Legacy roofline: fraction of peak FLOP/s (selects the legacy model).")
+@click.option("--memory-efficiency", type=float,
+              help="Legacy roofline: fraction of HBM bandwidth (selects the legacy model).")
+@click.option("--overhead", help="Legacy roofline: fixed per-step overhead, e.g. 2ms "
+                                 "(selects the legacy model).")
 @click.option("--allreduce-latency", default="0s", show_default=True,
               help="Launch cost of one TP AllReduce beyond the link latency, e.g. 6.6us.")
 @_json_option
 def step_command(**o: Any) -> None:
-    """Time of one prefill or decode step of an LLM replica (tp × pp GPUs).
+    """Time of one prefill or decode step of an LLM replica (tp × pp GPUs), with the terms
+    that bound it: compute, memory, kernel floors, host, sync.
 
     \b
+    mlfleet serving step -w Llama-3-8B -a H100 --batch 1,8,32,128 --context 1024 --engine graph
     mlfleet serving step -w Llama-3-8B -a H100 --tp 1,2 --batch 1,8,64 --context 2048
     """
-    from mlfleet.serving.models.llm_step import llm_step_model
+    from mlfleet.infra.accel.calibration import using_calibration
 
-    rows = []
-    for tp in parse_list(o["tp"], "--tp", integer=True, minimum=1):
-        model = llm_step_model(
-            workload=o["workload"], accelerator=o["accelerator"], precision=o["precision"],
-            kv_precision=o["kv_precision"], tp=int(tp), pp=o["pp"],
-            compute_efficiency=o["compute_efficiency"], memory_efficiency=o["memory_efficiency"],
-            overhead_s=parse_quantity(o["overhead"], "s"))
-        if o["allreduce_latency"] != "0s":
-            import dataclasses
-
-            model = dataclasses.replace(model, allreduce_launch_s=parse_quantity(
-                o["allreduce_latency"], "s"))
-        batch = np.asarray(parse_list(o["batch"], "--batch", integer=True, minimum=1))
-        step = getattr(model, o["phase"])
-        length = {"context_len" if o["phase"] == "decode" else "prompt_len": o["context"]}
-        result = step(batch=batch, microbatches=o["microbatches"], **length)
-        fit = _step_fit(model, o["phase"], batch, o["context"], o["microbatches"])
-        rows += [{"tp": int(tp), "batch": int(b), **r, **f}
-                 for b, r, f in zip(batch, result.rows(), fit, strict=True)]
-    cols = ["tp", "batch", "time_s", "bound", "compute_s", "memory_s", "comm_s", "overhead_s",
-            "bubble_fraction", "tokens_per_s", "need_bytes", "fits"]
-    title = (f"{o['phase']} step (model): {o['workload']} on {o['accelerator']} "
+    with using_calibration(o["calibration"]):
+        rows = [row for tp in parse_list(o["tp"], "--tp", integer=True, minimum=1)
+                for row in _step_rows(o, int(tp))]
+    kernel = "n_kernels" in rows[0]
+    cols = ["tp", "batch", "time_s", "bound", "compute_s", "memory_s",
+            *(["kernel_floors_s", "host_s", "sync_s", "n_kernels"] if kernel else []),
+            "comm_s", *([] if kernel else ["overhead_s"]),
+            *(["bubble_fraction"] if o["pp"] > 1 or not kernel else []),
+            "tokens_per_s", "need_bytes", "fits"]
+    engine = f"engine {rows[0]['engine']}" if kernel else "legacy roofline"
+    title = (f"{o['phase']} step (model, {engine}): {o['workload']} on {o['accelerator']} "
              f"{o['precision']}, pp={o['pp']}, {o['context']} tokens")
     _emit({"fidelity": "model", "phase": o["phase"], "rows": rows}, o["as_json"],
           lambda: _table(rows, cols, title))
@@ -150,6 +150,33 @@ def step_command(**o: Any) -> None:
                            smallest_key="min_tp_to_fit")
     if warning is not None:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _step_rows(o: dict[str, Any], tp: int) -> list[dict[str, Any]]:
+    """The step's rows at one tp: the prediction, its terms and the memory fit per batch."""
+    import dataclasses
+
+    from mlfleet.serving.models.llm_step import llm_step_model
+
+    legacy = {"compute_efficiency": o["compute_efficiency"],
+              "memory_efficiency": o["memory_efficiency"],
+              "overhead_s": None if o["overhead"] is None else parse_quantity(o["overhead"], "s")}
+    if o["calibration"] is not None and any(v is not None for v in legacy.values()):
+        raise ServingInputError("--calibration applies to the kernel step model; drop "
+                                "--compute-efficiency/--memory-efficiency/--overhead")
+    model = llm_step_model(workload=o["workload"], accelerator=o["accelerator"],
+                           precision=o["precision"], kv_precision=o["kv_precision"], tp=tp,
+                           pp=o["pp"], engine=o["engine"], **legacy)
+    if o["allreduce_latency"] != "0s":
+        model = dataclasses.replace(model, allreduce_launch_s=parse_quantity(
+            o["allreduce_latency"], "s"))
+    batch = np.asarray(parse_list(o["batch"], "--batch", integer=True, minimum=1))
+    length = {"context_len" if o["phase"] == "decode" else "prompt_len": o["context"]}
+    result = getattr(model, o["phase"])(batch=batch, microbatches=o["microbatches"], **length)
+    fit = _step_fit(model, o["phase"], batch, o["context"], o["microbatches"])
+    engine = {"engine": model.engine} if model.kernels is not None else {}
+    return [{"tp": tp, "batch": int(b), **engine, **r, **f}
+            for b, r, f in zip(batch, result.rows(), fit, strict=True)]
 
 
 def _step_fit(model: Any, phase: str, batch: np.ndarray, context: int,

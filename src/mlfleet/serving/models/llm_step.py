@@ -29,9 +29,20 @@ batch is split into m micro-batches that flow through the pp stages:
 
 where t_stage = max(compute, memory) + TP AllReduces of one micro-batch on one stage.
 Every micro-batch re-reads its stage's weights, so micro-batching a memory-bound decode
-step lengthens it. ``overhead_s`` is a fixed per-step cost (kernel launches, scheduler)
-and ``overhead_per_seq_s`` a cost per decoding sequence (sampling, bookkeeping); neither
-overlaps. :func:`calibrate_step` fits both, with an efficiency, to measured step times.
+step lengthens it.
+
+Two ways to time a stage:
+
+* **From kernels** (the default for a catalog accelerator with kernel data): every kernel
+  the step launches, timed by the accelerator's kernel model and issued by an engine
+  (CUDA graph, eager, framework), step = max(host, device) + sync
+  (:mod:`mlfleet.serving.models.kernel_step`, :mod:`mlfleet.infra.accel.step`). Embeddings
+  are gathers and the LM head runs on one row per sequence.
+* **Legacy** (the special case above, kept for exact references and the CPU calibration):
+  the roofline with ``compute_efficiency``/``memory_efficiency``, a fixed per-step
+  ``overhead_s`` (kernel launches, scheduler) and ``overhead_per_seq_s`` per decoding
+  sequence (sampling, bookkeeping); neither overlaps. :func:`calibrate_step` fits both, with
+  an efficiency, to measured step times. Giving any of these constants selects it.
 """
 
 from __future__ import annotations
@@ -58,6 +69,11 @@ from mlfleet.checks import (
 from mlfleet.comm.cost.allreduce import recursive_doubling_allreduce_time, ring_allreduce_time
 from mlfleet.errors import ServingInputError
 from mlfleet.infra import roofline as rl
+from mlfleet.infra.accel.types import ENGINE_MODES, KernelModel
+from mlfleet.serving.models.kernel_step import KernelStage, kernel_iteration
+from mlfleet.serving.models.step_fit import StepCalibration as StepCalibration
+from mlfleet.serving.models.step_fit import fit_overheads
+from mlfleet.serving.models.step_terms import StepTime as StepTime
 
 ACTIVATION_BYTES: dict[str, float] = {
     "fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 2.0, "int8": 2.0,
@@ -66,47 +82,6 @@ ACTIVATION_BYTES: dict[str, float] = {
 serving (TensorRT-LLM, vLLM) keeps activations and their AllReduce in 16 bits."""
 
 _AR_PROBE_BYTES = 1e6
-
-
-@dataclass(frozen=True, kw_only=True)
-class StepTime:
-    """Predicted time of one serving step; every field is broadcast to the sweep's shape."""
-
-    time_s: FloatArray
-    """Wall time of the step: max(compute, memory) + comm + overhead."""
-    compute_s: FloatArray
-    """FLOP / (peak · efficiency) along the critical path (m + pp - 1 stage passes)."""
-    memory_s: FloatArray
-    """HBM bytes / (bandwidth · efficiency) along the critical path."""
-    comm_s: FloatArray
-    """TP AllReduces along the critical path plus PP stage-to-stage sends."""
-    overhead_s: FloatArray
-    """Fixed per-step overhead."""
-    bubble_fraction: FloatArray
-    """Share of the critical path spent filling and draining the pipeline: (pp-1)/(m+pp-1)."""
-    bound: npt.NDArray[np.str_]
-    """Binding resource: compute, memory, communication or overhead."""
-    tokens: FloatArray
-    """New tokens the step processes (prompt tokens + decoding sequences)."""
-    flop_per_gpu: FloatArray
-    """FLOP one GPU executes in the step (all its micro-batches)."""
-    mem_bytes_per_gpu: FloatArray
-    """HBM bytes one GPU moves in the step (weights re-read per micro-batch)."""
-    mfu: FloatArray
-    """flop_per_gpu / (time_s · peak)."""
-
-    @property
-    def tokens_per_s(self) -> FloatArray:
-        """New tokens per second of the replica while it runs such steps back to back."""
-        return np.asarray(self.tokens / self.time_s, dtype=np.float64)
-
-    def rows(self) -> list[dict[str, Any]]:
-        """One plain dict per sweep point (C order), for tables and JSON."""
-        names = ("time_s", "bound", "compute_s", "memory_s", "comm_s", "overhead_s",
-                 "bubble_fraction", "tokens", "flop_per_gpu", "mem_bytes_per_gpu", "mfu")
-        cols = {n: np.ravel(np.broadcast_to(getattr(self, n), self.time_s.shape)) for n in names}
-        cols["tokens_per_s"] = np.ravel(self.tokens_per_s)
-        return [{k: v[i].item() for k, v in cols.items()} for i in range(self.time_s.size)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,6 +119,12 @@ class LlmStepModel:
     allreduce_launch_s: float = 0.0
     """Fixed cost of launching one TP AllReduce, on top of the link's α (NCCL's base
     latency is 6.6-6.8 µs for its LL protocol: NCCL src/graph/tuning.cc, baseLat)."""
+    kernels: KernelModel | None = None
+    """The accelerator's kernel model: the step is built from kernels
+    (:mod:`mlfleet.serving.models.kernel_step`). None: the legacy roofline above, with
+    efficiencies and the per-step and per-sequence overheads as constants."""
+    engine: str = "graph"
+    """How the kernel path issues kernels: one of :data:`ENGINE_MODES`."""
     name: str = "llm"
 
     def __post_init__(self) -> None:
@@ -164,6 +145,14 @@ class LlmStepModel:
             non_negative_array(field, getattr(self, field), error=ServingInputError)
         for field in ("compute_efficiency", "memory_efficiency"):
             fraction_array(field, getattr(self, field), open_low=True, error=ServingInputError)
+        one_of("engine", self.engine, ENGINE_MODES, error=ServingInputError)
+        legacy = {"compute_efficiency": 1.0, "memory_efficiency": 1.0, "overhead_s": 0.0,
+                  "overhead_per_seq_s": 0.0}
+        mixed = [f for f, v in legacy.items() if getattr(self, f) != v]
+        if self.kernels is not None and mixed:
+            raise ServingInputError(f"{mixed[0]}(={getattr(self, mixed[0]):g}) belongs to the "
+                                    "legacy step model; the kernel path takes none "
+                                    "(give kernels=None to use it)")
 
     # ---------------------------------------------------------------- per-GPU constants
 
@@ -271,7 +260,8 @@ class LlmStepModel:
         if np.any(t <= 0):
             raise ServingInputError("an iteration needs at least one token: give decode_seqs "
                                     "or prefill_tokens > 0")
-        return self._predict(t, pairs + ctx, tp_ + prefix + ctx + d, m, d)
+        # a prefill chunk needs logits for its last token: one row per chunk
+        return self._predict(t, pairs + ctx, tp_ + prefix + ctx + d, m, d, d + (tp_ > 0))
 
     def decode(self, *, batch: npt.ArrayLike, context_len: npt.ArrayLike,
                microbatches: npt.ArrayLike = 1) -> StepTime:
@@ -286,11 +276,14 @@ class LlmStepModel:
         """Prefill of ``batch`` fresh prompts of ``prompt_len`` tokens each."""
         b = positive_array("batch", batch, error=ServingInputError)
         s = positive_array("prompt_len", prompt_len, error=ServingInputError)
-        return self.iteration(prefill_tokens=b * s, prefill_pairs=b * s * (s + 1.0) / 2.0,
-                              microbatches=microbatches)
+        m = whole_array("microbatches", microbatches, error=ServingInputError)
+        zero = 0.0 * b * s
+        return self._predict(b * s, b * s * (s + 1.0) / 2.0, b * s, m, zero, b + zero)
 
     def _predict(self, t: FloatArray, a: FloatArray, k: FloatArray, m: FloatArray,
-                 d: FloatArray) -> StepTime:
+                 d: FloatArray, rows: FloatArray) -> StepTime:
+        if self.kernels is not None:
+            return self._from_kernels(t, a, k - t, m, rows)
         flop, mem, allreduce, p2p = self._stage(t, a, k, m)
         passes = m + self.pp - 1.0
         result = rl.step_time(
@@ -311,6 +304,25 @@ class LlmStepModel:
             mem_bytes_per_gpu=np.broadcast_to(m * mem, shape).astype(np.float64),
             mfu=result.mfu)
 
+    def _from_kernels(self, t: FloatArray, a: FloatArray, cached: FloatArray, m: FloatArray,
+                      rows: FloatArray) -> StepTime:
+        assert self.kernels is not None
+        stage = KernelStage(kernels=self.kernels, engine=self.engine, shape=self.shape,
+                            tp=self.tp, pp=self.pp, layers=self.layers_per_stage,
+                            kv_bytes_per_element=self.kv_bytes_per_element,
+                            act_bytes_per_element=self.act_bytes_per_element)
+        it = kernel_iteration(stage, tokens=t, pairs=a, kv_read_tokens=cached, logit_rows=rows,
+                              microbatches=m, allreduce_s=self.allreduce_s,
+                              p2p_s=lambda b: np.asarray(self.pp_alpha_s
+                                                         + b / self.pp_bw_bytes_per_s))
+        shape = it.time_s.shape
+        return StepTime(
+            time_s=it.time_s, compute_s=it.compute_s, memory_s=it.memory_s, comm_s=it.comm_s,
+            overhead_s=it.overhead_s, bound=it.bound, tokens=np.broadcast_to(t, shape) + 0.0,
+            bubble_fraction=np.broadcast_to((self.pp - 1.0) / (m + self.pp - 1.0), shape) + 0.0,
+            flop_per_gpu=it.flop, mem_bytes_per_gpu=it.mem_bytes,
+            mfu=it.flop / (it.time_s * self.device.peak_flops_per_s), kernels=it.stage)
+
     def iteration_time_s(self, decode_seqs: float, decode_context_tokens: float,
                          prefill_tokens: float = 0.0, prefill_pairs: float | None = None,
                          prefill_prefix_tokens: float = 0.0) -> float:
@@ -324,6 +336,11 @@ class LlmStepModel:
         t = prefill_tokens + decode_seqs
         pairs = prefill_tokens * (prefill_tokens + 1.0) / 2.0 if prefill_pairs is None \
             else prefill_pairs
+        if self.kernels is not None:  # not affine in the counts: no float fast path
+            return float(self.iteration(
+                decode_seqs=decode_seqs, decode_context_tokens=decode_context_tokens,
+                prefill_tokens=prefill_tokens, prefill_pairs=pairs,
+                prefill_prefix_tokens=prefill_prefix_tokens).time_s)
         k = prefill_tokens + prefill_prefix_tokens + decode_context_tokens + decode_seqs
         flop, mem, allreduce, p2p = self._stage(t, pairs + decode_context_tokens, k, 1.0)
         passes = float(self.pp)
@@ -393,14 +410,25 @@ def llm_step_model(*, workload: str | Workload | rl.TransformerShape,
                    accelerator: str | Accelerator | rl.Device, precision: str = "bf16",
                    kv_precision: str | None = None, tp: int = 1, pp: int = 1,
                    tp_link: str | Interconnect | None = None,
-                   pp_link: str | Interconnect | None = None, compute_efficiency: float = 1.0,
-                   memory_efficiency: float = 1.0, overhead_s: float = 0.0) -> LlmStepModel:
+                   pp_link: str | Interconnect | None = None,
+                   compute_efficiency: float | None = None,
+                   memory_efficiency: float | None = None, overhead_s: float | None = None,
+                   engine: str | None = None,
+                   kernels: KernelModel | None = None) -> LlmStepModel:
     """An :class:`LlmStepModel` from catalog names (or typed objects).
+
+    The step is built from kernels (``engine``, default ``graph``) with the accelerator's
+    kernel model (``kernels``, default :func:`mlfleet.infra.accel.defaults.kernel_model`,
+    which a ``using_calibration`` block replaces) when the accelerator has kernel data. Giving
+    ``compute_efficiency``, ``memory_efficiency`` or ``overhead_s``, or a bare
+    :class:`~mlfleet.infra.roofline.Device`, selects the legacy roofline with those constants
+    (also the fallback for accelerators or precisions without kernel data).
 
     ``tp_link`` / ``pp_link`` default to the accelerator's scale-up link (its catalog
     ``scaleup_link`` latency and ``scaleup_bw_bytes_per_s``); ``kv_precision`` defaults
     to ``precision``. Raises CatalogError for unknown names and ServingInputError for a
-    non-LLM workload, a tp that does not divide the heads, or bad numbers.
+    non-LLM workload, a tp that does not divide the heads, an unknown engine, an engine
+    together with legacy constants, or bad numbers.
     """
     one_of("precision", precision, rl.BYTES_PER_ELEMENT, error=ServingInputError)
     kv = one_of("kv_precision", kv_precision or precision, rl.BYTES_PER_ELEMENT,
@@ -412,70 +440,39 @@ def llm_step_model(*, workload: str | Workload | rl.TransformerShape,
         else rl.Device.from_accelerator(acc or "", precision)
     tp_alpha, tp_bw = link_params(tp_link, acc, "tp") if tp > 1 else (0.0, math.inf)
     pp_alpha, pp_bw = link_params(pp_link, acc, "pp") if pp > 1 else (0.0, math.inf)
+    legacy = {"compute_efficiency": compute_efficiency, "memory_efficiency": memory_efficiency,
+              "overhead_s": overhead_s}
+    given = [k for k, v in legacy.items() if v is not None]
+    if given and (engine is not None or kernels is not None):
+        raise ServingInputError(f"{given[0]}(={legacy[given[0]]:g}) selects the legacy step "
+                                "model; give it or an engine/kernel model, not both")
+    if kernels is None and not given and acc is not None:
+        kernels = _default_kernels(acc.name, precision, required=engine is not None)
     return LlmStepModel(shape=shape, device=device, tp=tp, pp=pp,
                         kv_bytes_per_element=rl.BYTES_PER_ELEMENT[kv],
                         act_bytes_per_element=ACTIVATION_BYTES[precision], tp_alpha_s=tp_alpha,
                         tp_bw_bytes_per_s=tp_bw, pp_alpha_s=pp_alpha, pp_bw_bytes_per_s=pp_bw,
-                        compute_efficiency=compute_efficiency,
-                        memory_efficiency=memory_efficiency, overhead_s=overhead_s,
+                        compute_efficiency=1.0 if compute_efficiency is None
+                        else compute_efficiency,
+                        memory_efficiency=1.0 if memory_efficiency is None
+                        else memory_efficiency,
+                        overhead_s=0.0 if overhead_s is None else overhead_s,
+                        kernels=kernels, engine=engine or "graph",
                         name=f"{wname} tp{tp} pp{pp} on {device.name}")
 
 
+def _default_kernels(accelerator: str, precision: str, *, required: bool) -> KernelModel | None:
+    """The accelerator's kernel model, or None (legacy) when it has no kernel data and the
+    caller asked for no engine."""
+    from mlfleet.infra.accel import defaults
+
+    if not required and (accelerator not in defaults.accelerators_with_data()
+                         or precision not in defaults.precisions_for(accelerator)):
+        return None
+    return defaults.kernel_model(accelerator, precision)
+
+
 # --------------------------------------------------------------------------- calibration
-
-
-@dataclass(frozen=True, kw_only=True)
-class StepCalibration:
-    """Step times fitted to measurements: busy/efficiency + comm + steps·o + seqs·o_seq."""
-
-    efficiency: float
-    """Fraction of the compute and memory ceilings reached (at most 1)."""
-    overhead_s: float
-    """Fixed overhead per step."""
-    overhead_per_seq_s: float
-    """Overhead per decoding sequence per step."""
-    median_abs_rel_error: float
-    """Median |predicted / measured - 1| on the fitting points."""
-
-
-def fit_overheads(*, measured_s: npt.ArrayLike, busy_s: npt.ArrayLike, comm_s: npt.ArrayLike = 0.0,
-                  steps: npt.ArrayLike = 1.0, seqs: npt.ArrayLike = 0.0,
-                  per_seq: bool = True) -> StepCalibration:
-    """Fit measured ≈ busy/eff + comm + steps·overhead + seqs·overhead_per_seq.
-
-    ``busy_s`` is max(compute, memory) at efficiency 1 (summed over the steps a
-    measurement spans); ``steps`` is how many steps it spans and ``seqs`` how many
-    sequence-steps of decoding (Σ over steps of the decoding sequences).
-    This is :func:`mlfleet.infra.roofline_fit.calibrate` with a per-sequence column: relative
-    least squares, all coefficients >= 0, and the efficiency capped at 1 (refitting the
-    overheads alone when the unconstrained optimum exceeds the ceilings). Raises
-    ServingInputError for mismatched or non-positive input.
-    """
-    from scipy.optimize import nnls  # here, not at import: scipy.optimize costs ~0.3 s
-
-    m = positive_array("measured_s", measured_s, error=ServingInputError).ravel()
-
-    def column(name: str, value: npt.ArrayLike) -> FloatArray:
-        arr = non_negative_array(name, value, error=ServingInputError)
-        if arr.size not in (1, m.size):
-            raise ServingInputError(f"{name} has {arr.size} values for {m.size} measurements")
-        return np.asarray(np.broadcast_to(arr.ravel(), m.shape), dtype=np.float64)
-
-    busy, comm = column("busy_s", busy_s), column("comm_s", comm_s)
-    n_steps, n_seqs = column("steps", steps), column("seqs", seqs)
-    if m.size < 2:
-        raise ServingInputError(f"need >= 2 measurements to fit, got {m.size}")
-    net = m - comm
-    columns = [n_steps, n_seqs] if per_seq else [n_steps]
-    coef, _ = nnls(np.column_stack([busy, *columns]) / m[:, None], net / m)
-    if coef[0] < 1.0:  # faster than the ceilings allow: hold efficiency at 1
-        rest, _ = nnls(np.column_stack(columns) / m[:, None], (net - busy) / m)
-        coef = np.concatenate([[1.0], rest])
-    per_seq_s = float(coef[2]) if per_seq else 0.0
-    predicted = busy * coef[0] + comm + n_steps * coef[1] + n_seqs * per_seq_s
-    return StepCalibration(efficiency=float(1.0 / coef[0]), overhead_s=float(coef[1]),
-                           overhead_per_seq_s=per_seq_s,
-                           median_abs_rel_error=float(np.median(np.abs(predicted / m - 1.0))))
 
 
 def calibrate_step(model: LlmStepModel, *, measured_s: npt.ArrayLike,
@@ -485,14 +482,14 @@ def calibrate_step(model: LlmStepModel, *, measured_s: npt.ArrayLike,
     """Fit the model's efficiency and overheads to measured single-step times
     (:func:`fit_overheads`); returns the calibrated model and the fit."""
     ideal = dataclasses.replace(model, compute_efficiency=1.0, memory_efficiency=1.0,
-                                overhead_s=0.0, overhead_per_seq_s=0.0)
+                                overhead_s=0.0, overhead_per_seq_s=0.0, kernels=None)
     pred = ideal.iteration(decode_seqs=decode_seqs, decode_context_tokens=decode_context_tokens,
                            prefill_tokens=prefill_tokens, prefill_pairs=prefill_pairs)
     seqs = non_negative_array("decode_seqs", decode_seqs, error=ServingInputError)
     fit = fit_overheads(measured_s=measured_s, busy_s=np.maximum(pred.compute_s, pred.memory_s),
                         comm_s=pred.comm_s,
                         seqs=np.broadcast_to(seqs, pred.time_s.shape), per_seq=per_seq)
-    calibrated = dataclasses.replace(model, compute_efficiency=fit.efficiency,
+    calibrated = dataclasses.replace(ideal, compute_efficiency=fit.efficiency,
                                      memory_efficiency=fit.efficiency, overhead_s=fit.overhead_s,
                                      overhead_per_seq_s=fit.overhead_per_seq_s)
     return calibrated, fit

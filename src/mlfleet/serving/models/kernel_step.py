@@ -1,0 +1,90 @@
+"""The serving step from kernels: one replica stage timed by the kernel model.
+
+The default path of :class:`~mlfleet.serving.models.llm_step.LlmStepModel` for a catalog
+accelerator: every kernel of an iteration (:mod:`mlfleet.infra.accel.kernels`) timed by its
+kernel model (:func:`mlfleet.infra.accel.step.counts_step`), issued by the engine
+(``graph``, ``eager`` or ``framework``). Per pipeline stage and micro-batch the step is
+max(host, device) + sync, with the TP AllReduces on the device; the GPipe schedule around it is
+the legacy model's:
+
+    time = (m + pp - 1) · t_stage(T/m) + (pp - 1) · t_p2p(T/m)
+
+The terms map onto :class:`~mlfleet.serving.models.llm_step.StepTime`: ``compute_s`` and
+``memory_s`` are the kernels' summed compute and memory times, ``comm_s`` the AllReduces and
+sends, and ``overhead_s`` everything else (kernel fixed times, floors, gaps, host, sync).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from mlfleet.checks import FloatArray
+from mlfleet.infra.accel.kernels import StepCounts
+from mlfleet.infra.accel.step import StepBreakdown, counts_step
+from mlfleet.infra.accel.types import KernelModel
+from mlfleet.infra.roofline import TransformerShape
+
+_BOUND_NAMES = {"kernel floors": "overhead", "host": "overhead"}
+"""StepTime's bound names for the kernel step's (compute, memory, communication stay)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KernelStage:
+    """How one replica runs its stage: the kernel model, the engine and the shard."""
+
+    kernels: KernelModel
+    engine: str
+    shape: TransformerShape
+    tp: int
+    pp: int
+    layers: int
+    """Layers on the busiest pipeline stage."""
+    kv_bytes_per_element: float
+    act_bytes_per_element: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class KernelIteration:
+    """An iteration's time along the critical path and its terms (arrays)."""
+
+    time_s: FloatArray
+    compute_s: FloatArray
+    memory_s: FloatArray
+    comm_s: FloatArray
+    overhead_s: FloatArray
+    bound: npt.NDArray[np.str_]
+    flop: FloatArray
+    """FLOP of one GPU over all its micro-batches."""
+    mem_bytes: FloatArray
+    stage: StepBreakdown
+    """One micro-batch on one stage."""
+
+
+def kernel_iteration(stage: KernelStage, *, tokens: FloatArray, pairs: FloatArray,
+                     kv_read_tokens: FloatArray, logit_rows: FloatArray, microbatches: FloatArray,
+                     allreduce_s: Callable[[FloatArray], FloatArray],
+                     p2p_s: Callable[[FloatArray], FloatArray]) -> KernelIteration:
+    """One iteration of ``tokens`` new tokens split into ``microbatches``; ``allreduce_s``
+    and ``p2p_s`` time one AllReduce / one stage-to-stage send of the given bytes."""
+    m = microbatches
+    counts = StepCounts(tokens=tokens / m, logit_rows=logit_rows / m, pairs=pairs / m,
+                        kv_read_tokens=kv_read_tokens / m)
+    act_bytes = counts.tokens * stage.shape.d_model * stage.act_bytes_per_element
+    one = counts_step(stage.kernels, stage.shape, counts, engine=stage.engine, tp=stage.tp,
+                      layers=stage.layers, kv_bytes_per_element=stage.kv_bytes_per_element,
+                      act_bytes_per_element=stage.act_bytes_per_element,
+                      allreduce_s=allreduce_s(act_bytes) if stage.tp > 1 else 0.0)
+    passes = m + stage.pp - 1.0
+    sends = (stage.pp - 1.0) * p2p_s(act_bytes) if stage.pp > 1 else 0.0 * act_bytes
+    time = passes * one.time_s + sends
+    compute, memory, comm = passes * one.compute_s, passes * one.memory_s, passes * one.comm_s
+    comm = comm + sends
+    bound = np.vectorize(lambda b: _BOUND_NAMES.get(b, b), otypes=[str])(one.bound)
+    return KernelIteration(time_s=time, compute_s=compute, memory_s=memory, comm_s=comm,
+                           overhead_s=np.maximum(time - np.maximum(compute, memory) - comm, 0.0),
+                           bound=np.asarray(bound), flop=m * one.flop,
+                           mem_bytes=m * one.mem_bytes, stage=one)
