@@ -35,6 +35,10 @@ DEBUG_TRACE = str(Path(tempfile.gettempdir()) / "mlfleet-cli-cases-trace.json")
 REGISTRY = str(Path(__file__).resolve().parent / "ops" / "registry" / "data"
                / "recsys-registry.db")
 """``mlfleet ops registry demo --store`` in journal mode DELETE: reading it writes nothing."""
+VALIDATE_RESULTS = str(Path(tempfile.gettempdir()) / "mlfleet-cli-cases-validate.json")
+"""Where ``validate`` stores its results in these cases (its baseline on the next run)."""
+SWEEP_OUT = str(Path(tempfile.gettempdir()) / "mlfleet-cli-cases-sweep.parquet")
+"""Where ``sweep`` writes in these cases (overwritten each time)."""
 # Per command, one or more argument lists; several rows exercise several payload shapes.
 CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("catalog", "list"): [[]],
@@ -219,4 +223,7 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
                                  [CANARY_BASELINE, CANARY_SERIES, "--kayenta-only"]],
     ("ops", "canary", "sim"): [["--rate", "20"]],
     ("ops", "canary", "real"): [["--duration", "2s", "--interval", "0.5s", "--rate", "20"]],
+    ("validate",): [["--quick", "--only", "comm", "--results", VALIDATE_RESULTS]],
+    ("sweep",): [[str(Path(__file__).resolve().parents[1] / "examples" / "llm-pretraining.yaml"),
+                  "--set", "training.mfu=0.3,0.4", "--out", SWEEP_OUT]],
 }

@@ -327,6 +327,27 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
                          "chapter": ["comm", "ops", "edge", ""],
                          "id": ["ops.experiment-sample-size", "comm.nope", ""]},
     ("book", "check"): {"chapters": [*PATHS, "book-tables/index.md"]},
+    # validate: SMALL_DEFAULTS keep it to the quick comm checks (a full run takes a minute);
+    # outputs relative (the scratch directory) or refused.
+    ("validate",): {"only": ["comm", "serving.erlang-b", "ops.peeking.armitage", "nope", ""],
+                    "results": ["results.json", "missing/r.json", ".", "/proc/nope/r.json", ""],
+                    "baseline": ["results.json", EMPTY, RANDOM_BYTES, "missing.json", "/proc",
+                                 ""],
+                    "save_baseline": ["baseline.json", ".", "/proc/nope/b.json", ""],
+                    "write_docs": ["validation.md", ".", "/proc/nope/v.md", ""],
+                    "seed": ["0", "1", "-1", "x"]},
+    # sweep: small grids only (a 10^5-point grid validates for a minute); never a valid
+    # --sim (it starts Ray); outputs relative (the scratch directory) or refused.
+    ("sweep",): {"scenario": [*EXAMPLES, EMPTY, RANDOM_BYTES, "nope", ""],
+                 "set": ["cluster.gpus=8192", "training.mfu=0.3,0.4", "training.zero_stage=0:3:1",
+                         "cluster.gpus=1024:16384:x2", "training.parallelism.data=100",
+                         "cluster.gpu=8", "cluster.gpus=x", "cluster.gpus=", "=", "",
+                         "cluster.gpus=1:1e9:1", "training.mfu=1:0:1"],
+                 "out": ["sweep.parquet", ".", "missing/s.parquet", "/proc/nope/s.parquet", ""],
+                 "metric": ["step_compute_s", "fits_hbm", "nope", ""],
+                 "sim": ["nope", "", "serve"], "address": ["127.0.0.1:1", "nope", ""],
+                 "num_cpus": ["1", "0", "-1", "x"], "requests": ["1", "0", "-1", "x"],
+                 "seed": ["0", "1", "-1", "x"]},
 }
 # Put first, so that a fuzzed value of the same option (last one wins) still applies.
 SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
@@ -358,6 +379,7 @@ SMALL_DEFAULTS: dict[tuple[str, ...], list[str]] = {
     ("ops", "experiment", "interleaving"): ["--users", "2000", "--reps", "20", "--gap", "0.5"],
     ("ops", "canary", "sim"): ["--rate", "20"],
     ("ops", "canary", "real"): ["--duration", "2s", "--interval", "0.5s", "--rate", "20"],
+    ("validate",): ["--quick", "--only", "comm"],
 }
 SANDBOXED: dict[tuple[str, ...], str] = {
     ("serve",): "serves until stopped: the sandbox records the config instead of binding",

@@ -125,15 +125,18 @@ def load(path: Path, *, option: str) -> Stored:
 
 
 def check_writable(path: Path, *, option: str) -> None:
-    """Refuse up front a path that cannot be written, before minutes of checks run."""
+    """Refuse up front a path that cannot be written, before minutes of checks run: create
+    its directory and a temporary file beside it (removed again)."""
     if path.is_dir():
         raise ValidateInputError(f"{option} {str(path)!r} is a directory; give a file path")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ValidateInputError(f"{option} {str(path)!r} cannot be written"
-                                 f" ({str(parent)!r} is not a writable directory)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValidateInputError(f"{option} {str(path)!r} cannot be written:"
+                                 f" {exc.strerror or exc}") from None
 
 
 def save(path: Path, payload: dict[str, Any], *, option: str) -> None:

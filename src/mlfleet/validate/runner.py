@@ -1,7 +1,9 @@
 """Run the validation providers: choose them, import them lazily, collect their checks.
 
-A provider that raises, returns something that is not a list of checks, or repeats an id
-does not stop the run: it becomes one ``error`` row carrying the message (see
+A provider's name (its key in ``PROVIDERS``) is the dotted prefix of every check id it
+produces, so ``--only PREFIX`` knows which providers to import. A provider that raises,
+returns something that is not a list of checks, breaks that rule, or repeats an id does
+not stop the run: it becomes one ``error`` row carrying the message (see
 :func:`mlfleet.validate.results.from_error`), and the command fails with status 3.
 """
 
@@ -40,11 +42,9 @@ def matches(check_id: str, prefixes: Sequence[str]) -> bool:
 
 
 def _may_produce(provider: str, prefix: str) -> bool:
-    """Whether a provider may hold checks under ``prefix``: ids start with the chapter key,
-    which is the first component of the provider's name."""
-    chapter = provider.split(".", 1)[0]
-    return (provider.startswith(prefix) or prefix.startswith(provider)
-            or prefix.split(".", 1)[0] == chapter)
+    """Whether a provider may hold checks under ``prefix``: its name is a prefix of every
+    id it produces (checked in :func:`_checked`)."""
+    return provider.startswith(prefix) or prefix.startswith(provider)
 
 
 def choose(selection: Selection, providers: ProviderTable = PROVIDERS) -> list[str]:
@@ -64,6 +64,9 @@ def _checked(name: str, value: object) -> list[Check]:
     if not isinstance(value, list) or not all(isinstance(c, Check) for c in value):
         raise ValueError(f"provider {name} returned {type(value).__name__}, not list[Check]")
     for check in value:
+        if not check.id.startswith(f"{name}."):
+            raise ValueError(f"check id {check.id!r} does not start with its provider's name"
+                             f" {name!r}")
         if check.reference_kind not in REFERENCE_KINDS or check.held not in HELD:
             raise ValueError(f"check {check.id}: reference_kind {check.reference_kind!r} or"
                              f" held {check.held!r} is not one of {REFERENCE_KINDS}/{HELD}")
