@@ -13,6 +13,7 @@ from mlfleet.catalog.types import PRECISIONS
 from mlfleet.errors import InputError
 from mlfleet.infra import memory_fit
 from mlfleet.infra import roofline as rl
+from mlfleet.infra.accel.types import ENGINE_MODES
 from mlfleet.lazy_group import LazyGroup
 from mlfleet.units import parse_quantity
 
@@ -147,6 +148,11 @@ _UNBOUNDED_INTENSITY = "the step moves 0 bytes of memory, so FLOP per byte has n
               help="Fraction of peak bandwidth reached.")
 @click.option("--overhead", default="0s", show_default=True,
               help="Fixed per-step overhead, e.g. 2ms.")
+@click.option("--engine", type=click.Choice(ENGINE_MODES), default="graph", show_default=True,
+              help="How the kernel model issues the op: CUDA graph, eager PyTorch, or a "
+                   "framework with per-op host cost.")
+@click.option("--calibration", type=click.Path(dir_okay=False),
+              help="Calibration file (mlfleet infra calibrate) for the kernel model.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def roofline_command(**opts: Any) -> None:
     """Time, binding resource, arithmetic intensity and MFU of one step.
@@ -164,16 +170,52 @@ def roofline_command(**opts: Any) -> None:
     fits = fit.rows() if fit is not None else [{} for _ in range(result.time_s.size)]
     rows = [{**{k: int(v[i]) for k, v in axes.items()}, **row, **fits[i]}
             for i, row in enumerate(result.rows())]
+    kernel = _kernel_side(opts, device, cost)
+    if isinstance(kernel, tuple):
+        rows[0].update(kernel[1])
     if opts["as_json"]:
         from mlfleet.cli import emit_json
 
-        emit_json({"device": device, "fidelity": "model", "rows": rows},
+        extra = ({"kernel_model": kernel[0]} if isinstance(kernel, tuple) else
+                 {"kernel_model": None, "kernel_model_null_reason": kernel} if kernel else {})
+        emit_json({"device": device, "fidelity": "model", "rows": rows, **extra},
                   null_reasons={"arithmetic_intensity": _UNBOUNDED_INTENSITY})
     else:
         _print_rows(rows, list(axes), title=_title(device, opts))
+        if isinstance(kernel, tuple):
+            from mlfleet.infra.accel import roofline_terms_cli as terms
+
+            terms.print_terms(rows[0], result.rows()[0], model=kernel[2], engine=opts["engine"])
+        elif kernel:
+            click.echo(f"kernel model: none ({kernel})")
     warning = memory_fit.refuse_unfit(rows, device=device.name, split="--gpus")
     if warning is not None:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _kernel_side(opts: dict[str, Any], device: rl.Device, cost: rl.OpCost
+                 ) -> tuple[dict[str, Any], dict[str, Any], Any] | str | None:
+    """(model summary, kernel_* row keys, model) of a GEMM or custom step on a catalog
+    accelerator; a reason (str) when that accelerator or precision has no kernel data and no
+    --calibration; None for a workload step (see `mlfleet serving step`) or a custom device."""
+    if opts["workload"] is not None or opts["accelerator"] is None:
+        if opts["calibration"] is not None:
+            raise InputError("--calibration applies to --gemm or --flop/--bytes steps on an "
+                             "--accelerator; for workload steps use mlfleet serving step")
+        return None
+    from mlfleet.infra.accel import roofline_terms_cli as terms
+    from mlfleet.infra.accel.defaults import KernelDataError
+
+    try:
+        model = terms.kernel_model_for(opts["accelerator"], opts["precision"], device,
+                                       opts["calibration"])
+    except KernelDataError as exc:
+        if opts["calibration"] is not None:
+            raise
+        return str(exc)
+    rows = parse_gemm(opts["gemm"])[0] if opts["gemm"] is not None else None
+    row = terms.kernel_terms(model, cost, engine=opts["engine"], gemm_rows=rows)
+    return terms.model_summary(model, opts["engine"]), row, model
 
 
 def _memory_fit(opts: dict[str, Any], device: rl.Device,

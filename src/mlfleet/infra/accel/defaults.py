@@ -11,7 +11,6 @@ value names its source; derived values say from which published points (``publis
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -160,8 +159,8 @@ def kernel_model(accelerator: str, precision: str) -> KernelModel:
 
 
 def _active_calibration(accelerator: str, precision: str) -> KernelModel | None:
-    """The calibration set by ``using_calibration`` for this accelerator (its name as given,
-    e.g. ``host``, or its catalog name), or None; None also while part C's module is absent."""
+    """The calibration set by ``using_calibration`` (None when none is set, or while the
+    calibration module is absent); it raises when set for another accelerator or precision."""
     from importlib.util import find_spec
 
     if find_spec("mlfleet.infra.accel.calibration") is None:
@@ -169,11 +168,5 @@ def _active_calibration(accelerator: str, precision: str) -> KernelModel | None:
     # Imported lazily: calibration reads files and sits above the defaults.
     from mlfleet.infra.accel import calibration
 
-    names = [accelerator]
-    with contextlib.suppress(CatalogError):
-        names.append(Accelerator.from_name(accelerator).name)
-    for name in dict.fromkeys(names):
-        active: KernelModel | None = calibration.active_calibration(name, precision)
-        if active is not None:
-            return active
-    return None
+    active: KernelModel | None = calibration.active_calibration(accelerator, precision)
+    return active
