@@ -24,8 +24,10 @@ def test_unwritable_out_leaves_nothing(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory\n", encoding="utf-8")
     assert_one_line_error(run_cli("book", "tables", "--out", str(blocker / "tables")),
-                          f"--out(={str(blocker / 'tables')!r}) cannot be created")
-    assert_one_line_error(run_cli("book", "tables", "--out", str(blocker)), "cannot be created")
+                          f"--out(={str(blocker / 'tables')!r}) cannot be created: it lies "
+                          f"under the file {str(blocker)!r}")
+    assert_one_line_error(run_cli("book", "tables", "--out", str(blocker)),
+                          "cannot be created: it is a file")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
     assert blocker.read_text(encoding="utf-8") == "not a directory\n"
 

@@ -40,8 +40,9 @@ def tables_command(out: str | None, chapter: str | None, table_id: str | None,
         raise BookInputError("--out(='') is missing: give the directory to write the tables "
                              "into, e.g. --out book-tables (or --list)")
     from mlfleet.book.document import INDEX, index_file, table_file
-    from mlfleet.book.output_dir import write_files
+    from mlfleet.book.output_dir import check_target, write_files
 
+    check_target(Path(out))
     built = [(spec, spec.build()) for spec in chosen]
     files = {f"{spec.id}.md": table_file(spec, table) for spec, table in built}
     files[INDEX] = index_file(built)

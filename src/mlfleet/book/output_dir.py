@@ -14,6 +14,16 @@ from pathlib import Path
 from mlfleet.book.markers import BookInputError
 
 
+def check_target(directory: Path) -> None:
+    """Refuse, before any work, a ``directory`` that is a file or lies under one."""
+    probe = directory
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        what = "is a file" if probe == directory else f"lies under the file {str(probe)!r}"
+        raise BookInputError(f"--out(={str(directory)!r}) cannot be created: it {what}")
+
+
 def _create(directory: Path) -> bool:
     """Make ``directory`` (and parents); whether it did not exist before."""
     if directory.is_dir():
