@@ -15,6 +15,7 @@ Raises :class:`SweepInputError` (exit 2) with one line naming the field and the 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import itertools
 import math
@@ -159,7 +160,9 @@ def _expand(field: str, text: str) -> list[str]:
 
 
 def _number(field: str, text: str) -> float | int:
-    value = yaml.safe_load(text) if text.strip() else None
+    value: Any = text.strip()
+    with contextlib.suppress(ValueError):
+        value = int(value) if value.lstrip("+-").isdigit() else float(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise SweepInputError(f"--set {field}: range bound {text!r} is not allowed; "
                               "a range a:b:step or a:b:xK takes plain numbers")
