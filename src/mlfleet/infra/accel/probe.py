@@ -196,13 +196,15 @@ def _launch(doc: Mapping[str, Any]) -> LaunchTimes | None:
 
 def _step(row: Mapping[str, Any], where: str) -> StepPoint:
     phase = _choice(row, "phase", where, STEP_PHASES)
+    batch = _count(row, "batch", where)
+    tokens = _count(row, "context" if phase == "decode" else "prompt_len", where)
+    engine = _choice(row, "engine", where, ENGINE_MODES)
+    seconds = _number(row, "seconds", where)
     s = _object(_field(row, "shape", where), f"{where}shape")
     shape = StepShape(**{k: _count(s, k, f"{where}shape.") for k in
                          ("d_model", "n_layers", "n_heads", "n_kv_heads", "d_ff", "vocab")})
-    return StepPoint(phase=phase, batch=_count(row, "batch", where),
-                     tokens=_count(row, "context" if phase == "decode" else "prompt_len", where),
-                     engine=_choice(row, "engine", where, ENGINE_MODES),
-                     seconds=_number(row, "seconds", where), shape=shape)
+    return StepPoint(phase=phase, batch=batch, tokens=tokens, engine=engine, seconds=seconds,
+                     shape=shape)
 
 
 def parse_probe(doc: Any, *, source: str = "") -> Probe:
