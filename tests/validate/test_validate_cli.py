@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cli_helpers import assert_one_line_error, run_cli, run_main
+from cli_helpers import ENTRY, assert_one_line_error, run_cli, run_main
 from mlfleet import catalog
 from mlfleet.validate.cli import DOCS_COMMAND
 from mlfleet.validate.results import RESULTS_SCHEMA
@@ -125,3 +129,25 @@ def test_an_unwritable_results_path_exits_2(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(capsys, "validate", "--only", "comm", "--results", str(tmp_path))
     assert code == 2 and "is a directory" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_run_and_writes_nothing(tmp_path: Path) -> None:
+    """SIGINT while the providers run: exit 130, one line, no results file."""
+    results = tmp_path / "made-by-the-command" / "r.json"
+    proc = subprocess.Popen([sys.executable, "-c", ENTRY, "validate", "--only", "infra",
+                             "--results", str(results)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not results.parent.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the command creates it once its arguments are checked
+        assert results.parent.exists(), "the command never started running providers"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip() == "interrupted" and not results.exists()
+    assert list(results.parent.iterdir()) == []

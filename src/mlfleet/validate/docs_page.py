@@ -53,6 +53,7 @@ def live_section(rows: Sequence[CheckResult], *, command: str) -> list[str]:
            " the error exceeds the bound (and `tests/validate/` runs it in CI); **goal**:"
            " reported, never fatal. Error = (predicted − reference) / |reference| unless"
            " the bound is absolute.", ""]
+    out += summary_table(kept)
     for chapter in dict.fromkeys(r.chapter for r in kept):
         out += [f"### {CHAPTER_TITLES.get(chapter, chapter)}", "",
                 "| id | quantity | model | reference | reference value | predicted | error"
@@ -60,6 +61,21 @@ def live_section(rows: Sequence[CheckResult], *, command: str) -> list[str]:
         out += [_live_row(r) for r in kept if r.chapter == chapter]
         out.append("")
     return out
+
+
+def summary_table(rows: Sequence[CheckResult]) -> list[str]:
+    """Per chapter: checks, how many pass, and the largest |error| as a share of its bound."""
+    out = ["| chapter | checks | asserted | goals | pass | largest \\|error\\| / bound |",
+           "|---|---|---|---|---|---|"]
+    for chapter in dict.fromkeys(r.chapter for r in rows):
+        mine = [r for r in rows if r.chapter == chapter]
+        used = max((abs(r.error) / r.bound for r in mine if r.bound > 0 and r.status != "error"),
+                   default=0.0)
+        out.append(f"| {CHAPTER_TITLES.get(chapter, chapter)} | {len(mine)}"
+                   f" | {sum(r.held == 'asserted' for r in mine)}"
+                   f" | {sum(r.held == 'goal' for r in mine)}"
+                   f" | {sum(r.status == 'pass' for r in mine)} | {used:.2f} |")
+    return [*out, ""]
 
 
 def _recorded_row(row: RecordedRow) -> str:
