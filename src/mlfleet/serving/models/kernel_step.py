@@ -20,13 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from mlfleet.checks import FloatArray
 from mlfleet.infra.accel.kernels import StepCounts
-from mlfleet.infra.accel.step import StepBreakdown, counts_step
+from mlfleet.infra.accel.step import counts_step
 from mlfleet.infra.accel.types import KernelModel
 from mlfleet.infra.roofline import TransformerShape
+from mlfleet.serving.models.step_terms import StepTime
 
 _BOUND_NAMES = {"kernel floors": "overhead", "host": "overhead"}
 """StepTime's bound names for the kernel step's (compute, memory, communication stay)."""
@@ -47,27 +47,10 @@ class KernelStage:
     act_bytes_per_element: float
 
 
-@dataclass(frozen=True, kw_only=True)
-class KernelIteration:
-    """An iteration's time along the critical path and its terms (arrays)."""
-
-    time_s: FloatArray
-    compute_s: FloatArray
-    memory_s: FloatArray
-    comm_s: FloatArray
-    overhead_s: FloatArray
-    bound: npt.NDArray[np.str_]
-    flop: FloatArray
-    """FLOP of one GPU over all its micro-batches."""
-    mem_bytes: FloatArray
-    stage: StepBreakdown
-    """One micro-batch on one stage."""
-
-
 def kernel_iteration(stage: KernelStage, *, tokens: FloatArray, pairs: FloatArray,
                      kv_read_tokens: FloatArray, logit_rows: FloatArray, microbatches: FloatArray,
                      allreduce_s: Callable[[FloatArray], FloatArray],
-                     p2p_s: Callable[[FloatArray], FloatArray]) -> KernelIteration:
+                     p2p_s: Callable[[FloatArray], FloatArray]) -> StepTime:
     """One iteration of ``tokens`` new tokens split into ``microbatches``; ``allreduce_s``
     and ``p2p_s`` time one AllReduce / one stage-to-stage send of the given bytes."""
     m = microbatches
@@ -84,7 +67,11 @@ def kernel_iteration(stage: KernelStage, *, tokens: FloatArray, pairs: FloatArra
     compute, memory, comm = passes * one.compute_s, passes * one.memory_s, passes * one.comm_s
     comm = comm + sends
     bound = np.vectorize(lambda b: _BOUND_NAMES.get(b, b), otypes=[str])(one.bound)
-    return KernelIteration(time_s=time, compute_s=compute, memory_s=memory, comm_s=comm,
-                           overhead_s=np.maximum(time - np.maximum(compute, memory) - comm, 0.0),
-                           bound=np.asarray(bound), flop=m * one.flop,
-                           mem_bytes=m * one.mem_bytes, stage=one)
+    shape = time.shape
+    return StepTime(
+        time_s=time, compute_s=compute, memory_s=memory, comm_s=comm,
+        overhead_s=np.maximum(time - np.maximum(compute, memory) - comm, 0.0),
+        bound=np.asarray(bound), tokens=np.broadcast_to(tokens, shape) + 0.0,
+        bubble_fraction=np.broadcast_to((stage.pp - 1.0) / passes, shape) + 0.0,
+        flop_per_gpu=m * one.flop, mem_bytes_per_gpu=m * one.mem_bytes,
+        mfu=m * one.flop / (time * stage.kernels.peak_flops_per_s), kernels=one)

@@ -38,11 +38,10 @@ Two ways to time a stage:
   (CUDA graph, eager, framework), step = max(host, device) + sync
   (:mod:`mlfleet.serving.models.kernel_step`, :mod:`mlfleet.infra.accel.step`). Embeddings
   are gathers and the LM head runs on one row per sequence.
-* **Legacy** (the special case above, kept for exact references and the CPU calibration):
-  the roofline with ``compute_efficiency``/``memory_efficiency``, a fixed per-step
-  ``overhead_s`` (kernel launches, scheduler) and ``overhead_per_seq_s`` per decoding
-  sequence (sampling, bookkeeping); neither overlaps. :func:`calibrate_step` fits both, with
-  an efficiency, to measured step times. Giving any of these constants selects it.
+* **Legacy** (kept for exact references and the CPU calibration): the roofline above with
+  efficiencies, a fixed per-step ``overhead_s`` (launches, scheduler) and ``overhead_per_seq_s``
+  per decoding sequence (sampling); neither overlaps. :func:`calibrate_step` fits them to
+  measured step times. Giving any of these constants selects it.
 """
 
 from __future__ import annotations
@@ -69,6 +68,7 @@ from mlfleet.checks import (
 from mlfleet.comm.cost.allreduce import recursive_doubling_allreduce_time, ring_allreduce_time
 from mlfleet.errors import ServingInputError
 from mlfleet.infra import roofline as rl
+from mlfleet.infra.accel.compiled_step import CompiledStep, compile_step
 from mlfleet.infra.accel.types import ENGINE_MODES, KernelModel
 from mlfleet.serving.models.kernel_step import KernelStage, kernel_iteration
 from mlfleet.serving.models.step_fit import StepCalibration as StepCalibration
@@ -120,9 +120,8 @@ class LlmStepModel:
     """Fixed cost of launching one TP AllReduce, on top of the link's α (NCCL's base
     latency is 6.6-6.8 µs for its LL protocol: NCCL src/graph/tuning.cc, baseLat)."""
     kernels: KernelModel | None = None
-    """The accelerator's kernel model: the step is built from kernels
-    (:mod:`mlfleet.serving.models.kernel_step`). None: the legacy roofline above, with
-    efficiencies and the per-step and per-sequence overheads as constants."""
+    """The kernel model the step is built from (:mod:`~.kernel_step`); None: the legacy
+    roofline with the efficiencies and overheads above as constants."""
     engine: str = "graph"
     """How the kernel path issues kernels: one of :data:`ENGINE_MODES`."""
     name: str = "llm"
@@ -212,6 +211,16 @@ class LlmStepModel:
         """Time of one TP AllReduce of ``size_bytes`` (0 when tp = 1)."""
         s = np.asarray(size_bytes, dtype=np.float64)
         return np.asarray(np.minimum.reduce([a + b * s for a, b in self._allreduce_coeffs]))
+
+    @cached_property
+    def _compiled(self) -> CompiledStep | None:
+        """The kernel path compiled for :meth:`iteration_time_s`; None on the legacy path."""
+        if self.kernels is None:
+            return None
+        return compile_step(self.kernels, self.shape, engine=self.engine, tp=self.tp,
+                            layers=self.layers_per_stage,
+                            kv_bytes_per_element=self.kv_bytes_per_element,
+                            act_bytes_per_element=self.act_bytes_per_element)
 
     # ---------------------------------------------------------------- the step
 
@@ -311,17 +320,10 @@ class LlmStepModel:
                             tp=self.tp, pp=self.pp, layers=self.layers_per_stage,
                             kv_bytes_per_element=self.kv_bytes_per_element,
                             act_bytes_per_element=self.act_bytes_per_element)
-        it = kernel_iteration(stage, tokens=t, pairs=a, kv_read_tokens=cached, logit_rows=rows,
-                              microbatches=m, allreduce_s=self.allreduce_s,
-                              p2p_s=lambda b: np.asarray(self.pp_alpha_s
-                                                         + b / self.pp_bw_bytes_per_s))
-        shape = it.time_s.shape
-        return StepTime(
-            time_s=it.time_s, compute_s=it.compute_s, memory_s=it.memory_s, comm_s=it.comm_s,
-            overhead_s=it.overhead_s, bound=it.bound, tokens=np.broadcast_to(t, shape) + 0.0,
-            bubble_fraction=np.broadcast_to((self.pp - 1.0) / (m + self.pp - 1.0), shape) + 0.0,
-            flop_per_gpu=it.flop, mem_bytes_per_gpu=it.mem_bytes,
-            mfu=it.flop / (it.time_s * self.device.peak_flops_per_s), kernels=it.stage)
+        return kernel_iteration(stage, tokens=t, pairs=a, kv_read_tokens=cached, logit_rows=rows,
+                                microbatches=m, allreduce_s=self.allreduce_s,
+                                p2p_s=lambda b: np.asarray(self.pp_alpha_s
+                                                           + b / self.pp_bw_bytes_per_s))
 
     def iteration_time_s(self, decode_seqs: float, decode_context_tokens: float,
                          prefill_tokens: float = 0.0, prefill_pairs: float | None = None,
@@ -336,11 +338,14 @@ class LlmStepModel:
         t = prefill_tokens + decode_seqs
         pairs = prefill_tokens * (prefill_tokens + 1.0) / 2.0 if prefill_pairs is None \
             else prefill_pairs
-        if self.kernels is not None:  # not affine in the counts: no float fast path
-            return float(self.iteration(
-                decode_seqs=decode_seqs, decode_context_tokens=decode_context_tokens,
-                prefill_tokens=prefill_tokens, prefill_pairs=pairs,
-                prefill_prefix_tokens=prefill_prefix_tokens).time_s)
+        if self._compiled is not None:  # the kernel path, on floats
+            act = t * self.shape.d_model * self.act_bytes_per_element
+            ar = min(a + b * act for a, b in self._allreduce_coeffs) if self.tp > 1 else 0.0
+            stage = self._compiled.time_s(t, decode_seqs + (prefill_tokens > 0),
+                                          pairs + decode_context_tokens,
+                                          prefill_prefix_tokens + decode_context_tokens, ar)
+            p2p = self.pp_alpha_s + act / self.pp_bw_bytes_per_s if self.pp > 1 else 0.0
+            return self.pp * stage + (self.pp - 1.0) * p2p
         k = prefill_tokens + prefill_prefix_tokens + decode_context_tokens + decode_seqs
         flop, mem, allreduce, p2p = self._stage(t, pairs + decode_context_tokens, k, 1.0)
         passes = float(self.pp)
@@ -462,8 +467,7 @@ def llm_step_model(*, workload: str | Workload | rl.TransformerShape,
 
 
 def _default_kernels(accelerator: str, precision: str, *, required: bool) -> KernelModel | None:
-    """The accelerator's kernel model, or None (legacy) when it has no kernel data and the
-    caller asked for no engine."""
+    """The accelerator's kernel model; None (legacy) without kernel data unless ``required``."""
     from mlfleet.infra.accel import defaults
 
     if not required and (accelerator not in defaults.accelerators_with_data()
