@@ -26,8 +26,8 @@ ChartStep = tuple[str, str, Callable[[], Chart | None]]
 def build_report(scenario: Scenario, *, seed: int, sweep: Path | None = None,
                  progress: Progress | None = None) -> str:
     """The report's HTML (raises InputError subclasses for a bad sweep file)."""
-    plan = build_plan(scenario)
     sweep_charts = _sweep_charts(sweep)
+    plan = build_plan(scenario)
     steps = _steps(scenario, plan, seed)
     figures = []
     for i, (plot_id, why, build) in enumerate(steps):

@@ -65,21 +65,25 @@ def domain(values: list[float], *, log: bool, name: str, lo: float | None = None
 
 def _linear_ticks(lo: float, hi: float, target: int = 6) -> list[float]:
     raw = hi / target - lo / target
+    if not raw > 0:  # the ends are one float apart: label them
+        return [lo, hi]
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(s * power for s in NICE_STEPS if s * power >= raw)
     first = math.ceil(lo / step)
     count = int(math.floor(hi / step)) - first + 1
-    return [(first + i) * step for i in range(max(count, 0))]
+    return [(first + i) * step for i in range(min(max(count, 0), 2 * target))]
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
-    """Decades; 1-2-5 steps when the range holds fewer than two decades."""
+    """Decades; 1-2-5 steps when the range holds fewer than two decades; linear nice steps
+    when it holds fewer than two of those."""
     first, last = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
     if last - first >= 1:
         stride = max(1, math.ceil((last - first + 1) / 8))
         return [10.0 ** e for e in range(first, last + 1, stride)]
     candidates = (m * 10.0 ** e for e in range(first - 1, last + 1) for m in (1.0, 2.0, 5.0))
-    return [v for v in candidates if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)]
+    inside = [v for v in candidates if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)]
+    return inside if len(inside) >= 2 else _linear_ticks(lo, hi)
 
 
 def tick_label(value: float) -> str:
