@@ -164,9 +164,10 @@ def _step_rows(o: dict[str, Any], tp: int) -> list[dict[str, Any]]:
     if o["calibration"] is not None and any(v is not None for v in legacy.values()):
         raise ServingInputError("--calibration applies to the kernel step model; drop "
                                 "--compute-efficiency/--memory-efficiency/--overhead")
+    engine = o["engine"] or ("graph" if o["calibration"] else None)
     model = llm_step_model(workload=o["workload"], accelerator=o["accelerator"],
                            precision=o["precision"], kv_precision=o["kv_precision"], tp=tp,
-                           pp=o["pp"], engine=o["engine"], **legacy)
+                           pp=o["pp"], engine=engine, **legacy)
     if o["allreduce_latency"] != "0s":
         model = dataclasses.replace(model, allreduce_launch_s=parse_quantity(
             o["allreduce_latency"], "s"))
