@@ -28,7 +28,7 @@ def test_graph_rows_carry_the_terms_and_equal_the_step_model(
     expected = transformer_step(kernel_model("H100", "bf16"), shape, phase="decode",
                                 batch=[1, 8, 32, 128], context_len=1024, engine="graph")
     for row, t, b in zip(rows, expected.time_s, expected.bound, strict=True):
-        assert TERMS <= set(row) and row["engine"] == "graph"
+        assert set(row) >= TERMS and row["engine"] == "graph"
         assert row["time_s"] == pytest.approx(float(t), rel=1e-12)
         assert row["bound"] == b
 
