@@ -54,9 +54,9 @@ def test_legacy_constants_select_the_legacy_model(capsys: pytest.CaptureFixture[
     assert "n_kernels" not in rows[0] and rows[0]["overhead_s"] == pytest.approx(2e-3)
 
 
-def _calibration(tmp_path: Path, accelerator: str, **launch: float) -> Path:
+def _calibration(tmp_path: Path, accelerator: str, *, extra_sync_s: float = 0.0) -> Path:
     base = kernel_model(accelerator, "bf16")
-    model = replace(base, launch=replace(base.launch, **launch))
+    model = replace(base, launch=replace(base.launch, sync_s=base.launch.sync_s + extra_sync_s))
     doc = {"schema": CALIBRATION_SCHEMA, "accelerator": model.accelerator,
            "precision": model.precision, "peak_flops_per_s": model.peak_flops_per_s,
            "mem_bw_bytes_per_s": model.mem_bw_bytes_per_s,
@@ -71,7 +71,7 @@ def test_a_calibration_replaces_the_defaults(capsys: pytest.CaptureFixture[str],
                                              tmp_path: Path) -> None:
     """A calibration with 1 ms more sync makes every step 1 ms longer."""
     base = run_main_json(capsys, *ARGS)["rows"]
-    path = _calibration(tmp_path, "H100", sync_s=kernel_model("H100", "bf16").launch.sync_s + 1e-3)
+    path = _calibration(tmp_path, "H100", extra_sync_s=1e-3)
     calibrated = run_main_json(capsys, *ARGS, "--calibration", str(path))["rows"]
     for b, c in zip(base, calibrated, strict=True):
         assert c["time_s"] == pytest.approx(b["time_s"] + 1e-3, rel=1e-9)
