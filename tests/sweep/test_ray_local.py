@@ -1,0 +1,108 @@
+"""A sweep of real simulations on a real local Ray (mlfleet.sweep.ray_backend).
+
+Each ``run_points`` call starts its own Ray (about 2 s and 740 MB) and stops it, so
+the module keeps to three starts plus one interrupted run in a child process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlfleet.errors import InputError, RunError
+from mlfleet.sweep.ray_backend import call_point, run_points, session_processes
+
+pytest.importorskip("ray")
+pytestmark = pytest.mark.slow
+
+SERVING = "mlfleet.sweep.points:serving_point"
+CLUSTER = "mlfleet.sweep.points:cluster_point"
+
+
+@pytest.fixture
+def ray_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A short private directory under /tmp for Ray's session (its socket paths must stay
+    under 107 bytes, which a pytest tmp_path would exceed)."""
+    root = tempfile.mkdtemp(prefix="rt-", dir="/tmp")
+    monkeypatch.setattr(tempfile, "tempdir", root)
+    yield root
+    assert session_processes(root) == [], "a Ray process outlived the sweep"
+    os.rmdir(root)  # empty: run_points removed its session directory
+
+
+def test_serving_sweep_on_ray_equals_in_process(ray_tmp: str) -> None:
+    points = [{"qps": qps, "replicas": replicas, "requests": 400, "seed": 7}
+              for qps in (1.0, 3.0) for replicas in (1, 2)]
+    seen: list[int] = []
+    on_ray = run_points(SERVING, points, num_cpus=2, progress=seen.append)
+    assert on_ray == [call_point(SERVING, p) for p in points]  # seeded: bit for bit
+    assert seen == [1, 2, 3, 4]
+    assert on_ray[0]["completed"] == 400
+
+
+def test_failing_point_names_the_point(ray_tmp: str) -> None:
+    points: list[dict[str, Any]] = [{"requests": 300}, {"requests": "many"}]
+    with pytest.raises(RunError, match=r"point 1 \{'requests': 'many'\} failed: ValueError"):
+        run_points(SERVING, points, num_cpus=1)
+
+
+def test_bad_point_value_stays_input_error(ray_tmp: str) -> None:
+    points: list[dict[str, Any]] = [{"policy": "fifo", "nodes": 16}, {"policy": "no-such-policy"}]
+    with pytest.raises(InputError, match=r"point 1 \{'policy': 'no-such-policy'\}"):
+        run_points(CLUSTER, points, num_cpus=1)
+
+
+def test_bad_arguments_are_refused_before_ray_starts() -> None:
+    with pytest.raises(InputError, match="module:function"):
+        run_points("no_colon", [{}])
+    with pytest.raises(InputError, match="no function 'nope'"):
+        run_points("mlfleet.sweep.points:nope", [{}])
+    with pytest.raises(InputError, match=r"num_cpus\(=0\)"):
+        run_points(SERVING, [{}], num_cpus=0)
+    assert run_points(SERVING, []) == []
+
+
+INTERRUPTED = """
+import sys, tempfile
+tempfile.tempdir = sys.argv[1]
+from mlfleet.sweep.ray_backend import run_points
+points = [{"requests": 400000, "qps": 2.0, "seed": s} for s in range(40)]
+try:
+    run_points("mlfleet.sweep.points:serving_point", points, num_cpus=2)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_cancels_tasks_and_stops_ray(ray_tmp: str) -> None:
+    child = subprocess.Popen([sys.executable, "-c", INTERRUPTED, ray_tmp])
+    try:
+        _wait_for_workers(ray_tmp)
+        child.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        assert child.wait(timeout=30) == 130
+        print(f"stopped {time.monotonic() - sent:.2f} s after SIGINT")
+    finally:
+        child.kill()
+        child.wait()
+    assert not any(Path(ray_tmp).iterdir()), "the session directory was left behind"
+
+
+def _wait_for_workers(root: str) -> None:
+    """Until Ray's worker processes exist (tasks are running), at most 60 s."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if len(session_processes(root)) >= 4:  # gcs, raylet and workers
+            time.sleep(1.0)  # let the workers pick up their tasks
+            return
+        time.sleep(0.1)
+    raise AssertionError("the local Ray did not start within 60 s")
