@@ -73,11 +73,15 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
     ("reliability.checkpoint-strategy", "Model-Specific Checkpoint Strategies (outline table: "
      "model type, checkpoint size, recommended strategy, frequency)",
      "reliability:checkpoint_strategy"),
+    ("reliability.goodput-vs-interval", "Checkpoint frequency trade-offs (outline: checkpoint "
+     "overhead vs. work loss)", "reliability:goodput_vs_interval"),
     ("serving.inference-characteristics", "Model-Specific Inference Characteristics (outline "
      "table: latency target, request volume, key bottleneck)",
      "serving:inference_characteristics"),
     ("serving.batching-strategy", "Batching strategy by model type (outline table: "
      "recommended strategy, key consideration)", "serving:batching_strategy"),
+    ("serving.capacity", "Capacity planning at scale (the issue's serving capacity tables): "
+     "replicas and GPUs that meet a latency SLO, by load", "serving:capacity"),
     ("ops.experiment-sample-size", "A/B Testing at Scale: statistical analysis (users needed "
      "per arm)", "ops:experiment_sample_size"),
     ("ops.peeking", "A/B Testing at Scale: statistical analysis (the cost of peeking at "

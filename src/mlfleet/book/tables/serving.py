@@ -6,6 +6,8 @@ the outline's cells side by side with the roofline's on one accelerator.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlfleet.book.table import BookTable, CatalogInput, Cell, Column
 
 ACCELERATOR = "H100-SXM"
@@ -65,3 +67,51 @@ def batching_strategy() -> BookTable:
         rows=tuple(body), inputs=_inputs(),
         notes=(_NOTE, "Static-batch waste: with exponential output lengths a batch of B idles "
                "1 - 1/H_B of its slot-steps (H_B the harmonic number)."))
+
+
+LLM_LOADS = (5.0, 20.0, 80.0)
+"""Mean requests per second of the LLM rows of the capacity table."""
+RECSYS_LOADS = (1e4, 5e4, 2e5)
+"""Mean requests per second of the recommendation rows."""
+LLM_TRAFFIC: dict[str, Any] = {"prompt_tokens": 1000, "output_tokens": 130, "items_per_request": 1,
+               "p99_s": None, "ttft_p99_s": 1.0}
+"""A chat load: 1,000-token prompts, 130-token answers, TTFT p99 within 1 s."""
+RECSYS_TRAFFIC: dict[str, Any] = {"prompt_tokens": None, "output_tokens": None, "items_per_request": 64,
+                  "p99_s": 0.01}
+"""A ranking load: 64 candidates per request, p99 within 10 ms."""
+
+
+def capacity() -> BookTable:
+    """Replicas and GPUs that meet a latency target at each load (``mlfleet serving replicas``)."""
+    from mlfleet.catalog.types import Accelerator, Workload
+    from mlfleet.serving.models.capacity import size_serving
+
+    loads = [("Llama-3-8B", q, LLM_TRAFFIC) for q in LLM_LOADS] \
+        + [("DLRM-DCNv2", q, RECSYS_TRAFFIC) for q in RECSYS_LOADS]
+    body: list[tuple[Cell, ...]] = []
+    for name, qps, traffic in loads:
+        c = size_serving(workload=Workload.from_name(name),
+                         accelerator=Accelerator.from_name(ACCELERATOR), gpus=None,
+                         gpus_per_node=8, qps=qps, peak_to_mean=1.0, precision=PRECISION,
+                         **traffic)
+        target = "TTFT p99 1 s" if name.startswith("Llama") else "p99 10 ms"
+        body.append((name, target, qps, c.replicas, c.gpus_needed, c.p50_s * 1e3,
+                     c.p99_s * 1e3, None if c.ttft_p99_s is None else c.ttft_p99_s * 1e3,
+                     c.slo_met, c.bottleneck))
+    return BookTable(
+        id="serving.capacity",
+        title=f"Serving capacity: replicas and GPUs ({ACCELERATOR}, {PRECISION}) that meet a "
+              "latency target, by load",
+        columns=(Column(name="workload"), Column(name="target"),
+                 Column(name="load", unit="requests/s"),
+                 Column(name="replicas", fidelity="model"), Column(name="GPUs", fidelity="model"),
+                 Column(name="p50", unit="ms", fidelity="model"),
+                 Column(name="p99", unit="ms", fidelity="model"),
+                 Column(name="TTFT p99", unit="ms", fidelity="model"),
+                 Column(name="target met"), Column(name="bottleneck")),
+        rows=tuple(body), inputs=(_inputs()[0], CatalogInput(entry="Llama-3-8B"),
+                                  CatalogInput(entry="DLRM-DCNv2")),
+        notes=("Model: step times from the roofline step model, queueing by M/M/c (Erlang C) "
+               "on batches; LLM: continuous batching with the KV cache bounding the batch "
+               "(Kwon et al., vLLM, SOSP 2023) (mlfleet.serving.models.capacity).",
+               "– : no time to first token for a ranking model."))
