@@ -46,7 +46,8 @@ def _chart(sweep: SweepTable, metric: str) -> Chart:
     if left_out:
         notes.append(f"{left_out} more combinations of {', '.join(others)} not drawn "
                      f"(at most {MAX_LINES} lines)")
-    unit = sweep.units.get(metric, "")
+    unit = sweep.units.get(metric, "").split(" (")[0]  # 's (without exposed ...)' -> 's'
+
     return Chart(
         plot_id="sweep-" + re.sub(r"[^a-z0-9]+", "-", metric.lower()).strip("-"),
         title=f"Sweep: {metric} vs {x_field}",
