@@ -9,8 +9,10 @@ from mlfleet.errors import ConstraintViolation
 
 @click.command("plan")
 @click.argument("scenario", required=False)
+@click.option("--calibration", type=click.Path(dir_okay=False),
+              help="Calibration file (mlfleet infra calibrate) for the kernel model.")
 @click.option("--json", "as_json", is_flag=True, help="JSON: one top-level key per chapter.")
-def plan_command(scenario: str | None, as_json: bool) -> None:
+def plan_command(scenario: str | None, calibration: str | None, as_json: bool) -> None:
     """Full-stack plan for SCENARIO (a YAML file, a bundled example's name, or - for stdin;
     default: the bundled LLM-pretraining example).
 
@@ -18,6 +20,7 @@ def plan_command(scenario: str | None, as_json: bool) -> None:
     listed under `unused_fields`). Exit status 3 when a check does not hold: a
     constraint, an SLO, or a serving fleet larger than the cluster.
     """
+    from mlfleet.infra.accel.calibration import using_calibration
     from mlfleet.plan import build_plan
     from mlfleet.plan.fields import warning
     from mlfleet.scenario import default_scenario_path, load_scenario, loads_scenario, read_stdin
@@ -26,7 +29,8 @@ def plan_command(scenario: str | None, as_json: bool) -> None:
         loaded = loads_scenario(read_stdin(), source="<stdin>")
     else:
         loaded = load_scenario(scenario if scenario is not None else default_scenario_path())
-    plan = build_plan(loaded)
+    with using_calibration(calibration):
+        plan = build_plan(loaded)
     for path in plan.unused_fields:
         click.echo(f"warning: {warning(path)}", err=True)
     if as_json:

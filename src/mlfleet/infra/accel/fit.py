@@ -6,7 +6,8 @@ Inside one regime a kernel's time is linear in the model's unknowns (types.py)::
     t = (bytes / B) · v + fixed_s       memory-bound,  v = 1 / memory_fraction
 
 so each kernel class is fitted by non-negative least squares in (u - 1, v - 1, fixed_s),
-which keeps every fraction in (0, 1] and ``fixed_s >= 0``. Rows are divided by the measured
+which keeps every fraction in (0, 1] and ``fixed_s >= 0``, with a weak pull toward the
+prior's values (:data:`PRIOR_WEIGHT`). Rows are divided by the measured
 time, so the fit minimises *relative* errors and small and large kernels weigh alike. Which
 regime a point is in depends on the fit itself: a kernel is compute-bound when its FLOP per
 byte is above the ridge point, so every split of the points sorted by intensity is solved
@@ -31,6 +32,21 @@ MIN_POINTS_FRACTION = 1
 
 MIN_POINTS_FIXED = 3
 """Points a class needs before its fixed time is fitted rather than kept from the prior."""
+
+RIDGE_SLACK = 2.0
+"""A point is taken as memory-bound only if its FLOP per byte is below this multiple of the
+ideal ridge point (peak FLOP/s over peak bandwidth), and as compute-bound only above the ridge
+over it: the fitted ridge, ``P·compute_fraction / (B·memory_fraction)``, stays within a factor
+of two of the ideal one on every part with published fractions (0.7-0.9 both), so a split
+beyond that would explain a fixed per-kernel time by an implausible fraction instead."""
+
+PRIOR_WEIGHT = 0.1
+"""Weight of a pull toward the prior's value on every fitted constant (a ridge term: in units
+of (1/fraction - 1) for fractions and of the points' median time for fixed_s). It decides
+what a well-determined fit hardly notices (a 10 % relative error on one point weighs as much
+as moving 1/fraction by 1) and, where a few points fit two explanations equally (a small
+GEMM near the ridge: a low memory fraction or a fixed time), it picks the one nearer the
+sourced defaults."""
 
 FLOOR_MARGIN = 1.05
 """A kernel measured within this factor of ``min_kernel_s`` is floor-bound: not fitted."""
@@ -74,31 +90,40 @@ class KernelFit:
 
 
 def _solve(points: Sequence[KernelPoint], compute: np.ndarray, prior: KernelClassParams,
-           model: KernelModel) -> tuple[KernelClassParams, tuple[str, ...]]:
-    """One NNLS solve with the regimes given by ``compute`` (True: compute-bound)."""
+           model: KernelModel, weight: float) -> tuple[KernelClassParams, tuple[str, ...], float]:
+    """One NNLS solve with the regimes given by ``compute`` (True: compute-bound).
+
+    Returns the parameters, the names of the free ones and the prior penalty at the solution.
+    """
     from scipy.optimize import nnls  # here, not at import: scipy.optimize costs ~0.3 s
 
     t = np.array([p.measured_s for p in points])
     x_c = np.where(compute, [p.flop / model.peak_flops_per_s for p in points], 0.0)
     x_m = np.where(compute, 0.0, [p.mem_bytes / model.mem_bw_bytes_per_s for p in points])
-    values = {"compute_fraction": 1.0 / prior.compute_fraction,
-              "memory_fraction": 1.0 / prior.memory_fraction, "fixed_s": prior.fixed_s}
+    # unknowns u - 1 and v - 1 (>= 0 keeps fractions <= 1) and fixed_s (>= 0)
+    start = {"compute_fraction": 1.0 / prior.compute_fraction - 1.0,
+             "memory_fraction": 1.0 / prior.memory_fraction - 1.0, "fixed_s": prior.fixed_s}
     columns = {"compute_fraction": x_c, "memory_fraction": x_m, "fixed_s": np.ones_like(t)}
+    scale = {"compute_fraction": 1.0, "memory_fraction": 1.0, "fixed_s": float(np.median(t))}
     free = [name for name, enough in (
         ("compute_fraction", int(compute.sum()) >= MIN_POINTS_FRACTION),
         ("memory_fraction", int((~compute).sum()) >= MIN_POINTS_FRACTION),
         ("fixed_s", len(points) >= MIN_POINTS_FIXED)) if enough]
     held = [name for name in columns if name not in free]
-    # unknowns u - 1 and v - 1 (>= 0 keeps fractions <= 1) and fixed_s (>= 0)
-    target = t - x_c - x_m - sum(columns[h] * (values[h] - (h != "fixed_s")) for h in held)
+    values = dict(start)
+    target = t - x_c - x_m - sum(columns[h] * start[h] for h in held)
+    penalty = 0.0
     if free:
-        solution, _ = nnls(np.column_stack([columns[f] for f in free]) / t[:, None], target / t)
-        for name, value in zip(free, solution, strict=True):
-            values[name] = float(value) + (name != "fixed_s")
-    params = KernelClassParams(compute_fraction=1.0 / values["compute_fraction"],
-                               memory_fraction=1.0 / values["memory_fraction"],
+        a = np.column_stack([columns[f] for f in free]) / t[:, None]
+        ridge = weight * np.diag([1.0 / scale[f] for f in free])
+        b = np.concatenate([target / t, [weight * start[f] / scale[f] for f in free]])
+        solution, _ = nnls(np.vstack([a, ridge]), b)
+        values |= dict(zip(free, (float(v) for v in solution), strict=True))
+        penalty = sum((weight * (values[f] - start[f]) / scale[f]) ** 2 for f in free)
+    params = KernelClassParams(compute_fraction=1.0 / (1.0 + values["compute_fraction"]),
+                               memory_fraction=1.0 / (1.0 + values["memory_fraction"]),
                                fixed_s=values["fixed_s"], source=prior.source)
-    return params, tuple(free)
+    return params, tuple(free), penalty
 
 
 def _relative_sse(points: Sequence[KernelPoint], params: KernelClassParams,
@@ -109,25 +134,33 @@ def _relative_sse(points: Sequence[KernelPoint], params: KernelClassParams,
     return float(np.sum((predicted / measured - 1.0) ** 2))
 
 
-def fit_class(points: Sequence[KernelPoint], prior: KernelModel,
-              kernel_class: str) -> tuple[KernelClassParams, tuple[str, ...]]:
+def fit_class(points: Sequence[KernelPoint], prior: KernelModel, kernel_class: str, *,
+              prior_weight: float = PRIOR_WEIGHT) -> tuple[KernelClassParams, tuple[str, ...]]:
     """Constants of ``kernel_class`` fitted to ``points`` (the prior's where they cannot be).
 
     A kernel is compute-bound exactly when its arithmetic intensity (FLOP per byte) is above
     the fitted ridge point, so the regimes are one threshold over the points sorted by
-    intensity: every threshold is solved and the one whose full (max) model has the least
-    relative squared error wins. Returns the parameters and the names of the fitted constants.
+    intensity: every threshold within :data:`RIDGE_SLACK` of the ideal ridge is solved and
+    the one whose full (max) model has the least relative squared error (plus the pull toward
+    the prior, ``prior_weight``) wins. Returns the parameters and the names of the fitted
+    constants.
     """
     floor = prior.launch.min_kernel_s * FLOOR_MARGIN
     usable = sorted((p for p in points if p.kernel_class == kernel_class and p.measured_s > floor),
                     key=lambda p: p.flop / p.mem_bytes if p.mem_bytes else np.inf)
     if not usable:
         return prior.params(kernel_class), ()
+    intensity = np.array([p.flop / p.mem_bytes if p.mem_bytes else np.inf for p in usable])
+    ridge = prior.peak_flops_per_s / prior.mem_bw_bytes_per_s
     best: tuple[float, KernelClassParams, tuple[str, ...]] | None = None
     for split in range(len(usable) + 1):
         compute = np.arange(len(usable)) >= split
-        params, free = _solve(usable, compute, prior.params(kernel_class), prior)
-        sse = _relative_sse(usable, params, prior, kernel_class)
+        if np.any(intensity[~compute] > RIDGE_SLACK * ridge) or \
+                np.any(intensity[compute] < ridge / RIDGE_SLACK):
+            continue
+        params, free, penalty = _solve(usable, compute, prior.params(kernel_class), prior,
+                                       prior_weight)
+        sse = _relative_sse(usable, params, prior, kernel_class) + penalty
         if best is None or sse < best[0]:
             best = (sse, params, free)
     assert best is not None

@@ -225,14 +225,20 @@ def _overload(offered_per_s: float, served_per_s: float,
 @click.option("--slo-e2e", help="End-to-end latency SLO per request, e.g. 10s.")
 @click.option("--slo-ttft", help="Time-to-first-token SLO, e.g. 500ms.")
 @click.option("--slo-tpot", help="Time-per-output-token SLO, e.g. 50ms.")
+@click.option("--calibration", type=click.Path(dir_okay=False),
+              help="Calibration file (mlfleet infra calibrate) for the kernel model.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def serve_command(scenario: str | None, as_json: bool, **opts: Any) -> None:
+def serve_command(scenario: str | None, as_json: bool, calibration: str | None,
+                  **opts: Any) -> None:
     """Simulate requests through a fleet of replicas and report latency and goodput.
 
     Exits 3 (after the report) when an SLO given (--slo-*, or the scenario's) is not met
     at p99; warns on stderr when the offered load is above what the fleet serves.
     """
-    with progress_bar(not as_json and opts["requests"] >= 100_000, "simulating") as bar:
+    from mlfleet.infra.accel.calibration import using_calibration
+
+    with using_calibration(calibration), \
+            progress_bar(not as_json and opts["requests"] >= 100_000, "simulating") as bar:
         doc = run_serve(scenario, opts, bar)
     if as_json:
         from mlfleet.cli import emit_json
