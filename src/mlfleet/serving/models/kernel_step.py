@@ -28,6 +28,10 @@ from mlfleet.infra.accel.types import KernelModel
 from mlfleet.infra.roofline import TransformerShape
 from mlfleet.serving.models.step_terms import StepTime
 
+NCCL_BASE_LATENCY_S = 6.6e-6
+"""Launch cost of one TP AllReduce on the kernel path, on top of the link's α: NCCL's base
+latency of its LL protocol (NCCL src/graph/tuning.cc, ``baseLat``)."""
+
 _BOUND_NAMES = {"kernel floors": "overhead", "host": "overhead"}
 """StepTime's bound names for the kernel step's (compute, memory, communication stay)."""
 

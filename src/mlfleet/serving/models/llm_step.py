@@ -70,7 +70,7 @@ from mlfleet.errors import ServingInputError
 from mlfleet.infra import roofline as rl
 from mlfleet.infra.accel.compiled_step import CompiledStep, compile_step
 from mlfleet.infra.accel.types import ENGINE_MODES, KernelModel
-from mlfleet.serving.models.kernel_step import KernelStage, kernel_iteration
+from mlfleet.serving.models.kernel_step import NCCL_BASE_LATENCY_S, KernelStage, kernel_iteration
 from mlfleet.serving.models.step_fit import StepCalibration as StepCalibration
 from mlfleet.serving.models.step_fit import fit_overheads
 from mlfleet.serving.models.step_terms import StepTime as StepTime
@@ -453,16 +453,15 @@ def llm_step_model(*, workload: str | Workload | rl.TransformerShape,
                                 "model; give it or an engine/kernel model, not both")
     if kernels is None and not given and acc is not None:
         kernels = _default_kernels(acc.name, precision, required=engine is not None)
+    c_eff, m_eff = (1.0 if v is None else v for v in (compute_efficiency, memory_efficiency))
     return LlmStepModel(shape=shape, device=device, tp=tp, pp=pp,
                         kv_bytes_per_element=rl.BYTES_PER_ELEMENT[kv],
                         act_bytes_per_element=ACTIVATION_BYTES[precision], tp_alpha_s=tp_alpha,
                         tp_bw_bytes_per_s=tp_bw, pp_alpha_s=pp_alpha, pp_bw_bytes_per_s=pp_bw,
-                        compute_efficiency=1.0 if compute_efficiency is None
-                        else compute_efficiency,
-                        memory_efficiency=1.0 if memory_efficiency is None
-                        else memory_efficiency,
-                        overhead_s=0.0 if overhead_s is None else overhead_s,
+                        compute_efficiency=c_eff, memory_efficiency=m_eff,
+                        overhead_s=overhead_s or 0.0,
                         kernels=kernels, engine=engine or "graph",
+                        allreduce_launch_s=0.0 if kernels is None else NCCL_BASE_LATENCY_S,
                         name=f"{wname} tp{tp} pp{pp} on {device.name}")
 
 
