@@ -68,6 +68,7 @@ def test_catalog_inputs_name_values_that_exist(built: dict[str, BookTable]) -> N
                 assert set(item.paths) <= set(entry.values), (table.id, item)
 
 
+@pytest.mark.slow
 def test_cli_writes_identical_files_twice(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     """Once in this process, once in another with a different string-hash seed."""
