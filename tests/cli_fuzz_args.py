@@ -329,7 +329,7 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
     ("book", "check"): {"chapters": [*PATHS, "book-tables/index.md"]},
     # validate: SMALL_DEFAULTS keep it to the quick comm checks (a full run takes a minute);
     # outputs relative (the scratch directory) or refused.
-    ("validate",): {"only": ["comm", "serving.erlang-b", "ops.peeking.armitage", "nope", ""],
+    ("validate",): {"only": ["comm", "serving.erlang-b", "ops.peeking.armitage", "nope", " "],
                     "results": ["results.json", "missing/r.json", ".", "/proc/nope/r.json", ""],
                     "baseline": ["results.json", EMPTY, RANDOM_BYTES, "missing.json", "/proc",
                                  ""],

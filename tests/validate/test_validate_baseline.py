@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,9 @@ def test_results_round_trip_through_a_file(tmp_path: Path) -> None:
     stored = store.load(path, option="--baseline")
     assert stored.rows == tuple(rows) and stored.quick
     assert [p.name for p in path.parent.iterdir()] == ["latest.json"]  # no temporary left
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not 0600
 
 
 @given(predicted=st.floats(-1e6, 1e6, allow_nan=False))

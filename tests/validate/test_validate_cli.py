@@ -123,6 +123,9 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
         proc = run_cli("validate", "--results", str(results), *extra)
         assert_one_line_error(proc, fragment)
         assert not results.exists() and not (tmp_path / "v.md").exists()
+    proc = run_cli("validate", "--only", " ", "--results", str(tmp_path / "new" / "r.json"))
+    assert_one_line_error(proc, "--only ' ' is empty")
+    assert not (tmp_path / "new").exists()  # refused before anything is created
 
 
 def test_an_unwritable_results_path_exits_2(tmp_path: Path,

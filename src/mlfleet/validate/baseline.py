@@ -22,7 +22,6 @@ import contextlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,19 +123,28 @@ def load(path: Path, *, option: str) -> Stored:
             from None
 
 
+def _temporary(path: Path) -> Path:
+    """A temporary name beside ``path`` (same file system, so ``os.replace`` is atomic)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _unwritable(path: Path, option: str, exc: OSError) -> ValidateInputError:
+    return ValidateInputError(f"{option} {str(path)!r} cannot be written:"
+                              f" {exc.strerror or exc}")
+
+
 def check_writable(path: Path, *, option: str) -> None:
     """Refuse up front a path that cannot be written, before minutes of checks run: create
     its directory and a temporary file beside it (removed again)."""
     if path.is_dir():
         raise ValidateInputError(f"{option} {str(path)!r} is a directory; give a file path")
+    probe = _temporary(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        os.unlink(probe)
+        probe.touch(exist_ok=False)
+        probe.unlink()
     except OSError as exc:
-        raise ValidateInputError(f"{option} {str(path)!r} cannot be written:"
-                                 f" {exc.strerror or exc}") from None
+        raise _unwritable(path, option, exc) from None
 
 
 def save(path: Path, payload: dict[str, Any], *, option: str) -> None:
@@ -145,20 +153,15 @@ def save(path: Path, payload: dict[str, Any], *, option: str) -> None:
 
 
 def write_text(path: Path, text: str, *, option: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (ValidateInputError naming ``option``)."""
+    """Write ``text`` to ``path`` whole or not at all (ValidateInputError naming ``option``);
+    the file gets the usual permissions (the umask's), like any file the user writes."""
+    tmp = _temporary(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise ValidateInputError(f"{option} {str(path)!r} cannot be written:"
-                                 f" {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
-        raise ValidateInputError(f"{option} {str(path)!r} cannot be written:"
-                                 f" {exc.strerror or exc}") from None
+        raise _unwritable(path, option, exc) from None
     finally:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            tmp.unlink()

@@ -51,19 +51,19 @@ def validate_command(quick: bool, only: tuple[str, ...], as_json: bool, results_
     if docs_path is not None and only:
         raise ValidateInputError("--write-docs renders every check; it cannot be combined"
                                  f" with --only {only[0]!r}")
-    outputs = [(p, o) for p, o in ((results_path, "--results"), (save_baseline,
-               "--save-baseline"), (docs_path, "--write-docs")) if p is not None]
-    for path, option in outputs:
-        store.check_writable(path, option=option)
+    names = choose(selection)
     old_path = baseline_path or (results_path if results_path.is_file() else None)
     old = store.load(old_path, option="--baseline") if old_path is not None else None
-    names = choose(selection)
+    stores = [(results_path, "--results")]
+    stores += [(save_baseline, "--save-baseline")] if save_baseline is not None else []
+    for path, option in [*stores, *([(docs_path, "--write-docs")] if docs_path else [])]:
+        store.check_writable(path, option=option)
     rows = _run(selection, seed=seed, quiet=as_json)
     regressions = [] if old is None else store.compare(
         rows, old.rows, providers_run=names, only=only, same_mode=old.quick == quick)
     payload = store.document(rows, seed=seed, quick=quick, regressions=regressions,
                              baseline=str(old_path or ""))
-    for path, option in outputs[:2]:
+    for path, option in stores:
         store.save(path, payload, option=option)
     if docs_path is not None:
         _write_docs(docs_path, rows)

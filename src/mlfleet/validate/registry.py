@@ -79,6 +79,7 @@ Provider = Callable[[Context], list[Check]]
 PROVIDERS: dict[str, tuple[str, str, bool]] = {
     "infra.roofline": ("mlfleet.infra.validations", "provide_roofline", True),
     "infra.scheduling": ("mlfleet.infra.validations", "provide_scheduling", True),
+    "infra.accel": ("mlfleet.infra.accel.validations", "provide", True),
     "storage": ("mlfleet.storage.validations", "provide", True),
     "comm": ("mlfleet.comm.validations", "provide", True),
     "reliability": ("mlfleet.reliability.validations", "provide", True),

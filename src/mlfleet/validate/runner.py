@@ -51,6 +51,9 @@ def choose(selection: Selection, providers: ProviderTable = PROVIDERS) -> list[s
     """Provider names to run, in registry order (ValidateInputError for an unknown prefix)."""
     names = [n for n, (_, _, quick) in providers.items() if quick or not selection.quick]
     for prefix in selection.only:
+        if not prefix.strip():
+            raise ValidateInputError(f"--only {prefix!r} is empty; give an id prefix such as"
+                                     " 'serving' or 'comm.zero'")
         if not any(_may_produce(n, prefix) for n in names):
             raise ValidateInputError(
                 f"--only {prefix!r} matches no {'quick ' if selection.quick else ''}provider;"
