@@ -3,7 +3,8 @@
 An axis is one dotted scenario field (``cluster.gpus``, ``training.zero_stage``) and its
 values, written as a comma list (``1024,2048``), an arithmetic range ``a:b:step``
 (``0:3:1`` is 0, 1, 2, 3: the end is included when the steps reach it) or a geometric
-one ``a:b:xK`` (``1024:8192:x2`` is 1024, 2048, 4096, 8192). Each value is read as a
+one ``a:b:xK`` (``1024:8192:x2`` is 1024, 2048, 4096, 8192); bounds may carry the
+field's unit (``training.global_batch_tokens=4Mi:64Mi:x2``). Each value is read as a
 YAML scalar (``16Mi`` stays a string, ``0.4`` a float) and validated by the field's own
 scenario type, so units are parsed once here (``16Mi`` becomes 16777216).
 
@@ -160,12 +161,17 @@ def _expand(field: str, text: str) -> list[str]:
 
 
 def _number(field: str, text: str) -> float | int:
+    """A range bound or step: a plain number, else a quantity in the field's unit (``4Mi``)."""
     value: Any = text.strip()
     with contextlib.suppress(ValueError):
         value = int(value) if value.lstrip("+-").isdigit() else float(value)
+    if isinstance(value, str) and value:
+        with contextlib.suppress(SweepInputError):
+            value = parse_value(field, value)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise SweepInputError(f"--set {field}: range bound {text!r} is not allowed; "
-                              "a range a:b:step or a:b:xK takes plain numbers")
+                              "a range a:b:step or a:b:xK takes numbers (or quantities "
+                              "in the field's unit, e.g. 4Mi:64Mi:x2)")
     return value
 
 

@@ -82,7 +82,16 @@ def check_metrics(metrics: Sequence[str], units: Mapping[str, str]) -> list[str]
 def _units(question: str) -> Mapping[str, str]:
     if question == "training":
         return TRAINING_METRICS
-    return {name: "see mlfleet.sweep.points" for name in SIM_METRICS[question]}
+    return {name: sim_unit(name) for name in SIM_METRICS[question]}
+
+
+def sim_unit(metric: str) -> str:
+    """The unit a simulator metric's name carries (``ttft_p99_s`` → s)."""
+    if metric.endswith("_per_s"):
+        return "1/s"
+    if metric.endswith("_s"):
+        return "s"
+    return "fraction" if metric.startswith(("utili", "gpu_utili")) else "count"
 
 
 def _answer(question: str, scenarios: list[Scenario], options: SimOptions,

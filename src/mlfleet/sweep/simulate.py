@@ -4,9 +4,10 @@
 per point with the scenario's workload, ``cluster.accelerator``, ``serving.precision``,
 ``serving.qps`` and request sizes, and one replica per GPU of ``cluster.gpus`` (tensor
 parallelism 1). ``--sim cluster`` runs the cluster-scheduling simulator
-(:func:`mlfleet.sweep.points.cluster_point`) on ``cluster.nodes`` x
-``cluster.gpus_per_node`` GPUs under ``scheduling.policy``, with a bundled Pollux job
-trace. The points fan out on Ray (:func:`mlfleet.sweep.ray_backend.run_points`): local by
+(:func:`mlfleet.sweep.points.cluster_point`) on the shared cluster the training job queues
+on (``scheduling.shared_gpus``, else ``cluster.gpus``) under ``scheduling.policy``, with a
+bundled Pollux job trace; its nodes have at most 4 GPUs, the size the Pollux jobs were
+profiled on. The points fan out on Ray (:func:`mlfleet.sweep.ray_backend.run_points`): local by
 default, an existing cluster with ``address``.
 """
 
@@ -25,6 +26,9 @@ SIMULATIONS: Mapping[str, str] = {
     "cluster": "mlfleet.sweep.points:cluster_point",
 }
 """``--sim`` names and the point function each runs."""
+
+PROFILED_GPUS_PER_NODE = 4
+"""Node size of the Pollux job profiles the cluster simulator replays (Qiao et al., OSDI'21)."""
 
 SIM_METRICS: Mapping[str, tuple[str, ...]] = {"serving": SERVING_METRICS,
                                                "cluster": CLUSTER_METRICS}
@@ -57,9 +61,12 @@ def sim_point(sim: str, scenario: Scenario, options: SimOptions) -> dict[str, An
         point.update({key: getattr(serving, key) for key in ("prompt_tokens", "output_tokens")
                       if getattr(serving, key) is not None})
         return point
-    point = {"nodes": scenario.cluster.nodes, "gpus_per_node": scenario.cluster.gpus_per_node}
-    if scenario.scheduling is not None:
-        point["policy"] = scenario.scheduling.policy
+    sched = scenario.scheduling
+    gpus = scenario.cluster.gpus if sched is None else sched.shared_gpus
+    per_node = min(scenario.cluster.gpus_per_node, PROFILED_GPUS_PER_NODE)
+    point = {"nodes": max(1, gpus // per_node), "gpus_per_node": per_node}
+    if sched is not None:
+        point["policy"] = sched.policy
     return point
 
 

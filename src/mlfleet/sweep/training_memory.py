@@ -51,21 +51,41 @@ class Layout:
 
 def memory_columns(inputs: TrainingInputs) -> MemoryColumns:
     """The memory of each point, one model evaluation per distinct :class:`Layout`."""
-    keys = np.stack([inputs.family_index, inputs.data, inputs.shards, inputs.tensor,
-                     inputs.zero_stage, np.nan_to_num(inputs.seq_len, nan=-1).astype(np.int64)],
-                    axis=1) if len(inputs.gpus) else np.empty((0, 6), dtype=np.int64)
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    seq_len = np.nan_to_num(inputs.seq_len, nan=-1).astype(np.int64)
+    columns = (inputs.family_index, inputs.data, inputs.shards, inputs.tensor,
+               inputs.zero_stage, seq_len)
+    code, first = layout_codes(columns)
     rows = [layout_memory(Layout(
-        family=inputs.families[int(k[0])], data=int(k[1]), shards=int(k[2]), tensor=int(k[3]),
-        zero_stage=int(k[4]), seq_len=None if k[5] < 0 else int(k[5]))) for k in unique]
-    inverse = inverse.reshape(-1)
+        family=inputs.families[int(inputs.family_index[i])], data=int(inputs.data[i]),
+        shards=int(inputs.shards[i]), tensor=int(inputs.tensor[i]),
+        zero_stage=int(inputs.zero_stage[i]), seq_len=None if seq_len[i] < 0 else int(seq_len[i])))
+        for i in first]
 
     def column(i: int, dtype: Any) -> Any:
-        return np.asarray([row[i] for row in rows], dtype=dtype)[inverse]
+        return np.asarray([row[i] for row in rows], dtype=dtype)[code]
 
     return MemoryColumns(need_bytes=column(0, np.float64), hbm_bytes=column(1, np.float64),
                          fits=column(2, np.bool_), needs_recompute=column(3, np.bool_),
                          zero_stage=column(4, "<U5"))
+
+
+def layout_codes(columns: tuple[npt.NDArray[np.int64], ...]) -> tuple[
+        npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """(code of each point's distinct row, index of one point per code) of integer columns.
+
+    Each column is replaced by its rank among its few distinct values, and the ranks are
+    combined in mixed radix into one integer per point: one 1-D ``np.unique`` per column
+    instead of a row-wise one (which sorts structured rows and is ten times slower).
+    """
+    key, radix = np.zeros(len(columns[0]), dtype=np.int64), 1
+    for column in columns:
+        values, rank = np.unique(column, return_inverse=True)
+        if radix * len(values) >= 2**62:  # renumber the key so far before it could overflow
+            _, key = np.unique(key, return_inverse=True)
+            radix = int(key.max()) + 1
+        key, radix = key * len(values) + rank.reshape(-1), radix * len(values)
+    _, first, code = np.unique(key, return_index=True, return_inverse=True)
+    return code.reshape(-1), first
 
 
 def layout_memory(layout: Layout) -> tuple[float, float, bool, bool, str]:
