@@ -42,7 +42,7 @@ def test_the_page_shows_reproducible_checks_goals_errors_and_the_recorded_rows()
     assert "comm.host" not in page  # a measurement on this machine is not reproducible
     assert "**ERROR** ValueError: broken" in page
     assert "| lab ring | tc | +1 % | **asserted** |" in page and "## Lab\n\nDetails." in page
-    assert "| Communication | 2 | 1 | 1 | 1 | 5.00 |" in page
+    assert "| Communication | 1 | 1 | 1 | 0 | 0.00 |" in page
 
 
 def test_the_bundled_record_keeps_every_row() -> None:

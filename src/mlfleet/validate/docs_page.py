@@ -64,17 +64,18 @@ def live_section(rows: Sequence[CheckResult], *, command: str) -> list[str]:
 
 
 def summary_table(rows: Sequence[CheckResult]) -> list[str]:
-    """Per chapter: checks, how many pass, and the largest |error| as a share of its bound."""
-    out = ["| chapter | checks | asserted | goals | pass | largest \\|error\\| / bound |",
+    """Per chapter: asserted checks and how many pass, goals and how many are met, and the
+    largest |error| of an asserted check as a share of its bound."""
+    out = ["| chapter | asserted | pass | goals | met | largest \\|error\\| / bound, asserted |",
            "|---|---|---|---|---|---|"]
     for chapter in dict.fromkeys(r.chapter for r in rows):
-        mine = [r for r in rows if r.chapter == chapter]
-        used = max((abs(r.error) / r.bound for r in mine if r.bound > 0 and r.status != "error"),
+        held = [r for r in rows if r.chapter == chapter and r.held == "asserted"]
+        goals = [r for r in rows if r.chapter == chapter and r.held == "goal"]
+        used = max((abs(r.error) / r.bound for r in held if r.bound > 0 and r.status != "error"),
                    default=0.0)
-        out.append(f"| {CHAPTER_TITLES.get(chapter, chapter)} | {len(mine)}"
-                   f" | {sum(r.held == 'asserted' for r in mine)}"
-                   f" | {sum(r.held == 'goal' for r in mine)}"
-                   f" | {sum(r.status == 'pass' for r in mine)} | {used:.2f} |")
+        out.append(f"| {CHAPTER_TITLES.get(chapter, chapter)} | {len(held)}"
+                   f" | {sum(r.status == 'pass' for r in held)} | {len(goals)}"
+                   f" | {sum(r.status == 'pass' for r in goals)} | {used:.2f} |")
     return [*out, ""]
 
 
