@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from mlfleet.scenario import Scenario, TrainingSpec
 from mlfleet.sweep.combinations import base_document, combinations
 from mlfleet.sweep.grid import parse_grid
 from mlfleet.sweep.run import sweep
@@ -79,8 +80,9 @@ class Peer:
         import mlsysim
         from mlsysim import solvers
 
-        return cls(model=mlsysim.Models.Language.Llama3_405B,
-                   fleet=mlsysim.Systems.Clusters.Meta_Llama3_16K_H100,
+        peer: Any = mlsysim  # untyped registries
+        return cls(model=peer.Models.Language.Llama3_405B,
+                   fleet=peer.Systems.Clusters.Meta_Llama3_16K_H100,
                    solver=solvers.DistributedModel())
 
     def point(self, scenario: Any) -> dict[str, float]:
@@ -94,6 +96,11 @@ class Peer:
             seq_len=training.seq_len, microbatch_count=par.pipeline)
         return {"compute_s": result.node_profile.latency_compute.to("s").magnitude,
                 "step_s": result.step_latency_total.to("s").magnitude}
+
+
+def _training(scenario: Scenario) -> TrainingSpec:
+    assert scenario.training is not None  # the benchmark's scenario trains
+    return scenario.training
 
 
 def run(points: int, peer_points: int) -> dict[str, Any]:
@@ -110,8 +117,8 @@ def run(points: int, peer_points: int) -> dict[str, Any]:
     peer = [mlsysim.point(s) for s in sample]
     peer_rate = len(sample) / (time.perf_counter() - start)
     ours = training_metrics(training_inputs(sample))["step_compute_s"]
-    compare = [{"gpus": s.cluster.gpus, "batch_samples": s.training.batch_samples,
-                "precision": s.training.precision, "mlfleet_step_compute_s": float(o),
+    compare = [{"gpus": s.cluster.gpus, "batch_samples": _training(s).batch_samples,
+                "precision": _training(s).precision, "mlfleet_step_compute_s": float(o),
                 "mlsysim_compute_s": p["compute_s"], "mlsysim_step_s": p["step_s"],
                 "compute_ratio": float(o) / p["compute_s"]}
                for s, o, p in zip(sample, ours, peer, strict=True)]
