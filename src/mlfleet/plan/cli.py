@@ -20,7 +20,7 @@ def plan_command(scenario: str | None, calibration: str | None, as_json: bool) -
     listed under `unused_fields`). Exit status 3 when a check does not hold: a
     constraint, an SLO, or a serving fleet larger than the cluster.
     """
-    from mlfleet.infra.accel.calibration import using_calibration
+    from mlfleet.infra.accel import calibration as cal
     from mlfleet.plan import build_plan
     from mlfleet.plan.fields import warning
     from mlfleet.scenario import default_scenario_path, load_scenario, loads_scenario, read_stdin
@@ -29,8 +29,10 @@ def plan_command(scenario: str | None, calibration: str | None, as_json: bool) -
         loaded = loads_scenario(read_stdin(), source="<stdin>")
     else:
         loaded = load_scenario(scenario if scenario is not None else default_scenario_path())
-    with using_calibration(calibration):
+    with cal.using_calibration(calibration):
         plan = build_plan(loaded)
+        if calibration is not None and not cal.calibration_consulted():
+            click.echo(cal.UNUSED_WARNING, err=True)
     for path in plan.unused_fields:
         click.echo(f"warning: {warning(path)}", err=True)
     if as_json:

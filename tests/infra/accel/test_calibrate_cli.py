@@ -7,17 +7,24 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cli_helpers import assert_one_line_error, run_cli, run_main
 from mlfleet.infra.accel.calibration import (
+    UNUSED_WARNING,
     CalibrationError,
     active_calibration,
+    calibration_dict,
     read_calibration,
     using_calibration,
 )
+from mlfleet.infra.accel.defaults import kernel_model
+from mlfleet.infra.accel.fit import KernelFit
+from mlfleet.infra.accel.json_file import write_json_atomic
 from mlfleet.infra.accel.probe import probe_dict, read_probe
 from mlfleet.infra.accel.types import CALIBRATION_SCHEMA, PROBE_SCHEMA
 
@@ -139,11 +146,51 @@ def test_active_calibration_follows_the_context(host_files: tuple[Path, Path]) -
 
 def test_catalog_aliases_name_the_same_accelerator(host_files: tuple[Path, Path]) -> None:
     model = read_calibration(host_files[1])
-    from dataclasses import replace
-
     with using_calibration(replace(model, accelerator="H100")):
         assert active_calibration("H100-SXM", "fp32") is not None
         assert active_calibration("h100", "fp32") is not None
+
+
+@pytest.fixture(scope="module")
+def h100_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A calibration of H100 bf16 holding the sourced defaults, with a slower GEMM class."""
+    model = kernel_model("H100", "bf16")
+    slower = replace(model.params("gemm"), compute_fraction=0.4)
+    fit = KernelFit(model=replace(model, classes={**model.classes, "gemm": slower}), fitted=(),
+                    residuals=())
+    path = tmp_path_factory.mktemp("h100") / "h100.json"
+    write_json_atomic(path, calibration_dict(fit, probe="synthetic"))
+    return path
+
+
+def test_serving_step_uses_the_calibration(h100_file: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("serving", "step", "-w", "Llama-3-8B", "-a", "H100", "--phase", "prefill",
+            "--batch", "8", "--context", "2048", "--json")
+    default, calibrated = (json.loads(cli(capsys, *a).stdout)
+                           for a in (args, (*args, "--calibration", str(h100_file))))
+    assert _time(calibrated) > _time(default)
+
+
+def _time(doc: dict[str, Any]) -> float:
+    return float(doc["rows"][0]["time_s"])
+
+
+@pytest.mark.parametrize("command", [
+    ("serving", "step", "-w", "Llama-3-8B", "-a", "A100", "--batch", "1"),
+    ("sim", "serve", "-a", "A100", "--requests", "50"),
+])
+def test_other_accelerator_calibration_exits_2(h100_file: Path, command: tuple[str, ...],
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    proc = cli(capsys, *command, "--calibration", str(h100_file))
+    assert_one_line_error(proc, "calibration is for H100", "this command uses A100")
+
+
+def test_plan_warns_when_no_model_reads_the_calibration(
+        h100_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proc = cli(capsys, "plan", "--calibration", str(h100_file), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert UNUSED_WARNING in proc.stderr
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import contextlib
 import contextvars
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,7 +31,16 @@ from mlfleet.infra.accel.types import (
 
 T = TypeVar("T")
 
-_ACTIVE: contextvars.ContextVar[KernelModel | None] = contextvars.ContextVar(
+
+@dataclass(kw_only=True)
+class _Active:
+    """The calibration of a ``using_calibration`` block, and whether a model asked for it."""
+
+    model: KernelModel
+    consulted: bool = False
+
+
+_ACTIVE: contextvars.ContextVar[_Active | None] = contextvars.ContextVar(
     "mlfleet_calibration", default=None)
 
 
@@ -109,7 +118,7 @@ def using_calibration(path: str | Path | KernelModel | None) -> Iterator[KernelM
         yield None
         return
     model = path if isinstance(path, KernelModel) else read_calibration(path)
-    token = _ACTIVE.set(model)
+    token = _ACTIVE.set(_Active(model=model))
     try:
         yield model
     finally:
@@ -126,19 +135,42 @@ def _canonical(accelerator: str) -> str:
         return accelerator.lower()
 
 
-def active_calibration(accelerator: str, precision: str) -> KernelModel | None:
-    """The calibration set by :func:`using_calibration`, if any, for this accelerator.
-
-    Raises CalibrationError when the calibration was made for another accelerator or
-    precision than the caller's: its constants would silently describe another device.
-    """
-    model = _ACTIVE.get()
-    if model is None:
-        return None
+def check_calibration_for(accelerator: str, precision: str) -> None:
+    """CalibrationError when the active calibration (if any) was made on another accelerator
+    or precision than ``accelerator`` / ``precision``; does not count as using it."""
+    active = _ACTIVE.get()
+    if active is None:
+        return
+    model = active.model
     if _canonical(model.accelerator) != _canonical(accelerator):
         raise CalibrationError(f"calibration is for {model.accelerator}, this command uses "
                                f"{accelerator}")
     if model.precision.lower() != precision.lower():
         raise CalibrationError(f"calibration is for {model.accelerator} {model.precision}, "
                                f"this command uses {precision}")
-    return model
+
+
+def active_calibration(accelerator: str, precision: str) -> KernelModel | None:
+    """The calibration set by :func:`using_calibration`, if any, for this accelerator.
+
+    Raises CalibrationError when the calibration was made for another accelerator or
+    precision than the caller's: its constants would silently describe another device.
+    """
+    check_calibration_for(accelerator, precision)
+    active = _ACTIVE.get()
+    if active is None:
+        return None
+    active.consulted = True
+    return active.model
+
+
+def calibration_consulted() -> bool:
+    """Whether a model inside the current ``using_calibration`` block asked for the
+    calibration (False outside one): a command warns when its models never did."""
+    active = _ACTIVE.get()
+    return active is not None and active.consulted
+
+
+UNUSED_WARNING = ("warning: --calibration was not used: this command's model does not read "
+                  "the kernel model yet (it uses the legacy roofline constants)")
+"""What a command prints on stderr when it ran under a calibration that no model read."""

@@ -115,7 +115,9 @@ def refit_step_constant(model: KernelModel, steps: Sequence[PublishedPoint],
     name = _step_constant(engine)
 
     def with_value(value: float) -> KernelModel:
-        return replace(model, launch=replace(model.launch, **{name: value}))
+        launch = replace(model.launch, graph_gap_s=value) if name == "graph_gap_s" \
+            else replace(model.launch, eager_issue_s=value)
+        return replace(model, launch=launch)
 
     def loss(value: float) -> float:
         trial = with_value(value)

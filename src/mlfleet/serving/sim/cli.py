@@ -235,11 +235,14 @@ def serve_command(scenario: str | None, as_json: bool, calibration: str | None,
     Exits 3 (after the report) when an SLO given (--slo-*, or the scenario's) is not met
     at p99; warns on stderr when the offered load is above what the fleet serves.
     """
-    from mlfleet.infra.accel.calibration import using_calibration
+    from mlfleet.infra.accel import calibration as cal
 
-    with using_calibration(calibration), \
+    with cal.using_calibration(calibration), \
             progress_bar(not as_json and opts["requests"] >= 100_000, "simulating") as bar:
         doc = run_serve(scenario, opts, bar)
+        cal.check_calibration_for(doc["accelerator"], doc["precision"])
+        if calibration is not None and not cal.calibration_consulted():
+            click.echo(cal.UNUSED_WARNING, err=True)
     if as_json:
         from mlfleet.cli import emit_json
 
