@@ -14,7 +14,6 @@ the model's split stays). That value is a *derived* field, written as its own co
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from mlfleet.errors import ScenarioError
 from mlfleet.scenario import Scenario, bundled_scenarios, load_scenario, parse_scenario
@@ -53,20 +53,37 @@ class Combinations:
 
 
 def base_document(source: str | os.PathLike[str]) -> dict[str, Any]:
-    """The scenario's YAML as a mapping, after checking that it loads (ScenarioError if not)."""
-    load_scenario(source)  # one-line errors with FILE:LINE for a bad base scenario
+    """The scenario's YAML as a mapping, each value already in its validated form
+    (``16Mi`` → 16777216, ``H100`` → ``H100-SXM``) so that validating a point does not
+    parse the base's units again; ScenarioError if the scenario does not load."""
+    scenario = load_scenario(source)  # one-line errors with FILE:LINE for a bad base
     path = Path(source)
     if not path.is_file():
         path = {p.stem: p for p in bundled_scenarios()}[str(source)]
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(document, dict)  # load_scenario accepted it
-    return document
+    return _validated_values(document, scenario)
+
+
+def _validated_values(document: dict[str, Any], model: BaseModel) -> dict[str, Any]:
+    """``document`` with each leaf it sets replaced by ``model``'s value for it."""
+    out: dict[str, Any] = {}
+    for key, raw in document.items():
+        value = getattr(model, key, None) if key in type(model).model_fields else None
+        if isinstance(raw, dict) and isinstance(value, BaseModel):
+            out[key] = _validated_values(raw, value)
+        elif isinstance(value, BaseModel) or value is None or isinstance(raw, dict | list):
+            out[key] = raw  # a section written in short form, or a value left as given
+        else:
+            out[key] = value
+    return out
 
 
 def with_values(document: dict[str, Any], fields: Sequence[str],
                 values: Iterable[Any]) -> dict[str, Any]:
-    """A copy of ``document`` with each dotted field set (sections created as needed)."""
-    out = copy.deepcopy(document)
+    """A copy of ``document`` with each dotted field set (sections created as needed); only
+    the sections on the way are copied (the values are immutable scalars)."""
+    out = dict(document)
     for field, value in zip(fields, values, strict=True):
         *sections, leaf = field.split(".")
         node = out
@@ -74,7 +91,7 @@ def with_values(document: dict[str, Any], fields: Sequence[str],
             child = node.get(name)
             if isinstance(child, str):  # `cluster: NAME` is short for {name: NAME}
                 child = {"name": child}
-            node[name] = child = child if isinstance(child, dict) else {}
+            node[name] = child = dict(child) if isinstance(child, dict) else {}
             node = child
         node[leaf] = value
     return out
