@@ -47,8 +47,8 @@ def read_sweep(path: Path) -> SweepTable:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise SweepFileError(f"--sweep {str(path)!r} is not a Parquet file "
-                             f"({str(exc).splitlines()[0][:120]})") from None
+        why = str(exc).splitlines()[0].split(". ")[0]  # pyarrow's first sentence
+        raise SweepFileError(f"--sweep {str(path)!r} is not a Parquet file ({why})") from None
     meta = (table.schema.metadata or {}).get(METADATA_KEY)
     if meta is None:
         raise SweepFileError(f"--sweep {str(path)!r} is not a sweep: its Parquet metadata has no "
