@@ -1,7 +1,7 @@
 """A sweep of real simulations on a real local Ray (mlfleet.sweep.ray_backend).
 
 Each ``run_points`` call starts its own Ray (about 2 s and 740 MB) and stops it, so
-the module keeps to three starts plus one interrupted run in a child process.
+the module keeps to two starts plus one interrupted run in a child process.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from mlfleet.errors import InputError, RunError
-from mlfleet.sweep.ray_backend import call_point, run_points, session_processes
+from mlfleet.sweep.ray_backend import call_point, ray_session, run_points, session_processes
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
@@ -49,16 +49,20 @@ def test_serving_sweep_on_ray_equals_in_process(ray_tmp: str) -> None:
     assert on_ray[0]["completed"] == 400
 
 
-def test_failing_point_names_the_point(ray_tmp: str) -> None:
+@pytest.fixture
+def shared_ray(ray_tmp: str) -> Iterator[None]:
+    """One local Ray for several sweeps (``run_points`` uses a Ray already initialised)."""
+    with ray_session(address=None, num_cpus=1):
+        yield
+
+
+def test_a_failing_point_is_named_and_keeps_its_kind(shared_ray: None) -> None:
     points: list[dict[str, Any]] = [{"requests": 300}, {"requests": "many"}]
     with pytest.raises(RunError, match=r"point 1 \{'requests': 'many'\} failed: ValueError"):
-        run_points(SERVING, points, num_cpus=1)
-
-
-def test_bad_point_value_stays_input_error(ray_tmp: str) -> None:
-    points: list[dict[str, Any]] = [{"policy": "fifo", "nodes": 16}, {"policy": "no-such-policy"}]
+        run_points(SERVING, points)
+    points = [{"policy": "fifo", "nodes": 16}, {"policy": "no-such-policy"}]
     with pytest.raises(InputError, match=r"point 1 \{'policy': 'no-such-policy'\}"):
-        run_points(CLUSTER, points, num_cpus=1)
+        run_points(CLUSTER, points)
 
 
 def test_bad_arguments_are_refused_before_ray_starts() -> None:

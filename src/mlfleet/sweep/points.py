@@ -8,7 +8,8 @@ must cross a process boundary. Both functions are deterministic for a given poin
 what order its points ran.
 
 * :func:`serving_point` — the serving simulator (``mlfleet sim serve``'s engine);
-* :func:`cluster_point` — the cluster-scheduling simulator (``mlfleet sim cluster``).
+* :func:`cluster_point` — the cluster-scheduling simulator (``mlfleet sim cluster``);
+* :func:`located_point` — any of them, plus the Ray node it ran on.
 """
 
 from __future__ import annotations
@@ -99,6 +100,38 @@ def cluster_point(point: Mapping[str, Any]) -> dict[str, Any]:
                       interval_s=float(p["interval_s"]))
     m = run.result.metrics
     return {name: _plain(getattr(m, name)) for name in CLUSTER_METRICS}
+
+
+def located_point(point: Mapping[str, Any]) -> dict[str, Any]:
+    """Run ``point["func"]`` (``"module:function"``) on the other fields and add where it
+    ran: ``node_id`` and ``node_ip`` of the Ray node (both None outside Ray), ``pid``.
+
+    For checking how a sweep spread over a cluster; the metrics are the inner function's.
+    """
+    import os
+
+    from mlfleet.sweep.ray_backend import call_point
+
+    fields = dict(point)
+    func = fields.pop("func", None)
+    if not isinstance(func, str):
+        raise InputError(f"point field func(={func!r}) must name the point function, "
+                         "e.g. 'mlfleet.sweep.points:serving_point'")
+    result = call_point(func, fields)
+    node_id, node_ip = _ray_node()
+    return {**result, "node_id": node_id, "node_ip": node_ip, "pid": os.getpid()}
+
+
+def _ray_node() -> tuple[str | None, str | None]:
+    """(node id, node IP) of the Ray node this process is a worker of; Nones outside Ray."""
+    try:
+        import ray
+    except ModuleNotFoundError:
+        return None, None
+    if not ray.is_initialized():
+        return None, None
+    node_ip: str = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
+    return ray.get_runtime_context().get_node_id(), node_ip
 
 
 def _plain(value: Any) -> Any:

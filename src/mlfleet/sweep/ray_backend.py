@@ -188,26 +188,44 @@ def _result(ray: Any, ref: Any, i: int, point: Mapping[str, Any]) -> dict[str, A
 
 
 def session_processes(temp_dir: str) -> list[int]:
-    """PIDs of live processes whose command line names ``temp_dir`` (a local Ray's own)."""
+    """Live PIDs of a Ray session: processes whose command line names ``temp_dir`` and their
+    descendants (Ray's workers and agents rewrite their titles to ``ray::…``). Zombies,
+    which nothing here can reap, are not counted."""
     needle = temp_dir.encode()
-    found = []
+    parent: dict[int, int] = {}
+    roots = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if stat[0] == "Z":
+                continue
+            parent[int(entry.name)] = int(stat[1])
             if needle in (entry / "cmdline").read_bytes():
-                found.append(int(entry.name))
+                roots.add(int(entry.name))
+    return sorted(_with_descendants(roots, parent))
+
+
+def _with_descendants(roots: set[int], parent: dict[int, int]) -> set[int]:
+    found = set(roots)
+    grew = True
+    while grew:
+        more = {pid for pid, ppid in parent.items() if ppid in found and pid not in found}
+        found |= more
+        grew = bool(more)
     return found
 
 
 def stop_processes(temp_dir: str) -> None:
-    """SIGKILL whatever of a local Ray outlived ``ray.shutdown()`` (which has already asked
-    them nicely), and wait up to :data:`STOP_GRACE_S` for them to go."""
-    pids = session_processes(temp_dir)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
+    """SIGKILL every process of the Ray session under ``temp_dir`` (for a local Ray: what
+    outlived ``ray.shutdown()``, which has already asked them nicely), and wait up to
+    :data:`STOP_GRACE_S` for them to go."""
     deadline = time.monotonic() + STOP_GRACE_S
+    pids = session_processes(temp_dir)
     while pids and time.monotonic() < deadline:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         time.sleep(0.02)
         pids = session_processes(temp_dir)
