@@ -57,6 +57,15 @@ def test_roofline_points_are_the_plan_and_the_roof(default: tuple[Scenario, Plan
         np.testing.assert_allclose(series.y, roof, rtol=1e-12)
 
 
+def test_the_kernel_models_roof_lies_under_the_peak_roof(default: tuple[Scenario, Plan]) -> None:
+    scenario, plan = default
+    chart = roofline.chart(scenario, plan)
+    peak, achievable = (by_name(chart.series, n) for n in ("roofline (peak)",
+                                                          "achievable (kernel model)"))
+    assert all(a < p for a, p in zip(achievable.y, peak.y, strict=True))
+    assert roofline.kernel_model_or_none("no-such-chip", "bf16") is None  # peak roof alone
+
+
 def test_collectives_use_the_plans_topology(default: tuple[Scenario, Plan]) -> None:
     scenario, plan = default
     comm = plan.results.communication

@@ -4,20 +4,19 @@ Williams, Waterman & Patterson, "Roofline", CACM 52(4), 2009: attainable FLOP/s 
 min(peak, intensity x bandwidth). The training step's point is the plan's own (its
 arithmetic intensity and the model FLOP/s it achieves at the plan's MFU, communication
 included); prefill and decode points are the roofline's LLM step costs
-(:func:`mlfleet.infra.roofline.llm_cost`) at a few batches, placed on the roof. When the
-kernel model (``mlfleet.infra.accel.defaults``) is installed, its achievable ceilings
-(GEMM compute fraction, streaming memory fraction) are drawn as a second, lower roof.
+(:func:`mlfleet.infra.roofline.llm_cost`) at a few batches, placed on the roof. Where the
+kernel model (:func:`mlfleet.infra.accel.defaults.kernel_model`) has data for the
+accelerator, its achievable ceilings (GEMM compute fraction, streaming memory fraction) are
+drawn as a second, lower roof.
 """
 
 from __future__ import annotations
-
-import importlib
-import importlib.util
 
 import numpy as np
 
 from mlfleet.catalog.types import Workload
 from mlfleet.errors import InputError
+from mlfleet.infra.accel.defaults import kernel_model
 from mlfleet.infra.accel.types import KernelModel
 from mlfleet.infra.roofline import Device, TransformerShape, llm_cost, predict
 from mlfleet.plan.compose import Plan
@@ -90,7 +89,7 @@ def _training_marker(plan: Plan, device: Device) -> tuple[Marker, ...]:
 def _achievable_roof(scenario: Scenario, intensity: np.ndarray) -> tuple[list[Series], str]:
     model = kernel_model_or_none(scenario.cluster.accelerator, _precision(scenario))
     if model is None:
-        return [], "kernel model not available: only the peak roof is drawn"
+        return [], "no kernel data for this accelerator: only the peak roof is drawn"
     gemm, stream = model.params("gemm"), model.params("stream")
     roof = np.minimum(model.peak_flops_per_s * gemm.compute_fraction,
                       intensity * model.mem_bw_bytes_per_s * stream.memory_fraction)
@@ -99,13 +98,9 @@ def _achievable_roof(scenario: Scenario, intensity: np.ndarray) -> tuple[list[Se
 
 
 def kernel_model_or_none(accelerator: str, precision: str) -> KernelModel | None:
-    """The kernel model's defaults for the accelerator, or None when the module is not
-    installed or has no data for it (the report then draws the peak roof alone)."""
-    name = "mlfleet.infra.accel.defaults"
-    if importlib.util.find_spec(name) is None:
-        return None
+    """The kernel model for the accelerator (its defaults, or the active calibration), or
+    None when it has no kernel data (the report then draws the peak roof alone)."""
     try:
-        model: KernelModel = importlib.import_module(name).kernel_model(accelerator, precision)
+        return kernel_model(accelerator, precision)
     except InputError:
         return None
-    return model
