@@ -39,6 +39,10 @@ VALIDATE_RESULTS = str(Path(tempfile.gettempdir()) / "mlfleet-cli-cases-validate
 """Where ``validate`` stores its results in these cases (its baseline on the next run)."""
 SWEEP_OUT = str(Path(tempfile.gettempdir()) / "mlfleet-cli-cases-sweep.parquet")
 """Where ``sweep`` writes in these cases (overwritten each time)."""
+HOST_PROBE = str(Path(__file__).resolve().parent / "infra" / "accel" / "data" / "host-probe.json")
+"""A probe of a 2-core CPU (``mlfleet infra probe --out``), read only (``infra calibrate``)."""
+PROBE_OUT = str(Path(tempfile.gettempdir()) / "mlfleet-cli-cases-probe.json")
+"""Where ``infra probe --out`` writes in these cases (overwritten each time)."""
 # Per command, one or more argument lists; several rows exercise several payload shapes.
 CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("catalog", "list"): [[]],
@@ -66,7 +70,8 @@ CASES: dict[tuple[str, ...], list[list[str]]] = {
     ("infra", "power", "nextgen"): [["--from", "H100", "--to", "B200", "--facility-mw", "2"]],
     ("infra", "isolation"): [[], ["--job", "a:intensity=1,busy=0.8", "--job",
                                    "b:intensity=1000,busy=0.9,profile=3g.40gb"]],
-    ("infra", "probe"): [["--rounds", "1"]],
+    ("infra", "probe"): [["--rounds", "1"], ["--rounds", "1", "--out", PROBE_OUT]],
+    ("infra", "calibrate"): [[HOST_PROBE]],
     ("infra", "topology", "bisection"): [["--k", "8", "-o", "2"],
                                          ["--kind", "torus", "--dims", "4x4x4"]],
     ("infra", "topology", "build"): [["--k", "4"], ["--kind", "rail-optimized", "--nodes", "2"]],

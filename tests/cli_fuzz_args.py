@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from hypothesis import strategies as st
 
-from cli_cases import AB_METRICS, CANARY_BASELINE, CANARY_SERIES, CASES
+from cli_cases import AB_METRICS, CANARY_BASELINE, CANARY_SERIES, CASES, HOST_PROBE
 from cli_tree import leaf_commands
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,7 +127,10 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
     ("sim", "serve"): {"requests": _SIM_REQUESTS, "replicas": ["1", "2", "0", "-1"],
                        "max_batch": ["1", "8", "0"], "trace": PATHS,
                        "seed": _SIM_SEEDS},
-    ("infra", "probe"): {"rounds": ["1", "0", "-1", "x"]},
+    ("infra", "probe"): {"rounds": ["1", "0", "-1", "x"],
+                         "out": ["probe.json", ".", "/proc/nope/p.json", ""]},
+    ("infra", "calibrate"): {"probe": [HOST_PROBE, *PATHS],
+                             "out": ["calib.json", ".", "/proc/nope/c.json", ""]},
     ("infra", "topology", "build"): {
         "k": ["4", "6", "5", "0", "-2", "x"], "nodes": ["1", "2", "4", "0", "-1", "x"],
         "gpus_per_node": ["1", "2", "8", "0", "65"], "hosts": ["4", "16", "0", "-1"],
