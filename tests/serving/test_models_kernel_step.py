@@ -82,3 +82,19 @@ def test_calibrating_a_kernel_model_fits_the_legacy_constants() -> None:
     calibrated, fit = calibrate_step(model, measured_s=measured, decode_seqs=batch,
                                      decode_context_tokens=batch * 1000)
     assert calibrated.kernels is None and fit.median_abs_rel_error < 0.1
+
+
+def test_the_simulator_builds_from_kernels_only_under_a_calibration() -> None:
+    """The simulator's defaults stay the legacy constants; ``--calibration`` (an active
+    calibration) switches it to the kernel path with the calibrated model."""
+    from mlfleet.infra.accel.calibration import using_calibration
+    from mlfleet.infra.accel.defaults import kernel_model
+    from mlfleet.serving.sim.steptime import roofline_step_time
+
+    assert roofline_step_time(workload="Llama-3-8B", accelerator="H100").model.kernels is None
+    calibrated = kernel_model("H100", "bf16")
+    with using_calibration(calibrated):
+        step = roofline_step_time(workload="Llama-3-8B", accelerator="H100")
+    assert step.model.kernels is calibrated
+    assert step.iteration_s(8, 8000.0) == pytest.approx(
+        float(step.model.iteration(decode_seqs=8, decode_context_tokens=8000).time_s), rel=1e-12)

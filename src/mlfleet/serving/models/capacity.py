@@ -41,6 +41,7 @@ from mlfleet.errors import ServingInputError
 from mlfleet.infra import roofline as rl
 from mlfleet.serving.models import queueing as q
 from mlfleet.serving.models.embedding import EmbeddingTables, embedding_lookup
+from mlfleet.serving.models.kernel_step import calibrated_kernels
 from mlfleet.serving.models.kv_cache import kv_capacity
 from mlfleet.serving.models.llm_step import LlmStepModel, link_params, llm_step_model
 from mlfleet.serving.models.serving_capacity import ServingCapacity, sized_fleet
@@ -214,10 +215,12 @@ def _llm_options(workload: Workload, accelerator: Accelerator, traffic: Traffic,
                  precision: str, gpus_per_node: int) -> list[_LlmOption]:
     options = []
     ctx = (traffic.prompt_tokens or 0) + (traffic.output_tokens or 0)
+    kernels = calibrated_kernels(accelerator, precision)  # --calibration: from kernels
+    eff = (None, None) if kernels else (DEFAULT_COMPUTE_EFFICIENCY, DEFAULT_MEMORY_EFFICIENCY)
     for tp in _tp_choices(workload, gpus_per_node):
         model = llm_step_model(workload=workload, accelerator=accelerator, precision=precision,
-                               tp=tp, compute_efficiency=DEFAULT_COMPUTE_EFFICIENCY,
-                               memory_efficiency=DEFAULT_MEMORY_EFFICIENCY)
+                               tp=tp, kernels=kernels, compute_efficiency=eff[0],
+                               memory_efficiency=eff[1])
         kv_max = int(kv_capacity(model, hbm_bytes=accelerator.hbm_bytes).max_batch(ctx))
         for batch in (b for b in BATCH_CHOICES if b <= kv_max):
             option = _llm_option(model, tp, batch, kv_max, traffic, slo)

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlfleet.catalog.types import Accelerator
 from mlfleet.checks import FloatArray
 from mlfleet.infra.accel.kernels import StepCounts
 from mlfleet.infra.accel.step import counts_step
 from mlfleet.infra.accel.types import KernelModel
-from mlfleet.infra.roofline import TransformerShape
+from mlfleet.infra.roofline import Device, TransformerShape
 from mlfleet.serving.models.step_terms import StepTime
 
 NCCL_BASE_LATENCY_S = 6.6e-6
@@ -79,3 +80,17 @@ def kernel_iteration(stage: KernelStage, *, tokens: FloatArray, pairs: FloatArra
         bubble_fraction=np.broadcast_to((stage.pp - 1.0) / passes, shape) + 0.0,
         flop_per_gpu=m * one.flop, mem_bytes_per_gpu=m * one.mem_bytes,
         mfu=m * one.flop / (time * stage.kernels.peak_flops_per_s), kernels=one)
+
+
+def calibrated_kernels(accelerator: str | Accelerator | Device,
+                       precision: str) -> KernelModel | None:
+    """The kernel model of the calibration active for ``accelerator`` (``--calibration``),
+    or None: the models whose defaults are the legacy constants (the serving simulator's,
+    the plan's sizing) switch to the kernel path only under a calibration. Raises
+    CalibrationError for a calibration made on another accelerator or precision."""
+    if isinstance(accelerator, Device):
+        return None
+    from mlfleet.infra.accel.calibration import active_calibration
+
+    name = accelerator.name if isinstance(accelerator, Accelerator) else accelerator
+    return active_calibration(name, precision)

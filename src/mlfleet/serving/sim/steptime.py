@@ -39,6 +39,7 @@ import numpy.typing as npt
 from mlfleet.catalog.types import Accelerator, Workload
 from mlfleet.errors import InputError
 from mlfleet.infra import roofline as rl
+from mlfleet.serving.models.kernel_step import calibrated_kernels
 from mlfleet.serving.models.llm_step import LlmStepModel, llm_step_model
 from mlfleet.serving.sim.decode_run import plan_run
 from mlfleet.serving.sim.step_contract import DecodeLines, StepTime
@@ -218,11 +219,15 @@ def roofline_step_time(*, workload: str | Workload | rl.TransformerShape,
                        memory_efficiency: float = DEFAULT_MEMORY_EFFICIENCY,
                        overhead_s: float = DEFAULT_OVERHEAD_S) -> LlmStepTime:
     """The default step time of an LLM replica: :func:`llm_step_model` with assumed
-    efficiencies and overhead (see the module constants; calibrate for real numbers)."""
-    return LlmStepTime(llm_step_model(workload=workload, accelerator=accelerator,
-                                      precision=precision, tp=tp, pp=pp,
-                                      compute_efficiency=compute_efficiency,
-                                      memory_efficiency=memory_efficiency, overhead_s=overhead_s))
+    efficiencies and overhead (see the module constants; calibrate for real numbers), or,
+    under ``--calibration``, the step from kernels with the calibrated kernel model."""
+    kernels = calibrated_kernels(accelerator, precision)
+    legacy = kernels is None
+    return LlmStepTime(llm_step_model(
+        workload=workload, accelerator=accelerator, precision=precision, tp=tp, pp=pp,
+        kernels=kernels, compute_efficiency=compute_efficiency if legacy else None,
+        memory_efficiency=memory_efficiency if legacy else None,
+        overhead_s=overhead_s if legacy else None))
 
 
 def fit_linear_step_time(*, measured_s: npt.ArrayLike, decode_seqs: npt.ArrayLike = 0,
