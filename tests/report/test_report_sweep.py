@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +84,19 @@ def test_the_report_draws_the_sweep(tmp_path: Path, capsys: pytest.CaptureFixtur
                             str(tmp_path / "r.html"))
     assert code == 0, err
     assert 'data-plot="sweep-step-time-s"' in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_without_pyarrow_a_sweep_asks_for_the_data_extra(tmp_path: Path) -> None:
+    path = write_sweep(tmp_path / "s.parquet", grid([8], [0]), fields=["cluster.gpus"],
+                       metrics=["step_time_s"])
+    probe = ("import sys; sys.modules['pyarrow'] = None\n"
+             "from mlfleet.cli import main\n"
+             f"sys.exit(main(['report', '--sweep', {str(path)!r}, '--out', "
+             f"{str(tmp_path / 'r.html')!r}]))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: this command needs pyarrow, an optional dependency that is not installed: "
+        "pip install 'mlfleet[data]'"]
+    assert not (tmp_path / "r.html").exists()
