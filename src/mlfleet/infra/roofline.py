@@ -392,6 +392,9 @@ def llm_prefill(shape: TransformerShape, *, batch: npt.ArrayLike, prompt_len: np
 
     FLOP = 2·N_active per token plus causal attention, sum over t of 4·L·(H·Q)·t
     = 2·L·(H·Q)·S·(S+1) per sequence. Bytes: weights read once, KV cache written.
+    This is the legacy count (every parameter on every token, the LM head included); the
+    serving convention, with embeddings as gathers and the LM head on the last token, is
+    :func:`mlfleet.infra.accel.flops.prefill_flop` and the kernel-built step.
     """
     b = _checked("batch", batch, positive=True)
     s = _checked("prompt_len", prompt_len, positive=True)
@@ -411,7 +414,9 @@ def llm_decode(shape: TransformerShape, *, batch: npt.ArrayLike, context_len: np
     Pope et al. 2022 ("Efficiently Scaling Transformer Inference"): every step reads
     all weights (N·b bytes) and each sequence's KV cache, so at small batch decode is
     memory-bound and the time barely depends on the batch. FLOP = 2·N_active +
-    4·L·(H·Q)·context per token. All weights are counted as read, also for MoE.
+    4·L·(H·Q)·context per token. All weights are counted as read, also for MoE, and the
+    embedding table too (the legacy count; the kernel-built step reads the looked-up rows:
+    :mod:`mlfleet.infra.accel.flops`).
     """
     b, ctx = _checked("batch", batch, positive=True), _checked("context_len", context_len)
     gpus = _checked("n_gpus", n_gpus, positive=True)
