@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -191,6 +193,21 @@ def test_plan_warns_when_no_model_reads_the_calibration(
     proc = cli(capsys, "plan", "--calibration", str(h100_file), "--json")
     assert proc.returncode == 0, proc.stderr
     assert UNUSED_WARNING in proc.stderr
+
+
+@pytest.mark.serial
+def test_ctrl_c_during_the_host_probe_leaves_no_file(tmp_path: Path) -> None:
+    out = tmp_path / "probe.json"
+    child = subprocess.Popen([str(Path(sys.executable).with_name("mlfleet")), "infra", "probe",
+                              "--out", str(out), "--rounds", "1000"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(2.0)  # well into the timing rounds
+    assert child.poll() is None
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err.decode()
+    assert len(err.decode().strip().splitlines()) <= 1 and b"Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow
