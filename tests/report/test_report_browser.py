@@ -30,14 +30,20 @@ import numpy as np
 import pytest
 
 from cli_helpers import run_cli
+from mlfleet.report.html.figure import figure_html
+from mlfleet.report.plots.chart import Axis, Chart, RefLine, Series
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PLOTS = ("roofline", "collectives", "serving-latency", "checkpoint-goodput", "cache-hit-rate",
          "scheduling-jct")
 MIN_COLOURS = 8
-"""Distinct colours a drawn plot shows at least (a blank one shows 1)."""
+"""Distinct colours a drawn plot shows at least (a blank one shows 1; observed 527-2,582)."""
 MIN_INK_FRACTION = 0.02
-"""Share of a plot's pixels that are not white, at least (the plots here: 6-12 %)."""
+"""Share of a plot's pixels that are not white, at least (observed 4.6-8.8 %)."""
+MIN_COLOURED_FRACTION = 0.003
+"""Share of a plot's pixels in colour (max - min channel > 60), at least: the data lines and
+points (observed 0.54-2.0 %). Frame, grid, text and reference lines are grey; the legend's
+swatches alone stay under 0.12 %, so a plot without its data fails."""
 
 pytestmark = [
     pytest.mark.slow,
@@ -68,10 +74,10 @@ class DevTools:
                 return result
             self.events.append(message)
 
-    def wait_for(self, method: str, deadline_s: float = 30.0) -> None:
-        """Read events until ``method`` arrives."""
+    def wait_for(self, method: str, *, count: int = 1, deadline_s: float = 30.0) -> None:
+        """Read events until ``method`` has arrived ``count`` times in all."""
         end = time.monotonic() + deadline_s
-        while not any(e.get("method") == method for e in self.events):
+        while sum(e.get("method") == method for e in self.events) < count:
             assert time.monotonic() < end, f"no {method} within {deadline_s} s"
             self.events.append(json.loads(self.ws.recv()))
 
@@ -125,6 +131,41 @@ def pixels(png: bytes) -> np.ndarray:
     return np.asarray(np.round(decoded * 255), dtype=np.uint8)
 
 
+def plot_pixels(page: DevTools) -> dict[str, np.ndarray]:
+    """Each ``[data-plot]`` figure's SVG, screenshotted alone: its RGB pixels by plot name."""
+    boxes = json.loads(page.call("Runtime.evaluate", returnByValue=True, expression=(
+        "JSON.stringify([...document.querySelectorAll('[data-plot]')].map(e => {"
+        "const r = e.querySelector('svg').getBoundingClientRect();"
+        "return {id: e.dataset.plot, x: r.x + scrollX, y: r.y + scrollY,"
+        " width: r.width, height: r.height}; }))"))["result"]["value"])
+    out = {}
+    for box in boxes:
+        clip = {**{k: box[k] for k in ("x", "y", "width", "height")}, "scale": 1}
+        shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                         clip=clip)
+        out[box["id"]] = pixels(base64.b64decode(shot["data"]))[..., :3]
+    return out
+
+
+def measures(img: np.ndarray) -> tuple[int, float, float]:
+    """Distinct colours, share of non-white pixels, share of coloured (non-grey) pixels."""
+    wide = img.astype(np.int16)
+    return (len(np.unique(img.reshape(-1, 3), axis=0)),
+            float(np.mean(np.any(img < 250, axis=2))),
+            float(np.mean(wide.max(axis=2) - wide.min(axis=2) > 60)))
+
+
+def _dataless_plot(path: Path) -> Path:
+    """A page with one plot whose eight series hold no points: frame, grid, text, legend."""
+    series = tuple(Series(name=f"s{i}", x=(), y=()) for i in range(8))
+    chart = Chart(plot_id="empty", title="no data", caption="c", x=Axis(label="x (s)"),
+                  y=Axis(label="y (s)"), series=series,
+                  refs=(RefLine(axis="y", value=0.5, label="ref"),))
+    path.write_text(f"<!DOCTYPE html><html><body>{figure_html(chart)}</body></html>",
+                    encoding="utf-8")
+    return path
+
+
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -157,24 +198,21 @@ def test_chromium_renders_every_plot_without_errors(report: Path, tmp_path: Path
             page.call(f"{domain}.enable")
         page.call("Page.navigate", url=report.as_uri())
         page.wait_for("Page.loadEventFired")
-        boxes = json.loads(page.call("Runtime.evaluate", returnByValue=True, expression=(
-            "JSON.stringify([...document.querySelectorAll('[data-plot]')].map(e => {"
-            "const r = e.querySelector('svg').getBoundingClientRect();"
-            "return {id: e.dataset.plot, x: r.x + scrollX, y: r.y + scrollY,"
-            " width: r.width, height: r.height}; }))"))["result"]["value"])
-        assert [b["id"] for b in boxes] == list(PLOTS)
-        for box in boxes:
-            shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                             clip={**{k: box[k] for k in ("x", "y", "width", "height")},
-                                   "scale": 1})
-            img = pixels(base64.b64decode(shot["data"]))[..., :3]
-            colours = len(np.unique(img.reshape(-1, 3), axis=0))
-            ink = float(np.mean(np.any(img < 250, axis=2)))
-            assert colours >= MIN_COLOURS and ink >= MIN_INK_FRACTION, (box["id"], colours, ink)
+        shots = plot_pixels(page)
+        assert list(shots) == list(PLOTS)
+        for plot, img in shots.items():
+            colours, ink, coloured = measures(img)
+            assert colours >= MIN_COLOURS and ink >= MIN_INK_FRACTION, (plot, colours, ink)
+            assert coloured >= MIN_COLOURED_FRACTION, (plot, coloured)
         requests = [e["params"]["request"]["url"] for e in page.events
                     if e.get("method") == "Network.requestWillBeSent"]
         assert all(u.startswith("file:") for u in requests), requests
         assert page.errors() == []
+        # the checks can fail: a plot whose 8 series have no data (legend only) is caught
+        page.call("Page.navigate", url=_dataless_plot(tmp_path / "empty.html").as_uri())
+        page.wait_for("Page.loadEventFired", count=2)
+        (img,) = plot_pixels(page).values()
+        assert measures(img)[2] < MIN_COLOURED_FRACTION
         # the listener works: a real console error is seen
         page.call("Runtime.evaluate", expression="console.error('probe')")
         page.call("Runtime.evaluate", expression="0")  # events sent before this reply are read
