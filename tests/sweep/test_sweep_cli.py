@@ -109,12 +109,22 @@ def test_invalid_combinations_are_counted_and_explained(
     (("--set", "training.parallelism.data=100,300"), ("no valid design point",)),
     (("--set", "cluster.gpus=8", "--metric", "speed"), ("--metric", "'speed'")),
     (("--set", "cluster.gpus=8", "--address", "1.2.3.4:6379"), ("--sim",)),
+    (("--set", "training.mfu=0.4,x"), ("training.mfu", "'x'")),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
         fragments: tuple[str, ...]) -> None:
     proc = _in_process(capsys, "sweep", SCENARIO, *args, "--out", str(tmp_path / "s.parquet"))
     assert_one_line_error(proc, *fragments)
+    assert _leftovers(tmp_path) == []
+
+
+def test_the_training_question_needs_a_training_section(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recsys = str(Path(SCENARIO).with_name("recsys-serving.yaml"))
+    proc = _in_process(capsys, "sweep", recsys, "--set", "serving.qps=1k,2k", "--out",
+                       str(tmp_path / "s.parquet"))
+    assert_one_line_error(proc, "training section", "--sim serving")
     assert _leftovers(tmp_path) == []
 
 

@@ -11,15 +11,31 @@ import pytest
 from cli_helpers import run_cli
 from mlfleet.scenario import load_scenario
 from mlfleet.sweep.parquet import METADATA_KEY
-from mlfleet.sweep.points import CLUSTER_METRICS, cluster_point
+from mlfleet.sweep.points import CLUSTER_METRICS, cluster_point, serving_point
 from mlfleet.sweep.simulate import SimOptions, sim_point
 
-VISION = str(Path(__file__).resolve().parents[2] / "examples" / "vision-training.yaml")
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+VISION = str(EXAMPLES / "vision-training.yaml")
+RECSYS = str(EXAMPLES / "recsys-serving.yaml")
 
 
 def test_cluster_point_is_the_shared_cluster_on_profiled_node_sizes() -> None:
     point = sim_point("cluster", load_scenario(VISION), SimOptions())
     assert point == {"nodes": 64, "gpus_per_node": 4, "policy": "tiresias"}  # 256 shared GPUs
+
+
+def test_serving_points_carry_the_scenarios_traffic(tmp_path: Path) -> None:
+    llm = tmp_path / "llm.yaml"
+    llm.write_text("name: chat\nworkload: Llama-3-8B\ncluster: {name: DGX-H100, gpus: 2}\n"
+                   "serving: {qps: 4, prompt_tokens: 512, output_tokens: 128}\n")
+    options = SimOptions(requests=50, seed=3)
+    point = sim_point("serving", load_scenario(llm), options)
+    assert point == {"workload": "Llama-3-8B", "accelerator": "H100-SXM", "precision": "bf16",
+                     "replicas": 2, "qps": 4.0, "requests": 50, "seed": 3, "batching": "paged",
+                     "prompt_tokens": 512, "output_tokens": 128}
+    recsys = sim_point("serving", load_scenario(RECSYS), options)
+    assert recsys["batching"] == "dynamic" and recsys["replicas"] == 16
+    assert serving_point(recsys)["completed"] == 50  # the simulator takes the point as it is
 
 
 @pytest.mark.slow  # starts a local Ray (~15 s on a busy host)

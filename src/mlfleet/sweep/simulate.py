@@ -3,7 +3,8 @@
 ``--sim serving`` runs the serving simulator (:func:`mlfleet.sweep.points.serving_point`)
 per point with the scenario's workload, ``cluster.accelerator``, ``serving.precision``,
 ``serving.qps`` and request sizes, and one replica per GPU of ``cluster.gpus`` (tensor
-parallelism 1). ``--sim cluster`` runs the cluster-scheduling simulator
+parallelism 1), with paged (continuous) batching for an LLM and dynamic batching for any
+other workload (one item per request: the point has no ``items_per_request``). ``--sim cluster`` runs the cluster-scheduling simulator
 (:func:`mlfleet.sweep.points.cluster_point`) on the shared cluster the training job queues
 on (``scheduling.shared_gpus``, else ``cluster.gpus``) under ``scheduling.policy``, with a
 bundled Pollux job trace; its nodes have at most 4 GPUs, the size the Pollux jobs were
@@ -20,6 +21,7 @@ from typing import Any
 from mlfleet.scenario import Scenario
 from mlfleet.sweep.grid import SweepInputError
 from mlfleet.sweep.points import CLUSTER_METRICS, SERVING_METRICS
+from mlfleet.sweep.training_inputs import workload_of_name
 
 SIMULATIONS: Mapping[str, str] = {
     "serving": "mlfleet.sweep.points:serving_point",
@@ -57,7 +59,9 @@ def sim_point(sim: str, scenario: Scenario, options: SimOptions) -> dict[str, An
         point: dict[str, Any] = {
             "workload": scenario.workload, "accelerator": scenario.cluster.accelerator,
             "precision": serving.precision, "replicas": scenario.cluster.gpus,
-            "qps": serving.qps, "requests": options.requests, "seed": options.seed}
+            "qps": serving.qps, "requests": options.requests, "seed": options.seed,
+            "batching": "paged" if workload_of_name(scenario.workload).unit == "token"
+            else "dynamic"}
         point.update({key: getattr(serving, key) for key in ("prompt_tokens", "output_tokens")
                       if getattr(serving, key) is not None})
         return point
