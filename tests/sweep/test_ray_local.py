@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from mlfleet import api
 from mlfleet.errors import InputError, RunError
 from mlfleet.sweep.ray_backend import call_point, ray_session, run_points, session_processes
 
@@ -63,6 +64,13 @@ def test_a_failing_point_is_named_and_keeps_its_kind(shared_ray: None) -> None:
     points = [{"policy": "fifo", "nodes": 16}, {"policy": "no-such-policy"}]
     with pytest.raises(InputError, match=r"point 1 \{'policy': 'no-such-policy'\}"):
         run_points(CLUSTER, points)
+
+
+def test_api_sweep_points_on_a_running_ray(shared_ray: None) -> None:
+    points = [{"policy": policy} for policy in ("fifo", "tiresias")]
+    result = api.sweep_points(CLUSTER, points)
+    assert result.rows() == [{**p, **call_point(CLUSTER, p)} for p in points]
+    assert result.to_arrow().num_rows == 2
 
 
 def test_bad_arguments_are_refused_before_ray_starts() -> None:
