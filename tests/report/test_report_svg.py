@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlfleet.report.plots.chart import Axis, Chart, Marker, PlotInputError, RefLine, Series
+from mlfleet.report.plots.chart import (
+    STYLES,
+    Axis,
+    Chart,
+    Marker,
+    PlotInputError,
+    RefLine,
+    Series,
+)
 from mlfleet.report.plots.scale import Scale, domain, tick_label
 from mlfleet.report.plots.svg import render
 
@@ -34,7 +42,7 @@ def parsed(c: Chart) -> ET.Element:
 @settings(max_examples=60, deadline=None)
 @given(xs=st.lists(FINITE, min_size=0, max_size=12), ys=st.lists(FINITE, min_size=12,
                                                                   max_size=12),
-       style=st.sampled_from(["line", "step", "points"]), ref=FINITE)
+       style=st.sampled_from(STYLES), ref=FINITE)
 def test_any_finite_data_renders_valid_xml(xs: list[float], ys: list[float], style: str,
                                            ref: float) -> None:
     series = Series(name="s<&>\"'", x=tuple(xs), y=tuple(ys[: len(xs)]), style=style)
@@ -75,7 +83,7 @@ def test_non_finite_points_are_gaps_not_errors() -> None:
 def test_series_lengths_and_styles_are_checked() -> None:
     with pytest.raises(PlotInputError, match="x has 2 values, y has 1"):
         Series(name="s", x=(1.0, 2.0), y=(1.0,))
-    with pytest.raises(PlotInputError, match=r"style\(='bar'\) must be one of line, step, points"):
+    with pytest.raises(PlotInputError, match=r"style\(='bar'\) must be one of line, step, points, linep"):
         Series(name="s", x=(1.0,), y=(1.0,), style="bar")
 
 
@@ -110,3 +118,10 @@ def test_log_axes_get_at_least_one_tick(lo: float, decades: float) -> None:
 def test_tick_labels_are_short() -> None:
     assert [tick_label(v) for v in (0.0, 0.5, 20.0, 1000.0, 3.2e6, 1e15, 1e-6)] == [
         "0", "0.5", "20", "1k", "3.2M", "1e+15", "1e-06"]
+
+
+def test_linepoints_draw_a_line_and_a_dot_per_point() -> None:
+    series = Series(name="s", x=(1.0, 2.0, 3.0), y=(1.0, 2.0, 3.0), style="linepoints")
+    group = parsed(chart(series=(series,))).find(f".//{SVG}g[@data-series='s']")
+    assert group is not None
+    assert len(group.findall(f"{SVG}path")) == 1 and len(group.findall(f"{SVG}circle")) == 3

@@ -29,6 +29,10 @@ class Axis:
     """Upper limit of the axis; None: from the data."""
 
 
+STYLES = ("line", "step", "points", "linepoints")
+"""How a series is drawn."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Series:
     """A named set of (x, y) points drawn as a line, a step line (a CDF) or markers."""
@@ -38,16 +42,17 @@ class Series:
     x: tuple[float, ...]
     y: tuple[float, ...]
     style: str = "line"
-    """'line', 'step' (post: the value holds until the next x) or 'points'."""
+    """'line', 'step' (post: the value holds until the next x), 'points', or 'linepoints'
+    (a line with a dot at each point)."""
     dashed: bool = False
 
     def __post_init__(self) -> None:
         if len(self.x) != len(self.y):
             raise PlotInputError(f"series {self.name!r}: x has {len(self.x)} values, "
                                  f"y has {len(self.y)}")
-        if self.style not in ("line", "step", "points"):
+        if self.style not in STYLES:
             raise PlotInputError(f"series {self.name!r}: style(={self.style!r}) must be one of "
-                                 "line, step, points")
+                                 f"{', '.join(STYLES)}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -56,8 +56,8 @@ def chart(scenario: Scenario, *, seed: int, progress: Progress | None = None) ->
                  "load one replica can take."),
         x=Axis(label="offered load (requests/s)", lo=0.0),
         y=Axis(label="end-to-end latency (s)", log=True),
-        series=(Series(name="p50", x=tuple(qps), y=tuple(p50)),
-                Series(name="p99", x=tuple(qps), y=tuple(p99))),
+        series=(Series(name="p50", x=tuple(qps), y=tuple(p50), style="linepoints"),
+                Series(name="p99", x=tuple(qps), y=tuple(p99), style="linepoints")),
         refs=(RefLine(axis="y", value=slo_s, label=slo_label),),
         note=(f"one replica, {spec.batching} batching, {REQUESTS} Poisson requests per point, "
               f"seed {seed}; saturation measured at {SATURATING_QPS:.0e} req/s offered"))

@@ -100,20 +100,24 @@ def _runs(series: Series) -> list[list[tuple[float, float]]]:
 
 def _series(series: Series, xs: Scale, ys: Scale, colour: str) -> str:
     name = escape(series.name)
-    if series.style == "points":
-        dots = "".join(f'<circle cx="{xs.px(x):.1f}" cy="{ys.px(y):.1f}" r="4" fill="{colour}"/>'
-                       for run in _runs(series) for x, y in run)
-        return f'<g data-series="{name}">{dots}</g>'
+    parts = [] if series.style == "points" else [_path(run, series, xs, ys, colour)
+                                                 for run in _runs(series)]
+    if series.style in ("points", "linepoints"):
+        radius = 4 if series.style == "points" else 3
+        parts += [f'<circle cx="{xs.px(x):.1f}" cy="{ys.px(y):.1f}" r="{radius}" fill="{colour}"/>'
+                  for run in _runs(series) for x, y in run]
+    return f'<g data-series="{name}">{"".join(parts)}</g>'
+
+
+def _path(run: list[tuple[float, float]], series: Series, xs: Scale, ys: Scale,
+          colour: str) -> str:
+    pts = [(xs.px(x), ys.px(y)) for x, y in run]
+    if series.style == "step":
+        pts = [q for (a, b), (c, _) in zip(pts, [*pts[1:], pts[-1]], strict=True)
+               for q in ((a, b), (c, b))]
     dash = ' stroke-dasharray="6 4"' if series.dashed else ""
-    paths = []
-    for run in _runs(series):
-        pts = [(xs.px(x), ys.px(y)) for x, y in run]
-        if series.style == "step":
-            pts = [q for (a, b), (c, _) in zip(pts, [*pts[1:], pts[-1]], strict=True)
-                   for q in ((a, b), (c, b))]
-        d = "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in pts)
-        paths.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
-    return f'<g data-series="{name}">{"".join(paths)}</g>'
+    d = "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in pts)
+    return f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
 
 
 def _ref(ref: RefLine, xs: Scale, ys: Scale) -> str:
@@ -142,9 +146,9 @@ def _legend(series: tuple[Series, ...]) -> Iterable[str]:
     for i, s in enumerate(series[:14]):
         y = TOP + 10 + 18 * i
         colour = PALETTE[i % len(PALETTE)]
-        if s.style == "points":
+        if s.style in ("points", "linepoints"):
             yield f'<circle cx="{x0 + 10}" cy="{y - 4}" r="4" fill="{colour}"/>'
-        else:
+        if s.style != "points":
             dash = ' stroke-dasharray="6 4"' if s.dashed else ""
             yield (f'<line x1="{x0}" y1="{y - 4}" x2="{x0 + 20}" y2="{y - 4}" stroke="{colour}" '
                    f'stroke-width="2"{dash}/>')

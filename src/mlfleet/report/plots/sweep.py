@@ -40,7 +40,7 @@ def _chart(sweep: SweepTable, metric: str) -> Chart:
         rows = sorted(rows, key=lambda r: xs[r])
         name = ", ".join(f"{f.rsplit('.', 1)[-1]}={v}" for f, v in zip(others, key, strict=True))
         series.append(Series(name=name or metric, x=tuple(xs[r] for r in rows),
-                             y=tuple(ys[r] for r in rows), style="line"))
+                             y=tuple(ys[r] for r in rows), style="linepoints"))
     left_out = len(groups) - len(series)
     notes = [x_note] if x_note else []
     if left_out:
