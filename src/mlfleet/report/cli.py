@@ -23,11 +23,12 @@ def report_command(scenario: str | None, out: Path, sweep: Path | None, seed: in
     to open: the plots are inline SVG. It is written whole or not at all.
     """
     from mlfleet.ops.debug.timeline import write_text_atomic
+    from mlfleet.report.html.output import check_writable
     from mlfleet.report.html.report import build_report
     from mlfleet.report.progress import progress_bar
     from mlfleet.scenario import default_scenario_path, load_scenario, loads_scenario, read_stdin
 
-    _check_out(out)
+    check_writable(out)  # before the slow part: a bad --out fails at once
     if scenario == "-":
         loaded = loads_scenario(read_stdin(), source="<stdin>")
     else:
@@ -37,9 +38,3 @@ def report_command(scenario: str | None, out: Path, sweep: Path | None, seed: in
     write_text_atomic(out, text)
     click.echo(f"wrote {out}")
 
-
-def _check_out(out: Path) -> None:
-    """Fail before the slow part when ``--out`` cannot be written (one line, exit 2)."""
-    from mlfleet.report.html.output import check_writable
-
-    check_writable(out)
