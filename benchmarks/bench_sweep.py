@@ -109,7 +109,7 @@ def _training(scenario: Scenario) -> TrainingSpec:
 
 def run(points: int, peer_points: int) -> dict[str, Any]:
     grid = parse_grid(GRID)
-    scenarios = [s for s in combinations(base_document(SCENARIO), grid).scenarios if s]
+    scenarios = combinations(base_document(SCENARIO), grid, lambda s: s).valid
     inputs = training_inputs(scenarios)
     big = tiled(inputs, points)
     model_rate = best_rate(lambda: training_metrics(big), points)

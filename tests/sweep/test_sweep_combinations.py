@@ -30,6 +30,8 @@ def test_setting_fields_copies_only_and_expands_short_sections() -> None:
 
 def test_data_parallel_degree_follows_gpus_and_swept_tensor() -> None:
     grid = parse_grid(["cluster.gpus=2048,4096", "training.parallelism.tensor=4,8"])
-    combos = combinations(base_document(ROOT / "examples" / "llm-pretraining.yaml"), grid)
+    combos = combinations(base_document(ROOT / "examples" / "llm-pretraining.yaml"), grid,
+                          lambda scenario: scenario.cluster.gpus)
     assert combos.derived == {"training.parallelism.data": (32, 16, 64, 32)}  # g / (t x 16)
     assert combos.invalid_count == 0
+    assert combos.records == (2048, 2048, 4096, 4096)  # what the sweep kept of each scenario

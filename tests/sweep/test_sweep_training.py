@@ -54,7 +54,7 @@ def _assert_equal_to_plan(scenario_path: Path, settings: list[str]) -> int:
 
     grid = parse_grid(settings)
     table = sweep(scenario_path, grid).table
-    scenarios = combinations(base_document(scenario_path), grid).scenarios
+    scenarios = combinations(base_document(scenario_path), grid, lambda s: s).records
     checked = 0
     for index, scenario in enumerate(scenarios):
         if scenario is None:

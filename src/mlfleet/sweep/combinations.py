@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel
@@ -27,6 +27,8 @@ from mlfleet.errors import ScenarioError
 from mlfleet.scenario import Scenario, bundled_scenarios, load_scenario, parse_scenario
 from mlfleet.sweep.grid import Grid, SweepInputError
 
+R = TypeVar("R")
+
 PROGRESS_EVERY = 256
 """Points validated between two progress updates."""
 DERIVED_DATA = "training.parallelism.data"
@@ -34,18 +36,19 @@ DERIVED_DATA = "training.parallelism.data"
 
 
 @dataclass(frozen=True, kw_only=True)
-class Combinations:
-    """The grid's points as scenarios: ``scenarios[i]`` is None where point ``i`` is invalid."""
+class Combinations(Generic[R]):
+    """The grid's points: ``records[i]`` is what the sweep kept of point ``i``'s scenario
+    (a row of model inputs, a simulator point), None where the point is invalid."""
 
-    scenarios: tuple[Scenario | None, ...]
+    records: tuple[R | None, ...]
     invalid_reason: tuple[str | None, ...]
     """The scenario error of each invalid point (None where the point is valid)."""
     derived: dict[str, tuple[Any, ...]]
     """Fields the sweep set from others (module docstring), one value per point."""
 
     @property
-    def valid(self) -> list[Scenario]:
-        return [s for s in self.scenarios if s is not None]
+    def valid(self) -> list[R]:
+        return [r for r in self.records if r is not None]
 
     @property
     def invalid_count(self) -> int:
@@ -97,10 +100,12 @@ def with_values(document: dict[str, Any], fields: Sequence[str],
     return out
 
 
-def combinations(document: dict[str, Any], grid: Grid, *,
-                 progress: Callable[[int, int], None] | None = None) -> Combinations:
-    """Validate every point of ``grid`` over ``document``; SweepInputError if none is valid."""
-    scenarios: list[Scenario | None] = []
+def combinations(document: dict[str, Any], grid: Grid, record: Callable[[Scenario], R], *,
+                 progress: Callable[[int, int], None] | None = None) -> Combinations[R]:
+    """Validate every point of ``grid`` over ``document`` and keep ``record(scenario)`` of
+    each valid one (a scenario is several kB: a million of them would not fit in memory).
+    SweepInputError if no point is valid; ``record`` may raise it too."""
+    records: list[R | None] = []
     reasons: list[str | None] = []
     derive = _derives_data(document, grid.fields)
     derived: list[Any] = []
@@ -110,19 +115,20 @@ def combinations(document: dict[str, Any], grid: Grid, *,
             derived.append(_data_degree(document, fields, point))
             fields, point = (*fields, DERIVED_DATA), (*point, derived[-1])
         try:
-            scenarios.append(parse_scenario(with_values(document, fields, point)))
-            reasons.append(None)
+            scenario = parse_scenario(with_values(document, fields, point))
         except ScenarioError as exc:
-            scenarios.append(None)
+            records.append(None)
             reasons.append(str(exc))
+        else:
+            records.append(record(scenario))
+            reasons.append(None)
         if progress is not None and (index + 1) % PROGRESS_EVERY == 0:
             progress(index + 1, grid.size)
-    result = Combinations(scenarios=tuple(scenarios), invalid_reason=tuple(reasons),
-                          derived={DERIVED_DATA: tuple(derived)} if derive else {})
-    if not result.valid:
+    if all(r is None for r in records):
         raise SweepInputError(f"no valid design point: all {grid.size:,} combinations are "
                               f"invalid scenarios, e.g. {reasons[0]}")
-    return result
+    return Combinations(records=tuple(records), invalid_reason=tuple(reasons),
+                        derived={DERIVED_DATA: tuple(derived)} if derive else {})
 
 
 def _derives_data(document: dict[str, Any], fields: Sequence[str]) -> bool:

@@ -22,9 +22,9 @@ from mlfleet.scenario import Scenario
 from mlfleet.sweep.combinations import base_document, combinations
 from mlfleet.sweep.grid import Grid, SweepInputError
 from mlfleet.sweep.parquet import SweepTable
-from mlfleet.sweep.simulate import SIM_METRICS, SimOptions, simulate
+from mlfleet.sweep.simulate import SIM_METRICS, SimOptions, sim_point, simulate
 from mlfleet.sweep.training import TRAINING_METRICS, training_metrics
-from mlfleet.sweep.training_inputs import training_inputs
+from mlfleet.sweep.training_inputs import inputs_from_rows, training_row
 
 QUESTIONS = ("training", "serving", "cluster")
 """What a sweep can answer: the closed-form training model, or a simulator per point."""
@@ -57,10 +57,12 @@ def sweep(scenario: str | os.PathLike[str], grid: Grid, *, question: str = "trai
     units = _units(question)
     chosen = check_metrics(metrics, units)
     started = time.perf_counter()
-    combos = combinations(base_document(scenario), grid, progress=progress)
+    options = sim or SimOptions()
+    combos = combinations(base_document(scenario), grid, _recorder(question, options),
+                          progress=progress)
     validated = time.perf_counter()
-    valid = np.flatnonzero([s is not None for s in combos.scenarios])
-    values = _answer(question, combos.valid, sim or SimOptions(), progress, grid.size)
+    valid = np.flatnonzero([r is not None for r in combos.records])
+    values = _answer(question, combos.valid, options, progress, grid.size)
     table = SweepTable(
         scenario=str(scenario), question=question, fields=grid.fields,
         field_values=tuple(zip(*grid.points(), strict=True)),
@@ -94,15 +96,19 @@ def sim_unit(metric: str) -> str:
     return "fraction" if metric.startswith(("utili", "gpu_utili")) else "count"
 
 
-def _answer(question: str, scenarios: list[Scenario], options: SimOptions,
+def _recorder(question: str, options: SimOptions) -> Callable[[Scenario], Any]:
+    """What the sweep keeps of each valid scenario: the model's inputs or a simulator point."""
+    if question == "training":
+        return training_row
+    return lambda scenario: sim_point(question, scenario, options)
+
+
+def _answer(question: str, records: list[Any], options: SimOptions,
             progress: Progress | None, total: int) -> Mapping[str, Any]:
     if question != "training":
-        done = None if progress is None else (lambda n: progress(n, len(scenarios)))
-        return simulate(question, scenarios, options, progress=done)
-    if any(s.training is None for s in scenarios):
-        raise SweepInputError("the training question needs a scenario with a training "
-                              "section; use --sim serving for a serving scenario")
-    result = training_metrics(training_inputs(scenarios))
+        done = None if progress is None else (lambda n: progress(n, len(records)))
+        return simulate(question, records, options, progress=done)
+    result = training_metrics(inputs_from_rows(records))
     if progress is not None:
         progress(total, total)
     return result

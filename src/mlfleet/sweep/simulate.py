@@ -74,12 +74,11 @@ def sim_point(sim: str, scenario: Scenario, options: SimOptions) -> dict[str, An
     return point
 
 
-def simulate(sim: str, scenarios: Sequence[Scenario], options: SimOptions, *,
+def simulate(sim: str, points: Sequence[dict[str, Any]], options: SimOptions, *,
              progress: Callable[[int], None] | None = None) -> dict[str, list[Any]]:
-    """Run ``sim`` on every scenario on Ray; one list per metric, in scenario order."""
+    """Run ``sim`` on every point (:func:`sim_point`) on Ray; one list per metric, in order."""
     from mlfleet.sweep.ray_backend import run_points
 
-    points = [sim_point(sim, scenario, options) for scenario in scenarios]
-    results = run_points(SIMULATIONS[sim], points, address=options.address,
+    results = run_points(SIMULATIONS[sim], list(points), address=options.address,
                          num_cpus=options.num_cpus, progress=progress)
     return {name: [result[name] for result in results] for name in SIM_METRICS[sim]}

@@ -20,6 +20,7 @@ from mlfleet.catalog.types import Workload
 from mlfleet.plan.communication import dp_degree
 from mlfleet.plan.context import DEFAULT_MFU, _units_total
 from mlfleet.scenario import Scenario
+from mlfleet.sweep.grid import SweepInputError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -60,10 +61,19 @@ class TrainingInputs:
     """The scenario's ZeRO stage, -1 where the planner picks it."""
 
 
+TrainingRow = tuple[Family, int, float, float, float, float, float, int, int, int, int]
+"""One point's inputs, in :class:`TrainingInputs` order (family first)."""
+
+
 def training_inputs(scenarios: Sequence[Scenario]) -> TrainingInputs:
     """The arrays of :class:`TrainingInputs` for scenarios that all have a training job."""
+    return inputs_from_rows([training_row(s) for s in scenarios])
+
+
+def inputs_from_rows(rows: Sequence[TrainingRow]) -> TrainingInputs:
+    """The columns of :func:`training_row`'s rows."""
     families: dict[Family, int] = {}
-    rows = [_row(s, families) for s in scenarios]
+    index = [families.setdefault(row[0], len(families)) for row in rows]
     columns = list(zip(*rows, strict=True)) if rows else [()] * 11
 
     def floats(i: int) -> FloatArray:
@@ -73,17 +83,21 @@ def training_inputs(scenarios: Sequence[Scenario]) -> TrainingInputs:
         return np.asarray(columns[i], dtype=np.int64)
 
     return TrainingInputs(
-        families=tuple(families), family_index=ints(0), gpus=floats(1), units_per_step=floats(2),
-        seq_len=floats(3), mfu=floats(4), units_total=floats(5), cloud_usd_per_gpu_h=floats(6),
-        data=ints(7), shards=ints(8), tensor=ints(9), zero_stage=ints(10))
+        families=tuple(families), family_index=np.asarray(index, dtype=np.int64),
+        gpus=floats(1), units_per_step=floats(2), seq_len=floats(3), mfu=floats(4),
+        units_total=floats(5), cloud_usd_per_gpu_h=floats(6), data=ints(7), shards=ints(8),
+        tensor=ints(9), zero_stage=ints(10))
 
 
-def _row(scenario: Scenario, families: dict[Family, int]) -> tuple[float | int, ...]:
+def training_row(scenario: Scenario) -> TrainingRow:
+    """The numbers of one scenario that the training question reads; SweepInputError
+    without a training section."""
     training = scenario.training
-    assert training is not None  # the caller keeps training scenarios only
+    if training is None:
+        raise SweepInputError("the training question needs a scenario with a training "
+                              "section; use --sim serving for a serving scenario")
     family = Family(workload=scenario.workload, accelerator=scenario.cluster.accelerator,
                     precision=training.precision)
-    index = families.setdefault(family, len(families))
     unit = _unit(scenario.workload)
     per_step = training.batch_tokens if unit == "token" else training.batch_samples
     assert per_step is not None  # a token workload has seq_len (checked on load)
@@ -91,7 +105,7 @@ def _row(scenario: Scenario, families: dict[Family, int]) -> tuple[float | int, 
     data, shards = dp_degree(scenario)
     par = training.parallelism
     price = scenario.prices.cloud_usd_per_gpu_h
-    return (index, scenario.cluster.gpus, per_step, training.seq_len or np.nan,
+    return (family, scenario.cluster.gpus, float(per_step), float(training.seq_len or np.nan),
             DEFAULT_MFU if training.mfu is None else training.mfu,
             np.nan if total is None else total, np.nan if price is None else price,
             data, shards, (par.tensor or 1) if par else 1,
