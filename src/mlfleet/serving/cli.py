@@ -111,18 +111,16 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.
                    "framework's Python loop [graph when the accelerator has kernel data].")
 @click.option("--calibration", type=click.Path(dir_okay=False),
               help="Kernel-model calibration file (mlfleet infra calibrate).")
-@click.option("--compute-efficiency", type=float,
-              help="Legacy roofline: fraction of peak FLOP/s (selects the legacy model).")
-@click.option("--memory-efficiency", type=float,
-              help="Legacy roofline: fraction of HBM bandwidth (selects the legacy model).")
-@click.option("--overhead", help="Legacy roofline: fixed per-step overhead, e.g. 2ms "
-                                 "(selects the legacy model).")
-@click.option("--allreduce-latency", default="0s", show_default=True,
-              help="Launch cost of one TP AllReduce beyond the link latency, e.g. 6.6us.")
+@click.option("--compute-efficiency", type=float, help="Legacy roofline: fraction of peak.")
+@click.option("--memory-efficiency", type=float, help="Legacy roofline: fraction of HBM BW.")
+@click.option("--overhead", help="Legacy roofline: fixed per-step overhead, e.g. 2ms.")
+@click.option("--allreduce-latency", help="Launch cost of one TP AllReduce beyond the link "
+              "latency, e.g. 5us [6.6us, NCCL's, from kernels; 0 on the legacy roofline].")
 @_json_option
 def step_command(**o: Any) -> None:
     """Time of one prefill or decode step of an LLM replica (tp × pp GPUs), with the terms
-    that bound it: compute, memory, kernel floors, host, sync.
+    that bound it: compute, memory, kernel floors, host, sync. Any of --compute-efficiency,
+    --memory-efficiency, --overhead selects the legacy roofline with those constants.
 
     \b
     mlfleet serving step -w Llama-3-8B -a H100 --batch 1,8,32,128 --context 1024 --engine graph
@@ -168,7 +166,7 @@ def _step_rows(o: dict[str, Any], tp: int) -> list[dict[str, Any]]:
     model = llm_step_model(workload=o["workload"], accelerator=o["accelerator"],
                            precision=o["precision"], kv_precision=o["kv_precision"], tp=tp,
                            pp=o["pp"], engine=engine, **legacy)
-    if o["allreduce_latency"] != "0s":
+    if o["allreduce_latency"] is not None:
         model = dataclasses.replace(model, allreduce_launch_s=parse_quantity(
             o["allreduce_latency"], "s"))
     batch = np.asarray(parse_list(o["batch"], "--batch", integer=True, minimum=1))
