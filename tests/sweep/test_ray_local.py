@@ -6,6 +6,7 @@ the module keeps to two starts plus one interrupted run in a child process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -29,15 +30,23 @@ SERVING = "mlfleet.sweep.points:serving_point"
 CLUSTER = "mlfleet.sweep.points:cluster_point"
 
 
-@pytest.fixture
-def ray_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A short private directory under /tmp for Ray's session (its socket paths must stay
-    under 107 bytes, which a pytest tmp_path would exceed)."""
+@contextlib.contextmanager
+def private_tmp() -> Iterator[str]:
+    """A short private directory under /tmp as the temporary root, for Ray's session (its
+    socket paths must stay under 107 bytes, which a pytest tmp_path would exceed); on
+    the way out no process of the session may be left and the directory must be empty."""
     root = tempfile.mkdtemp(prefix="rt-", dir="/tmp")
-    monkeypatch.setattr(tempfile, "tempdir", root)
-    yield root
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tempfile, "tempdir", root)
+        yield root
     assert session_processes(root) == [], "a Ray process outlived the sweep"
     os.rmdir(root)  # empty: run_points removed its session directory
+
+
+@pytest.fixture
+def ray_tmp() -> Iterator[str]:
+    with private_tmp() as root:
+        yield root
 
 
 def test_serving_sweep_on_ray_equals_in_process(ray_tmp: str) -> None:
@@ -50,10 +59,10 @@ def test_serving_sweep_on_ray_equals_in_process(ray_tmp: str) -> None:
     assert on_ray[0]["completed"] == 400
 
 
-@pytest.fixture
-def shared_ray(ray_tmp: str) -> Iterator[None]:
+@pytest.fixture(scope="module")
+def shared_ray() -> Iterator[None]:
     """One local Ray for several sweeps (``run_points`` uses a Ray already initialised)."""
-    with ray_session(address=None, num_cpus=1):
+    with private_tmp(), ray_session(address=None, num_cpus=1):
         yield
 
 
