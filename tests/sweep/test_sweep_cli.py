@@ -110,6 +110,7 @@ def test_invalid_combinations_are_counted_and_explained(
     (("--set", "cluster.gpus=8", "--metric", "speed"), ("--metric", "'speed'")),
     (("--set", "cluster.gpus=8", "--address", "1.2.3.4:6379"), ("--sim",)),
     (("--set", "training.mfu=0.4,x"), ("training.mfu", "'x'")),
+    (("--set", "cluster.gpus=8", "--seed", "3"), ("--seed", "--sim serving")),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],

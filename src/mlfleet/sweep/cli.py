@@ -48,8 +48,7 @@ def sweep_command(scenario: str, settings: tuple[str, ...], out: Path, metrics: 
     simulation on Ray. A combination the scenario rules refuse is kept as a row with
     empty metrics and its reason in the invalid_reason column.
     """
-    if sim is None and (address is not None or num_cpus is not None):
-        raise SweepInputError("--address and --num-cpus apply to --sim runs only")
+    _check_sim_options(sim, address=address, num_cpus=num_cpus)
     grid = parse_grid(settings)
     check_writable(out)
     options = SimOptions(requests=requests, seed=seed, address=address, num_cpus=num_cpus)
@@ -64,6 +63,17 @@ def sweep_command(scenario: str, settings: tuple[str, ...], out: Path, metrics: 
         emit_json(summary)
         return
     click.echo(_text(summary))
+
+
+def _check_sim_options(sim: str | None, *, address: str | None, num_cpus: int | None) -> None:
+    """Refuse options that the chosen question would silently ignore."""
+    if sim is None and (address is not None or num_cpus is not None):
+        raise SweepInputError("--address and --num-cpus apply to --sim runs only")
+    given = click.get_current_context().get_parameter_source
+    explicit = [f"--{name}" for name in ("requests", "seed")
+                if given(name) is click.core.ParameterSource.COMMANDLINE]
+    if sim != "serving" and explicit:
+        raise SweepInputError(f"{explicit[0]} applies to --sim serving only")
 
 
 def _summary(run: SweepRun, out: Path) -> dict[str, Any]:
