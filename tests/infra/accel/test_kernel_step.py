@@ -162,3 +162,9 @@ def test_prefill_is_monotone_and_engines_ordered(b: int, n: int) -> None:
     for t in times:
         assert t[1] >= t[0] and t[2] >= t[0]
     assert np.all(times[0] <= times[1]) and np.all(times[1] <= times[2])
+
+
+def test_a_kernel_model_of_an_unknown_precision_is_an_input_error() -> None:
+    odd = dataclasses.replace(IDEAL, precision="fp64")
+    with pytest.raises(InputError, match="precision.*'fp64'"):
+        transformer_step(odd, LLAMA, phase="decode", batch=1, context_len=1, engine="graph")

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlfleet.infra.accel.kernels import StepCounts, step_launches
-from mlfleet.infra.accel.step import GEMV_MAX_ROWS, host_s
+from mlfleet.infra.accel.step import GEMV_MAX_ROWS, host_s, weight_bytes_per_element
 from mlfleet.infra.accel.types import KernelModel
-from mlfleet.infra.roofline import BYTES_PER_ELEMENT, TransformerShape
+from mlfleet.infra.roofline import TransformerShape
 
 Affine = tuple[float, float, float, float, float]
 """(constant, per token, per logit row, per pair, per cached token read)."""
@@ -72,7 +72,7 @@ def compile_step(model: KernelModel, shape: TransformerShape, *, engine: str, tp
                  layers: int, kv_bytes_per_element: float | None = None,
                  act_bytes_per_element: float = 2.0) -> CompiledStep:
     """The step of ``shape`` on one of ``tp`` GPUs holding ``layers`` layers, compiled."""
-    w_b = BYTES_PER_ELEMENT[model.precision]
+    w_b = weight_bytes_per_element(model)
     kv_b = w_b if kv_bytes_per_element is None else kv_bytes_per_element
     basis = np.vstack([np.zeros(4), np.eye(4)])  # (5, 4): zero counts, then unit vectors
     counts = StepCounts(tokens=basis[:, 0], logit_rows=basis[:, 1], pairs=basis[:, 2],

@@ -196,13 +196,18 @@ def transformer_step(model: KernelModel, shape: TransformerShape, *, phase: str,
                        act_bytes_per_element=act_bytes_per_element, allreduce_s=allreduce_s)
 
 
+def weight_bytes_per_element(model: KernelModel) -> float:
+    """Bytes of one weight at the kernel model's precision; InputError naming the known ones."""
+    return BYTES_PER_ELEMENT[one_of("precision", model.precision, BYTES_PER_ELEMENT)]
+
+
 def counts_step(model: KernelModel, shape: TransformerShape, counts: StepCounts, *,
                 engine: str, tp: int = 1, layers: int, kv_bytes_per_element: float | None = None,
                 act_bytes_per_element: float = 2.0,
                 allreduce_s: npt.ArrayLike = 0.0) -> StepBreakdown:
     """The step of ``counts`` (any mix of prefill and decode) on a GPU holding ``layers``."""
     positive_int("tp", tp)
-    w_b = BYTES_PER_ELEMENT[model.precision]
+    w_b = weight_bytes_per_element(model)
     kv_b = w_b if kv_bytes_per_element is None else kv_bytes_per_element
     launches = step_launches(shape, counts, tp=tp, layers=layers, w_b=w_b, kv_b=kv_b,
                              a_b=act_bytes_per_element)
