@@ -15,11 +15,14 @@ what order its points ran.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mlfleet.errors import InputError
+
+if TYPE_CHECKING:
+    from mlfleet.serving.sim.arrivals import LogNormal
 
 SERVING_DEFAULTS: dict[str, Any] = {
     "workload": "Llama-3-8B", "accelerator": "A100-80GB", "precision": "bf16",
@@ -55,11 +58,13 @@ def with_defaults(point: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict
 def serving_point(point: Mapping[str, Any]) -> dict[str, Any]:
     """Simulate one serving configuration; latency percentiles and throughput.
 
-    Poisson arrivals at ``qps``, lognormal prompt/output lengths (sigma 0.6, the
-    simulator's default) around the given medians, ``replicas`` replicas of the
+    Poisson arrivals at ``qps``; for an LLM, lognormal prompt/output lengths (sigma 0.6,
+    the simulator's default) around the given medians (other workloads: one item per
+    request, the token fields unused); ``replicas`` replicas of the
     catalog ``workload`` on ``accelerator``; seeded, so the same point gives the same
     numbers bit for bit. Raises InputError (or a catalog error) for bad fields.
     """
+    from mlfleet.catalog.types import Workload
     from mlfleet.serving.lb.registry import make_load_balancer
     from mlfleet.serving.sim import arrivals as arr
     from mlfleet.serving.sim.engine import Engine
@@ -70,10 +75,11 @@ def serving_point(point: Mapping[str, Any]) -> dict[str, Any]:
                      precision=p["precision"], batching=p["batching"],
                      replicas=int(p["replicas"]))
     r_stream, r_engine = np.random.default_rng(int(p["seed"])).spawn(2)
+    llm = Workload.from_name(spec.workload).unit == "token"
     stream = arr.make_requests(
         int(p["requests"]), arrivals=arr.PoissonArrivals(rate_per_s=float(p["qps"])),
-        rng=r_stream, prompt=arr.LogNormal(median=int(p["prompt_tokens"]), sigma=0.6),
-        output=arr.LogNormal(median=int(p["output_tokens"]), sigma=0.6))
+        rng=r_stream, prompt=_lengths(p["prompt_tokens"]) if llm else None,
+        output=_lengths(p["output_tokens"]) if llm else None)
     result = Engine(requests=stream, replicas=build_fleet(spec), rng=r_engine,
                     lb=make_load_balancer(p["lb"])).run()
     m = result.summary()
@@ -82,6 +88,13 @@ def serving_point(point: Mapping[str, Any]) -> dict[str, Any]:
               "ttft_p99_s": m.ttft.p99_s, "tpot_p50_s": m.tpot.p50_s,
               "e2e_p50_s": m.e2e.p50_s, "e2e_p99_s": m.e2e.p99_s, "completed": m.completed}
     return {name: _plain(values[name]) for name in SERVING_METRICS}
+
+
+def _lengths(median: Any) -> LogNormal:
+    """Lognormal token counts around ``median`` (the simulator's default sigma, 0.6)."""
+    from mlfleet.serving.sim import arrivals as arr
+
+    return arr.LogNormal(median=int(median), sigma=0.6)
 
 
 def cluster_point(point: Mapping[str, Any]) -> dict[str, Any]:
