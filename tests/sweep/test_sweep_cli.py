@@ -163,9 +163,10 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
 def test_ctrl_c_stops_the_sweep_and_leaves_no_file(tmp_path: Path) -> None:
     out = tmp_path / "s.parquet"
     proc = subprocess.Popen([sys.executable, "-c", ENTRY, "sweep", SCENARIO, "--set",
-                             "training.mfu=0.01:1:0.00001", "--out", str(out)],
+                             "training.mfu=0.01:1:0.00001", "--set", "prices.pue=1.1,1.2,1.3",
+                             "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)  # imports done, validating the grid's 99,000 points
+    time.sleep(3)  # imports done, validating the grid's 297,003 points (tens of seconds)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
