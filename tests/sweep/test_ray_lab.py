@@ -6,7 +6,7 @@ the driver runs in a fourth host and reaches the head only over the lab network.
 namespaces share the file system and the PID space, so every node gets its own
 ``--temp-dir`` and the teardown kills the processes of those directories (and their
 ``ray::…`` children) by PID: ``ray stop`` would kill every Ray on the machine,
-including other users' clusters. Needs root; about 3 GB of memory for three nodes.
+including other users' clusters. Needs root; about 1.2 GB of memory for three nodes.
 """
 
 from __future__ import annotations
@@ -81,6 +81,19 @@ def _start_cluster(head: LabHost, workers: list[LabHost], root: str,
     return address
 
 
+def _rss_bytes(pids: list[int]) -> int:
+    """Resident memory of ``pids`` together (shared pages counted in each)."""
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) * 1024 for line in status.splitlines()
+                     if line.startswith("VmRSS:"))
+    return total
+
+
 def test_sweep_runs_on_a_head_and_two_workers_in_lab_hosts(ray_root: str) -> None:
     env = {**os.environ, **RAY_ENV, "HOME": ray_root}
     points: list[dict[str, Any]] = [{"qps": qps, "requests": 20000, "seed": seed}
@@ -91,6 +104,7 @@ def test_sweep_runs_on_a_head_and_two_workers_in_lab_hosts(ray_root: str) -> Non
         located = json.dumps([{"func": SERVING, **p} for p in points])
         out = _in(driver, sys.executable, "-c", DRIVER, address, located, env=env).stdout
         results = json.loads(out.strip().splitlines()[-1])
+        print(f"cluster resident memory: {_rss_bytes(session_processes(ray_root)) / 1e9:.2f} GB")
         stop_processes(ray_root)
     node_ips = {r.pop("node_ip") for r in results}
     for r in results:
