@@ -74,10 +74,10 @@ def test_serving_step_broadcasts_and_grows_with_batch() -> None:
 
 def test_mmc_is_erlang_c() -> None:
     result = api.mmc(servers=4, arrival_rate_per_s=3.0, service_time_s=1.0, p99_wait_s=0.5)
-    assert result.wait_probability == pytest.approx(float(queueing.erlang_c(4, 3.0, 1.0)),
+    assert result.summary.wait_probability == pytest.approx(float(queueing.erlang_c(4, 3.0, 1.0)),
                                                     rel=1e-12)
     assert result.servers_for_p99_wait_s == queueing.servers_for_wait(3.0, 1.0, wait_s=0.5)
-    assert strict(result)["utilization"] == pytest.approx(0.75)
+    assert strict(result)["summary"]["utilization"] == pytest.approx(0.75)
 
 
 def test_checkpoint_is_young_and_daly() -> None:

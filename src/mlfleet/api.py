@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from mlfleet.results import Result, TableResult
 from mlfleet.scenario import Scenario
+from mlfleet.serving.models.queueing import MMcSummary
 
 __all__ = ["Checkpointing", "ClusterSchedule", "CollectiveTimes", "PlanResult", "Queue",
            "Roofline", "ServingStep", "Sweep", "SweepPoints", "allreduce", "checkpoint",
@@ -154,15 +155,8 @@ def serving_step(*, workload: str, accelerator: str, batch: npt.ArrayLike,
 class Queue(Result):
     """An M/M/c system by Erlang C, and the fewest servers meeting a wait target."""
 
-    servers: int
-    arrival_rate_per_s: float
-    service_time_s: float
-    utilization: float
-    wait_probability: float
-    """Erlang C: P(a request waits)."""
-    mean_wait_s: float
-    wait_percentiles_s: dict[str, float]
-    response_percentiles_s: dict[str, float]
+    summary: MMcSummary
+    """Utilisation, P(wait) (Erlang C), mean and percentile waits and responses."""
     servers_for_p99_wait_s: int | None
     """Fewest servers whose p99 wait is within ``p99_wait_s`` (None: no target given)."""
 
@@ -173,15 +167,11 @@ def mmc(*, servers: int, arrival_rate_per_s: float, service_time_s: float,
     ``p99_wait_s`` the replicas that meet it."""
     from mlfleet.serving.models import queueing
 
-    s = queueing.summarize(servers=servers, arrival_rate=arrival_rate_per_s,
-                           service_time_s=service_time_s)
+    summary = queueing.summarize(servers=servers, arrival_rate=arrival_rate_per_s,
+                                 service_time_s=service_time_s)
     needed = None if p99_wait_s is None else queueing.servers_for_wait(
         arrival_rate_per_s, 1.0 / service_time_s, wait_s=p99_wait_s, p=0.99)
-    return Queue(servers=s.servers, arrival_rate_per_s=s.arrival_rate_per_s,
-                 service_time_s=s.service_time_s, utilization=s.utilization,
-                 wait_probability=s.wait_probability, mean_wait_s=s.mean_wait_s,
-                 wait_percentiles_s=s.wait_percentiles_s,
-                 response_percentiles_s=s.response_percentiles_s, servers_for_p99_wait_s=needed)
+    return Queue(summary=summary, servers_for_p99_wait_s=needed)
 
 
 @dataclass(frozen=True, kw_only=True)

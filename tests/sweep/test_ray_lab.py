@@ -27,7 +27,8 @@ from mlfleet.comm.lab import Lab, LabHost
 from mlfleet.comm.lab import state as lab_state
 from mlfleet.sweep.ray_backend import RAY_ENV, call_point, session_processes, stop_processes
 
-pytest.importorskip("ray")
+if not os.environ.get("CI"):  # in CI the ray extra is installed: a missing ray fails
+    pytest.importorskip("ray")
 pytestmark = [
     pytest.mark.slow, pytest.mark.serial, pytest.mark.root,
     pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None

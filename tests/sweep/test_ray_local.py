@@ -23,7 +23,8 @@ from mlfleet import api
 from mlfleet.errors import InputError, RunError
 from mlfleet.sweep.ray_backend import call_point, ray_session, run_points, session_processes
 
-pytest.importorskip("ray")
+if not os.environ.get("CI"):  # in CI the ray extra is installed: a missing ray fails
+    pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
 
 SERVING = "mlfleet.sweep.points:serving_point"
