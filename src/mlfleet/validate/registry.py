@@ -86,5 +86,6 @@ PROVIDERS: dict[str, tuple[str, str, bool]] = {
     "serving": ("mlfleet.serving.validations", "provide", True),
     "ops": ("mlfleet.ops.validations", "provide", True),
     "sim": ("mlfleet.sim.validations", "provide", True),
+    "sweep": ("mlfleet.sweep.validations", "provide", True),
 }
 """Provider name -> (module, function, quick). Chapters add their line here."""
