@@ -7,9 +7,10 @@ metrics are empty, so the sweep's table shows which part of the grid is infeasib
 why. A grid with no valid point at all is an input error.
 
 When the grid sets ``cluster.gpus`` but not ``training.parallelism.data`` and the
-scenario fixes data, tensor and pipeline degrees, the data-parallel degree follows the
-GPU count: ``data = cluster.gpus / (tensor x pipeline)`` (scaling out adds replicas;
-the model's split stays). That value is a *derived* field, written as its own column.
+scenario fixes a data degree, the data-parallel degree follows the GPU count:
+``data = cluster.gpus / (tensor x pipeline)`` with the point's tensor and pipeline degrees
+(swept or the scenario's, 1 when absent): scaling out adds replicas, the model's split
+stays. That value is a *derived* field, written as its own column.
 """
 
 from __future__ import annotations
