@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlfleet.infra.roofline import Device
 from mlfleet.plan import communication, infrastructure
@@ -117,3 +119,19 @@ def test_invalid_combinations_are_kept_with_their_reason() -> None:
     assert reason is not None and "parallelism" in reason
     assert np.isnan(table.metrics["step_compute_s"][1])
     assert table.metrics["bound"][1] is None
+
+
+@settings(max_examples=25, deadline=None)
+@given(log_gpus=st.integers(0, 7), per_replica=st.integers(1, 4),
+       mfu=st.floats(0.05, 1.0, allow_nan=False), precision=st.sampled_from(["bf16", "fp8"]),
+       zero=st.integers(0, 3))
+def test_random_points_equal_the_plan(log_gpus: int, per_replica: int, mfu: float,
+                                      precision: str, zero: int) -> None:
+    """Any feasible point of the 405B scenario (tensor 8 x pipeline 16), drawn at random."""
+    gpus = 128 * 2**log_gpus
+    data = gpus // 128
+    checked = _assert_equal_to_plan(EXAMPLES / "llm-pretraining.yaml", [
+        f"cluster.gpus={gpus}", f"training.global_batch_tokens={data * per_replica * 8192}",
+        f"training.mfu={mfu!r}", f"training.precision={precision}",
+        f"training.zero_stage={zero}"])
+    assert checked == 1
