@@ -90,6 +90,10 @@ def test_bad_arguments_are_refused_before_ray_starts() -> None:
         run_points("mlfleet.sweep.points:nope", [{}])
     with pytest.raises(InputError, match=r"num_cpus\(=0\)"):
         run_points(SERVING, [{}], num_cpus=0)
+    with pytest.raises(InputError, match=r"address\(='head'\) must be HOST:PORT"):
+        run_points(SERVING, [{}], address="head")
+    with pytest.raises(RunError, match="cannot reach the Ray cluster at 127.0.0.1:1"):
+        run_points(SERVING, [{}], address="127.0.0.1:1")  # port 1: nothing listens
     assert run_points(SERVING, []) == []
 
 

@@ -24,6 +24,7 @@ import importlib
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -38,6 +39,8 @@ RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
 """Set before Ray starts: no token under ``~/.ray``, no usage report (REAL-COMPONENTS.md)."""
 STOP_GRACE_S = 1.0
 """How long :func:`stop_processes` waits for a local Ray's killed leftovers to vanish."""
+CONNECT_TIMEOUT_S = 5.0
+"""How long :func:`check_reachable` waits for the head's GCS port to answer."""
 POLL_S = 0.2
 """Longest ``ray.wait`` call: how soon a Ctrl-C is seen."""
 
@@ -76,18 +79,32 @@ def run_points(func: str, points: list[dict[str, Any]], *, address: str | None =
     ``progress(done)`` is called with the number of points finished so far. A point
     whose function raises becomes RunError naming the point's index and fields
     (InputError when the function refused its input). InputError for a bad ``func``,
-    ``num_cpus`` < 1 or an empty ``address``; RunError when Ray cannot start or reach
-    the cluster.
+    ``num_cpus`` < 1 or an ``address`` that is not ``HOST:PORT``; RunError when Ray
+    cannot start, or nothing answers at ``address``.
     """
     resolve(func)  # a bad name fails here, once, not in every task
     if num_cpus is not None and (isinstance(num_cpus, bool) or num_cpus < 1):
         raise InputError(f"num_cpus(={num_cpus!r}) must be an integer >= 1")
-    if address is not None and not address.strip():
-        raise InputError("address(='') must be HOST:PORT of a Ray head, or left out")
+    if address is not None:
+        check_reachable(address)
     if not points:
         return []
     with ray_session(address=address, num_cpus=num_cpus) as private:
         return _run_tasks(func, points, progress, cancel=not private)
+
+
+def check_reachable(address: str) -> None:
+    """InputError unless ``address`` is ``HOST:PORT``; RunError unless something listens
+    there (Ray itself retries an unreachable head for minutes before giving up)."""
+    host, sep, port = address.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"address(={address!r}) must be HOST:PORT of a Ray head's GCS, "
+                         "e.g. 10.0.0.1:6379")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise RunError(f"cannot reach the Ray cluster at {address}: "
+                       f"{exc.strerror or exc or 'timed out'}") from None
 
 
 @contextlib.contextmanager
