@@ -84,14 +84,19 @@ def test_calibrating_a_kernel_model_fits_the_legacy_constants() -> None:
     assert calibrated.kernels is None and fit.median_abs_rel_error < 0.1
 
 
-def test_the_simulator_builds_from_kernels_only_under_a_calibration() -> None:
-    """The simulator's defaults stay the legacy constants; ``--calibration`` (an active
-    calibration) switches it to the kernel path with the calibrated model."""
+def test_the_simulator_builds_from_kernels_by_default_and_from_a_calibration() -> None:
+    """The simulator's default step is built from the accelerator's sourced kernel model;
+    ``--calibration`` (an active calibration) swaps in the calibrated one; a legacy constant,
+    or an accelerator without kernel data, selects the legacy roofline."""
     from mlfleet.infra.accel.calibration import using_calibration
     from mlfleet.infra.accel.defaults import kernel_model
     from mlfleet.serving.sim.steptime import roofline_step_time
 
-    assert roofline_step_time(workload="Llama-3-8B", accelerator="H100").model.kernels is None
+    default = roofline_step_time(workload="Llama-3-8B", accelerator="H100").model.kernels
+    assert default is not None and default.origin == "catalog"
+    assert roofline_step_time(workload="Llama-3-8B", accelerator="H100",
+                              overhead_s=2e-3).model.kernels is None
+    assert roofline_step_time(workload="Llama-3-8B", accelerator="MI300X").model.kernels is None
     calibrated = kernel_model("H100", "bf16")
     with using_calibration(calibrated):
         step = roofline_step_time(workload="Llama-3-8B", accelerator="H100")

@@ -93,9 +93,23 @@ def test_bad_step_times_name_the_value(build: object, fragment: str) -> None:
     assert fragment in str(info.value)
 
 
-def test_default_step_time_is_the_roofline_with_stated_assumptions() -> None:
+def test_legacy_step_time_is_the_roofline_with_stated_assumptions() -> None:
+    """Without kernel data for the accelerator (MI300X), or with a legacy constant given,
+    the step is the legacy roofline with the module's assumed efficiencies and overhead."""
+    for step in (roofline_step_time(workload="Llama-3-8B", accelerator="MI300X"),
+                 roofline_step_time(workload="Llama-3-8B", accelerator="A100-80GB",
+                                    overhead_s=2e-3)):
+        # decode at batch 1 is memory-bound: weights / (bandwidth x 0.8) + 2 ms overhead
+        weights = step.model.weight_bytes_per_gpu
+        assert step.iteration_s(1, 0.0) == pytest.approx(
+            weights / (step.model.device.mem_bw_bytes_per_s * 0.8) + 2e-3, rel=0.01)
+
+
+def test_default_step_time_is_built_from_kernels() -> None:
+    """The default on an accelerator with kernel data: the kernel-built step, whose batch-1
+    decode on the A100 reads the weights at the sourced memory fraction plus launch gaps —
+    faster than the legacy 2 ms overhead guess, slower than the ideal roofline."""
     step = roofline_step_time(workload="Llama-3-8B", accelerator="A100-80GB")
-    # decode at batch 1 is memory-bound: weights / (bandwidth x 0.8) + 2 ms overhead
-    weights = step.model.weight_bytes_per_gpu
-    assert step.iteration_s(1, 0.0) == pytest.approx(weights / (2.039e12 * 0.8) + 2e-3,
-                                                     rel=0.01)
+    assert step.model.kernels is not None
+    ideal = step.model.weight_bytes_per_gpu / step.model.device.mem_bw_bytes_per_s
+    assert ideal < step.iteration_s(1, 0.0) < ideal / 0.8 + 2e-3

@@ -171,6 +171,6 @@ def calibration_consulted() -> bool:
     return active is not None and active.consulted
 
 
-UNUSED_WARNING = ("warning: --calibration was not used: this command's model does not read "
-                  "the kernel model yet (it uses the legacy roofline constants)")
+UNUSED_WARNING = ("warning: --calibration was not used: none of the models this scenario needs "
+                  "reads the kernel model (LLM step times do; training uses the scenario's MFU)")
 """What a command prints on stderr when it ran under a calibration that no model read."""

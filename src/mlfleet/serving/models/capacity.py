@@ -22,10 +22,9 @@ A request waits for its batch to fill, (b-1)/λ_replica at most, then for a repl
 on batches), then T(b): p99 ≈ fill + wait p99 + T(b), a sum of percentiles and so an
 upper bound. Every b in 1, 2, 4, ... is tried and the one needing the fewest GPUs kept.
 
-Efficiencies: decode at :data:`DEFAULT_MEMORY_EFFICIENCY` of HBM bandwidth and prefill /
-dense compute at :data:`DEFAULT_COMPUTE_EFFICIENCY` of peak, from published measurements
-(docs/serving-models.md, "Defaults"). All results are fidelity "model".
-"""
+LLM steps are built from kernels with the calibrated or sourced kernel model; without kernel
+data, and for non-LLM compute, the DEFAULT_* efficiencies (docs/serving-models.md). Fidelity
+of every result: "model"."""
 
 from __future__ import annotations
 
@@ -41,7 +40,7 @@ from mlfleet.errors import ServingInputError
 from mlfleet.infra import roofline as rl
 from mlfleet.serving.models import queueing as q
 from mlfleet.serving.models.embedding import EmbeddingTables, embedding_lookup
-from mlfleet.serving.models.kernel_step import calibrated_kernels
+from mlfleet.serving.models.kernel_step import serving_kernels
 from mlfleet.serving.models.kv_cache import kv_capacity
 from mlfleet.serving.models.llm_step import LlmStepModel, link_params, llm_step_model
 from mlfleet.serving.models.serving_capacity import ServingCapacity, sized_fleet
@@ -215,7 +214,7 @@ def _llm_options(workload: Workload, accelerator: Accelerator, traffic: Traffic,
                  precision: str, gpus_per_node: int) -> list[_LlmOption]:
     options = []
     ctx = (traffic.prompt_tokens or 0) + (traffic.output_tokens or 0)
-    kernels = calibrated_kernels(accelerator, precision)  # --calibration: from kernels
+    kernels = serving_kernels(accelerator, precision)  # calibrated, else sourced, else legacy
     eff = (None, None) if kernels else (DEFAULT_COMPUTE_EFFICIENCY, DEFAULT_MEMORY_EFFICIENCY)
     for tp in _tp_choices(workload, gpus_per_node):
         model = llm_step_model(workload=workload, accelerator=accelerator, precision=precision,
@@ -341,8 +340,7 @@ def _gathered_bytes(workload: Workload) -> float:
 
 
 def _sequential_steps(workload: Workload) -> float:
-    """Weight reads per sample: speech decoders read the decoder weights once per token
-    (half the weights, the decoder's share of Whisper's symmetric stacks)."""
+    """Weight reads per sample: a speech decoder reads its half of the weights per token."""
     if workload.family == "speech":
         return 1.0 + 0.5 * float(workload.shape.get("decoder_seq_len", 1.0))
     return 1.0

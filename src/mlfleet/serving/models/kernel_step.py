@@ -94,3 +94,20 @@ def calibrated_kernels(accelerator: str | Accelerator | Device,
 
     name = accelerator.name if isinstance(accelerator, Accelerator) else accelerator
     return active_calibration(name, precision)
+
+
+def serving_kernels(accelerator: str | Accelerator | Device, precision: str) -> KernelModel | None:
+    """The kernel model a serving model defaults to: the active calibration
+    (``--calibration``), else the catalog's sourced defaults where the accelerator has
+    kernel data at ``precision``, else None (the legacy roofline with assumed constants)."""
+    calibrated = calibrated_kernels(accelerator, precision)
+    if calibrated is not None or isinstance(accelerator, Device):
+        return calibrated
+    from mlfleet import catalog
+    from mlfleet.infra.accel import defaults
+
+    name = accelerator.name if isinstance(accelerator, Accelerator) else accelerator
+    name = catalog.get(name, kind="accelerator").name
+    if name not in defaults.accelerators_with_data() or precision not in defaults.precisions_for(name):
+        return None
+    return defaults.kernel_model(name, precision)

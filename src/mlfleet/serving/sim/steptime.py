@@ -39,7 +39,7 @@ import numpy.typing as npt
 from mlfleet.catalog.types import Accelerator, Workload
 from mlfleet.errors import InputError
 from mlfleet.infra import roofline as rl
-from mlfleet.serving.models.kernel_step import calibrated_kernels
+from mlfleet.serving.models.kernel_step import serving_kernels
 from mlfleet.serving.models.llm_step import LlmStepModel, llm_step_model
 from mlfleet.serving.sim.decode_run import plan_run
 from mlfleet.serving.sim.step_contract import DecodeLines, StepTime
@@ -121,7 +121,9 @@ class LlmStepTime:
             cached = self._lines[decode_seqs] = self._decode_form(decode_seqs)
         return cached
 
-    def _decode_form(self, d: int) -> DecodeLines:
+    def _decode_form(self, d: int) -> DecodeLines | None:
+        if self.model.kernels is not None:
+            return self._kernel_decode_form(d)
         if self._coef is not None:
             (c0, cd, cc, *_), (m0, md, mc, *_), (o0, od, oc, *_) = self._coef
             # overhead affine in C too: fold its slope into both lines
@@ -133,6 +135,25 @@ class LlmStepTime:
         lines = tuple((float(v[0]), float(v[1] - v[0]) / probe + slope)
                       for v in (at.compute_s, at.memory_s))
         return (float(rest[0]), lines)
+
+    def _kernel_decode_form(self, d: int) -> DecodeLines | None:
+        """One exact line for a step built from kernels, or None (step one by one).
+
+        A kernel-built decode step is convex in the context sum C (a sum of per-kernel
+        maxima of affine terms, then max(host, device)), so equal slopes at both ends of
+        [0, _FAR_CONTEXT] prove it affine over the whole range; otherwise (an eager engine
+        crossing from host-bound to device-bound, say) the engine steps one by one."""
+        c = np.array([0.0, _SLOPE_STEP, _FAR_CONTEXT - _SLOPE_STEP, _FAR_CONTEXT])
+        t = self.model.iteration(decode_seqs=d, decode_context_tokens=c).time_s
+        low, high = (float(t[1] - t[0]) / _SLOPE_STEP, float(t[3] - t[2]) / _SLOPE_STEP)
+        if abs(high - low) > 1e-6 * max(abs(high), 1e-30):
+            return None
+        return (0.0, ((float(t[0]), low),))
+
+
+_SLOPE_STEP = 1e3
+_FAR_CONTEXT = 1e9
+"""Context sums the affinity check spans: beyond any run the simulator coalesces."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,19 +236,29 @@ class CallableStepTime:
 def roofline_step_time(*, workload: str | Workload | rl.TransformerShape,
                        accelerator: str | Accelerator | rl.Device, precision: str = "bf16",
                        tp: int = 1, pp: int = 1,
-                       compute_efficiency: float = DEFAULT_COMPUTE_EFFICIENCY,
-                       memory_efficiency: float = DEFAULT_MEMORY_EFFICIENCY,
-                       overhead_s: float = DEFAULT_OVERHEAD_S) -> LlmStepTime:
-    """The default step time of an LLM replica: :func:`llm_step_model` with assumed
-    efficiencies and overhead (see the module constants; calibrate for real numbers), or,
-    under ``--calibration``, the step from kernels with the calibrated kernel model."""
-    kernels = calibrated_kernels(accelerator, precision)
-    legacy = kernels is None
+                       compute_efficiency: float | None = None,
+                       memory_efficiency: float | None = None,
+                       overhead_s: float | None = None) -> LlmStepTime:
+    """The default step time of an LLM replica.
+
+    The step built from kernels (:mod:`mlfleet.infra.accel.step`, CUDA-graph engine) with
+    the accelerator's kernel model: the active calibration under ``--calibration``, else
+    the sourced defaults where the catalog has kernel data. Giving any of the legacy
+    constants, or an accelerator without kernel data (or a bare Device), selects the legacy
+    roofline, with the module's assumed constants for those not given.
+    """
+    legacy_given = any(v is not None for v in (compute_efficiency, memory_efficiency, overhead_s))
+    kernels = None if legacy_given else serving_kernels(accelerator, precision)
+    if kernels is not None:
+        return LlmStepTime(llm_step_model(workload=workload, accelerator=accelerator,
+                                          precision=precision, tp=tp, pp=pp, kernels=kernels))
     return LlmStepTime(llm_step_model(
         workload=workload, accelerator=accelerator, precision=precision, tp=tp, pp=pp,
-        kernels=kernels, compute_efficiency=compute_efficiency if legacy else None,
-        memory_efficiency=memory_efficiency if legacy else None,
-        overhead_s=overhead_s if legacy else None))
+        compute_efficiency=(DEFAULT_COMPUTE_EFFICIENCY if compute_efficiency is None
+                            else compute_efficiency),
+        memory_efficiency=(DEFAULT_MEMORY_EFFICIENCY if memory_efficiency is None
+                           else memory_efficiency),
+        overhead_s=DEFAULT_OVERHEAD_S if overhead_s is None else overhead_s))
 
 
 def fit_linear_step_time(*, measured_s: npt.ArrayLike, decode_seqs: npt.ArrayLike = 0,
