@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,24 +18,30 @@ from mlfleet.serving.server.config import (
     DynamicBatchingConfig,
     ServerConfig,
 )
+from mlfleet.serving.server.draining import DEFAULT_DRAIN_S, READINESS_CHECK, StopSignals
 from mlfleet.serving.server.resilience_options import (
     rank_fallback_from_options,
     resilience_options,
 )
+from mlfleet.units import duration_option
 
 if TYPE_CHECKING:
     from mlfleet.serving.fleet.spec import FleetSpec
 
 
 async def serve(config: ServerConfig, *, announce: bool = True,
-                on_ready: Callable[[str], None] | None = None) -> None:
+                on_ready: Callable[[str], None] | None = None,
+                drain_s: float = DEFAULT_DRAIN_S) -> None:
     """Serve ``config`` until SIGINT or SIGTERM; prints the bound URL, then ``ready``;
-    ``on_ready(url)`` runs once the models are loaded, before ``ready`` is printed."""
+    ``on_ready(url)`` runs once the models are loaded, before ``ready`` is printed.
+    SIGTERM drains for ``drain_s`` first (:mod:`.draining`)."""
     from aiohttp import web
 
-    from mlfleet.serving.server.app import create_app, wait_ready
+    from mlfleet.serving.server.app import STATE, create_app, wait_ready
 
     app = create_app(config)
+    signals = StopSignals(drain_s=drain_s)
+    app[STATE].readiness_checks[READINESS_CHECK] = signals.ready
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
@@ -45,10 +50,7 @@ async def serve(config: ServerConfig, *, announce: bool = True,
     except OSError as exc:
         await runner.cleanup()
         raise InputError(f"cannot bind {config.host}:{config.port}: {exc.strerror}") from None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    signals.install(asyncio.get_running_loop())
     port = runner.addresses[0][1] if runner.addresses else config.port
     if announce:
         click.echo(f"mlfleet serve: listening on http://{config.host}:{port}", err=True)
@@ -58,7 +60,7 @@ async def serve(config: ServerConfig, *, announce: bool = True,
             on_ready(f"http://{config.host}:{port}")
         if announce:
             click.echo(f"mlfleet serve: ready on http://{config.host}:{port}", err=True)
-        await stop.wait()
+        await signals.stop.wait()
     finally:
         await runner.cleanup()
 
@@ -142,6 +144,10 @@ def _apply_process_settings(torch_threads: int) -> None:
 @click.option("--balance", default="random2", show_default=True,
               help="HAProxy policy: random2 (power of two choices), leastconn, roundrobin, "
                    "hash (consistent hashing on the user of a /v1/rank body).")
+@click.option("--drain", "drain", default="2s", show_default=True, metavar="DURATION",
+              help="On SIGTERM: readiness 503 at once, keep serving this long so the load "
+                   "balancer stops sending, then finish in-flight requests and exit 0 "
+                   "(0: stop at once). Ctrl-C or a second SIGTERM stops at once.")
 @resilience_options
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, device: str, max_batch: int,
@@ -150,7 +156,8 @@ def serve_command(ctx: click.Context, host: str, port: int, device: str, max_bat
                   default_deadline_ms: float | None, admission: str | None,
                   admission_params: tuple[str, ...], torch_threads: int, trace_ranker: bool,
                   model_version: str | None, scenario: str | None, record: Path | None,
-                  replicas: int, lb: str | None, balance: str, fallback: bool, fault: str,
+                  replicas: int, lb: str | None, balance: str, drain: str, fallback: bool,
+                  fault: str,
                   fault_delay_ms: float, fault_fraction: float) -> None:
     """Serve a tiny GPT (continuous batching) and a ranker (dynamic batching) over HTTP.
 
@@ -160,6 +167,7 @@ def serve_command(ctx: click.Context, host: str, port: int, device: str, max_bat
     """
     if torch_threads < 1:
         raise InputError(f"--torch-threads(={torch_threads}) must be >= 1")
+    drain_s = duration_option("--drain", drain, allow_zero=True)
     fleet = _fleet_spec(ctx, replicas=replicas, lb=lb, balance=balance, port=port)
     if fleet is not None:
         _check_device(device)
@@ -183,11 +191,12 @@ def serve_command(ctx: click.Context, host: str, port: int, device: str, max_bat
     _check_device(config.device)
     _apply_process_settings(torch_threads)
     if record is None:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, drain_s=drain_s))
         return
     from mlfleet.ops.declare.apply import deployment_recorder
 
-    asyncio.run(serve(config, on_ready=deployment_recorder(record, config, declared)))
+    asyncio.run(serve(config, on_ready=deployment_recorder(record, config, declared),
+                      drain_s=drain_s))
 
 
 _FLEET_OWN = ("host", "port", "replicas", "lb", "balance", "record")

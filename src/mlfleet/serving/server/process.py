@@ -30,7 +30,8 @@ def server_process(args: Sequence[str] = (), *, timeout_s: float = 180.0,
     config the CLI does not build).
 
     Raises :class:`RunError` if it exits or is not ready within ``timeout_s``. The child
-    is stopped with SIGTERM (then SIGKILL) on exit.
+    is stopped with SIGINT (then SIGKILL) on exit: SIGINT stops at once, where SIGTERM
+    would drain first (:mod:`.draining`).
     """
     cmd = [sys.executable, *launcher, "--port", "0", *args]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
@@ -67,7 +68,7 @@ def _wait_ready(proc: subprocess.Popen[str], timeout_s: float) -> str:
 
 def _stop(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
