@@ -9,9 +9,12 @@ prints it) it joins that cluster and leaves it running. A Ray already initialise
 this process (a notebook's ``ray.init()``) is used as it is.
 
 Progress is reported as tasks complete (``ray.wait``), not in submission order.
-Ctrl-C cancels the outstanding tasks and, for a local Ray, shuts it down and stops
-any of its processes still alive (found by their session directory in
-``/proc/*/cmdline``) before the KeyboardInterrupt propagates.
+SIGINT and SIGTERM are recorded while the driver waits and acted on between
+``ray.wait`` calls (:data:`POLL_S`), so they cannot be lost in one of Ray's threads;
+then the outstanding tasks are cancelled (a joined cluster) or the private Ray is shut
+down and any of its processes still alive killed (found by the session directory in
+``/proc/*/cmdline``, and their ``ray::…`` descendants), and the signal is raised as
+the caller's handler would (KeyboardInterrupt for Ctrl-C).
 
 Ray is the ``ray`` extra: importing it fails with ModuleNotFoundError('ray'), which
 :mod:`mlfleet.entry` turns into a one-line ``pip install 'mlfleet[ray]'`` message.
@@ -32,6 +35,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from mlfleet.checks import positive_int
 from mlfleet.errors import InputError, RunError, one_line
 from mlfleet.stop_signals import signals_held
 
@@ -83,8 +87,8 @@ def run_points(func: str, points: list[dict[str, Any]], *, address: str | None =
     cannot start, or nothing answers at ``address``.
     """
     resolve(func)  # a bad name fails here, once, not in every task
-    if num_cpus is not None and (isinstance(num_cpus, bool) or num_cpus < 1):
-        raise InputError(f"num_cpus(={num_cpus!r}) must be an integer >= 1")
+    if num_cpus is not None:
+        positive_int("num_cpus", num_cpus)
     if address is not None:
         check_reachable(address)
     if not points:
