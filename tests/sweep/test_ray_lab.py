@@ -2,8 +2,11 @@
 
 Each Ray node runs in its own network namespace (a lab host, its own IP on the lab's
 bridge), started with ``nsenter --net`` (not ``ip netns exec``, which remounts /sys);
-the driver runs in a fourth host and reaches the head only over the lab network. The
-namespaces share the file system and the PID space, so every node gets its own
+the nodes reach each other only over the lab network. The driver runs in a fourth host
+and reaches the GCS over the lab network; it attaches to the head's raylet through its
+Unix sockets (Ray looks for a "local" raylet in the process table, which the namespaces
+share; see docs/sweep.md). The namespaces share the file system and the PID space, so
+every node gets its own
 ``--temp-dir`` and the teardown kills the processes of those directories (and their
 ``ray::…`` children) by PID: ``ray stop`` would kill every Ray on the machine,
 including other users' clusters. Needs root; about 1.2 GB of memory for three nodes.
