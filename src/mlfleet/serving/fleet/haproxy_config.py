@@ -32,6 +32,13 @@ def server_name(index: int) -> str:
     return f"r{index}"
 
 
+def server_id(index: int) -> int:
+    """The numeric ``id`` replica ``index`` has in the config (1, 2...): HAProxy places
+    a server's points on its consistent-hash ring from its id and weight, so both are
+    written out (:mod:`mlfleet.serving.lb.haproxy_chash` builds the same ring)."""
+    return index + 1
+
+
 def _balance_lines(balance: str) -> list[str]:
     lines = [f"    balance {BALANCES[balance]}"]
     if balance == "hash":
@@ -42,7 +49,7 @@ def _balance_lines(balance: str) -> list[str]:
 def render_config(spec: FleetSpec, *, frontend_port: int, replica_ports: Sequence[int],
                   stats_socket: Path) -> str:
     """The ``haproxy.cfg`` text: one loopback frontend, one backend of ``replica_ports``."""
-    servers = [f"    server {server_name(i)} 127.0.0.1:{port} check"
+    servers = [f"    server {server_name(i)} 127.0.0.1:{port} check id {server_id(i)} weight 1"
                for i, port in enumerate(replica_ports)]
     lines = [
         "global",

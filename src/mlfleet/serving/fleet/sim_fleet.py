@@ -32,12 +32,17 @@ TimingOf = Callable[[int, np.random.Generator], BatchTiming]
 """Batch timing of replica ``i`` in a replication drawing from the generator."""
 
 SIM_BALANCERS: dict[str, tuple[str, dict[str, Any]]] = {
-    "random2": ("power_of_two", {"d": 2}),
+    "random2": ("haproxy_random", {"draws": 2}),
     "leastconn": ("least_outstanding", {}),
     "roundrobin": ("round_robin", {}),
-    "hash": ("consistent_hash", {"hash_by": SESSION_KEY}),
+    "hash": ("haproxy_chash", {"hash_by": SESSION_KEY}),
 }
-"""Our HAProxy policy name -> the simulator's load balancer and its parameters."""
+"""Our HAProxy policy name -> the simulator's load balancer and its parameters. ``hash``
+and ``random2`` look keys and random draws up on HAProxy's own consistent-hash ring
+(:mod:`mlfleet.serving.lb.haproxy_chash`; replica i is server ``id`` i+1, weight 1, as
+:func:`~mlfleet.serving.fleet.haproxy_config.render_config` writes it), so a key goes to
+the replica HAProxy picks and a random draw lands on a replica with the probability of
+its arc of HAProxy's ring."""
 
 
 def sim_balancer(balance: str) -> LoadBalancer:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mlfleet.serving.lb.consistent_hash import ConsistentHashBalancer
+from mlfleet.serving.lb.haproxy_chash import HaproxyChashBalancer, HaproxyRingRandomBalancer
 from mlfleet.serving.lb.kv_aware import KvAwareBalancer
 from mlfleet.serving.lb.least_outstanding import LeastOutstandingBalancer
 from mlfleet.serving.lb.power_of_two import PowerOfTwoBalancer
@@ -23,6 +24,8 @@ LOAD_BALANCERS: dict[str, Callable[..., LoadBalancer]] = {
     "power_of_two": PowerOfTwoBalancer,
     "consistent_hash": ConsistentHashBalancer,
     "kv_aware": KvAwareBalancer,
+    "haproxy_chash": HaproxyChashBalancer,
+    "haproxy_random": HaproxyRingRandomBalancer,
 }
 """Every load balancer by name; each constructor takes keyword-only parameters."""
 
