@@ -36,7 +36,7 @@ def test_replica_prefix_and_minutes() -> None:
     ("kill", "must be ACTION@TIME"),
     ("kill@5s,restart@2s", "times in order"),
     ("cont@5s", "cont needs an earlier stop"),
-    ("kill@1s,restart@2s,restart@3s", "restart needs an earlier kill"),
+    ("kill@1s,restart@2s,restart@3s", "restart needs an earlier kill or drain"),
     ("kill@-1s", "must be a duration >= 0"),
     ("kill@fast", "--fault kill"),
 ])

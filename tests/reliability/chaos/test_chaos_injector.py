@@ -36,6 +36,9 @@ class _Proc:
         self.proc.wait()
         self.proc = _spawn()
 
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
     def state(self) -> str:
         return Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 

@@ -6,7 +6,8 @@ replica 0 by default). Actions:
 
 =========  ==================================================================
 ``kill``     SIGKILL the replica (a crash: its connections are reset)
-``restart``  start a killed replica again (it must pass readiness checks)
+``drain``    SIGTERM it: a planned stop; it drains (readiness 503, serves on, exits 0)
+``restart``  start a killed or drained replica again (it must pass readiness checks)
 ``stop``     SIGSTOP it: a gray failure, it still accepts connections but never answers
 ``cont``     SIGCONT it: the stopped replica resumes
 ``slow``     start a CPU hog on the replica's CPUs: it answers, slowly
@@ -14,7 +15,7 @@ replica 0 by default). Actions:
 =========  ==================================================================
 
 Each undoing action needs its doing action earlier on the same replica (``restart``
-after ``kill``, ``cont`` after ``stop``, ``fast`` after ``slow``); every time lies in
+after ``kill`` or ``drain``, ``cont`` after ``stop``, ``fast`` after ``slow``); every time lies in
 ``[0, duration)``. A fault left open at the end is undone by the run's clean-up.
 """
 
@@ -27,9 +28,9 @@ from mlfleet.checks import one_of
 from mlfleet.errors import InputError
 from mlfleet.units import duration_option
 
-ACTIONS = ("kill", "restart", "stop", "cont", "slow", "fast")
-UNDOES = {"restart": "kill", "cont": "stop", "fast": "slow"}
-"""The action each undoing action needs before it on the same replica."""
+ACTIONS = ("kill", "drain", "restart", "stop", "cont", "slow", "fast")
+UNDOES = {"restart": ("kill", "drain"), "cont": ("stop",), "fast": ("slow",)}
+"""The actions one of which each undoing action needs before it on the same replica."""
 
 
 class FaultError(InputError):
@@ -87,11 +88,12 @@ def _check_order(steps: Sequence[FaultStep], text: str) -> None:
         if prev is not None and step.at_s < prev.at_s:
             raise FaultError(f"--fault(={text!r}): {step.action}@{step.at_s:g}s comes before "
                              f"{prev.action}@{prev.at_s:g}s; allowed: times in order")
-        needs = UNDOES.get(step.action)
-        if needs is not None and needs not in done:
-            raise FaultError(f"--fault(={text!r}): {step.action} needs an earlier {needs}")
+        needs = UNDOES.get(step.action, ())
+        if needs and done.isdisjoint(needs):
+            raise FaultError(f"--fault(={text!r}): {step.action} needs an earlier "
+                             f"{' or '.join(needs)}")
         done.add(step.action)
-        done.discard(UNDOES.get(step.action, ""))
+        done.difference_update(needs)
 
 
 def episodes(texts: Sequence[str], *, replicas: int,

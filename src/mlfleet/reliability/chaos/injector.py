@@ -1,6 +1,10 @@
 """Applies a fault schedule to a running fleet's replicas, at its times, and undoes
 whatever is still open when the run ends (on every path: success, error, Ctrl-C).
 
+``drain`` is SIGTERM: the server drains (:mod:`mlfleet.serving.server.draining`) and exits
+on its own; a ``restart`` after it waits for that exit (up to ``drain_wait_s``), so
+the restart never cuts the drain short.
+
 ``slow`` is an injected delay that touches only its replica: a duty cycle of SIGSTOP and
 SIGCONT (stopped ``1 − 1/factor`` of every :data:`SLOW_PERIOD_S`), so the replica runs
 at ``1/factor`` of its speed, as the simulator's ``speed`` models it. A CPU hog would
@@ -29,6 +33,8 @@ class ChaosReplica(Protocol):
 
     def restart(self) -> None: ...
 
+    def alive(self) -> bool: ...
+
 
 @dataclass(kw_only=True)
 class AppliedStep:
@@ -47,6 +53,8 @@ class Injector:
     replicas: Sequence[ChaosReplica]
     steps: Sequence[FaultStep]
     slow_factor: float = 2.0
+    drain_wait_s: float = 30.0
+    """Longest a restart waits for a drained replica to exit by itself."""
     applied: list[AppliedStep] = field(default_factory=list)
     _stopped: set[int] = field(default_factory=set)
     _slowing: dict[int, asyncio.Task[None]] = field(default_factory=dict)
@@ -69,7 +77,11 @@ class Injector:
             await self._end_slow(r)
             replica.kill(signal.SIGKILL)
             self._stopped.discard(r)
+        elif step.action == "drain":
+            await self._end_slow(r)
+            replica.kill(signal.SIGTERM)
         elif step.action == "restart":
+            await self._exited(replica)
             await asyncio.to_thread(replica.restart)
         elif step.action == "stop":
             replica.kill(signal.SIGSTOP)
@@ -81,6 +93,11 @@ class Injector:
             self._slowing[r] = asyncio.create_task(self._duty_cycle(replica))
         else:  # fast
             await self._end_slow(r)
+
+    async def _exited(self, replica: ChaosReplica) -> None:
+        deadline = time.monotonic() + self.drain_wait_s
+        while replica.alive() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
 
     async def _duty_cycle(self, replica: ChaosReplica) -> None:
         paused_s = SLOW_PERIOD_S * (1.0 - 1.0 / self.slow_factor)

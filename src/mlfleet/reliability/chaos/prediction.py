@@ -12,7 +12,12 @@ Faults map onto the engine's hooks (:mod:`mlfleet.serving.sim.engine`,
 * ``kill`` — the replica dies at once: a refused connection is retried on another
   replica (``option redispatch``) and requests it held fail over (``retry-on
   empty-response``); ``restart`` brings it back after the measured restart time plus
-  ``rise`` passing probes;
+  ``rise`` passing probes. Without HAProxy retries (``redispatch=False``) the dead
+  replica is a black hole until the probes mark it down (:func:`marked_down_s`): it
+  stays in the balancer with nothing outstanding, and every request it held or is sent
+  fails (the simulator answers them at once and :func:`predict` marks them failed);
+* ``drain`` — it serves on, and HAProxy stops sending once ``fall`` readiness probes
+  have failed (:func:`marked_down_s`); what it holds then is finished; nothing fails;
 * ``stop`` — it accepts but makes no progress (speed ≈ 0): the balancer still sees it,
   with its growing count of outstanding requests, until the probes have timed out
   ``fall`` times (:func:`detection_s`); then its requests fail over; ``cont`` brings it
@@ -43,6 +48,8 @@ SIM_BALANCER = {"leastconn": "least_outstanding", "roundrobin": "round_robin",
 independent draws, :mod:`.haproxy_random`)."""
 PAUSED_SPEED = 1e-9
 """Speed of a SIGSTOPped replica in the simulator: a request it starts never ends."""
+BLACK_HOLE_SPEED = 1e9
+"""Speed of a dead replica HAProxy still routes to: its requests end (fail) at once."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,20 +62,42 @@ class HealthCheck:
     timeout_s: float
 
 
-def detection_s(action: str, check: HealthCheck) -> float:
-    """Expected seconds from a fault until HAProxy stops sending the replica requests.
+def marked_down_s(check: HealthCheck, *, probe_s: float, phase_s: float | None = None) -> float:
+    """Seconds from a fault until HAProxy's probes mark the replica DOWN.
 
-    ``kill``: 0 — a refused connection fails at once and is redispatched. ``stop``: the
-    next probe starts within ``inter`` (inter/2 expected), and ``fall`` probes must each
-    time out, ``inter`` apart: inter/2 + fall·timeout + (fall − 1)·inter (HAProxy
-    configuration manual, ``inter``/``fall``/``timeout check``). ``slow``: never (its
-    probes pass).
+    The next probe starts ``phase_s`` after the fault (the probe cycle's phase: uniform
+    over [0, inter), inter/2 expected when None); ``fall`` probes must fail, each taking
+    ``probe_s`` (``timeout check`` for a paused replica, ~0 for a refused connection or
+    a 503), ``inter`` apart: phase + fall·probe + (fall − 1)·inter (HAProxy configuration
+    manual, ``inter``/``fall``/``timeout check``).
     """
-    if action == "kill":
+    phase = check.inter_s / 2 if phase_s is None else phase_s
+    return phase + check.fall * probe_s + (check.fall - 1) * check.inter_s
+
+
+def detection_s(action: str, check: HealthCheck, *, phase_s: float | None = None,
+                redispatch: bool = True) -> float:
+    """Seconds from a fault until HAProxy stops sending the replica requests.
+
+    ``kill`` with ``redispatch``: 0 — a refused connection fails at once and is retried
+    on another replica; without it, and for ``drain`` (readiness 503), the probes fail at
+    once: :func:`marked_down_s` with probe 0. ``stop``: each probe times out.
+    ``slow``: never (its probes pass). ``phase_s``: the probe cycle's phase (None: the
+    expectation, inter/2)."""
+    if action == "kill" and redispatch:
         return 0.0
+    if action in ("kill", "drain"):
+        return marked_down_s(check, probe_s=0.0, phase_s=phase_s)
     if action == "stop":
-        return check.inter_s / 2 + check.fall * check.timeout_s + (check.fall - 1) * check.inter_s
+        return marked_down_s(check, probe_s=check.timeout_s, phase_s=phase_s)
     return float("inf")
+
+
+def detection_range_s(action: str, check: HealthCheck, *,
+                      redispatch: bool = True) -> tuple[float, float]:
+    """:func:`detection_s` at the probe phase's two ends, 0 and ``inter``."""
+    return (detection_s(action, check, phase_s=0.0, redispatch=redispatch),
+            detection_s(action, check, phase_s=check.inter_s, redispatch=redispatch))
 
 
 def rejoin_s(check: HealthCheck) -> float:
@@ -90,9 +119,12 @@ class SimRecords:
 
 def predict(*, arrival_s: FloatArray, baseline_latency_s: FloatArray, replicas: int,
             balance: str, steps: Sequence[FaultStep], check: HealthCheck, slow_factor: float,
-            restart_s: float, seed: int) -> SimRecords:
+            restart_s: float, seed: int, redispatch: bool = True,
+            phases_s: Sequence[float | None] = ()) -> SimRecords:
     """Simulate the run (see the module docstring); ``restart_s`` is the measured time
-    from a restart command until the replica said it was ready."""
+    from a restart command until the replica said it was ready; ``redispatch``: HAProxy
+    retries a refused or dropped request on another replica; ``phases_s[k]``: the probe
+    phase at ``steps[k]`` (None or absent: the expectation, inter/2)."""
     rng = np.random.default_rng([seed, 7])
     n = arrival_s.size
     stream = RequestStream(arrival_s=arrival_s, prompt_tokens=np.ones(n, dtype=np.int64),
@@ -101,12 +133,28 @@ def predict(*, arrival_s: FloatArray, baseline_latency_s: FloatArray, replicas: 
     fleet = [RequestLevelReplica(servers=1) for _ in range(replicas)]
     engine = Engine(requests=stream, replicas=fleet, rng=rng,
                     lb=_balancer(balance))
-    for k, step in enumerate(steps):
-        _schedule(engine, fleet, step, check=check, slow_factor=slow_factor,
-                  restart_s=restart_s, cont_s=_undo_time(steps, k))
+    react = _Reaction(check=check, slow_factor=slow_factor, restart_s=restart_s,
+                      redispatch=redispatch)
+    holes = [_schedule(engine, fleet, step, react=react, cont_s=_undo_time(steps, k),
+                       phase_s=phases_s[k] if k < len(phases_s) else None)
+             for k, step in enumerate(steps)]
     res = engine.run()
-    return SimRecords(intended_s=res.arrival_s, latency_s=res.e2e_s, ok=res.done,
+    ok = res.done.copy()
+    end_s = res.arrival_s + np.nan_to_num(res.e2e_s, nan=np.inf)
+    for r, start_s, down_s in (h for h in holes if h is not None):
+        ok &= ~((res.replica == r) & (end_s >= start_s) & (res.arrival_s < down_s))
+    return SimRecords(intended_s=res.arrival_s, latency_s=res.e2e_s, ok=ok,
                       replica=res.replica.astype(np.int16))
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Reaction:
+    """How the fleet reacts to a fault: probes, HAProxy retries, restart and slow-down."""
+
+    check: HealthCheck
+    slow_factor: float
+    restart_s: float
+    redispatch: bool
 
 
 def _balancer(balance: str) -> LoadBalancer:
@@ -118,7 +166,7 @@ def _balancer(balance: str) -> LoadBalancer:
 def _undo_time(steps: Sequence[FaultStep], k: int) -> float:
     """Time of the step that undoes ``steps[k]`` on its replica (inf: none)."""
     later = (s for s in steps[k + 1:] if s.replica == steps[k].replica
-             and UNDOES.get(s.action) == steps[k].action)
+             and steps[k].action in UNDOES.get(s.action, ()))
     return next((s.at_s for s in later), float("inf"))
 
 
@@ -129,25 +177,48 @@ def _set_speed(fleet: Sequence[RequestLevelReplica], r: int,
     return apply
 
 
+Hole = tuple[int, float, float]
+"""A black hole: replica, from, until (its requests in between fail)."""
+
+
 def _schedule(engine: Engine, fleet: Sequence[RequestLevelReplica], step: FaultStep, *,
-              check: HealthCheck, slow_factor: float, restart_s: float,
-              cont_s: float) -> None:
-    r, t = step.replica, step.at_s
-    if step.action == "kill":
-        engine.kill_replica(r, at_s=t)
+              react: _Reaction, cont_s: float, phase_s: float | None) -> Hole | None:
+    r, t, check = step.replica, step.at_s, react.check
+    if step.action == "kill" and not react.redispatch:
+        return _black_hole(engine, fleet, r, t, down_s=t + detection_s(
+            "kill", check, phase_s=phase_s, redispatch=False))
+    if step.action in ("kill", "drain"):
+        engine.kill_replica(r, at_s=t + detection_s(step.action, check, phase_s=phase_s))
     elif step.action == "restart":
-        engine.revive_replica(r, at_s=t + restart_s + rejoin_s(check))
+        engine.revive_replica(r, at_s=t + react.restart_s + rejoin_s(check))
     elif step.action == "stop":
-        engine.call_at(t, _set_speed(fleet, r, PAUSED_SPEED))
-        detected_s = t + detection_s("stop", check)
-        # Its requests move on at detection (HAProxy marks it DOWN, they fail over) or,
-        # resumed before that, at the resume (where the real ones are answered late).
-        engine.kill_replica(r, at_s=min(detected_s, cont_s))
-        if cont_s < detected_s:
-            engine.revive_replica(r, at_s=cont_s)
+        _stop(engine, fleet, r, t, detected_s=t + detection_s("stop", check, phase_s=phase_s),
+              cont_s=cont_s)
     elif step.action == "cont":
         engine.call_at(t, _set_speed(fleet, r, 1.0))
         engine.revive_replica(r, at_s=max(t, t + rejoin_s(check)))
     else:  # slow, fast
-        speed = 1.0 / slow_factor if step.action == "slow" else 1.0
+        speed = 1.0 / react.slow_factor if step.action == "slow" else 1.0
         engine.call_at(t, _set_speed(fleet, r, speed))
+    return None
+
+
+def _black_hole(engine: Engine, fleet: Sequence[RequestLevelReplica], r: int, t: float, *,
+                down_s: float) -> Hole:
+    """Replica ``r`` is dead from ``t`` but routed to until ``down_s``: it answers at once
+    (nothing outstanding, as a refused connection leaves HAProxy's count) and the caller
+    marks those answers failed."""
+    engine.call_at(t, _set_speed(fleet, r, BLACK_HOLE_SPEED))
+    engine.kill_replica(r, at_s=down_s)
+    engine.call_at(down_s, _set_speed(fleet, r, 1.0))  # a restarted replica runs normally
+    return r, t, down_s
+
+
+def _stop(engine: Engine, fleet: Sequence[RequestLevelReplica], r: int, t: float, *,
+          detected_s: float, cont_s: float) -> None:
+    engine.call_at(t, _set_speed(fleet, r, PAUSED_SPEED))
+    # Its requests move on at detection (HAProxy marks it DOWN, they fail over) or,
+    # resumed before that, at the resume (where the real ones are answered late).
+    engine.kill_replica(r, at_s=min(detected_s, cont_s))
+    if cont_s < detected_s:
+        engine.revive_replica(r, at_s=cont_s)

@@ -23,7 +23,20 @@ def _episode_line(e: EpisodeComparison) -> str:
             f" (sim {_pct(s.during.failed_fraction)}); p99 during {_ms(r.during.p99_s)}"
             f" (sim {_ms(s.during.p99_s)}), after {_ms(r.after.p99_s)}"
             f" (sim {_ms(s.after.p99_s)}); time to recover {r.time_to_recover_s:.2f} s"
-            f" (sim {s.time_to_recover_s:.2f} s)")
+            f" (sim {s.time_to_recover_s:.2f} s, over the probe phase "
+            f"{_range(e.sim_ttr_range_s, '.2f')} s, at this run's phase "
+            f"{e.sim_ttr_at_phase_s:.2f} s)\n"
+            f"    failed {e.failed} (sim {_range(e.sim_failed_range, 'd')}, at this run's phase "
+            f"{e.sim_failed_at_phase:.1f}); HAProxy last sent to it {_s(e.detected_s)} after the "
+            f"fault (predicted {_range(e.sim_detected_range_s, '.2f')} s)")
+
+
+def _range(bounds: tuple[float, float], fmt: str) -> str:
+    return f"[{bounds[0]:{fmt}}, {bounds[1]:{fmt}}]"
+
+
+def _s(seconds: float) -> str:
+    return "-" if math.isnan(seconds) else f"{seconds:.2f} s"
 
 
 def _slo_lines(slo: SloReport) -> list[str]:

@@ -12,8 +12,18 @@ import numpy as np
 
 from mlfleet.reliability.chaos.faults import FaultStep
 from mlfleet.reliability.chaos.outcomes import Outcomes, outcomes
-from mlfleet.reliability.chaos.prediction import HealthCheck, SimRecords, predict
-from mlfleet.reliability.chaos.run import ChaosRun
+from mlfleet.reliability.chaos.prediction import (
+    HealthCheck,
+    SimRecords,
+    detection_range_s,
+    predict,
+)
+from mlfleet.reliability.chaos.probe_phase import (
+    observed_detection_s,
+    observed_phase_s,
+    step_phases,
+)
+from mlfleet.reliability.chaos.run import ChaosRun, ChaosSpec
 from mlfleet.reliability.chaos.slo import SloReport, slo_report
 from mlfleet.reliability.chaos.timeline import (
     BoolArray,
@@ -30,14 +40,33 @@ from mlfleet.serving.loadgen import arrival_trace
 
 DEFAULT_RESTART_S = 3.0
 """Restart time the prediction assumes when the run restarted nothing."""
+SIM_SEEDS = 8
+"""Simulations per probe phase: the routing's own spread in the prediction interval."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class EpisodeComparison:
-    """One episode, measured and predicted."""
+    """One episode, measured and predicted (:mod:`.probe_phase` for the phase)."""
 
     real: EpisodeImpact
     sim: EpisodeImpact
+    """The prediction at the expected probe phase (inter/2), the run's seed."""
+    failed: int
+    """Real: requests scheduled from the fault to the next episode that failed."""
+    sim_failed_range: tuple[int, int]
+    """Lowest and highest over probe phases 0 and ``inter`` × :data:`SIM_SEEDS` seeds."""
+    sim_failed_at_phase: float
+    """Mean over :data:`SIM_SEEDS` seeds at the phase the run had (expected if unseen)."""
+    detected_s: float
+    """Real: fault to the last request HAProxy sent the replica (nan: not observable)."""
+    sim_detected_range_s: tuple[float, float]
+    """The detection at probe phases 0 and ``inter``."""
+    phase_s: float | None
+    """The probe phase the run had, from ``detected_s`` (None: not observed)."""
+    sim_ttr_range_s: tuple[float, float]
+    """Time to recover: lowest and highest over the same simulations as the failures."""
+    sim_ttr_at_phase_s: float
+    """Time to recover: mean over the seeds at the run's phase."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,15 +128,13 @@ def chaos_report(run: ChaosRun, *, tol: Tolerance | None = None,
     base = phase(t, lat, ok, 0.0, first_s)
     real = _impacts(t, lat, ok, baseline=base, tol=tol, episodes=episodes,
                     end_s=spec.duration_s)
-    sim = _simulate(run, base_latency_s=lat[(t < first_s) & ok])
-    sim_base = phase(sim.intended_s, sim.latency_s, sim.ok, 0.0, first_s)
-    predicted = _impacts(sim.intended_s, sim.latency_s, sim.ok, baseline=sim_base, tol=tol,
-                         episodes=episodes, end_s=spec.duration_s)
+    samples = lat[(t < first_s) & ok]
+    sim = _simulate(run, base_latency_s=samples)
+    predicted = _sim_impacts(run, sim, tol=tol)
     sent = ~np.isnan(rec.sent_s)
     return ChaosReport(
         outcomes=outcomes(rec, run.servers), baseline=base,
-        episodes=tuple(EpisodeComparison(real=r, sim=s)
-                       for r, s in zip(real, predicted, strict=True)),
+        episodes=_comparisons(run, real, predicted, base_latency_s=samples, tol=tol),
         failed_fraction=_failed(ok, sent),
         sim_failed_fraction=_failed(sim.ok, np.ones(sim.ok.size, dtype=bool)),
         replica_load=replica_load(rec.replica, ok, spec.replicas),
@@ -124,15 +151,69 @@ def _haproxy_retried(run: ChaosRun) -> int:
     return sum(s.retries + s.redispatches for s in run.servers)
 
 
-def _simulate(run: ChaosRun, *, base_latency_s: FloatArray) -> SimRecords:
+def _check(spec: ChaosSpec) -> HealthCheck:
+    return HealthCheck(inter_s=spec.check_interval_s, fall=spec.fall, rise=spec.rise,
+                       timeout_s=spec.fleet_spec().connect_timeout_s)
+
+
+def _sim_impacts(run: ChaosRun, sim: SimRecords, *, tol: Tolerance) -> list[EpisodeImpact]:
+    spec = run.spec
+    episodes = spec.episodes()
+    first_s = episodes[0][0].at_s if episodes else spec.duration_s
+    sim_base = phase(sim.intended_s, sim.latency_s, sim.ok, 0.0, first_s)
+    return _impacts(sim.intended_s, sim.latency_s, sim.ok, baseline=sim_base, tol=tol,
+                    episodes=episodes, end_s=spec.duration_s)
+
+
+def _failed_count(impact: EpisodeImpact) -> int:
+    return round(impact.during.failed_fraction * impact.during.requests
+                 + impact.after.failed_fraction * impact.after.requests)
+
+
+def _comparisons(run: ChaosRun, real: Sequence[EpisodeImpact],
+                 predicted: Sequence[EpisodeImpact], *, base_latency_s: FloatArray,
+                 tol: Tolerance) -> tuple[EpisodeComparison, ...]:
+    """Each episode beside its prediction, its interval over the probe phase and seeds,
+    and the prediction at the phase the run had (:mod:`.probe_phase`)."""
+    spec, check, redispatch = run.spec, _check(run.spec), run.spec.haproxy_retries > 0
+    episodes, steps = spec.episodes(), spec.steps()
+    detected = [observed_detection_s(run.records, ep, end_s=spec.duration_s) for ep in episodes]
+    phases = [observed_phase_s(d, ep[0].action, check, redispatch=redispatch)
+              for d, ep in zip(detected, episodes, strict=True)]
+
+    def sims(per_episode: Sequence[float | None]) -> list[list[EpisodeImpact]]:
+        laid = step_phases(steps, episodes, per_episode)
+        return [_sim_impacts(run, _simulate(run, base_latency_s=base_latency_s, phases_s=laid,
+                                            seed=spec.seed + k), tol=tol)
+                for k in range(SIM_SEEDS)]
+
+    spread = [*sims([0.0] * len(episodes)), *sims([check.inter_s] * len(episodes))]
+    at_phase = sims(phases)
+    out = []
+    for k, (r, p) in enumerate(zip(real, predicted, strict=True)):
+        fails = [_failed_count(s[k]) for s in spread]
+        ttrs = [s[k].time_to_recover_s for s in spread]
+        out.append(EpisodeComparison(
+            real=r, sim=p, failed=_failed_count(r), sim_failed_range=(min(fails), max(fails)),
+            sim_failed_at_phase=float(np.mean([_failed_count(s[k]) for s in at_phase])),
+            detected_s=detected[k], phase_s=phases[k],
+            sim_detected_range_s=detection_range_s(episodes[k][0].action, check,
+                                                   redispatch=redispatch),
+            sim_ttr_range_s=(min(ttrs), max(ttrs)),
+            sim_ttr_at_phase_s=float(np.mean([s[k].time_to_recover_s for s in at_phase]))))
+    return tuple(out)
+
+
+def _simulate(run: ChaosRun, *, base_latency_s: FloatArray,
+              phases_s: Sequence[float | None] = (), seed: int | None = None) -> SimRecords:
     spec = run.spec
     samples = base_latency_s if base_latency_s.size else np.array([0.01])
-    check = HealthCheck(inter_s=spec.check_interval_s, fall=spec.fall, rise=spec.rise,
-                        timeout_s=spec.fleet_spec().connect_timeout_s)
     arrivals = arrival_trace(spec.load_spec("http://127.0.0.1:1"))
     sim = predict(arrival_s=arrivals, baseline_latency_s=samples, replicas=spec.replicas,
-                  balance=spec.balance, steps=spec.steps(), check=check,
-                  slow_factor=spec.slow_factor, restart_s=_restart_s(run), seed=spec.seed)
+                  balance=spec.balance, steps=spec.steps(), check=_check(spec),
+                  slow_factor=spec.slow_factor, restart_s=_restart_s(run),
+                  seed=spec.seed if seed is None else seed,
+                  redispatch=spec.haproxy_retries > 0, phases_s=phases_s)
     # HAProxy answers 504 to a request its replica holds past `timeout server`.
     late = sim.latency_s > spec.server_timeout_s
     return dataclasses.replace(sim, ok=sim.ok & ~late,

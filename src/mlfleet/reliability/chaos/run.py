@@ -15,7 +15,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 
-from mlfleet.checks import positive, positive_int
+from mlfleet.checks import non_negative, positive, positive_int
 from mlfleet.errors import InputError
 from mlfleet.reliability.chaos.faults import FaultStep, episodes, schedule
 from mlfleet.reliability.chaos.injector import AppliedStep, Injector
@@ -49,6 +49,10 @@ class ChaosSpec:
     fall: int = 2
     rise: int = 2
     haproxy_retries: int = 2
+    """HAProxy's ``retries``: 0 turns off its retries and redispatch, so a killed
+    replica's requests fail until its probes mark it down (a failed fraction to predict)."""
+    drain_s: float = 2.0
+    """Each replica's ``--drain``: how long a ``drain`` fault keeps it serving."""
     server_timeout_s: float = 30.0
     client_timeout_s: float = 30.0
     max_attempts: int = 4
@@ -60,6 +64,7 @@ class ChaosSpec:
         positive("rate_rps", self.rate_rps)
         positive("duration_s", self.duration_s)
         positive_int("max_attempts", self.max_attempts)
+        non_negative("drain_s", self.drain_s)
         if not self.slow_factor >= 1.0:
             raise InputError(f"slow_factor(={self.slow_factor:g}) must be >= 1")
         self.fleet_spec()  # validates replicas and balance
@@ -76,7 +81,8 @@ class ChaosSpec:
 
     def fleet_spec(self) -> FleetSpec:
         return FleetSpec(replicas=self.replicas, balance=self.balance,
-                         server_args=SMALL_SERVER + self.server_extra,
+                         server_args=(*SMALL_SERVER, "--drain", f"{self.drain_s:g}s",
+                                      *self.server_extra),
                          haproxy_extra=(SERVED_BY_LINE,),
                          check_interval_s=self.check_interval_s, fall=self.fall,
                          rise=self.rise, retries=self.haproxy_retries,
@@ -107,7 +113,7 @@ def run_chaos(spec: ChaosSpec, *, gate: RetryGate | None = None) -> ChaosRun:
         recorder = Recorder(spec.load_spec(fleet.url), run_id=f"c{os.getpid()}", gate=gate,
                             max_attempts=spec.max_attempts)
         injector = Injector(replicas=fleet.replicas, steps=spec.steps(),
-                            slow_factor=spec.slow_factor)
+                            slow_factor=spec.slow_factor, drain_wait_s=spec.drain_s + 30.0)
         records = asyncio.run(_drive(recorder, injector))
         return ChaosRun(spec=spec, records=records, applied=tuple(injector.applied),
                         servers=fleet.stats())

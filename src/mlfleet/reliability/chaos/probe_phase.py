@@ -1,0 +1,64 @@
+"""The health-check cycle's phase at a fault: observed from the client's records.
+
+HAProxy probes each replica every ``inter``; a fault lands at a uniform point of that
+cycle, so its detection time (:func:`~.prediction.detection_s`) spreads over one
+``inter`` (0.5–1.0 s for a refused connection or a 503 with inter 0.5 s, fall 2). A run's
+own phase is visible from the client's side: HAProxy sends the faulty replica requests
+until it marks it DOWN, so the last request that reached it (its reply names it; a killed
+replica's requests fail without a name) was sent just before the detection.
+
+    detected_s = (last such request's send time) − fault time
+    phase_s    = detected_s − detection at phase 0, clipped to [0, inter]
+
+``detected_s`` is a lower bound of the real detection, short of it by at most the gap to
+the next request the balancer would have sent there (about 1/(rate × its share)).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from mlfleet.reliability.chaos.faults import FaultStep
+from mlfleet.reliability.chaos.prediction import HealthCheck, detection_s
+from mlfleet.reliability.chaos.recorder import ClientRecords
+
+OBSERVABLE = ("kill", "drain", "stop")
+"""Faults whose detection the records show (``slow`` is never detected)."""
+
+
+def observed_detection_s(rec: ClientRecords, episode: Sequence[FaultStep], *,
+                         end_s: float) -> float:
+    """Seconds from the episode's fault to the last request HAProxy sent its replica
+    before the episode's undo (or ``end_s``); nan when none was sent or the fault is
+    not observable. For ``kill`` these are the requests that failed unnamed."""
+    fault = episode[0]
+    if fault.action not in OBSERVABLE:
+        return math.nan
+    until_s = episode[1].at_s if len(episode) > 1 else end_s
+    sent = rec.sent_s
+    window = (sent >= fault.at_s) & (sent < until_s)
+    if fault.action == "kill":
+        hit = window & ~rec.ok & (rec.replica < 0)
+    else:
+        hit = window & (rec.replica == fault.replica)
+    return float(sent[hit].max() - fault.at_s) if hit.any() else math.nan
+
+
+def observed_phase_s(detected_s: float, action: str, check: HealthCheck, *,
+                     redispatch: bool) -> float | None:
+    """The probe phase that gives ``detected_s`` (None: not observed, or a fault whose
+    detection does not depend on it)."""
+    if math.isnan(detected_s) or (action == "kill" and redispatch):
+        return None
+    at_zero = detection_s(action, check, phase_s=0.0, redispatch=redispatch)
+    return float(np.clip(detected_s - at_zero, 0.0, check.inter_s))
+
+
+def step_phases(steps: Sequence[FaultStep], episodes: Sequence[Sequence[FaultStep]],
+                phases: Sequence[float | None]) -> list[float | None]:
+    """``phases`` (one per episode) laid out per step, for :func:`~.prediction.predict`."""
+    by_fault = {ep[0]: ph for ep, ph in zip(episodes, phases, strict=True)}
+    return [by_fault.get(step) for step in steps]
