@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from mlfleet.catalog.types import Accelerator, Workload
 from mlfleet.infra.accel import published
+from mlfleet.infra.accel.loo_table import defaults_markdown
 from mlfleet.infra.accel.published import POINT_KINDS, SHAPE_KEYS, load_points
 from mlfleet.infra.accel.types import ENGINE_MODES
 
@@ -15,7 +17,8 @@ from mlfleet.infra.accel.types import ENGINE_MODES
 def test_at_least_thirty_points_over_several_kinds() -> None:
     points = load_points()
     assert len(points) >= 30
-    assert {p.kind for p in points} >= {"gemm", "stream", "h2d", "decode_step"}
+    assert {p.kind for p in points} >= {"gemm", "stream", "h2d", "decode_step", "prefill_step"}
+    assert {p.engine for p in points if p.kind.endswith("_step")} == set(ENGINE_MODES)
 
 
 def test_ids_are_unique() -> None:
@@ -49,6 +52,10 @@ def test_conversions_follow_the_module_docstring() -> None:
     assert copy.measured_s == pytest.approx(2**30 / 2.90e12, rel=1e-12)
     decode = by_id["gptfast-a100-llama3-8b-tp1"]  # 93.83 tok/s at batch 1
     assert decode.measured_s == pytest.approx(1 / 93.83, rel=1e-12)
+    per_gpu = by_id["trtllm-h100-llama2-70b-decode-b512"]  # 2725 tok/s/GPU, batch 512, tp 4
+    assert per_gpu.measured_s == pytest.approx(512 / (2725 * 4), rel=1e-12)
+    first_token = by_id["trtllm-h100-llama2-7b-prefill-128"]  # 6.3 ms, one prefill step
+    assert first_token.measured_s == pytest.approx(6.3e-3, rel=1e-12)
 
 
 def test_a_malformed_point_is_refused_with_its_id() -> None:
@@ -62,3 +69,10 @@ def test_points_of_filters_by_kind_and_accelerator() -> None:
     h100_gemms = published.points_of(kind="gemm", accelerator="H100-SXM")
     assert h100_gemms and all(p.kind == "gemm" and p.accelerator == "H100-SXM"
                               for p in h100_gemms)
+
+
+def test_docs_hold_the_steps_with_the_defaults() -> None:
+    """docs/accelerators.md quotes every step's error with the defaults from this table."""
+    docs = Path(__file__).resolve().parents[3] / "docs" / "accelerators.md"
+    assert defaults_markdown(load_points()) in docs.read_text(), (
+        "regenerate it with: python -m mlfleet.infra.accel.loo_table defaults")

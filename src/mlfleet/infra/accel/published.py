@@ -7,9 +7,10 @@ citation; :func:`load_points` converts each to seconds per operation or step:
 
     gemm:                measured_s = 2*m*n*k / (TFLOP/s * 1e12)
     stream, h2d:         measured_s = bytes / (bandwidth in bytes/s)
-    launch:              measured_s = the published latency in us * 1e-6
+    launch, latencies:   measured_s = the published latency in us * 1e-6 or ms * 1e-3
     decode_step:         measured_s = batch / (tokens/s)       (one token per sequence per step)
-    prefill_step:        measured_s = batch * prompt_len / (tokens/s)
+                         measured_s = batch / (tokens/s/GPU * tp)   (a per-GPU throughput)
+    prefill_step:        measured_s = batch * prompt_len / (tokens/s), or a first-token latency
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ SHAPE_KEYS: Mapping[str, frozenset[str]] = {
 }
 """The shape keys each kind of point must give."""
 
-_PER_UNIT = {"tflop_per_s": 1e12, "tb_per_s": 1e12, "gb_per_s": 1e9, "tok_per_s": 1.0, "us": 1.0}
+_PER_UNIT = {"tflop_per_s": 1e12, "tb_per_s": 1e12, "gb_per_s": 1e9, "tok_per_s": 1.0,
+             "tok_per_s_per_gpu": 1.0, "us": 1e-6, "ms": 1e-3}
+_LATENCY_UNITS = ("us", "ms")
+"""Units of a latency published directly (seconds per unit); the others are rates."""
 
 
 class PublishedDataError(InputError):
@@ -118,9 +122,11 @@ def _seconds(ident: str, kind: str, shape: Mapping[str, Any], raw: Mapping[str, 
     if per not in _PER_UNIT or not float(raw["published"]) > 0:
         raise PublishedDataError(f"point {ident}: published {raw['published']!r} per {per!r} "
                                  f"must be > 0 per one of {', '.join(_PER_UNIT)}")
-    if per == "us":  # a latency published directly (launch points)
-        return float(raw["published"]) * 1e-6
+    if per in _LATENCY_UNITS:  # a latency published directly (launch, first-token latency)
+        return float(raw["published"]) * _PER_UNIT[per]
     rate = float(raw["published"]) * _PER_UNIT[per]
+    if per == "tok_per_s_per_gpu":  # a throughput per GPU of a tensor-parallel group
+        rate *= float(shape["tp"])
     amount = _amount(kind, shape)
     return float(amount / rate)
 
