@@ -9,17 +9,34 @@ Part 2 (``--seeds``): ``mlfleet chaos`` with a SIGKILL+restart and a SIGSTOP+SIG
 episode per seed; prints per seed the stop episode's time to recover (real, sim, error),
 the per-replica replies (real, sim, largest error) and whether the invariant held.
 
-    python benchmarks/bench_chaos.py [--trials 4] [--seeds 3] [--rate 60]
+Part 3 (``--part failed``): SIGKILL with HAProxy retries and client retries off, per
+seed: the failed requests (real, the simulator's interval over the probe phase and its
+seeds, the prediction at the run's observed phase, its error), the detection seen from
+the records vs the health-check arithmetic, the time to recover likewise.
+
+Part 4 (``--part drain``): a drain (SIGTERM) and restart without client retries: failed
+requests (0 expected), when HAProxy last sent to the replica vs the arithmetic.
+
+Part 5 (``--part stop``): the gray failure's time to recover vs the interval over the
+probe phase and the phase-conditioned prediction.
+
+Part 6 (``--part slow``): the duty-cycled replica (factor 4): p99 during the episode and
+time to recover, real vs the simulator's delay model.
+
+    python benchmarks/bench_chaos.py [--part detect|seeds|failed|drain|stop|all]
+                                     [--trials 4] [--seeds 3] [--rate 60]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import statistics
 import time
 
 from mlfleet.reliability.chaos.prediction import HealthCheck, detection_s, rejoin_s
+from mlfleet.reliability.chaos.recorder import NoRetries
 from mlfleet.reliability.chaos.report import chaos_report, relative_error
 from mlfleet.reliability.chaos.run import ChaosSpec, run_chaos
 from mlfleet.serving.fleet.launcher import Fleet
@@ -67,14 +84,52 @@ def chaos_seeds(seeds: int, rate_rps: float) -> None:
               f"invariant {'holds' if rep.outcomes.holds else 'BROKEN'}")
 
 
+FAULTS = {"failed": ("kill@4s",), "drain": ("drain@4s,restart@7s",),
+          "stop": ("1:stop@4s,cont@9s",), "slow": ("2:slow@4s,fast@10s",)}
+
+
+def episode_seeds(part: str, seeds: int, rate_rps: float) -> None:
+    errors = []
+    for seed in range(1, seeds + 1):
+        spec = ChaosSpec(rate_rps=rate_rps, duration_s=14, seed=seed, faults=FAULTS[part],
+                         haproxy_retries=0 if part == "failed" else 2, slow_factor=4.0)
+        rep = chaos_report(run_chaos(spec, gate=NoRetries()))
+        e = rep.episodes[0]
+        lo, hi = e.sim_detected_range_s
+        ttr_lo, ttr_hi = e.sim_ttr_range_s
+        err = relative_error(e.failed, e.sim_failed_at_phase) if e.failed else math.nan
+        errors.append((e.failed, e.sim_failed_at_phase))
+        print(f"{part} seed {seed}: failed real {e.failed} of {rep.outcomes.counts['ok'] + e.failed}"
+              f" sim interval [{e.sim_failed_range[0]}, {e.sim_failed_range[1]}] at phase "
+              f"{e.sim_failed_at_phase:.1f} (error {err:+.0%}); last sent {e.detected_s:.2f} s "
+              f"after the fault, predicted [{lo:.2f}, {hi:.2f}] (phase {e.phase_s}); TTR real "
+              f"{e.real.time_to_recover_s:.2f} s, sim [{ttr_lo:.2f}, {ttr_hi:.2f}] at phase "
+              f"{e.sim_ttr_at_phase_s:.2f} (expected-phase {e.sim.time_to_recover_s:.2f}); "
+              f"p99 during real {e.real.during.p99_s * 1e3:.0f} ms sim "
+              f"{e.sim.during.p99_s * 1e3:.0f} ms (error "
+              f"{relative_error(e.real.during.p99_s, e.sim.during.p99_s):.0%}); "
+              f"invariant {'holds' if rep.outcomes.holds else 'BROKEN'}")
+    real, sim = sum(r for r, _ in errors), sum(s for _, s in errors)
+    if real:
+        print(f"{part}: pooled failed real {real} sim at phase {sim:.1f} "
+              f"(error {relative_error(real, sim):+.0%})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", default="all",
+                        choices=["detect", "seeds", "failed", "drain", "stop", "slow", "all"])
     parser.add_argument("--trials", type=int, default=4)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=60.0)
     args = parser.parse_args()
-    detection_trials(args.trials)
-    chaos_seeds(args.seeds, args.rate)
+    if args.part in ("detect", "all"):
+        detection_trials(args.trials)
+    if args.part in ("seeds", "all"):
+        chaos_seeds(args.seeds, args.rate)
+    for part in ("failed", "drain", "stop", "slow"):
+        if args.part in (part, "all"):
+            episode_seeds(part, args.seeds, args.rate)
 
 
 if __name__ == "__main__":

@@ -189,8 +189,10 @@ BOUNDED: dict[tuple[str, ...], dict[str, list[str]]] = {
     ("chaos",): {  # a valid run starts replicas and HAProxy, then loads them: ~7 s
         "replicas": ["1", "0", "-1", "x"], "balance": ["random2", "leastconn", "nope", ""],
         "rate": ["5", "0", "-1", "nan", "x"], "duration": ["1s", "0", "-1s", "x"],
-        "fault": ["stop@0.2s,cont@0.5s", "kill@9s", "explode@1s", "cont@1s", "1:kill@1s", "x"],
+        "fault": ["stop@0.2s,cont@0.5s", "kill@9s", "explode@1s", "cont@1s", "1:kill@1s", "x",
+                  "drain@0.2s"],
         "slow_factor": ["2", "0.5", "nan", "x"], "client_retries": ["budget", "every", "x"],
+        "haproxy_retries": ["0", "2", "-1", "x"],
         "retry_budget": ["0.2", "-1", "x"], "slo": ["0.99", "1", "0", "x"],
         "seed": ["0", "-1", "x"],
     },

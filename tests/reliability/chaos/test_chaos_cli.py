@@ -19,6 +19,8 @@ from cli_helpers import assert_one_line_error, run_cli
     (["--slo", "1"], "--slo(=1) must be a fraction in (0, 1)"),
     (["--client-retries", "always"], "--client-retries(='always') is unknown"),
     (["--fault", "cont@1s"], "cont needs an earlier stop"),
+    (["--fault", "restart@1s"], "restart needs an earlier kill or drain"),
+    (["--haproxy-retries", "-1"], "--haproxy-retries(=-1) must be an integer >= 0"),
 ])
 def test_bad_input_is_one_line_exit_2(args: list[str], fragment: str) -> None:
     assert_one_line_error(run_cli("chaos", *args), fragment)

@@ -34,13 +34,18 @@ def _gate(name: str, ratio: float) -> RetryGate:
               help="Open-loop arrivals per second.")
 @click.option("--duration", default="30s", show_default=True, help="Length of the load.")
 @click.option("--fault", "faults", multiple=True, metavar="[R:]ACTION@TIME,...",
-              help="One fault episode on replica R (default 0): kill, restart, stop, cont, "
-                   "slow, fast at times, e.g. kill@5s,restart@12s. Repeatable.")
+              help="One fault episode on replica R (default 0): kill, drain (SIGTERM), "
+                   "restart, stop, cont, slow, fast at times, e.g. kill@5s,restart@12s. "
+                   "Repeatable.")
 @click.option("--slow-factor", default=2.0, show_default=True, type=float,
               help="A 'slow' replica runs at 1/this of its speed.")
 @click.option("--client-retries", default="budget", show_default=True,
               help="Client retries: budget (within a retry budget), none, or every "
                    "(every failure: a storm).")
+@click.option("--haproxy-retries", default=2, show_default=True, type=int,
+              help="HAProxy's retries (with redispatch) of a refused or dropped request; "
+                   "0: none, so a killed replica's requests fail until HAProxy marks it "
+                   "down (the failed fraction the simulator predicts).")
 @click.option("--retry-budget", "budget_ratio", default=0.2, show_default=True, type=float,
               help="Retries per request the budget allows (Envoy's default: 0.2).")
 @click.option("--slo", "slo_target", default=0.99, show_default=True, type=float,
@@ -49,7 +54,8 @@ def _gate(name: str, ratio: float) -> RetryGate:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def chaos_command(replicas: int, balance: str, rate_rps: float, duration: str,
                   faults: tuple[str, ...], slow_factor: float, client_retries: str,
-                  budget_ratio: float, slo_target: float, seed: int, as_json: bool) -> None:
+                  haproxy_retries: int, budget_ratio: float, slo_target: float, seed: int,
+                  as_json: bool) -> None:
     """Start REPLICAS `mlfleet serve` processes behind HAProxy on 127.0.0.1, drive
     open-loop load through it, apply the --fault schedule (SIGKILL, SIGSTOP/SIGCONT,
     slow-downs, restarts) and report what clients saw: every request's final outcome
@@ -64,7 +70,7 @@ def chaos_command(replicas: int, balance: str, rate_rps: float, duration: str,
     one_of("--client-retries", client_retries, CLIENT_RETRIES, error=FaultError)
     spec = _spec(replicas=replicas, balance=balance, rate_rps=rate_rps,
                  duration_s=duration_option("--duration", duration), faults=faults,
-                 slow_factor=slow_factor, seed=seed)
+                 slow_factor=slow_factor, seed=seed, haproxy_retries=haproxy_retries)
     non_negative("--retry-budget", budget_ratio, error=FaultError)
     gate = _gate(client_retries, budget_ratio)
     report = chaos_report(run_chaos(spec, gate=gate), slo_target=slo_target)
@@ -87,7 +93,7 @@ def _spec(**fields: Any) -> ChaosSpec:
         message = str(exc)
         for name, flag in (("rate_rps", "--rate"), ("duration_s", "--duration"),
                            ("slow_factor", "--slow-factor"), ("replicas", "--replicas"),
-                           ("seed", "--seed")):
+                           ("seed", "--seed"), ("retries", "--haproxy-retries")):
             message = message.replace(f"{name}(=", f"{flag}(=")
         raise type(exc)(message) from None
 

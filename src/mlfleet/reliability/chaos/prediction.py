@@ -35,6 +35,7 @@ import numpy.typing as npt
 
 from mlfleet.reliability.chaos.faults import UNDOES, FaultStep
 from mlfleet.reliability.chaos.haproxy_random import HaproxyRandomBalancer
+from mlfleet.reliability.chaos.injector import SLOW_PERIOD_S
 from mlfleet.serving.lb.registry import make_load_balancer
 from mlfleet.serving.policy import LoadBalancer
 from mlfleet.serving.sim.arrivals.stream import RequestStream
@@ -133,26 +134,39 @@ def predict(*, arrival_s: FloatArray, baseline_latency_s: FloatArray, replicas: 
     fleet = [RequestLevelReplica(servers=1) for _ in range(replicas)]
     engine = Engine(requests=stream, replicas=fleet, rng=rng,
                     lb=_balancer(balance))
-    react = _Reaction(check=check, slow_factor=slow_factor, restart_s=restart_s,
-                      redispatch=redispatch)
-    holes = [_schedule(engine, fleet, step, react=react, cont_s=_undo_time(steps, k),
+    react = _Reaction(check=check, restart_s=restart_s, redispatch=redispatch)
+    effects = [_schedule(engine, fleet, step, react=react, cont_s=_undo_time(steps, k),
                        phase_s=phases_s[k] if k < len(phases_s) else None)
              for k, step in enumerate(steps)]
     res = engine.run()
-    ok = res.done.copy()
+    ok, latency_s = res.done.copy(), res.e2e_s.copy()
     end_s = res.arrival_s + np.nan_to_num(res.e2e_s, nan=np.inf)
-    for r, start_s, down_s in (h for h in holes if h is not None):
-        ok &= ~((res.replica == r) & (end_s >= start_s) & (res.arrival_s < down_s))
-    return SimRecords(intended_s=res.arrival_s, latency_s=res.e2e_s, ok=ok,
+    for kind, r, start_s, until_s in (e for e in effects if e is not None):
+        mine = res.replica == r
+        if kind == "hole":
+            ok &= ~(mine & (end_s >= start_s) & (res.arrival_s < until_s))
+        else:
+            hit = mine & (res.arrival_s >= start_s) & (res.arrival_s < until_s)
+            latency_s[hit] += duty_cycle_delay_s(res.arrival_s[hit] - start_s,
+                                                 slow_factor=slow_factor)
+    return SimRecords(intended_s=res.arrival_s, latency_s=latency_s, ok=ok,
                       replica=res.replica.astype(np.int16))
+
+
+def duty_cycle_delay_s(since_slow_s: FloatArray, *, slow_factor: float,
+                       period_s: float = SLOW_PERIOD_S) -> FloatArray:
+    """Extra wait of a request reaching a duty-cycled replica ``since_slow_s`` after the
+    cycle began: the rest of the stopped part, ``max(0, P·(1 − 1/f) − (t mod P))``."""
+    paused_s = period_s * (1.0 - 1.0 / slow_factor)
+    out: FloatArray = np.maximum(0.0, paused_s - np.mod(since_slow_s, period_s))
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
 class _Reaction:
-    """How the fleet reacts to a fault: probes, HAProxy retries, restart and slow-down."""
+    """How the fleet reacts to a fault: probes, HAProxy retries, restart."""
 
     check: HealthCheck
-    slow_factor: float
     restart_s: float
     redispatch: bool
 
@@ -177,12 +191,13 @@ def _set_speed(fleet: Sequence[RequestLevelReplica], r: int,
     return apply
 
 
-Hole = tuple[int, float, float]
-"""A black hole: replica, from, until (its requests in between fail)."""
+Effect = tuple[str, int, float, float]
+"""``("hole" | "duty", replica, from, until)``: its requests in between fail (a black
+hole) or wait out the duty cycle's pause."""
 
 
 def _schedule(engine: Engine, fleet: Sequence[RequestLevelReplica], step: FaultStep, *,
-              react: _Reaction, cont_s: float, phase_s: float | None) -> Hole | None:
+              react: _Reaction, cont_s: float, phase_s: float | None) -> Effect | None:
     r, t, check = step.replica, step.at_s, react.check
     if step.action == "kill" and not react.redispatch:
         return _black_hole(engine, fleet, r, t, down_s=t + detection_s(
@@ -197,21 +212,20 @@ def _schedule(engine: Engine, fleet: Sequence[RequestLevelReplica], step: FaultS
     elif step.action == "cont":
         engine.call_at(t, _set_speed(fleet, r, 1.0))
         engine.revive_replica(r, at_s=max(t, t + rejoin_s(check)))
-    else:  # slow, fast
-        speed = 1.0 / react.slow_factor if step.action == "slow" else 1.0
-        engine.call_at(t, _set_speed(fleet, r, speed))
-    return None
+    elif step.action == "slow":
+        return "duty", r, t, cont_s
+    return None  # fast: the duty window ends
 
 
 def _black_hole(engine: Engine, fleet: Sequence[RequestLevelReplica], r: int, t: float, *,
-                down_s: float) -> Hole:
+                down_s: float) -> Effect:
     """Replica ``r`` is dead from ``t`` but routed to until ``down_s``: it answers at once
     (nothing outstanding, as a refused connection leaves HAProxy's count) and the caller
     marks those answers failed."""
     engine.call_at(t, _set_speed(fleet, r, BLACK_HOLE_SPEED))
     engine.kill_replica(r, at_s=down_s)
     engine.call_at(down_s, _set_speed(fleet, r, 1.0))  # a restarted replica runs normally
-    return r, t, down_s
+    return "hole", r, t, down_s
 
 
 def _stop(engine: Engine, fleet: Sequence[RequestLevelReplica], r: int, t: float, *,
