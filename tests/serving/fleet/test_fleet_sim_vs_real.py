@@ -1,19 +1,19 @@
 """Acceptance (issue 13, item 3): the serving simulator configured as the real fleet
 predicts latency and the load spread per replica within 20 %, or the real value falls
-inside the simulator's 95 % interval, at 30 % and 60 % of the fleet's capacity, for
-every HAProxy balancing policy (3 replicas, the real load generator through HAProxy,
-3 s open-loop runs). Asserted here, where it holds on every run of a shared host:
+inside the simulator's 95 % prediction interval, at 30 % and 60 % of the fleet's
+capacity, for every HAProxy balancing policy (3 replicas, the real load generator
+through HAProxy, 3 s open-loop runs). Asserted at every point:
 
-* nothing is lost, and p50 agrees, for all four policies at both loads;
-* the spread (busiest replica's share over the idlest's) agrees for random2, leastconn
-  and roundrobin at both loads.
+* nothing is lost;
+* p50 within 20 %;
+* p99 within 20 %, or inside the prediction interval that holds the real run's own
+  sampling error (a block bootstrap over time: the host's stalls delay requests in
+  bursts) and the simulator's (:mod:`mlfleet.serving.fleet.p99_interval`);
+* the spread (busiest replica's share over the idlest's) within 20 %, ``hash`` included:
+  the simulator routes each session key on HAProxy's own ring
+  (:mod:`mlfleet.serving.lb.haproxy_chash`).
 
-Not asserted here, measured by benchmarks/bench_fleet_sim_vs_real.py (5 s runs, repeated;
-counts in docs/serving-fleet.md): p99, which on a 2-core host shared with other jobs is
-set by the host's stalls in a few-second run (it missed in about 1 of 12 test points at
-60 % load); and hash's spread, which is the placement luck of HAProxy's ring against the
-simulator's own ring (two different partitions of the same users: no model of one
-predicts the other's placement).
+Each run's numbers are in docs/serving-fleet.md.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ def test_simulator_matches_the_real_fleet(balance: str) -> None:
         points = [compare_point(fleet, load_fraction=f, capacity_rps=capacity_rps,
                                 duration_s=3.0, seed=11) for f in (0.3, 0.6)]
     for c in points:
+        print(describe(c))
+    for c in points:
         assert c.requests >= 0.9 * c.rate_rps * 3.0, describe(c)  # nothing shed or lost
-        assert c.p50_agrees(TOLERANCE), describe(c)
-        if balance != "hash":
-            assert c.spread_agrees(TOLERANCE), describe(c)
+        assert c.p50_error <= TOLERANCE, describe(c)
+        assert c.p99_agrees(TOLERANCE), describe(c)
+        assert c.spread_error <= TOLERANCE, describe(c)

@@ -8,9 +8,11 @@ HAProxy, HTTP): what is under test is the balancer and the queueing, as in the s
 chapter's trace-driven calibration (docs/serving-calibration.md).
 
 Agreement means a relative error within the tolerance, or the real value inside the
-simulator's 95 % interval for what one run of that many requests would show (the sample
-quantile's order-statistic interval, Conover §3.2; for the spread, the replications'
-2.5-97.5 % range).
+simulator's 95 % interval for what one run of that many requests would show: for p50
+the sample quantile's order-statistic interval (Conover §3.2); for p99 the prediction
+interval of :mod:`~mlfleet.serving.fleet.p99_interval` (the real run's own block-bootstrap
+error and the simulator's, around the simulator's p99); for the spread, the
+replications' 2.5-97.5 % range.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from mlfleet.serving.calibrate.simulate import (
     quantile_interval,
 )
 from mlfleet.serving.fleet.launcher import Fleet
+from mlfleet.serving.fleet.p99_interval import p99_prediction_interval
 from mlfleet.serving.fleet.real_run import FleetRun, pooled, run_through
 from mlfleet.serving.fleet.sim_fleet import TimingOf, simulate_fleet
 from mlfleet.serving.loadgen import arrival_trace, run_closed_loop_async
@@ -150,14 +153,16 @@ def compare_run(real: FleetRun, *, balance: str, load_fraction: float, replicati
                           replicas=len(real.batches), policy=real.policy,
                           timing_of=batch_timing(real, traced=traced),
                           overhead=OverheadModel.of_run(real.run.records),
-                          replications=replications, seed=real.spec.seed,
-                          n_users=real.n_users)
+                          replications=replications, seed=real.spec.seed)
     return PointComparison(
         balance=balance, load_fraction=load_fraction, rate_rps=real.spec.rate_rps,
         requests=len(ok), real_p50_s=pct(latency, 50), real_p99_s=pct(latency, 99),
         real_shares=tuple(float(c) for c in counts / counts.sum()),
         sim_p50_s=pred.p50_s, sim_p99_s=pred.p99_s, sim_shares=pred.shares,
         sim_p50_interval_s=quantile_interval(pred.latency_s, n=len(ok), q=0.5),
-        sim_p99_interval_s=quantile_interval(pred.latency_s, n=len(ok), q=0.99),
+        sim_p99_interval_s=p99_prediction_interval(
+            sim_p99_s=pred.p99_s, sim_replication_p99s_s=pred.replication_p99s_s,
+            real_latency_s=latency, real_times_s=np.array([r.intended_s for r in ok]),
+            rng=np.random.default_rng([real.spec.seed, 99])),
         sim_spread_interval=(float(np.quantile(pred.spreads, 0.025)),
                              float(np.quantile(pred.spreads, 0.975))))

@@ -61,6 +61,8 @@ class FleetPrediction:
     """Fraction of completed requests each replica served (mean over replications)."""
     latency_s: FloatArray
     """The pooled latencies (for quantile intervals)."""
+    replication_p99s_s: FloatArray
+    """The p99 of each replication (a run as long as the real one)."""
     spreads: FloatArray
     """max/min share of each replication."""
 
@@ -81,18 +83,14 @@ def _one(arrival_s: FloatArray, users: IntArray, *, balance: str, replicas: int,
 
 def simulate_fleet(arrival_s: FloatArray, users: IntArray, *, balance: str, replicas: int,
                    policy: BatchingPolicy, timing_of: TimingOf, overhead: OverheadModel,
-                   replications: int, seed: int, n_users: int | None = None) -> FleetPrediction:
-    """Replay ``arrival_s`` ``replications`` times, each with
-    ``numpy.random.default_rng([seed, replication])``. The first replication keeps the
-    session keys ``users``; with ``n_users`` the others draw them afresh, uniformly from
-    ``range(n_users)`` as the load generator does, so the spread interval of a hashing
-    balancer covers which sessions a run happens to bring (without it, a fixed ring and
-    fixed keys give every replication the same shares)."""
+                   replications: int, seed: int) -> FleetPrediction:
+    """Replay ``arrival_s`` with session keys ``users`` ``replications`` times, each with
+    ``numpy.random.default_rng([seed, replication])`` (random draws, batch times and
+    overheads differ; the keys, like HAProxy's ring, stay)."""
     latencies, shares = [], []
     for rep in range(replications):
         rng = np.random.default_rng([seed, rep])
-        keys = users if n_users is None or rep == 0 else rng.integers(0, n_users, users.size)
-        latency, share = _one(arrival_s, keys, balance=balance, replicas=replicas,
+        latency, share = _one(arrival_s, users, balance=balance, replicas=replicas,
                               policy=policy, timing_of=timing_of, overhead=overhead, rng=rng)
         latencies.append(latency)
         shares.append(share)
@@ -100,4 +98,5 @@ def simulate_fleet(arrival_s: FloatArray, users: IntArray, *, balance: str, repl
     spreads = per_rep.max(axis=1) / np.maximum(per_rep.min(axis=1), 1e-12)
     return FleetPrediction(p50_s=pct(lat, 50), p99_s=pct(lat, 99),
                            shares=tuple(float(s) for s in per_rep.mean(axis=0)),
-                           latency_s=lat, spreads=spreads)
+                           latency_s=lat, spreads=spreads,
+                           replication_p99s_s=np.array([pct(x, 99) for x in latencies]))
