@@ -7,12 +7,10 @@ calibrated on that run's own batch times and its overhead outside the batchers (
 HAProxy, HTTP): what is under test is the balancer and the queueing, as in the serving
 chapter's trace-driven calibration (docs/serving-calibration.md).
 
-Agreement means a relative error within the tolerance, or the real value inside the
-simulator's 95 % interval for what one run of that many requests would show: for p50
-the sample quantile's order-statistic interval (Conover §3.2); for p99 the prediction
-interval of :mod:`~mlfleet.serving.fleet.p99_interval` (the real run's own block-bootstrap
-error and the simulator's, around the simulator's p99); for the spread, the
-replications' 2.5-97.5 % range.
+Agreement means p50 and the load spread within the tolerance, and p99 within it or
+inside the 95 % prediction interval of :mod:`~mlfleet.serving.fleet.p99_interval` (the
+real run's own block-bootstrap error and the simulator's, around the simulator's p99):
+a p99 of a few seconds of traffic on a shared host is set by a few stalls.
 """
 
 from __future__ import annotations
@@ -31,7 +29,6 @@ from mlfleet.serving.calibrate.simulate import (
     BatchTiming,
     DrawnBatchTime,
     TracedBatchTime,
-    quantile_interval,
 )
 from mlfleet.serving.fleet.launcher import Fleet
 from mlfleet.serving.fleet.p99_interval import p99_prediction_interval
@@ -72,9 +69,8 @@ class PointComparison:
     sim_p50_s: float
     sim_p99_s: float
     sim_shares: tuple[float, ...]
-    sim_p50_interval_s: Interval
     sim_p99_interval_s: Interval
-    sim_spread_interval: Interval
+    """Where the real p99 should fall if the simulator is right, 95 %."""
 
     @property
     def p50_error(self) -> float:
@@ -88,19 +84,14 @@ class PointComparison:
     def spread_error(self) -> float:
         return relative_error(spread(self.sim_shares), spread(self.real_shares))
 
-    def p50_agrees(self, tolerance: float) -> bool:
-        return self.p50_error <= tolerance or _inside(self.real_p50_s, self.sim_p50_interval_s)
-
     def p99_agrees(self, tolerance: float) -> bool:
+        """Within ``tolerance`` or inside the prediction interval."""
         return self.p99_error <= tolerance or _inside(self.real_p99_s, self.sim_p99_interval_s)
 
-    def spread_agrees(self, tolerance: float) -> bool:
-        return self.spread_error <= tolerance or _inside(spread(self.real_shares),
-                                                          self.sim_spread_interval)
-
     def agrees(self, tolerance: float = 0.2) -> bool:
-        """p50, p99 and spread all within ``tolerance`` or inside the sim's interval."""
-        return all(f(tolerance) for f in (self.p50_agrees, self.p99_agrees, self.spread_agrees))
+        """p50 and spread within ``tolerance``, p99 within it or inside the interval."""
+        return (self.p50_error <= tolerance and self.p99_agrees(tolerance)
+                and self.spread_error <= tolerance)
 
 
 def measure_capacity_rps(fleet: Fleet, *, duration_s: float = 1.5, concurrency: int = 48,
@@ -159,10 +150,7 @@ def compare_run(real: FleetRun, *, balance: str, load_fraction: float, replicati
         requests=len(ok), real_p50_s=pct(latency, 50), real_p99_s=pct(latency, 99),
         real_shares=tuple(float(c) for c in counts / counts.sum()),
         sim_p50_s=pred.p50_s, sim_p99_s=pred.p99_s, sim_shares=pred.shares,
-        sim_p50_interval_s=quantile_interval(pred.latency_s, n=len(ok), q=0.5),
         sim_p99_interval_s=p99_prediction_interval(
             sim_p99_s=pred.p99_s, sim_replication_p99s_s=pred.replication_p99s_s,
             real_latency_s=latency, real_times_s=np.array([r.intended_s for r in ok]),
-            rng=np.random.default_rng([real.spec.seed, 99])),
-        sim_spread_interval=(float(np.quantile(pred.spreads, 0.025)),
-                             float(np.quantile(pred.spreads, 0.975))))
+            rng=np.random.default_rng([real.spec.seed, 99])))

@@ -63,8 +63,6 @@ class FleetPrediction:
     """The pooled latencies (for quantile intervals)."""
     replication_p99s_s: FloatArray
     """The p99 of each replication (a run as long as the real one)."""
-    spreads: FloatArray
-    """max/min share of each replication."""
 
 
 def _one(arrival_s: FloatArray, users: IntArray, *, balance: str, replicas: int,
@@ -95,8 +93,7 @@ def simulate_fleet(arrival_s: FloatArray, users: IntArray, *, balance: str, repl
         latencies.append(latency)
         shares.append(share)
     lat, per_rep = np.concatenate(latencies), np.array(shares)
-    spreads = per_rep.max(axis=1) / np.maximum(per_rep.min(axis=1), 1e-12)
     return FleetPrediction(p50_s=pct(lat, 50), p99_s=pct(lat, 99),
                            shares=tuple(float(s) for s in per_rep.mean(axis=0)),
-                           latency_s=lat, spreads=spreads,
+                           latency_s=lat,
                            replication_p99s_s=np.array([pct(x, 99) for x in latencies]))
