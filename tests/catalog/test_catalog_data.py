@@ -253,7 +253,8 @@ def _transformer_params(shape: dict[str, Any], *, experts: int = 1) -> int:
     return int(shape["layers"] * (attn + mlp + 2 * d) + 2 * shape["vocab"] * d + d)
 
 
-@pytest.mark.parametrize("name", ["Llama-3-8B", "Llama-3-70B", "Llama-3-405B", "Mixtral-8x7B"])
+@pytest.mark.parametrize("name", ["Llama-3-8B", "Llama-3-70B", "Llama-3-405B", "Mixtral-8x7B",
+                                  "Llama-2-7B", "Llama-2-13B", "Llama-2-70B"])
 def test_llm_params_follow_from_shape(name: str) -> None:
     entry = catalog.get(name)
     shape = entry.group("shape")

@@ -20,7 +20,8 @@ from mlfleet.infra import roofline as rl
 from mlfleet.infra.accel import flops
 
 EXACT = 1e-12
-UNTIED = ["Llama-3-8B", "Llama-3-70B", "Llama-3-405B", "Mixtral-8x7B"]
+UNTIED = ["Llama-3-8B", "Llama-3-70B", "Llama-3-405B", "Mixtral-8x7B", "Llama-2-7B", "Llama-2-13B",
+          "Llama-2-70B"]
 
 
 def shape(name: str = "Llama-3-8B") -> rl.TransformerShape:
