@@ -14,7 +14,7 @@ from mlfleet.reliability.chaos.prediction import (
     HealthCheck,
     detection_range_s,
     detection_s,
-    duty_cycle_delay_s,
+    duty_cycle_latency_s,
     predict,
     rejoin_s,
 )
@@ -110,12 +110,19 @@ def test_drain_moves_traffic_after_detection_and_fails_nothing() -> None:
     assert not np.any((sim.replica == 0) & (sim.intended_s > down_s))
 
 
-def test_duty_cycle_delay_is_the_rest_of_the_pause() -> None:
-    # factor 4, period 50 ms: stopped for the first 37.5 ms of each period.
-    t = np.array([0.0, 0.010, 0.0375, 0.049, 0.050, 0.060])
-    expected = np.array([0.0375, 0.0275, 0.0, 0.0, 0.0375, 0.0275])
-    assert duty_cycle_delay_s(t, slow_factor=4.0) == pytest.approx(expected)
-    assert np.all(duty_cycle_delay_s(t, slow_factor=1.0) == 0.0)
+def test_duty_cycle_latency_by_hand() -> None:
+    # factor 4, period 50 ms: stopped 37.5 ms, then running 12.5 ms, in each period.
+    since = np.array([0.0, 0.010, 0.040, 0.040, 0.0, 0.049])
+    work = np.array([0.005, 0.005, 0.005, 0.020, 0.030, 0.001])
+    expected = np.array([0.0425,  # wait 37.5, work 5
+                         0.0325,  # wait 27.5, work 5
+                         0.005,   # in the running window, fits
+                         0.0575,  # 10 ms here, pause 37.5, 10 ms next window
+                         0.1055,  # wait 37.5 + 12.5 + 37.5 + 12.5 + 37.5... see below
+                         0.001])
+    expected[4] = 0.0375 + 0.0125 + 0.0375 + 0.0125 + 0.0375 + 0.005
+    assert duty_cycle_latency_s(since, work, slow_factor=4.0) == pytest.approx(expected)
+    assert duty_cycle_latency_s(since, work, slow_factor=1.0) == pytest.approx(work)
 
 
 def test_slow_delays_only_the_slowed_replica_within_its_window() -> None:
@@ -123,12 +130,13 @@ def test_slow_delays_only_the_slowed_replica_within_its_window() -> None:
              FaultStep(replica=2, action="fast", at_s=10.0)]
     base = predict(arrival_s=_arrivals(), baseline_latency_s=np.array([0.01]), replicas=3,
                    balance="random2", steps=[], check=CHECK, slow_factor=4.0, restart_s=2.0,
-                   seed=0)
+                   seed=0, batch_slots=8)
     sim = predict(arrival_s=_arrivals(), baseline_latency_s=np.array([0.01]), replicas=3,
                   balance="random2", steps=steps, check=CHECK, slow_factor=4.0, restart_s=2.0,
-                  seed=0)
+                  seed=0, batch_slots=8)
     extra = sim.latency_s - base.latency_s
     inside = (sim.replica == 2) & (sim.intended_s >= 5.0) & (sim.intended_s < 10.0)
     assert sim.ok.all()
+    # 10 ms of work: at most one pause on the way (it fits in one running window).
     assert np.all((extra[inside] >= 0) & (extra[inside] <= 0.0375 + 1e-12))
     assert np.any(extra[inside] > 0) and np.all(extra[~inside] == 0)

@@ -121,17 +121,19 @@ class SimRecords:
 def predict(*, arrival_s: FloatArray, baseline_latency_s: FloatArray, replicas: int,
             balance: str, steps: Sequence[FaultStep], check: HealthCheck, slow_factor: float,
             restart_s: float, seed: int, redispatch: bool = True,
-            phases_s: Sequence[float | None] = ()) -> SimRecords:
+            phases_s: Sequence[float | None] = (), batch_slots: int = 1) -> SimRecords:
     """Simulate the run (see the module docstring); ``restart_s`` is the measured time
     from a restart command until the replica said it was ready; ``redispatch``: HAProxy
     retries a refused or dropped request on another replica; ``phases_s[k]``: the probe
-    phase at ``steps[k]`` (None or absent: the expectation, inter/2)."""
+    phase at ``steps[k]`` (None or absent: the expectation, inter/2); ``batch_slots``:
+    requests a replica serves at once (the server's ``--max-batch``: its batch takes
+    about as long for 8 requests as for 1, so they do not queue behind each other)."""
     rng = np.random.default_rng([seed, 7])
     n = arrival_s.size
     stream = RequestStream(arrival_s=arrival_s, prompt_tokens=np.ones(n, dtype=np.int64),
                            output_tokens=np.ones(n, dtype=np.int64),
                            service_s=rng.choice(baseline_latency_s, size=n))
-    fleet = [RequestLevelReplica(servers=1) for _ in range(replicas)]
+    fleet = [RequestLevelReplica(servers=batch_slots) for _ in range(replicas)]
     engine = Engine(requests=stream, replicas=fleet, rng=rng,
                     lb=_balancer(balance))
     react = _Reaction(check=check, restart_s=restart_s, redispatch=redispatch)
@@ -147,18 +149,30 @@ def predict(*, arrival_s: FloatArray, baseline_latency_s: FloatArray, replicas: 
             ok &= ~(mine & (end_s >= start_s) & (res.arrival_s < until_s))
         else:
             hit = mine & (res.arrival_s >= start_s) & (res.arrival_s < until_s)
-            latency_s[hit] += duty_cycle_delay_s(res.arrival_s[hit] - start_s,
-                                                 slow_factor=slow_factor)
+            latency_s[hit] = duty_cycle_latency_s(res.arrival_s[hit] - start_s,
+                                                  latency_s[hit], slow_factor=slow_factor)
     return SimRecords(intended_s=res.arrival_s, latency_s=latency_s, ok=ok,
                       replica=res.replica.astype(np.int16))
 
 
-def duty_cycle_delay_s(since_slow_s: FloatArray, *, slow_factor: float,
-                       period_s: float = SLOW_PERIOD_S) -> FloatArray:
-    """Extra wait of a request reaching a duty-cycled replica ``since_slow_s`` after the
-    cycle began: the rest of the stopped part, ``max(0, P·(1 − 1/f) − (t mod P))``."""
-    paused_s = period_s * (1.0 - 1.0 / slow_factor)
-    out: FloatArray = np.maximum(0.0, paused_s - np.mod(since_slow_s, period_s))
+def duty_cycle_latency_s(since_slow_s: FloatArray, work_s: FloatArray, *, slow_factor: float,
+                         period_s: float = SLOW_PERIOD_S) -> FloatArray:
+    """Time a request takes on a duty-cycled replica: it arrives ``since_slow_s`` after
+    the cycle began and needs ``work_s`` of the process's running time; the process is
+    stopped for the first ``P·(1 − 1/f)`` of every period ``P`` and runs for ``R = P/f``.
+
+    Wait out the pause if it arrives in one; the running window's rest holds
+    ``R − pos``; the remaining ``w'`` needs ``n = ⌈w'/R⌉`` more windows, each behind a
+    pause: elapsed = wait + min(w, R − pos) + n·pause + w' (0 pauses when it fits).
+    """
+    paused_s, run_s = period_s * (1.0 - 1.0 / slow_factor), period_s / slow_factor
+    phase_s = np.mod(since_slow_s, period_s)
+    wait_s = np.maximum(0.0, paused_s - phase_s)
+    pos_s = np.maximum(0.0, phase_s - paused_s)
+    first_s = np.minimum(work_s, run_s - pos_s)
+    rest_s = work_s - first_s
+    windows = np.ceil(rest_s / run_s - 1e-12)
+    out: FloatArray = wait_s + first_s + windows * paused_s + rest_s
     return out
 
 

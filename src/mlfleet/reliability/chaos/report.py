@@ -23,7 +23,7 @@ from mlfleet.reliability.chaos.probe_phase import (
     observed_phase_s,
     step_phases,
 )
-from mlfleet.reliability.chaos.run import ChaosRun, ChaosSpec
+from mlfleet.reliability.chaos.run import MAX_BATCH, ChaosRun, ChaosSpec
 from mlfleet.reliability.chaos.slo import SloReport, slo_report
 from mlfleet.reliability.chaos.timeline import (
     BoolArray,
@@ -213,7 +213,8 @@ def _simulate(run: ChaosRun, *, base_latency_s: FloatArray,
                   balance=spec.balance, steps=spec.steps(), check=_check(spec),
                   slow_factor=spec.slow_factor, restart_s=_restart_s(run),
                   seed=spec.seed if seed is None else seed,
-                  redispatch=spec.haproxy_retries > 0, phases_s=phases_s)
+                  redispatch=spec.haproxy_retries > 0, phases_s=phases_s,
+                  batch_slots=MAX_BATCH)
     # HAProxy answers 504 to a request its replica holds past `timeout server`.
     late = sim.latency_s > spec.server_timeout_s
     return dataclasses.replace(sim, ok=sim.ok & ~late,

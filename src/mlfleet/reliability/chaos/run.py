@@ -27,7 +27,8 @@ from mlfleet.serving.loadgen_spec import LoadSpec
 
 SERVED_BY_LINE = f"http-response set-header {SERVED_BY} %s"
 """Backend line naming the replica that answered (``%s``: the server's name)."""
-SMALL_SERVER = ("--max-batch", "8", "--queue-capacity", "256", "--torch-threads", "1")
+MAX_BATCH = 8
+SMALL_SERVER = ("--max-batch", str(MAX_BATCH), "--queue-capacity", "256", "--torch-threads", "1")
 """Replica options for a small host: many replicas share two cores."""
 
 
