@@ -25,6 +25,7 @@ class _Proc:
     proc: subprocess.Popen[bytes]
     signals: list[int] = field(default_factory=list)
     restarts: int = 0
+    exited_at_restart: list[bool] = field(default_factory=list)
 
     def kill(self, signum: int = signal.SIGKILL) -> None:
         self.signals.append(signum)
@@ -33,6 +34,7 @@ class _Proc:
 
     def restart(self) -> None:
         self.restarts += 1
+        self.exited_at_restart.append(self.proc.poll() is not None)
         self.proc.wait()
         self.proc = _spawn()
 
@@ -70,6 +72,26 @@ def test_steps_apply_and_everything_resumes(procs: list[_Proc]) -> None:
     assert procs[1].signals[0] == signal.SIGSTOP and procs[1].signals[-1] == signal.SIGCONT
     assert procs[1].state() != "T"  # not left stopped
     assert [a.step for a in injector.applied] == steps
+
+
+def test_drain_sends_sigterm_and_the_restart_waits_for_the_exit(procs: list[_Proc]) -> None:
+    # A child that takes 0.3 s to exit on SIGTERM, like a draining server.
+    procs[0].proc.kill()
+    procs[0].proc.wait()
+    procs[0].proc = subprocess.Popen([sys.executable, "-c", (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: (time.sleep(0.3), sys.exit(0)))\n"
+        "print('up', flush=True)\n"
+        "time.sleep(60)")], stdout=subprocess.PIPE)
+    assert procs[0].proc.stdout is not None and procs[0].proc.stdout.readline() == b"up\n"
+    drained = procs[0].proc
+    steps = [FaultStep(replica=0, action="drain", at_s=0.0),
+             FaultStep(replica=0, action="restart", at_s=0.0)]
+    injector = Injector(replicas=procs, steps=steps)
+    asyncio.run(injector.run(time.monotonic()))
+    assert procs[0].signals == [signal.SIGTERM]  # no second signal cut the drain short
+    assert drained.returncode == 0 and procs[0].exited_at_restart == [True]
+    assert procs[0].proc.poll() is None
 
 
 def test_cancelled_run_resumes_a_paused_process(procs: list[_Proc]) -> None:
