@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlfleet.infra.accel.kernels import StepCounts, step_launches
-from mlfleet.infra.accel.step import GEMV_MAX_ROWS, host_s, weight_bytes_per_element
+from mlfleet.infra.accel.step import GEMV_MAX_ROWS, host_ops, host_s, weight_bytes_per_element
 from mlfleet.infra.accel.types import KernelModel
 from mlfleet.infra.roofline import TransformerShape
 
@@ -89,5 +89,5 @@ def compile_step(model: KernelModel, shape: TransformerShape, *, engine: str, tp
                                     mem_bytes=affine(x.state_bytes + x.act_bytes),
                                     rows=affine(x.rows)) for x in launches)
     n = sum(x.repeat for x in launches)
-    return CompiledStep(model=model, launches=compiled, host_s=host_s(model, engine, n),
-                        n_kernels=n)
+    return CompiledStep(model=model, launches=compiled,
+                        host_s=host_s(model, engine, host_ops(launches, engine)), n_kernels=n)

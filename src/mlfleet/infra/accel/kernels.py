@@ -7,6 +7,10 @@ the gate/up GEMM, SiLU·mul, the down GEMM and a second AllReduce. Once per step
 embedding gather (only the looked-up rows are read), the final norm, the LM head on the rows
 that need logits, and sampling.
 
+Each launch also carries the number of ops an eager PyTorch model issues to produce it
+(:mod:`mlfleet.infra.accel.eager_ops`, after gpt-fast's ``model.py``): the eager engine's
+host pays per op, the device still runs the fused kernel (see :mod:`.step`).
+
 FLOP follow :mod:`mlfleet.infra.accel.flops` (GEMMs 2·M·N·K, attention 4·H·Q per pair;
 elementwise FLOP are not counted: those kernels are memory-bound by far). Bytes are split
 into state (weights and KV cache: exactly the legacy roofline's count,
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlfleet.checks import FloatArray
+from mlfleet.infra.accel.eager_ops import eager_ops
 from mlfleet.infra.accel.flops import param_split
 from mlfleet.infra.roofline import TransformerShape
 
@@ -53,6 +58,8 @@ class Launch:
     """Activation bytes read and written."""
     rows: FloatArray
     """M of a GEMM (tokens, or logit rows for the LM head); unused otherwise."""
+    eager_ops: int = 1
+    """PyTorch ops an eager engine issues to produce it (:mod:`.eager_ops`), per repeat."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,14 +102,15 @@ def _gemm(name: str, *, repeat: int, rows: FloatArray, n: float, k: float, store
     """C(rows, n) = A(rows, k) @ W(k, n); ``stored`` weight elements are read."""
     return Launch(name=name, kind="gemm", repeat=repeat, flop=2.0 * rows * n * k,
                   state_bytes=np.asarray(stored * w_b + 0.0 * rows),
-                  act_bytes=a_b * rows * (n + k), rows=rows)
+                  act_bytes=a_b * rows * (n + k), rows=rows, eager_ops=eager_ops(name))
 
 
 def _stream(name: str, *, repeat: int, act_bytes: FloatArray,
             state_bytes: FloatArray | float = 0.0) -> Launch:
     zero = 0.0 * act_bytes
     return Launch(name=name, kind="stream", repeat=repeat, flop=zero,
-                  state_bytes=np.asarray(state_bytes + zero), act_bytes=act_bytes, rows=zero)
+                  state_bytes=np.asarray(state_bytes + zero), act_bytes=act_bytes, rows=zero,
+                  eager_ops=eager_ops(name))
 
 
 def layer_launches(w: Widths, c: StepCounts, *, layers: int, w_b: float, kv_b: float,
@@ -118,7 +126,8 @@ def layer_launches(w: Widths, c: StepCounts, *, layers: int, w_b: float, kv_b: f
                    state_bytes=2.0 * kv_b * t * w.kv),
            Launch(name="attention", kind="attention", repeat=layers,
                   flop=4.0 * w.q * c.pairs, state_bytes=2.0 * kv_b * w.kv * c.kv_read_tokens,
-                  act_bytes=a_b * t * (2.0 * w.q + 2.0 * w.kv), rows=t),
+                  act_bytes=a_b * t * (2.0 * w.q + 2.0 * w.kv), rows=t,
+                  eager_ops=eager_ops("attention")),
            _gemm("o_proj", repeat=layers, rows=t, n=w.d, k=w.q, stored=w.q * w.d,
                  w_b=w_b, a_b=a_b),
            norm,
@@ -129,7 +138,8 @@ def layer_launches(w: Widths, c: StepCounts, *, layers: int, w_b: float, kv_b: f
                  stored=w.down_stored, w_b=w_b, a_b=a_b)]
     if tp > 1:
         ar = Launch(name="allreduce", kind="comm", repeat=2 * layers, flop=0.0 * t,
-                    state_bytes=0.0 * t, act_bytes=a_b * t * w.d, rows=t)
+                    state_bytes=0.0 * t, act_bytes=a_b * t * w.d, rows=t,
+                    eager_ops=eager_ops("allreduce"))
         out.append(ar)
     return out
 

@@ -1,7 +1,8 @@
 """One operation (a GEMM, or a custom FLOP/bytes step) as one kernel on the kernel model.
 
 ``mlfleet infra roofline`` prints this beside the ideal roofline: the op is launched once, by
-the engine's issue path, and timed as :func:`mlfleet.infra.accel.step.time_launches` times a
+the engine's issue path (eager and framework issue it as one PyTorch op: host =
+``eager_issue_s`` (+ ``framework_op_s``); graph as one graph launch), and timed as :func:`mlfleet.infra.accel.step.time_launches` times a
 step (``time = max(host, device) + sync``, device = kernel + one graph gap). A GEMM is class
 ``gemm``, or ``gemv`` when it has at most :data:`~mlfleet.infra.accel.step.GEMV_MAX_ROWS`
 rows; a custom step is ``gemm`` when its arithmetic intensity reaches the model's ridge point

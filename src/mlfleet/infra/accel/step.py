@@ -3,14 +3,19 @@
 The kernels are :func:`mlfleet.infra.accel.kernels.step_launches`; each is timed by
 :func:`mlfleet.infra.accel.types.kernel_time` in its class (a GEMM with more than
 ``gemv_max_rows`` rows is ``gemm``, else ``gemv``; norms, RoPE, the cache write, the gather and
-sampling are ``stream``; attention is ``attention``). With n launches per step and the engine's
-issue costs (:mod:`mlfleet.infra.accel.types`):
+sampling are ``stream``; attention is ``attention``). With n launches per step, n_eager the
+PyTorch ops an eager model issues for them (:mod:`mlfleet.infra.accel.eager_ops`: 1,784 for
+Llama-2-7B where n = 324) and the engine's issue costs (:mod:`mlfleet.infra.accel.types`):
 
     device = Σ device_s + n · graph_gap_s + comm_s
     host   = graph_launch_s                    (graph)
-           = n · eager_issue_s                 (eager)
-           = n · (eager_issue_s + framework_op_s)   (framework)
+           = n_eager · eager_issue_s           (eager)
+           = n · (eager_issue_s + framework_op_s)   (framework: its own fused kernels)
     time   = max(host, device) + sync_s
+
+The device side is the fused kernels in every mode: an eager model's unfused elementwise ops
+also move more activation bytes and pay more gaps, which this model leaves out (the eager
+steps it is checked on are host-bound).
 
 so an eager step stays flat in the batch while the host is the slower side. The terms say what
 bounds it: ``compute_s`` and ``memory_s`` are the sums of the kernels' compute and memory times,
@@ -67,6 +72,9 @@ class StepBreakdown:
     comm_s: FloatArray
     """TP AllReduce time on the device's critical path."""
     n_kernels: int
+    """Fused kernels the device runs."""
+    host_ops: int
+    """Ops the host issues (:func:`host_ops`): 1 graph launch, eager ops, or n_kernels."""
     bound: npt.NDArray[np.str_]
     flop: FloatArray
     mem_bytes: FloatArray
@@ -85,9 +93,10 @@ class StepBreakdown:
     def rows(self) -> list[dict[str, Any]]:
         """One plain dict per sweep point (C order)."""
         shape = self.time_s.shape
+        counts = {"n_kernels": self.n_kernels, "host_ops": self.host_ops}
         cols = {n: np.ravel(np.broadcast_to(getattr(self, n), shape))
-                for n in self.__dataclass_fields__ if n != "n_kernels"}
-        return [{"n_kernels": self.n_kernels, **{k: v[i].item() for k, v in cols.items()}}
+                for n in self.__dataclass_fields__ if n not in counts}
+        return [{**counts, **{k: v[i].item() for k, v in cols.items()}}
                 for i in range(self.time_s.size)]
 
 
@@ -113,14 +122,25 @@ def _device_terms(model: KernelModel, launch: Launch, gemv_max_rows: int) -> dic
             "memory_bound_s": r * np.where(c >= m, 0.0, m)}
 
 
-def host_s(model: KernelModel, engine: str, n_kernels: int) -> float:
-    """Host time to issue ``n_kernels`` in ``engine`` mode (:data:`ENGINE_MODES`)."""
+def host_ops(launches: list[Launch], engine: str) -> int:
+    """Ops the host issues per step in ``engine`` mode: one graph launch, every eager PyTorch
+    op behind the fused kernels (eager), or one op per fused kernel (framework)."""
+    one_of("engine", engine, ENGINE_MODES)
+    if engine == "graph":
+        return 1
+    if engine == "eager":
+        return sum(x.repeat * x.eager_ops for x in launches)
+    return sum(x.repeat for x in launches)
+
+
+def host_s(model: KernelModel, engine: str, n_ops: int) -> float:
+    """Host time to issue ``n_ops`` ops (:func:`host_ops`) in ``engine`` mode."""
     one_of("engine", engine, ENGINE_MODES)
     lp = model.launch
     if engine == "graph":
         return lp.graph_launch_s
     per_op = lp.eager_issue_s + (lp.framework_op_s if engine == "framework" else 0.0)
-    return n_kernels * per_op
+    return n_ops * per_op
 
 
 def time_launches(model: KernelModel, launches: list[Launch], *, engine: str,
@@ -135,7 +155,8 @@ def time_launches(model: KernelModel, launches: list[Launch], *, engine: str,
     n = sum(x.repeat for x in launches)
     fixed = totals["fixed_s"] + n * model.launch.graph_gap_s
     dev = totals["device_s"] + n * model.launch.graph_gap_s + comm
-    host = host_s(model, engine, n)
+    n_ops = host_ops(launches, engine)
+    host = host_s(model, engine, n_ops)
     terms = np.stack(np.broadcast_arrays(totals["compute_bound_s"], totals["memory_bound_s"],
                                          fixed + totals["floor_s"], comm, 0.0 * dev))
     bound = np.asarray(BOUNDS)[np.argmax(terms, axis=0)]
@@ -152,7 +173,8 @@ def time_launches(model: KernelModel, launches: list[Launch], *, engine: str,
         time_s=full(time), device_s=full(dev), host_s=full(host),
         sync_s=full(model.launch.sync_s), compute_s=full(totals["compute_s"]),
         memory_s=full(totals["memory_s"]), fixed_s=full(fixed), floor_s=full(totals["floor_s"]),
-        comm_s=full(comm), n_kernels=n, bound=np.asarray(np.broadcast_to(bound, shape)),
+        comm_s=full(comm), n_kernels=n, host_ops=n_ops,
+        bound=np.asarray(np.broadcast_to(bound, shape)),
         flop=full(sum((x.repeat * x.flop for x in launches), 0.0 * time)), mem_bytes=full(mem),
         activation_bytes=full(act), tokens=full(tokens))
 

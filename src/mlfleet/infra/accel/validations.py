@@ -46,11 +46,6 @@ GOAL_MISSES: dict[str, str] = {
     "a100-gemm-fp16-802816x192x768": _SKINNY,
     "h100-gemm-fp8-802816x192x768": _SKINNY,
     "h200-gemm-fp8-802816x192x768": _SKINNY,
-    "gptfast-blog-a100-llama2-7b-eager": (
-        "no other eager step to refit from, so eager_issue_s keeps its default, 31 µs per op, "
-        "derived from this very point over the ~1,270 unfused ops gpt-fast's eager model issues "
-        "per step; the step model issues its 324 fused kernels, so its eager host time is ~4x "
-        "short (an eager engine is not an efficient one: the issue sets no goal for it)"),
     "trtllm-a100-llama2-7b-decode-b32": (
         "its GEMMs have 32 rows (class gemm) and are memory-bound; the gemm memory fraction "
         "refitted without it comes from the only memory-bound gemm-class kernel point, the "
@@ -84,7 +79,10 @@ def _note(result: LooResult) -> str:
     if p.id in GOAL_MISSES:
         return GOAL_MISSES[p.id]
     if p.kind == "decode_step" and p.engine not in EFFICIENT_ENGINES:
-        return "eager decode: not an efficient engine; the issue's ±25 % goal does not apply"
+        return ("eager decode: not an efficient engine, the issue's ±25 % goal does not apply; "
+                "in sample: eager_issue_s was derived from the one published eager step over the "
+                "ops the step model counts for it (mlfleet.infra.accel.eager_ops), and no other "
+                "eager step exists to refit it from")
     return ""
 
 
