@@ -37,7 +37,7 @@ import time
 
 from mlfleet.reliability.chaos.prediction import HealthCheck, detection_s, rejoin_s
 from mlfleet.reliability.chaos.recorder import NoRetries
-from mlfleet.reliability.chaos.report import chaos_report, relative_error
+from mlfleet.reliability.chaos.report import chaos_report, relative_error, work_fraction
 from mlfleet.reliability.chaos.run import ChaosSpec, run_chaos
 from mlfleet.serving.fleet.launcher import Fleet
 from mlfleet.serving.fleet.spec import FleetSpec
@@ -93,7 +93,8 @@ def episode_seeds(part: str, seeds: int, rate_rps: float) -> None:
     for seed in range(1, seeds + 1):
         spec = ChaosSpec(rate_rps=rate_rps, duration_s=14, seed=seed, faults=FAULTS[part],
                          haproxy_retries=0 if part == "failed" else 2, slow_factor=4.0)
-        rep = chaos_report(run_chaos(spec, gate=NoRetries()))
+        run = run_chaos(spec, gate=NoRetries())
+        rep = chaos_report(run)
         e = rep.episodes[0]
         lo, hi = e.sim_detected_range_s
         ttr_lo, ttr_hi = e.sim_ttr_range_s
@@ -108,6 +109,7 @@ def episode_seeds(part: str, seeds: int, rate_rps: float) -> None:
               f"p99 during real {e.real.during.p99_s * 1e3:.0f} ms sim "
               f"{e.sim.during.p99_s * 1e3:.0f} ms (error "
               f"{relative_error(e.real.during.p99_s, e.sim.during.p99_s):.0%}); "
+              f"work fraction {work_fraction(run):.2f}; "
               f"invariant {'holds' if rep.outcomes.holds else 'BROKEN'}")
     real, sim = sum(r for r, _ in errors), sum(s for _, s in errors)
     if real:

@@ -26,7 +26,8 @@ def records(sent_s: list[float], status: list[int], replica: list[int]) -> Clien
                          status=np.array(status, dtype=np.int16),
                          attempts=np.ones(sent.size, dtype=np.int16),
                          replica=np.array(replica, dtype=np.int16),
-                         ok_replies=np.array([200 <= s < 300 for s in status], dtype=np.int16))
+                         ok_replies=np.array([200 <= s < 300 for s in status], dtype=np.int16),
+                         server_s=np.full(sent.size, np.nan))
 
 
 def test_kill_detection_is_the_last_unnamed_failure_before_the_restart() -> None:

@@ -121,13 +121,16 @@ class SimRecords:
 def predict(*, arrival_s: FloatArray, baseline_latency_s: FloatArray, replicas: int,
             balance: str, steps: Sequence[FaultStep], check: HealthCheck, slow_factor: float,
             restart_s: float, seed: int, redispatch: bool = True,
-            phases_s: Sequence[float | None] = (), batch_slots: int = 1) -> SimRecords:
+            phases_s: Sequence[float | None] = (), batch_slots: int = 1,
+            work_fraction: float = 1.0) -> SimRecords:
     """Simulate the run (see the module docstring); ``restart_s`` is the measured time
     from a restart command until the replica said it was ready; ``redispatch``: HAProxy
     retries a refused or dropped request on another replica; ``phases_s[k]``: the probe
     phase at ``steps[k]`` (None or absent: the expectation, inter/2); ``batch_slots``:
     requests a replica serves at once (the server's ``--max-batch``: its batch takes
-    about as long for 8 requests as for 1, so they do not queue behind each other)."""
+    about as long for 8 requests as for 1, so they do not queue behind each other);
+    ``work_fraction``: the share of a request's latency spent in the replica process (the
+    rest, client and HAProxy, is not stretched by a ``slow`` duty cycle)."""
     rng = np.random.default_rng([seed, 7])
     n = arrival_s.size
     stream = RequestStream(arrival_s=arrival_s, prompt_tokens=np.ones(n, dtype=np.int64),
@@ -149,8 +152,9 @@ def predict(*, arrival_s: FloatArray, baseline_latency_s: FloatArray, replicas: 
             ok &= ~(mine & (end_s >= start_s) & (res.arrival_s < until_s))
         else:
             hit = mine & (res.arrival_s >= start_s) & (res.arrival_s < until_s)
-            latency_s[hit] = duty_cycle_latency_s(res.arrival_s[hit] - start_s,
-                                                  latency_s[hit], slow_factor=slow_factor)
+            work_s = work_fraction * latency_s[hit]
+            latency_s[hit] += duty_cycle_latency_s(res.arrival_s[hit] - start_s, work_s,
+                                                   slow_factor=slow_factor) - work_s
     return SimRecords(intended_s=res.arrival_s, latency_s=latency_s, ok=ok,
                       replica=res.replica.astype(np.int16))
 

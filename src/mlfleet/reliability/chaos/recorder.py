@@ -37,6 +37,7 @@ RETRYABLE = frozenset({TRANSPORT, CLIENT_TIMEOUT, 429, 502, 503, 504})
 REQUEST_ID = "X-Request-Id"
 SERVED_BY = "X-Served-By"
 _DIGITS = re.compile(r"(\d+)$")
+_APP = re.compile(r"(?:^|,)\s*app;dur=([0-9.]+)")
 
 
 class RetryGate(Protocol):
@@ -88,6 +89,9 @@ class ClientRecords:
     """Index of the replica that gave the final reply (-1: none named)."""
     ok_replies: npt.NDArray[np.int16]
     """Successful (2xx) HTTP replies received for this id over all its attempts."""
+    server_s: npt.NDArray[np.float64]
+    """The replica's own time for the final reply (``app`` in its ``Server-Timing``
+    header, request in to reply out; nan: no such header)."""
 
     @property
     def ok(self) -> npt.NDArray[np.bool_]:
@@ -98,6 +102,13 @@ class ClientRecords:
         """From the scheduled arrival to the end of the final attempt."""
         out: npt.NDArray[np.float64] = self.end_s - self.intended_s
         return out
+
+
+def app_time_s(server_timing: str | None) -> float:
+    """``"pre;dur=0.1, ..., app;dur=12.5"`` -> 0.0125 (the server's ``app`` part); nan
+    when absent."""
+    match = _APP.search(server_timing or "")
+    return float(match.group(1)) / 1e3 if match else float("nan")
 
 
 def replica_index(server_name: str | None) -> int:
@@ -121,7 +132,7 @@ class Recorder:
             run_id=run_id, intended_s=np.full(n, np.nan), sent_s=np.full(n, np.nan),
             end_s=np.full(n, np.nan), status=np.full(n, NOT_SENT, dtype=np.int16),
             attempts=np.zeros(n, dtype=np.int16), replica=np.full(n, -1, dtype=np.int16),
-            ok_replies=np.zeros(n, dtype=np.int16))
+            ok_replies=np.zeros(n, dtype=np.int16), server_s=np.full(n, np.nan))
         self.t0_s = float("nan")
         """``time.monotonic()`` at run time 0 (fault times count from it)."""
 
@@ -157,8 +168,9 @@ class Recorder:
         headers = {REQUEST_ID: f"{rec.run_id}-{i}"}
         while True:
             rec.attempts[i] += 1
-            status, server = await self._attempt(session, payload, headers)
+            status, server, app_s = await self._attempt(session, payload, headers)
             rec.status[i], rec.end_s[i] = status, time.monotonic() - self.t0_s
+            rec.server_s[i] = app_s
             if status > 0:
                 rec.replica[i] = replica_index(server)
                 rec.ok_replies[i] += 200 <= status < 300
@@ -169,14 +181,15 @@ class Recorder:
                                               rng=self._jitter))
 
     async def _attempt(self, session: Any, payload: dict[str, Any],
-                       headers: dict[str, str]) -> tuple[int, str | None]:
+                       headers: dict[str, str]) -> tuple[int, str | None, float]:
         import aiohttp
 
         try:
             async with session.post(self.spec.url, json=payload, headers=headers) as resp:
                 await resp.read()
-                return resp.status, resp.headers.get(SERVED_BY)
+                return (resp.status, resp.headers.get(SERVED_BY),
+                        app_time_s(resp.headers.get("Server-Timing")))
         except TimeoutError:
-            return CLIENT_TIMEOUT, None
+            return CLIENT_TIMEOUT, None, np.nan
         except (aiohttp.ClientError, ValueError):
-            return TRANSPORT, None
+            return TRANSPORT, None, np.nan

@@ -204,6 +204,19 @@ def _comparisons(run: ChaosRun, real: Sequence[EpisodeImpact],
     return tuple(out)
 
 
+def work_fraction(run: ChaosRun) -> float:
+    """Share of a baseline request's latency spent inside its replica (``Server-Timing``
+    ``app`` over the client's latency, means over the successes before the first fault);
+    1 when the replies carried no timing."""
+    rec, spec = run.records, run.spec
+    episodes = spec.episodes()
+    first_s = episodes[0][0].at_s if episodes else spec.duration_s
+    base = rec.ok & (rec.intended_s < first_s) & ~np.isnan(rec.server_s)
+    if not base.any():
+        return 1.0
+    return float(np.clip(rec.server_s[base].mean() / rec.latency_s[base].mean(), 0.0, 1.0))
+
+
 def _simulate(run: ChaosRun, *, base_latency_s: FloatArray,
               phases_s: Sequence[float | None] = (), seed: int | None = None) -> SimRecords:
     spec = run.spec
@@ -214,7 +227,7 @@ def _simulate(run: ChaosRun, *, base_latency_s: FloatArray,
                   slow_factor=spec.slow_factor, restart_s=_restart_s(run),
                   seed=spec.seed if seed is None else seed,
                   redispatch=spec.haproxy_retries > 0, phases_s=phases_s,
-                  batch_slots=MAX_BATCH)
+                  batch_slots=MAX_BATCH, work_fraction=work_fraction(run))
     # HAProxy answers 504 to a request its replica holds past `timeout server`.
     late = sim.latency_s > spec.server_timeout_s
     return dataclasses.replace(sim, ok=sim.ok & ~late,
