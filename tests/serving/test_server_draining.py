@@ -8,7 +8,7 @@ import signal
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,12 +21,16 @@ SMALL = ("--max-batch", "8", "--torch-threads", "1")
 
 
 @contextmanager
-def replica(tmp_path: Path, drain: str) -> Iterator[Replica]:
+def draining(tmp_path: Path, drain: str) -> Iterator[Replica]:
+    """A ready server with ``--drain drain``, sent SIGTERM, once its readiness says 503."""
     rep = Replica(name="r0", server_args=(*SMALL, "--drain", drain), log=tmp_path / "r0.log",
                   ready_timeout_s=180.0)
     rep.spawn()
     try:
         rep.wait_ready()
+        assert status(rep.url + "/readyz") == 200
+        rep.kill(signal.SIGTERM)
+        wait_for(lambda: status(rep.url + "/readyz") == 503)
         yield rep
     finally:
         rep.kill(signal.SIGKILL)
@@ -42,8 +46,7 @@ def status(url: str, body: dict[str, object] | None = None) -> int:
         return int(exc.code)
 
 
-def wait_for(predicate: object, *, timeout_s: float = 30.0) -> None:
-    assert callable(predicate)
+def wait_for(predicate: Callable[[], bool], *, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached"
@@ -59,9 +62,7 @@ def exit_code(rep: Replica, timeout_s: float = 60.0) -> int:
 @pytest.mark.slow
 @pytest.mark.serial
 def test_draining_replica_answers_new_requests_until_it_exits_zero(tmp_path: Path) -> None:
-    with replica(tmp_path, "2s") as rep:
-        rep.kill(signal.SIGTERM)
-        wait_for(lambda: status(rep.url + "/readyz") == 503)
+    with draining(tmp_path, "2s") as rep:
         reasons = _readyz_reasons(rep.url)
         assert "check draining failing" in reasons, reasons
         # Still serving while draining: the balancer stops sending, nothing is refused yet.
@@ -72,9 +73,7 @@ def test_draining_replica_answers_new_requests_until_it_exits_zero(tmp_path: Pat
 @pytest.mark.slow
 @pytest.mark.serial
 def test_second_sigterm_stops_at_once(tmp_path: Path) -> None:
-    with replica(tmp_path, "10min") as rep:
-        rep.kill(signal.SIGTERM)
-        wait_for(lambda: status(rep.url + "/readyz") == 503)
+    with draining(tmp_path, "10min") as rep:
         rep.kill(signal.SIGTERM)
         assert exit_code(rep, timeout_s=60.0) == 0  # far less than the 10 min drain
 
