@@ -30,8 +30,8 @@ Llama-2-7B: 32 × 55 + 24 = 1,784 ops per decode step. A tensor-parallel AllRedu
 The per-op counts of the RMSNorm, RoPE, KV write, repeat_interleave, linear, embedding and
 sampling blocks were checked by counting the ATen ops torch 2.13 dispatches for them on this
 CPU (tests/infra/accel/test_eager_ops.py); SDPA's math path is counted from
-``_scaled_dot_product_attention_math`` (aten/src/ATen/native/transformers/attention.cpp), as
-its CPU path upcasts bf16 and differs from the CUDA one.
+``_scaled_dot_product_attention_math`` (aten/src/ATen/native/transformers/attention.cpp) and
+checked the same way without the bf16 casts only its CPU path issues.
 """
 
 from __future__ import annotations
