@@ -58,7 +58,7 @@ def split_by_weight(cost_usd: float, weights: Mapping[str, float]) -> dict[str, 
     total = sum(weights.values())
     if total <= 0.0:
         return {t: cost_usd / len(weights) for t in weights}
-    return {t: cost_usd * w / total for t, w in weights.items()}
+    return {t: cost_usd * (w / total) for t, w in weights.items()}  # share first: w may be subnormal
 
 
 def split_shared(cost_usd: float, split: Split, *, workload_usd: Mapping[str, float],
