@@ -32,14 +32,16 @@ def signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
 
 
 def stop_all(procs: Sequence[subprocess.Popen[bytes]], *, grace_s: float = 0.4) -> None:
-    """SIGTERM every group at once, SIGKILL what is left after ``grace_s``, reap them all.
+    """SIGINT every group at once, SIGKILL what is left after ``grace_s``, reap them all.
 
-    The grace is short on purpose: a fleet stops within a second of Ctrl-C.
+    SIGINT, not SIGTERM: a replica drains on SIGTERM (``mlfleet serve --drain``, seconds)
+    and stops at once on SIGINT, as HAProxy does. The grace is short on purpose: a fleet
+    stops within a second of Ctrl-C.
     """
     live = [p for p in procs if p.poll() is None]
     for proc in live:
-        signal_group(proc, signal.SIGTERM)
-        signal_group(proc, signal.SIGCONT)  # a paused (SIGSTOP) replica must see SIGTERM
+        signal_group(proc, signal.SIGINT)
+        signal_group(proc, signal.SIGCONT)  # a paused (SIGSTOP) replica must see the signal
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline and any(p.poll() is None for p in live):
         time.sleep(0.02)
