@@ -133,7 +133,7 @@ def step_command(**o: Any) -> None:
                 for row in _step_rows(o, int(tp))]
     kernel = "n_kernels" in rows[0]
     cols = ["tp", "batch", "time_s", "bound", "compute_s", "memory_s",
-            *(["kernel_floors_s", "host_s", "sync_s", "n_kernels"] if kernel else []),
+            *(["kernel_floors_s", "host_s", "sync_s", "n_kernels", "host_ops"] if kernel else []),
             "comm_s", *([] if kernel else ["overhead_s"]),
             *(["bubble_fraction"] if o["pp"] > 1 or not kernel else []),
             "tokens_per_s", "need_bytes", "fits"]

@@ -61,6 +61,7 @@ class StepTime:
         if self.kernels is not None:  # the kernel path: its own bound and terms
             for row, terms in zip(rows, self.kernels.rows(), strict=True):
                 row.update({"bound": terms["bound"], "n_kernels": terms["n_kernels"],
+                            "host_ops": terms["host_ops"],
                             "kernel_floors_s": terms["fixed_s"] + terms["floor_s"],
                             "host_s": terms["host_s"], "sync_s": terms["sync_s"],
                             "device_s": terms["device_s"]})
