@@ -72,7 +72,7 @@ from mlfleet.infra.accel.compiled_step import CompiledStep, compile_step
 from mlfleet.infra.accel.types import ENGINE_MODES, KernelModel
 from mlfleet.serving.models.kernel_step import NCCL_BASE_LATENCY_S, KernelStage, kernel_iteration
 from mlfleet.serving.models.step_fit import StepCalibration as StepCalibration
-from mlfleet.serving.models.step_fit import fit_overheads
+from mlfleet.serving.models.step_fit import fit_overheads as fit_overheads
 from mlfleet.serving.models.step_terms import StepTime as StepTime
 
 ACTIVATION_BYTES: dict[str, float] = {

@@ -79,7 +79,7 @@ class LlmStepTime:
     def __init__(self, model: LlmStepModel) -> None:
         self.model = model
         """The analytical model (replace it by a calibrated one to calibrate the sim)."""
-        self._lines: dict[int, DecodeLines] = {}
+        self._lines: dict[int, DecodeLines | None] = {}
         self._coef = self._read_coefficients(model) if model.tp == model.pp == 1 else None
 
     @staticmethod
@@ -116,10 +116,9 @@ class LlmStepTime:
 
     def decode_lines(self, decode_seqs: int) -> DecodeLines | None:
         """The compute and memory lines of a pure decode step (cached per batch size)."""
-        cached = self._lines.get(decode_seqs)
-        if cached is None:
-            cached = self._lines[decode_seqs] = self._decode_form(decode_seqs)
-        return cached
+        if decode_seqs not in self._lines:  # None (no closed form) is cached too
+            self._lines[decode_seqs] = self._decode_form(decode_seqs)
+        return self._lines[decode_seqs]
 
     def _decode_form(self, d: int) -> DecodeLines | None:
         if self.model.kernels is not None:
