@@ -108,3 +108,13 @@ def test_split_command_bad_input_is_one_line(capsys: pytest.CaptureFixture[str],
     code, out, err = run_main(capsys, "ops", "experiment", "split", *args)
     assert code == 2 and out == ""
     assert err.strip().splitlines() == [err.strip()] and fragment in err
+
+
+def test_independence_leaves_out_arms_no_unit_fell_into() -> None:
+    """One unit fills one cell: nothing to test (chi2 0, p 1), not a scipy error. Found by
+    the CLI fuzz (`ops experiment split --units 1 --salt-b ...`)."""
+    one = independence(np.array([0]), np.array([0]), arms_a=2, arms_b=2)
+    assert one.table == ((1, 0), (0, 0)) and one.chi2 == 0.0 and one.p_value == 1.0
+    arm_a, arm_b = np.array([0, 0, 1, 1, 1]), np.array([0, 1, 0, 1, 1])
+    full = independence(arm_a, arm_b, arms_a=3, arms_b=2)  # arm 2 of the first is empty
+    assert full.chi2 == pytest.approx(independence(arm_a, arm_b, arms_a=2, arms_b=2).chi2)

@@ -91,10 +91,16 @@ class Independence:
 
 
 def independence(arm_a: IntArray, arm_b: IntArray, *, arms_a: int, arms_b: int) -> Independence:
-    """Test that two assignments of the same units are independent (no Yates correction)."""
+    """Test that two assignments of the same units are independent (no Yates correction).
+
+    Arms no unit fell into carry no evidence and are left out of the test (a table with an
+    empty row or column has no expected count there); with one arm left on a side the
+    statistic is 0 and p = 1."""
     table = np.zeros((arms_a, arms_b), dtype=np.int64)
     np.add.at(table, (arm_a, arm_b), 1)
-    chi2, p_value, _, _ = stats.chi2_contingency(table, correction=False)
+    seen = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    chi2, p_value, _, _ = stats.chi2_contingency(seen, correction=False) if seen.size else (
+        0.0, 1.0, 0, None)
     return Independence(table=tuple(tuple(int(c) for c in row) for row in table),
                         chi2=float(chi2), p_value=float(p_value))
 
