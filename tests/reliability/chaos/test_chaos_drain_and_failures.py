@@ -50,6 +50,10 @@ def test_drain_loses_nothing_and_a_kill_fails_what_the_simulator_predicts() -> N
     lo_s, hi_s = kill.sim_detected_range_s
     assert kill.failed == failed_at.size > 0
     assert np.all((failed_at > 10.0 - 0.2) & (failed_at < 10.0 + hi_s + SLACK_S)), failed_at
-    assert lo_s - 0.1 <= kill.detected_s <= hi_s + SLACK_S
+    # detected_s is the last failed request's send time: a lower bound of the detection
+    # (probe_phase.py), so only its upper end is checked. A clean-clone CI run saw 0.33 s
+    # against the probe arithmetic's 0.5 s: no request failed in the last 0.17 s or more
+    # before HAProxy marked the replica down (noted in docs/serving-chaos.md).
+    assert 0.0 < kill.detected_s <= hi_s + SLACK_S
     lo, hi = kill.sim_failed_range
     assert 0.8 * lo <= kill.failed <= 1.25 * hi, (kill.failed, kill.sim_failed_range)
