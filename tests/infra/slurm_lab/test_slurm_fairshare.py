@@ -54,7 +54,10 @@ def test_fair_tree_matches_sshare_and_sprio(state_dirs: Path) -> None:
     assert leftovers(state.root, state.namespaces, inodes) == NOTHING
     users = {s.account: s for s in shares if s.user == "root"}
     usage_a, usage_b = users["teama"].raw_usage, users["teamb"].raw_usage
-    assert usage_a / usage_b == pytest.approx(3.0, rel=0.02)  # 3 x 2 CPUs vs 1 x 2 CPUs
+    # 3 x 2 CPUs vs 1 x 2 CPUs, each charged from its start to the tick: the four starts
+    # can differ by a second or so on a busy host (a CI run read 3.07 over ~40 s charged),
+    # so this checks the setup, not the model; the model is checked on the usage itself
+    assert usage_a / usage_b == pytest.approx(3.0, rel=0.1)
     ours = fair_tree(Assoc(name="root", children=(
         Assoc(name="root", shares=1, usage_raw=users["root"].raw_usage),
         Assoc(name="teama", shares=2, children=(Assoc(name="root", usage_raw=usage_a),)),
