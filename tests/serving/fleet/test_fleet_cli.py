@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -85,3 +86,29 @@ def _kill_left(pids: list[int]) -> None:
             continue
         if name.startswith("python") or name == "haproxy":
             os.kill(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its new parent to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@needs_haproxy
+@pytest.mark.slow
+def test_a_sigkilled_fleet_leader_takes_its_children_with_it() -> None:
+    proc, _url, pids = _start("--replicas", "2", "--port", "0", "--device", "cpu",
+                              "--max-batch", "4")
+    try:
+        assert len(pids) == 3
+        proc.kill()  # SIGKILL: the leader cannot stop anything itself
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline and any(_running(p) for p in pids):
+            time.sleep(0.05)
+        assert [p for p in pids if _running(p)] == []  # PR_SET_PDEATHSIG did it
+    finally:
+        _kill_left(pids)
