@@ -11,6 +11,7 @@ import pytest
 from mlfleet.reliability.chaos.faults import FaultStep
 from mlfleet.reliability.chaos.prediction import HealthCheck
 from mlfleet.reliability.chaos.probe_phase import (
+    expected_gap_s,
     observed_detection_s,
     observed_phase_s,
     step_phases,
@@ -61,3 +62,30 @@ def test_phases_are_laid_out_on_each_episode_first_step() -> None:
     ep1 = [FaultStep(replica=1, action="stop", at_s=2.0)]
     steps = sorted([*ep0, *ep1], key=lambda s: s.at_s)
     assert step_phases(steps, [ep0, ep1], [0.1, 0.3]) == [0.1, 0.3, None]
+
+
+def test_expected_gap_is_the_mean_spacing_of_the_hits() -> None:
+    rec = records([3.9, 4.1, 4.6, 4.7, 5.5], [200, 503, 503, 200, 503], [0, -1, -1, 1, -1])
+    episode = [FaultStep(replica=0, action="kill", at_s=4.0),
+               FaultStep(replica=0, action="restart", at_s=5.0)]
+    assert expected_gap_s(rec, episode, end_s=10.0) == pytest.approx(0.6 / 2)  # 2 hits in 0.6 s
+    one = records([4.1], [503], [-1])
+    assert expected_gap_s(one, episode, end_s=10.0) == 0.0  # no rate from one hit
+    assert expected_gap_s(rec, [FaultStep(replica=0, action="slow", at_s=4.0)], end_s=10.0) == 0.0
+
+
+def test_the_gap_makes_the_phase_unbiased_on_poisson_hits() -> None:
+    # Hits at rate 30/s until a detection at 0.8 s: the last hit falls short of it by
+    # 1/30 s on average, and the corrected reading recovers the detection.
+    rng = np.random.default_rng(0)
+    raw, fixed = [], []
+    for _ in range(400):
+        t = np.cumsum(rng.exponential(1 / 30, 80))
+        t = 4.0 + t[t < 0.8]
+        rec = records(list(t), [503] * t.size, [-1] * t.size)
+        episode = [FaultStep(replica=0, action="kill", at_s=4.0)]
+        d = observed_detection_s(rec, episode, end_s=10.0)
+        raw.append(d)
+        fixed.append(d + expected_gap_s(rec, episode, end_s=10.0))
+    assert np.mean(raw) == pytest.approx(0.8 - 1 / 30, abs=0.006)
+    assert np.mean(fixed) == pytest.approx(0.8, abs=0.006)

@@ -2,7 +2,8 @@
 
 Same arrival trace (the load generator's seeded Poisson times), the same number of
 replicas, the simulator's balancer for HAProxy's (``random(2)`` -> two independent
-draws, :mod:`.haproxy_random`; ``leastconn`` -> least outstanding; ``roundrobin`` and
+draws on HAProxy's own ring,
+:class:`~mlfleet.serving.lb.haproxy_chash.HaproxyRingRandomBalancer`; ``leastconn`` -> least outstanding; ``roundrobin`` and
 ``hash`` without a session key -> round robin), request-level replicas whose service demands are drawn from the run's
 own baseline latencies (calibration: measured on this machine before the first fault).
 
@@ -20,8 +21,10 @@ Faults map onto the engine's hooks (:mod:`mlfleet.serving.sim.engine`,
   have failed (:func:`marked_down_s`); what it holds then is finished; nothing fails;
 * ``stop`` — it accepts but makes no progress (speed ≈ 0): the balancer still sees it,
   with its growing count of outstanding requests, until the probes have timed out
-  ``fall`` times (:func:`detection_s`); then its requests fail over; ``cont`` brings it
-  back after ``rise`` probes;
+  ``fall`` times (:func:`detection_s`); then HAProxy sends it nothing new, but the
+  requests it accepted stay on it (HAProxy does not redispatch a request a server has
+  taken) and are served from ``cont`` on; ``cont`` brings it back into rotation after
+  ``rise`` probes;
 * ``slow`` — speed 1/factor until ``fast``.
 """
 
@@ -34,8 +37,8 @@ import numpy as np
 import numpy.typing as npt
 
 from mlfleet.reliability.chaos.faults import UNDOES, FaultStep
-from mlfleet.reliability.chaos.haproxy_random import HaproxyRandomBalancer
 from mlfleet.reliability.chaos.injector import SLOW_PERIOD_S
+from mlfleet.serving.lb.haproxy_chash import HaproxyRingRandomBalancer
 from mlfleet.serving.lb.registry import make_load_balancer
 from mlfleet.serving.policy import LoadBalancer
 from mlfleet.serving.sim.arrivals.stream import RequestStream
@@ -46,7 +49,7 @@ FloatArray = npt.NDArray[np.float64]
 SIM_BALANCER = {"leastconn": "least_outstanding", "roundrobin": "round_robin",
                 "hash": "round_robin"}
 """The simulator's balancer for each HAProxy policy but ``random2`` (HAProxy's own
-independent draws, :mod:`.haproxy_random`)."""
+independent draws on its ring, ``HaproxyRingRandomBalancer``)."""
 PAUSED_SPEED = 1e-9
 """Speed of a SIGSTOPped replica in the simulator: a request it starts never ends."""
 BLACK_HOLE_SPEED = 1e9
@@ -191,7 +194,7 @@ class _Reaction:
 
 def _balancer(balance: str) -> LoadBalancer:
     if balance == "random2":
-        return HaproxyRandomBalancer(draws=2)
+        return HaproxyRingRandomBalancer(draws=2)
     return make_load_balancer(SIM_BALANCER[balance])
 
 
@@ -220,16 +223,18 @@ def _schedule(engine: Engine, fleet: Sequence[RequestLevelReplica], step: FaultS
     if step.action == "kill" and not react.redispatch:
         return _black_hole(engine, fleet, r, t, down_s=t + detection_s(
             "kill", check, phase_s=phase_s, redispatch=False))
-    if step.action in ("kill", "drain"):
+    if step.action == "kill":
         engine.kill_replica(r, at_s=t + detection_s(step.action, check, phase_s=phase_s))
+    elif step.action == "drain":
+        engine.drain_replica(r, at_s=t + detection_s(step.action, check, phase_s=phase_s))
     elif step.action == "restart":
         engine.revive_replica(r, at_s=t + react.restart_s + rejoin_s(check))
     elif step.action == "stop":
         _stop(engine, fleet, r, t, detected_s=t + detection_s("stop", check, phase_s=phase_s),
               cont_s=cont_s)
     elif step.action == "cont":
-        engine.call_at(t, _set_speed(fleet, r, 1.0))
-        engine.revive_replica(r, at_s=max(t, t + rejoin_s(check)))
+        engine.call_at(t, _resume(fleet, r))
+        engine.revive_replica(r, at_s=t + rejoin_s(check))
     elif step.action == "slow":
         return "duty", r, t, cont_s
     return None  # fast: the duty window ends
@@ -248,9 +253,19 @@ def _black_hole(engine: Engine, fleet: Sequence[RequestLevelReplica], r: int, t:
 
 def _stop(engine: Engine, fleet: Sequence[RequestLevelReplica], r: int, t: float, *,
           detected_s: float, cont_s: float) -> None:
+    """Paused from ``t``; HAProxy sends it nothing new from ``detected_s`` (if before the
+    resume) while what it accepted waits on it for ``cont`` (:func:`_resume`)."""
     engine.call_at(t, _set_speed(fleet, r, PAUSED_SPEED))
-    # Its requests move on at detection (HAProxy marks it DOWN, they fail over) or,
-    # resumed before that, at the resume (where the real ones are answered late).
-    engine.kill_replica(r, at_s=min(detected_s, cont_s))
-    if cont_s < detected_s:
-        engine.revive_replica(r, at_s=cont_s)
+    if detected_s < cont_s:
+        engine.drain_replica(r, at_s=detected_s)
+
+
+def _resume(fleet: Sequence[RequestLevelReplica], r: int) -> Callable[[Engine], None]:
+    """SIGCONT: the replica runs at full speed again and serves, in arrival order, every
+    request it accepted while paused (their service starts now: no work was done)."""
+    def apply(engine: Engine) -> None:
+        replica = fleet[r]
+        replica.speed = 1.0
+        for rid in replica.evict(engine.now_s):
+            replica.enqueue(rid, engine.now_s)
+    return apply

@@ -19,6 +19,7 @@ from mlfleet.reliability.chaos.prediction import (
     predict,
 )
 from mlfleet.reliability.chaos.probe_phase import (
+    expected_gap_s,
     observed_detection_s,
     observed_phase_s,
     step_phases,
@@ -178,8 +179,9 @@ def _comparisons(run: ChaosRun, real: Sequence[EpisodeImpact],
     spec, check, redispatch = run.spec, _check(run.spec), run.spec.haproxy_retries > 0
     episodes, steps = spec.episodes(), spec.steps()
     detected = [observed_detection_s(run.records, ep, end_s=spec.duration_s) for ep in episodes]
-    phases = [observed_phase_s(d, ep[0].action, check, redispatch=redispatch)
-              for d, ep in zip(detected, episodes, strict=True)]
+    gaps = [expected_gap_s(run.records, ep, end_s=spec.duration_s) for ep in episodes]
+    phases = [observed_phase_s(d + g, ep[0].action, check, redispatch=redispatch)
+              for d, g, ep in zip(detected, gaps, episodes, strict=True)]
 
     def sims(per_episode: Sequence[float | None]) -> list[list[EpisodeImpact]]:
         laid = step_phases(steps, episodes, per_episode)

@@ -399,6 +399,13 @@ class Engine:
         self._replica(index)
         self.call_at(at_s, lambda eng: eng._kill_now(index))
 
+    def drain_replica(self, index: int, *, at_s: float) -> None:
+        """Replica ``index`` leaves the balancer at ``at_s``: nothing new is routed to it,
+        what it holds stays there and finishes (a load balancer's health check marking
+        it down while the process lives on). ``revive_replica`` brings it back."""
+        self._replica(index)
+        self.call_at(at_s, lambda eng: eng._set_alive(index, False))
+
     def revive_replica(self, index: int, *, at_s: float) -> None:
         """Replica ``index`` comes back (empty, no session state) at ``at_s``."""
         self._replica(index)
