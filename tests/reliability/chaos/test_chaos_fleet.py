@@ -56,6 +56,13 @@ def test_kill_and_stop_lose_no_accepted_request() -> None:
     # later than predicted, and never before one probe timed out.
     real, sim = stop.real.time_to_recover_s, stop.sim.time_to_recover_s
     assert 1.0 <= real <= sim + spec.check_interval_s, (real, sim)
+    # Issue 13's 20 %, plus the measurement's resolution (windows step by 0.25 s): runs
+    # here gave real 2.50-3.25 s against 2.75-3.25 s predicted.
+    assert abs(sim - real) <= 0.2 * real + 0.25, (real, sim)
+    # p99 during the pause: the requests the paused replica accepted wait for SIGCONT on
+    # both sides (HAProxy never moves them); runs here were within 2-5 %.
+    p99, sim_p99 = stop.real.during.p99_s, stop.sim.during.p99_s
+    assert abs(sim_p99 - p99) <= 0.2 * p99, (p99, sim_p99)
 
 
 @pytest.mark.parametrize("budgeted", [False, True])
