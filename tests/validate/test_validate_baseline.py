@@ -108,10 +108,12 @@ def test_unwritable_paths_are_refused_up_front(tmp_path: Path, where: str) -> No
         store.check_writable(path, option="--results")
 
 
-def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
-    target = tmp_path / "out"
-    target.mkdir()  # os.replace onto a directory fails after the temporary is written
+def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full_disk(*_args: object) -> None:  # the rename fails after the temporary is written
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("mlfleet.atomic.os.replace", full_disk)
     payload: dict[str, Any] = store.document([row()], seed=0, quick=True)
-    with pytest.raises(ValidateInputError, match="cannot be written"):
-        store.save(target, payload, option="--results")
-    assert [p.name for p in tmp_path.iterdir()] == ["out"] and not any(target.iterdir())
+    with pytest.raises(ValidateInputError, match="cannot write .*No space left on device"):
+        store.save(tmp_path / "out.json", payload, option="--results")
+    assert list(tmp_path.iterdir()) == []

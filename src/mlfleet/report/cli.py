@@ -22,19 +22,19 @@ def report_command(scenario: str | None, out: Path, sweep: Path | None, seed: in
     bundled LLM-pretraining example, as for `mlfleet plan`). The file needs no network
     to open: the plots are inline SVG. It is written whole or not at all.
     """
-    from mlfleet.ops.debug.timeline import write_text_atomic
-    from mlfleet.report.html.output import check_writable
+    from mlfleet.atomic import check_writable, write_text_atomically
+    from mlfleet.report.html.output import ReportOutputError
     from mlfleet.report.html.report import build_report
     from mlfleet.report.progress import progress_bar
     from mlfleet.scenario import default_scenario_path, load_scenario, loads_scenario, read_stdin
 
-    check_writable(out)  # before the slow part: a bad --out fails at once
+    check_writable(out, error=ReportOutputError)  # before the slow part: a bad --out fails at once
     if scenario == "-":
         loaded = loads_scenario(read_stdin(), source="<stdin>")
     else:
         loaded = load_scenario(scenario if scenario is not None else default_scenario_path())
     with progress_bar(True, "building the report") as bar:
         text = build_report(loaded, seed=seed, sweep=sweep, progress=bar)
-    write_text_atomic(out, text)
+    write_text_atomically(out, text, error=ReportOutputError)
     click.echo(f"wrote {out}")
 

@@ -10,9 +10,7 @@ reads it. pyarrow is the ``data`` extra.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from mlfleet import atomic
 from mlfleet.sweep.grid import SweepInputError
 
 METADATA_KEY = b"mlfleet.sweep"
@@ -58,13 +57,7 @@ class SweepTable:
 
 def check_writable(out: Path) -> None:
     """SweepInputError now, before any work, when ``out`` cannot be written."""
-    if out.is_dir():
-        raise SweepInputError(f"--out {str(out)!r} is a directory; give a file path")
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise SweepInputError(f"--out {str(out)!r}: folder {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise SweepInputError(f"--out {str(out)!r}: folder {str(folder)!r} is not writable")
+    atomic.check_writable(out, error=SweepInputError)
 
 
 def write_table(table: SweepTable, out: Path) -> None:
@@ -80,15 +73,7 @@ def write_table(table: SweepTable, out: Path) -> None:
     columns["invalid_reason"] = pa.array(list(table.invalid_reason), type=pa.string())
     arrow = pa.table(columns).replace_schema_metadata(
         {METADATA_KEY: json.dumps(table.description(), allow_nan=False).encode()})
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(arrow, tmp)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise SweepInputError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    atomic.replace_atomically(out, lambda tmp: pq.write_table(arrow, tmp), error=SweepInputError)
 
 
 def _column(pa: Any, values: Sequence[Any] | npt.NDArray[np.generic]) -> Any:

@@ -18,16 +18,14 @@ but their regressions are reported, never fatal, like their misses.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlfleet import strict_json
+from mlfleet import atomic, strict_json
 from mlfleet.validate.results import RESULTS_SCHEMA, CheckResult
 from mlfleet.validate.runner import ValidateInputError, matches
 
@@ -123,28 +121,10 @@ def load(path: Path, *, option: str) -> Stored:
             from None
 
 
-def _temporary(path: Path) -> Path:
-    """A temporary name beside ``path`` (same file system, so ``os.replace`` is atomic)."""
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def _unwritable(path: Path, option: str, exc: OSError) -> ValidateInputError:
-    return ValidateInputError(f"{option} {str(path)!r} cannot be written:"
-                              f" {exc.strerror or exc}")
-
-
 def check_writable(path: Path, *, option: str) -> None:
-    """Refuse up front a path that cannot be written, before minutes of checks run: create
-    its directory and a temporary file beside it (removed again)."""
-    if path.is_dir():
-        raise ValidateInputError(f"{option} {str(path)!r} is a directory; give a file path")
-    probe = _temporary(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        probe.touch(exist_ok=False)
-        probe.unlink()
-    except OSError as exc:
-        raise _unwritable(path, option, exc) from None
+    """Refuse up front a path that cannot be written, before minutes of checks run (its
+    directory is created)."""
+    atomic.check_writable(path, error=ValidateInputError, option=option, mkdir=True)
 
 
 def save(path: Path, payload: dict[str, Any], *, option: str) -> None:
@@ -155,13 +135,5 @@ def save(path: Path, payload: dict[str, Any], *, option: str) -> None:
 def write_text(path: Path, text: str, *, option: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (ValidateInputError naming ``option``);
     the file gets the usual permissions (the umask's), like any file the user writes."""
-    tmp = _temporary(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise _unwritable(path, option, exc) from None
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    atomic.write_text_atomically(path, text, error=ValidateInputError, option=option,
+                                 mkdir=True)

@@ -25,15 +25,14 @@ event, ``ph: "M"``) and ``tid`` 0.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlfleet.atomic import write_text_atomically
 from mlfleet.ops.debug.log_reader import DebugInputError, RankSpans, Span
 
 SYNC_PHASES = ("allreduce", "collective")
@@ -138,14 +137,4 @@ def write_trace(spans: RankSpans, out: Path) -> TraceSummary:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (DebugInputError when it cannot)."""
-    if path.is_dir():
-        raise DebugInputError(f"--out {str(path)!r} is a directory; give a file path")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise DebugInputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    write_text_atomically(path, text, error=DebugInputError)

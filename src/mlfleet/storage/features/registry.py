@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlfleet.storage.features.definitions import FeatureRepo, FeatureView, load_repo
+from mlfleet.atomic import write_text_atomically
+from mlfleet.storage.features.definitions import (
+    FeatureRepo,
+    FeatureRepoError,
+    FeatureView,
+    load_repo,
+)
 from mlfleet.storage.features.offline import connect
 from mlfleet.storage.features.on_demand import check_on_demand
 from mlfleet.storage.features.sources import parquet_schema, require_columns, require_timestamp
@@ -89,16 +94,8 @@ def to_document(repo: FeatureRepo) -> dict[str, Any]:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_atomically(path, text, error=FeatureRepoError, option="registry", fsync=True,
+                          mkdir=True)
 
 
 def apply(root: Path, *, write: bool = True) -> ApplySummary:
