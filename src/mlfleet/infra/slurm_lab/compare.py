@@ -53,16 +53,27 @@ def mixed_workload(*, jobs: int = 52, seed: int = 0, hosts: int = 4,
     out: list[SlurmJob] = []
     slot = 0
     while len(out) < jobs:
-        for _ in range(min(int(rng.choice([1, 2, 2, 3, 3, 4])), jobs - len(out))):
-            two_nodes = hosts >= 2 and rng.random() < 0.12
-            gpus = gpus_per_host if two_nodes else int(rng.integers(1, gpus_per_host + 1))
-            out.append(SlurmJob(
-                name=f"j{len(out):02d}", submit_s=SLOT_S * slot + SLOT_S / 2,
-                duration_s=float(rng.integers(6, 25)),
-                time_limit_s=60.0 * int(rng.integers(1, 3)), gpus_per_node=gpus,
-                nodes=2 if two_nodes else 1, cpus_per_node=int(rng.integers(1, 3)),
-                partition="urgent" if rng.random() < 0.125 else "batch"))
+        out += sample_burst(rng, first=len(out), most=jobs - len(out),
+                            submit_s=SLOT_S * slot + SLOT_S / 2, hosts=hosts,
+                            gpus_per_host=gpus_per_host)
         slot += 1
+    return out
+
+
+def sample_burst(rng: np.random.Generator, *, first: int, most: int, submit_s: float,
+                 hosts: int, gpus_per_host: int) -> list[SlurmJob]:
+    """One burst of :func:`mixed_workload`: 1-4 jobs (at most ``most``) named from
+    ``j{first:02d}``, all submitted at ``submit_s``."""
+    out: list[SlurmJob] = []
+    for _ in range(min(int(rng.choice([1, 2, 2, 3, 3, 4])), most)):
+        two_nodes = hosts >= 2 and rng.random() < 0.12
+        gpus = gpus_per_host if two_nodes else int(rng.integers(1, gpus_per_host + 1))
+        out.append(SlurmJob(
+            name=f"j{first + len(out):02d}", submit_s=submit_s,
+            duration_s=float(rng.integers(6, 25)),
+            time_limit_s=60.0 * int(rng.integers(1, 3)), gpus_per_node=gpus,
+            nodes=2 if two_nodes else 1, cpus_per_node=int(rng.integers(1, 3)),
+            partition="urgent" if rng.random() < 0.125 else "batch"))
     return out
 
 
