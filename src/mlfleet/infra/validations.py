@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 
 from mlfleet.catalog.types import Accelerator
 from mlfleet.infra import roofline as rl
+from mlfleet.package_data import package_yaml
 from mlfleet.validate.registry import Check, Context
 
 _check = partial(Check, chapter="infra")
@@ -51,9 +50,7 @@ class PublishedRun:
 
 
 def published_data() -> dict[str, Any]:
-    text = resources.files("mlfleet.validate").joinpath("data/published_mfu.yaml").read_text(
-        encoding="utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = package_yaml("mlfleet.validate", "data", "published_mfu.yaml")
     return data
 
 

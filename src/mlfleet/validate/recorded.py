@@ -9,9 +9,8 @@ test or benchmark that produced them, so the generated ``docs/validation.md`` lo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 
-import yaml
+from mlfleet.package_data import package_yaml
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,9 +48,7 @@ class Recorded:
 
 def load_recorded() -> Recorded:
     """Read ``mlfleet/validate/data/recorded.yaml`` (shipped with the package)."""
-    text = resources.files("mlfleet.validate").joinpath("data/recorded.yaml").read_text(
-        encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = package_yaml("mlfleet.validate", "data", "recorded.yaml")
     rows = tuple(RecordedRow(model=r["model"], checked_against=r["checked_against"],
                              observed=r["observed"], held=r["held"],
                              evidence=tuple(r["evidence"]), date=str(r["date"]))

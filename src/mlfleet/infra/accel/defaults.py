@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from mlfleet.catalog.types import Accelerator
@@ -25,6 +24,7 @@ from mlfleet.infra.accel.types import (
     KernelModel,
     LaunchParams,
 )
+from mlfleet.package_data import package_yaml
 
 _CLASS_FIELDS = ("compute_fraction", "memory_fraction", "fixed_s")
 _LAUNCH_FIELDS = ("min_kernel_s", "graph_gap_s", "graph_launch_s", "eager_issue_s",
@@ -48,11 +48,7 @@ class SourcedValue:
 @cache
 def kernel_data() -> Mapping[str, Any]:
     """The parsed kernels.yaml (cached); KernelDataError if a source key does not resolve."""
-    import yaml
-
-    text = resources.files("mlfleet.infra.accel").joinpath("data", "kernels.yaml").read_text(
-        encoding="utf-8")
-    doc: Mapping[str, Any] = yaml.safe_load(text)
+    doc: Mapping[str, Any] = package_yaml("mlfleet.infra.accel", "data", "kernels.yaml")
     missing = sorted({v.source for v in _all_values(doc)} - set(doc["sources"]))
     if missing:
         raise KernelDataError(f"kernels.yaml cites unknown source keys {', '.join(missing)}")

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from mlfleet.errors import InputError
 from mlfleet.infra.accel.types import ENGINE_MODES
+from mlfleet.package_data import package_yaml
 
 POINT_KINDS = ("gemm", "stream", "h2d", "launch", "decode_step", "prefill_step")
 """What a point measures: a GEMM, an HBM stream, a host-to-device copy, a kernel launch, or a
@@ -70,11 +70,7 @@ class PublishedPoint:
 
 @cache
 def _document() -> Mapping[str, Any]:
-    import yaml
-
-    text = resources.files("mlfleet.infra.accel").joinpath("data", "published.yaml").read_text(
-        encoding="utf-8")
-    doc: Mapping[str, Any] = yaml.safe_load(text)
+    doc: Mapping[str, Any] = package_yaml("mlfleet.infra.accel", "data", "published.yaml")
     return doc
 
 
