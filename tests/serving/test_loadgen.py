@@ -189,7 +189,7 @@ MLFLEET = ("import sys; from mlfleet.cli import main; sys.exit(main())", "loadge
 
 def test_arrivals_stream_in_chunks_equal_to_one_trace() -> None:
     """Chunked generation is the same trace as one cumsum over all the gaps, bit for bit."""
-    from mlfleet.serving.loadgen import CHUNK, _arrivals
+    from mlfleet.serving.loadgen import CHUNK, arrivals
 
     load = spec(rate_rps=3000.0, duration_s=2.0, seed=9)  # several chunks
     rng = np.random.default_rng(9)
@@ -198,7 +198,7 @@ def test_arrivals_stream_in_chunks_equal_to_one_trace() -> None:
     assert np.array_equal(arrival_trace(load), whole[whole < 2.0])
     limits = {"n_users": 100, "n_items": 1000}
     wide = spec(rate_rps=3000.0, duration_s=2.0, items_per_request=10_000)  # 6 per payload chunk
-    first, again = list(_arrivals(wide, limits)), list(_arrivals(wide, limits))
+    first, again = list(arrivals(wide, limits)), list(arrivals(wide, limits))
     assert [t for t, _ in first] == arrival_trace(wide).tolist()
     assert first == again and len(first[0][1]["items"]) == 10_000
 

@@ -82,7 +82,7 @@ def training_estimate(scenario: Scenario) -> TrainingEstimate | None:
     return _sample_step(scenario, training, workload, mfu, why)
 
 
-def _units_total(scenario: Scenario, training: TrainingSpec,
+def units_total(scenario: Scenario, training: TrainingSpec,
                  unit: str) -> tuple[float | None, tuple[str, ...]]:
     """Tokens or samples to train on, and the fields they come from (tokens = samples x seq_len)."""
     per_sample = float(training.seq_len or 1) if unit == "token" else 1.0
@@ -110,7 +110,7 @@ def _token_step(scenario: Scenario, training: TrainingSpec, mfu: float,
                            n_gpus=scenario.cluster.gpus, seq_len=training.seq_len,
                            compute_efficiency=mfu)
     time_s = float(result.time_s)
-    total, fields = _units_total(scenario, training, "token")
+    total, fields = units_total(scenario, training, "token")
     return TrainingEstimate(step_compute_s=time_s, backward_s=time_s * 2 / 3,
                             bound=str(result.bound), mfu_assumed=mfu, mfu_source=why,
                             units_per_step=float(training.batch_tokens), unit="token",
@@ -134,7 +134,7 @@ def _sample_step(scenario: Scenario, training: TrainingSpec, workload: Workload,
     result = step_time(flop=flop, mem_bytes=mem_bytes, peak_flops_per_s=device.peak_flops_per_s,
                        mem_bw_bytes_per_s=device.mem_bw_bytes_per_s, compute_efficiency=mfu)
     time_s = float(result.time_s)
-    total, fields = _units_total(scenario, training, "sample")
+    total, fields = units_total(scenario, training, "sample")
     return TrainingEstimate(step_compute_s=time_s, backward_s=time_s * 2 / 3,
                             bound=str(result.bound), mfu_assumed=mfu, mfu_source=why,
                             units_per_step=samples, unit="sample", units_total=total,

@@ -68,7 +68,7 @@ def training_memory(scenario: Scenario, comm: Communication | None) -> TrainingM
     stage = "ddp" if comm is None else comm.data_parallel.zero_stage
     state = zero_memory_bytes(workload.params / shards, max(data, 1), stage=stage,
                               param_bytes=element_bytes, grad_bytes=element_bytes)
-    act, recompute = _activations(workload, training.seq_len, tensor, element_bytes)
+    act, recompute = activations(workload, training.seq_len, tensor, element_bytes)
     hbm = scenario.cluster.to_cluster().accelerator.hbm_bytes
     needs_recompute = act is not None and recompute is not None and state + act > hbm
     need = state + ((recompute if needs_recompute else act) or 0.0)
@@ -79,7 +79,7 @@ def training_memory(scenario: Scenario, comm: Communication | None) -> TrainingM
         shortfall_bytes=max(need - hbm, 0.0))
 
 
-def _activations(workload: Workload, seq_len: int | None, tensor: int,
+def activations(workload: Workload, seq_len: int | None, tensor: int,
                  element_bytes: float) -> tuple[float | None, float | None]:
     """(without, with full recomputation) bytes per GPU for one sequence; None if unmodelled."""
     layers, d_model = workload.shape.get("layers"), workload.shape.get("d_model")

@@ -104,7 +104,7 @@ def _payloads(spec: LoadSpec, n: int, limits: dict[str, int]) -> list[dict[str, 
     return _payload_chunk(spec, n, limits, np.random.default_rng([spec.seed, 1]))
 
 
-def _arrivals(spec: LoadSpec, limits: dict[str, int]) -> Iterator[tuple[float, dict[str, Any]]]:
+def arrivals(spec: LoadSpec, limits: dict[str, int]) -> Iterator[tuple[float, dict[str, Any]]]:
     """``(scheduled time, payload)`` of each arrival, generated a chunk at a time."""
     payload_rng = np.random.default_rng([spec.seed, 1])
     chunks = _arrival_chunks(spec.rate_rps, spec.duration_s, np.random.default_rng(spec.seed))
@@ -132,7 +132,7 @@ def parse_server_timing(header: str | None) -> dict[str, float]:
 # ----------------------------------------------------------------------------- running
 
 
-async def _fetch_limits(session: Any, spec: LoadSpec) -> dict[str, int]:
+async def fetch_limits(session: Any, spec: LoadSpec) -> dict[str, int]:
     """Table sizes from ``/v1/info`` so generated ids are valid; small defaults otherwise."""
     try:
         async with session.get(spec.base_url + "/v1/info") as resp:
@@ -226,15 +226,15 @@ async def drive_open_loop(spec: LoadSpec, sink: Sink, *,
     arrival that finds the cap reached, or comes due more than ``spec.max_lag_s`` late, is
     handed over as ``dropped`` instead of being queued. Cancelling it (Ctrl-C) cancels
     the requests in flight and closes the session."""
-    async with _session(spec) as session:
-        limits = await _fetch_limits(session, spec)
+    async with client_session(spec) as session:
+        limits = await fetch_limits(session, spec)
         retry = retry_state(spec)
         t0 = time.monotonic() + 0.05
         if on_start is not None:
             on_start(t0)
         in_flight: set[asyncio.Task[None]] = set()
         try:
-            for index, (intended_s, payload) in enumerate(_arrivals(spec, limits)):
+            for index, (intended_s, payload) in enumerate(arrivals(spec, limits)):
                 rec = RequestRecord(index=index, intended_s=intended_s)
                 delay_s = t0 + intended_s - time.monotonic()
                 if delay_s > 0:
@@ -258,7 +258,7 @@ async def drive_open_loop(spec: LoadSpec, sink: Sink, *,
 
 
 @contextlib.asynccontextmanager
-async def _session(spec: LoadSpec) -> AsyncIterator[Any]:
+async def client_session(spec: LoadSpec) -> AsyncIterator[Any]:
     import aiohttp
 
     timeout = aiohttp.ClientTimeout(total=spec.timeout_s)
@@ -301,8 +301,8 @@ async def run_closed_loop_async(spec: LoadSpec, *, concurrency: int) -> list[Req
     service-time sweeps. Latency here is from the actual send."""
     if concurrency < 1:
         raise InputError(f"concurrency(={concurrency}) must be >= 1")
-    async with _session(spec) as session:
-        limits = await _fetch_limits(session, spec)
+    async with client_session(spec) as session:
+        limits = await fetch_limits(session, spec)
         payloads = _payloads(replace(spec, seed=spec.seed + 1), 4096, limits)  # cycled
         retry = retry_state(spec)
         records: list[RequestRecord] = []

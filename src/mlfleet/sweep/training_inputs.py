@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from mlfleet.catalog.types import Workload
 from mlfleet.plan.communication import dp_degree
-from mlfleet.plan.context import DEFAULT_MFU, _units_total
+from mlfleet.plan.context import DEFAULT_MFU, units_total
 from mlfleet.scenario import Scenario
 from mlfleet.sweep.grid import SweepInputError
 
@@ -101,7 +101,7 @@ def training_row(scenario: Scenario) -> TrainingRow:
     unit = _unit(scenario.workload)
     per_step = training.batch_tokens if unit == "token" else training.batch_samples
     assert per_step is not None  # a token workload has seq_len (checked on load)
-    total, _ = _units_total(scenario, training, unit)
+    total, _ = units_total(scenario, training, unit)
     data, shards = dp_degree(scenario)
     par = training.parallelism
     price = scenario.prices.cloud_usd_per_gpu_h

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from mlfleet.catalog.types import Accelerator
 from mlfleet.comm.data_parallel import ZERO_STAGE_NAMES
 from mlfleet.comm.zero import zero_memory_bytes, zero_stages
-from mlfleet.plan.training_memory import _activations
+from mlfleet.plan.training_memory import activations
 from mlfleet.sweep.training_inputs import Family, FloatArray, TrainingInputs, workload_of_name
 
 
@@ -98,7 +98,7 @@ def layout_memory(layout: Layout) -> tuple[float, float, bool, bool, str]:
     stage = _stage(layout, workload.params, hbm, int(element_bytes))
     state = zero_memory_bytes(workload.params / layout.shards, max(layout.data, 1), stage=stage,
                               param_bytes=element_bytes, grad_bytes=element_bytes)
-    act, recompute = _activations(workload, layout.seq_len, layout.tensor, element_bytes)
+    act, recompute = activations(workload, layout.seq_len, layout.tensor, element_bytes)
     needs_recompute = act is not None and recompute is not None and state + act > hbm
     need = state + ((recompute if needs_recompute else act) or 0.0)
     return need, hbm, need <= hbm, needs_recompute, stage

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mlfleet.reliability.resilience.backoff import BackoffConfig, full_jitter_s
-from mlfleet.serving.loadgen import _arrivals, _fetch_limits, _session, arrival_trace
+from mlfleet.serving.loadgen import arrival_trace, arrivals, client_session, fetch_limits
 from mlfleet.serving.loadgen_spec import LoadSpec
 
 TRANSPORT, CLIENT_TIMEOUT, NOT_SENT = -1, -2, -3
@@ -139,14 +139,14 @@ class Recorder:
     async def run(self, *, started: asyncio.Event | None = None) -> ClientRecords:
         """Drive the whole trace; cancelling it cancels the requests in flight."""
         spec, rec = self.spec, self.records
-        async with _session(spec) as session:
-            limits = await _fetch_limits(session, spec)
+        async with client_session(spec) as session:
+            limits = await fetch_limits(session, spec)
             self.t0_s = time.monotonic() + 0.05
             if started is not None:
                 started.set()
             tasks: set[asyncio.Task[None]] = set()
             try:
-                for i, (intended_s, payload) in enumerate(_arrivals(spec, limits)):
+                for i, (intended_s, payload) in enumerate(arrivals(spec, limits)):
                     rec.intended_s[i] = intended_s
                     await asyncio.sleep(max(0.0, self.t0_s + intended_s - time.monotonic()))
                     if len(tasks) >= spec.max_in_flight:

@@ -56,10 +56,10 @@ def pooled(parts: tuple[BatchSamples, ...]) -> BatchSamples:
 
 def trace_users(spec: LoadSpec, *, n_users: int, n_items: int) -> IntArray:
     """The ``user`` of every arrival the load generator schedules for ``spec``."""
-    from mlfleet.serving.loadgen import _arrivals  # the generator's own trace, not a copy
+    from mlfleet.serving.loadgen import arrivals  # the generator's own trace, not a copy
 
     limits = {"n_users": n_users, "n_items": n_items}
-    return np.array([payload["user"] for _, payload in _arrivals(spec, limits)],
+    return np.array([payload["user"] for _, payload in arrivals(spec, limits)],
                     dtype=np.int64)
 
 
