@@ -48,3 +48,22 @@ def test_goodput_simulation_within_its_confidence_interval_of_daly() -> None:
         ratio, half = row[4], row[5]
         assert isinstance(ratio, float) and isinstance(half, float)
         assert abs(ratio - 1.0) <= half, row[0]
+
+
+def test_collective_patterns_match_the_outline_and_a_hand_count() -> None:
+    """The outline's table (model type -> primary collective, gradient type, volume words),
+    and two volumes counted by hand from the published shapes: Llama-3-8B's gradients,
+    8,030,261,248 params (8.03 B published) x 2 B = 16,060 MB; Mixtral-8x7B's routed tokens, 32,768 tokens x 4,096 x
+    top-2 x 2 (dispatch + combine) x 32 layers x 2 (fwd + bwd) x 2 B = 68,719 MB."""
+    rows = {row[1]: row for row in TABLES["comm.collective-by-model-type"].build().rows}
+    outline = {"Llama-3-8B": ("allreduce", "dense", "High"),
+               "ResNet-50": ("allreduce", "dense", "Moderate"),
+               "DLRM-DCNv2": ("alltoall", "sparse (embeddings)", None),
+               "Mixtral-8x7B": ("alltoall", "selective (routed tokens)", None),
+               "GraphSAGE-products": ("neighbour_exchange", "irregular", None)}
+    for name, (primary, gradient, volume) in outline.items():
+        assert rows[name][2:4] == (primary, gradient), name
+        if volume is not None:
+            assert rows[name][5] == volume, name
+    assert rows["Llama-3-8B"][4] == 8_030_261_248 * 2 / 1e6  # the catalog's exact count
+    assert abs(float(rows["Mixtral-8x7B"][4]) - 32768 * 4096 * 2 * 2 * 32 * 2 * 2 / 1e6) < 1e-6

@@ -90,7 +90,8 @@ def test_chapter_and_id_select_tables(tmp_path: Path, capsys: pytest.CaptureFixt
                             "--chapter", "comm")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [
-        "comm.allreduce-algorithms.md", "comm.bus-bandwidth.md", "index.md"]
+        "comm.allreduce-algorithms.md", "comm.bus-bandwidth.md", "comm.collective-by-model-type.md",
+        "index.md"]
     code, _, err = run_main(capsys, "book", "tables", "--out", str(tmp_path / "i"),
                             "--id", "ops.peeking")
     assert code == 0, err

@@ -67,6 +67,9 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
     ("comm.allreduce-algorithms", "Ring vs. tree performance by message size",
      "comm:allreduce_algorithms"),
     ("comm.bus-bandwidth", "Bandwidth utilization measurements", "comm:bus_bandwidth"),
+    ("comm.collective-by-model-type", "Model-Specific Collective Patterns (outline table: "
+     "model type, primary collective, gradient type, communication volume)",
+     "comm:collective_by_model_type"),
     ("reliability.failures-by-scale", "Failure Rate Analysis by Scale (outline table: "
      "cluster size, expected failures/day, training interruption risk)",
      "reliability:failures_by_scale"),
