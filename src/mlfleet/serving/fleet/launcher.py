@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mlfleet.errors import RunError, ServingInputError
+from mlfleet.loopback import free_port
 from mlfleet.serving.fleet.haproxy_config import BACKEND, render_config, server_name
 from mlfleet.serving.fleet.processes import log_tail, spawn, stop_all
 from mlfleet.serving.fleet.replica import Replica
@@ -40,12 +40,6 @@ def haproxy_binary() -> str:
                                 "'haproxy' (apt-get install haproxy)")
     return found
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 class Fleet:
@@ -128,7 +122,7 @@ class Fleet:
     def _start_haproxy(self) -> None:
         attempts = 1 if self.spec.frontend_port else _BIND_ATTEMPTS
         for _ in range(attempts):
-            self.port = self.spec.frontend_port or _free_port()
+            self.port = self.spec.frontend_port or free_port()
             self._config.write_text(render_config(
                 self.spec, frontend_port=self.port,
                 replica_ports=[r.port for r in self.replicas], stats_socket=self._socket))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlfleet.checks import non_negative
+from mlfleet.loopback import free_port
 from mlfleet.storage.features.online_redis import RedisOnlineStore
 from mlfleet.storage.features.online_store import FeatureBatch, OnlineStoreError
 
@@ -76,18 +76,11 @@ def _comm(pid: int) -> str:
         return ""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def start_node(binary: str, workdir: Path, *, replica_of: int | None = None) -> RedisNode:
     """A node on a free loopback port; OnlineStoreError if it does not come up."""
     import redis
 
-    port = _free_port()
+    port = free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--daemonize", "no", "--dir", str(workdir),
             "--repl-diskless-sync-delay", "0"]  # the first sync at once, not after 5 s
