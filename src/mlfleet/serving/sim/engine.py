@@ -15,12 +15,10 @@ request the policy refuses is shed, or, when the policy coalesced it into one in
 replicas own batching and time (one event per batch iteration or per coalesced decode
 run, never per token).
 
-Time belongs to the kernel, :class:`mlfleet.sim.Simulation` (:attr:`Engine.sim`): it
-owns the clock, the event heap and the sequence counter. The engine is its
-:class:`~mlfleet.sim.Source` of arrivals, read from the stream's sorted array rather
-than pushed onto the heap, so a request costs the heap nothing until a replica
-schedules work for it; replicas (which see the engine only as a
-:class:`~.host.ReplicaHost`) schedule and cancel their own events through the kernel.
+Time belongs to the kernel, :class:`mlfleet.sim.Simulation` (:attr:`Engine.sim`: clock,
+event heap, sequence counter). The engine is its :class:`~mlfleet.sim.Source` of arrivals,
+read from the stream's sorted array, so a request costs the heap nothing until a replica
+(which sees the engine as a :class:`~.host.ReplicaHost`) schedules work for it.
 
 With nothing to decide but the replica (no admission, split or mirror), a balancer
 that ignores the request routes through its router (:class:`~mlfleet.serving.policy.RoutesBlind`;
@@ -34,15 +32,15 @@ a simulated time:
 * :meth:`kill_replica` — the replica dies; its queued and in-flight requests fail
   over to other replicas (through the load balancer, ``attempts`` + 1, progress and
   session state lost), or fail when none is alive;
+* :meth:`drain_replica` — the balancer stops routing to it; what it holds finishes there;
 * :meth:`revive_replica`, :meth:`add_replica` — capacity comes (back);
 * :meth:`set_split` — route a fraction of traffic to named replica groups (canary);
 * :meth:`set_mirror` — copy a fraction of traffic to a group as shadow requests;
 * :meth:`call_at` — run any callback at a time (ramps, burn-rate checks, rollbacks);
   it may read :meth:`snapshot` for the per-request records so far.
 
-Per-request state lives in :class:`~.columns.Columns` (Python lists indexed by request
-id, ids in arrival order, shadow copies appended), which turns them into a
-:class:`~.results.SimResult` of numpy arrays.
+Per-request state lives in :class:`~.columns.Columns` (lists indexed by request id, in
+arrival order, shadow copies appended), made a :class:`~.results.SimResult` at the end.
 """
 
 from __future__ import annotations
@@ -110,19 +108,15 @@ class Engine:
         """Handler of each event kind, by kind (arrivals come from the source)."""
         self._timer_kinds: list[int] = []
         """Event kind of each replica's own events, by replica index."""
-        self._rng = rng
-        self._uniforms = BlockUniforms(rng)
-        """The generator's ``random()`` sequence, drawn ahead in blocks for routers."""
+        self._rng, self._uniforms = rng, BlockUniforms(rng)  # random() drawn ahead for routers
         self.columns = cols = Columns(requests)
         """Per-request state (:mod:`~.columns`), shared with the replicas."""
         # the columns the hottest paths touch, one attribute lookup away
         self._arrival_s, self._replica_of, self._attempts = \
             cols.arrival_s, cols.replica, cols.attempts
         self._finish_s, self._status = cols.finish_s, cols.status
-        self.requests = requests
-        self.n_arrivals = len(requests)
-        self._next = 0
-        """Id of the next arrival to deliver."""
+        self.requests, self.n_arrivals = requests, len(requests)
+        self._next = 0  # id of the next arrival to deliver
         self.next_s = self.columns.arrival_s[0] if self.n_arrivals else math.inf
         """Time of the next arrival not yet delivered (+inf when none is left): the
         :class:`~mlfleet.sim.Source` side of the engine."""
@@ -400,9 +394,7 @@ class Engine:
         self.call_at(at_s, lambda eng: eng._kill_now(index))
 
     def drain_replica(self, index: int, *, at_s: float) -> None:
-        """Replica ``index`` leaves the balancer at ``at_s``: nothing new is routed to it,
-        what it holds stays there and finishes (a load balancer's health check marking
-        it down while the process lives on). ``revive_replica`` brings it back."""
+        """Replica ``index`` leaves the balancer at ``at_s`` but finishes what it holds."""
         self._replica(index)
         self.call_at(at_s, lambda eng: eng._set_alive(index, False))
 
