@@ -5,7 +5,7 @@ from __future__ import annotations
 from slurm_builders import config, job
 
 from mlfleet.infra.scheduling.slurm.allocation import FreeNodes, Holding, Request
-from mlfleet.infra.scheduling.slurm.backfill import backfill_pass
+from mlfleet.infra.scheduling.slurm.backfill import Plan, backfill_pass
 from mlfleet.infra.scheduling.slurm.predict import Timing, predict
 
 EXACT = Timing(end_overhead_s=0.0, pass_latency_s=0.0, bf_phase_s=0.0)
@@ -74,3 +74,47 @@ def test_predicted_backfill_by_hand() -> None:
     assert got["C"].start_s == 2.0 and got["C"].started_by == "backfill"  # ends 32 < 120
     assert got["B"].start_s == 100.0  # A ends early (100 < its limit 120)
     assert got["D"].start_s == 130.0  # not backfilled (it would delay B): after B (30 s)
+
+
+def _holding(key: str, node: int, gpus: int, end_s: float) -> Holding:
+    return Holding(key=key, nodes=(node,), gpus_per_node=gpus, cpus_per_node=1, start_s=0.0,
+                   expected_end_s=end_s, tier=1, priority=1, preemptable=False)
+
+
+def test_whole_node_reservations_keep_small_jobs_off_a_reserved_node() -> None:
+    # Node 0 runs a 3-GPU job until 100; node 1 is full until 300. A 2-GPU job is blocked
+    # (reserved on node 0 at 100); a 1-GPU job for 200 s fits beside it by GPU count
+    # (1 + 2 <= 4 at 100) but not if the reservation takes the whole node, as Slurm's
+    # node_space plan does.
+    def run(whole: tuple[int, int] | None) -> list[str]:
+        free = FreeNodes(nodes=2, gpus_per_node=4, cpus_per_node=8)
+        free.take([0], 3, 1)
+        free.take([1], 4, 1)
+        held = [_holding("A", 0, 3, 100.0), _holding("B", 1, 4, 300.0)]
+        pending = [request("C", 1, gpus_per_node=2), request("D", 2, time_limit_s=200.0)]
+        return [s.key for s in backfill_pass(now_s=0.0, pending=pending, holdings=held,
+                                             free=free, whole_nodes=whole).starts]
+
+    assert run(None) == ["D"]
+    assert run((4, 8)) == []
+
+
+def test_batched_will_run_ends_by_hand() -> None:
+    # Running jobs end at 261, 276, 316.9 and 400 (now 216.9). Barrier at phase 0: 261 +
+    # 30 - 261 % 30 = 270; the first batch takes ends <= 270 + 30 (261, 276) and starts at
+    # its last; the window doubles to 60 (<= 330: 316.9), then to 120 and, as 400 > 390,
+    # to 240 (<= 510: 400). At phase 9 the barrier is 300: one batch to 316.9, as
+    # slurmctld's log showed for a real workload (docs/scheduling-slurm.md).
+    free = FreeNodes(nodes=4, gpus_per_node=4, cpus_per_node=8)
+    held = [_holding(k, i, 4, e) for i, (k, e) in
+            enumerate([("A", 261.0), ("B", 276.0), ("C", 316.9), ("D", 400.0)])]
+    for h in held:
+        free.take(h.nodes, 4, 1)
+    plan = Plan(now_s=216.9, free=free, holdings=held)
+    assert plan._batch_ends(0.0) == [276.0, 316.9, 400.0]
+    assert plan._batch_ends(9.0) == [316.9, 400.0]
+    job2 = request("E", 1, gpus_per_node=2)
+    exact = plan.earliest(job2, window_s=1e9)
+    batched = plan.earliest(job2, window_s=1e9, batch_phase_s=9.0)
+    assert exact is not None and (exact.start_s, exact.nodes) == (261.0, (0,))
+    assert batched is not None and batched.start_s == 316.9

@@ -42,8 +42,10 @@ class Plan:
         self._gpus = list(free.gpus)
         self._cpus = list(free.cpus)
         self._steps: list[tuple[float, int, int, int]] = []  # (time, node, d_gpus, d_cpus)
+        self._ends: list[float] = []  # when each running job is planned to end
         for held in holdings:
             end = max(held.expected_end_s, now_s + MIN_REMAINING_S)
+            self._ends.append(end)
             for node in held.nodes:
                 self._steps.append((end, node, held.gpus_per_node, held.cpus_per_node))
 
@@ -62,7 +64,9 @@ class Plan:
                 gpus[node] += dg
                 cpus[node] += dc
         low_g, low_c = list(gpus), list(cpus)
-        for t, node, dg, dc in sorted(self._steps):
+        # at one instant, what ends is free before what starts takes it (a reservation
+        # starts exactly when the job it waits for ends: no dip in between)
+        for t, node, dg, dc in sorted(self._steps, key=lambda s: (s[0], s[2] < 0, s[1])):
             if start_s < t < end_s:
                 gpus[node] += dg
                 cpus[node] += dc
@@ -70,9 +74,16 @@ class Plan:
                 low_c[node] = min(low_c[node], cpus[node])
         return low_g, low_c
 
-    def earliest(self, request: Request, *, window_s: float) -> Reservation | None:
-        """The earliest start (and nodes) of ``request`` within the window, else None."""
-        times = sorted({self.now_s, *(t for t, *_ in self._steps if t > self.now_s)})
+    def earliest(self, request: Request, *, window_s: float,
+                 batch_phase_s: float | None = None) -> Reservation | None:
+        """The earliest start (and nodes) of ``request`` within the window, else None.
+
+        ``batch_phase_s`` (a variant): test only at the ends of batches of running jobs,
+        as cons_tres's will-run test does (running jobs by end time, removed in batches up
+        to a 30-s barrier plus a window that doubles per batch; the start is the batch's
+        last end), the barrier at ``batch_phase_s`` modulo 30 s."""
+        times = (sorted({self.now_s, *(t for t, *_ in self._steps if t > self.now_s)})
+                 if batch_phase_s is None else [self.now_s, *self._batch_ends(batch_phase_s)])
         for t in times:
             if t > self.now_s + window_s:
                 break
@@ -85,6 +96,24 @@ class Plan:
         return None
 
 
+    def _batch_ends(self, phase_s: float, window_s: float = 30.0) -> list[float]:
+        ends = sorted(e for e in self._ends if e > self.now_s)
+        out: list[float] = []
+        i, barrier = 0, None
+        while i < len(ends):
+            if barrier is None:
+                barrier = ends[i] + window_s - (ends[i] + phase_s) % window_s
+            j = i
+            while j + 1 < len(ends) and ends[j + 1] <= barrier + window_s:
+                j += 1
+            out.append(ends[j])
+            window_s *= 2
+            while j + 1 < len(ends) and ends[j + 1] > barrier + window_s:
+                window_s *= 2
+            i = j + 1
+        return out
+
+
 @dataclass(frozen=True, kw_only=True)
 class BackfillResult:
     """What one pass decided: jobs to start now, and the reservations it made."""
@@ -95,14 +124,20 @@ class BackfillResult:
 
 def backfill_pass(*, now_s: float, pending: Sequence[Request], holdings: Sequence[Holding],
                   free: FreeNodes, window_s: float = 86400.0, max_job_test: int = 500,
-                  reservations: int | None = None) -> BackfillResult:
+                  reservations: int | None = None,
+                  whole_nodes: tuple[int, int] | None = None,
+                  batch_phase_s: float | None = None) -> BackfillResult:
     """One backfill pass over ``pending`` (already in priority order); ``free`` is updated
-    with the jobs it starts."""
+    with the jobs it starts. ``whole_nodes``: (GPUs, CPUs) of a node, to reserve whole
+    nodes for a blocked job, as Slurm's node_space plan does (its reservations are node
+    bitmaps); None reserves only the GPUs and CPUs the job asks for (the default, a
+    variant the real-Slurm comparison's workload is checked against); ``batch_phase_s``:
+    see :meth:`Plan.earliest`."""
     plan = Plan(now_s=now_s, free=free, holdings=holdings)
     starts: list[Reservation] = []
     reserved: list[Reservation] = []
     for request in pending[:max_job_test]:
-        slot = plan.earliest(request, window_s=window_s)
+        slot = plan.earliest(request, window_s=window_s, batch_phase_s=batch_phase_s)
         if slot is None:
             continue
         if slot.start_s == now_s:
@@ -112,7 +147,10 @@ def backfill_pass(*, now_s: float, pending: Sequence[Request], holdings: Sequenc
             continue
         else:
             reserved.append(slot)
+        gpus, cpus = request.gpus_per_node, request.cpus_per_node
+        if whole_nodes is not None and slot.start_s > now_s:
+            gpus, cpus = whole_nodes
         plan.add(nodes=slot.nodes, start_s=slot.start_s,
-                 end_s=slot.start_s + request.time_limit_s,
-                 gpus_per_node=request.gpus_per_node, cpus_per_node=request.cpus_per_node)
+                 end_s=slot.start_s + request.time_limit_s, gpus_per_node=gpus,
+                 cpus_per_node=cpus)
     return BackfillResult(starts=starts, reservations=reserved)

@@ -32,7 +32,8 @@ from mlfleet.sim import Simulation
 
 @dataclass(frozen=True, kw_only=True)
 class Timing:
-    """The latencies of a real slurmctld that the model adds (seconds)."""
+    """The latencies of a real slurmctld that the model adds (seconds), and the variants
+    a workload's schedule can be checked against (jitter, whole-node reservations)."""
 
     end_overhead_s: float = 0.15
     """From a job's start to its nodes being free again, beyond its run time (the batch
@@ -47,6 +48,12 @@ class Timing:
     uniformly at random (seeded): to test whether a workload's predicted schedule hinges
     on sub-second timing."""
     jitter_seed: int = 0
+    whole_node_reservations: bool = False
+    """Backfill reserves whole nodes for a blocked job (Slurm's node_space plan) instead of
+    the GPUs and CPUs it asks for: a variant, see :func:`.backfill.backfill_pass`."""
+    will_run_phase_s: float | None = None
+    """Backfill finds a blocked job's start as cons_tres's batched will-run test does, its
+    30-s barrier at this phase: a variant, see :meth:`.backfill.Plan.earliest`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,7 +160,10 @@ class SlurmModel:
         result = backfill_pass(now_s=t, pending=self._requests(t), holdings=self._holdings(),
                                free=self.state.free, window_s=self.config.bf_window_s,
                                max_job_test=self.config.bf_max_job_test,
-                               reservations=self.config.reservations)
+                               reservations=self.config.reservations,
+                               whole_nodes=(self.config.gpus_per_node, self.config.cpus_per_node)
+                               if self.timing.whole_node_reservations else None,
+                               batch_phase_s=self.timing.will_run_phase_s)
         for slot in result.starts:
             self._start(t, slot.key, slot.nodes, "backfill")
         if self._active():
