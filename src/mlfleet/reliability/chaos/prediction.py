@@ -265,7 +265,8 @@ def _resume(fleet: Sequence[RequestLevelReplica], r: int) -> Callable[[Engine], 
     request it accepted while paused (their service starts now: no work was done)."""
     def apply(engine: Engine) -> None:
         replica = fleet[r]
+        held = replica.evict(engine.now_s)  # at the paused speed: gives its busy time back
         replica.speed = 1.0
-        for rid in replica.evict(engine.now_s):
+        for rid in held:
             replica.enqueue(rid, engine.now_s)
     return apply
