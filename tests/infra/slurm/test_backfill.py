@@ -111,8 +111,8 @@ def test_batched_will_run_ends_by_hand() -> None:
     for h in held:
         free.take(h.nodes, 4, 1)
     plan = Plan(now_s=216.9, free=free, holdings=held)
-    assert plan._batch_ends(0.0) == [276.0, 316.9, 400.0]
-    assert plan._batch_ends(9.0) == [316.9, 400.0]
+    assert plan.batch_ends(0.0) == [276.0, 316.9, 400.0]
+    assert plan.batch_ends(9.0) == [316.9, 400.0]
     job2 = request("E", 1, gpus_per_node=2)
     exact = plan.earliest(job2, window_s=1e9)
     batched = plan.earliest(job2, window_s=1e9, batch_phase_s=9.0)

@@ -83,7 +83,7 @@ class Plan:
         to a 30-s barrier plus a window that doubles per batch; the start is the batch's
         last end), the barrier at ``batch_phase_s`` modulo 30 s."""
         times = (sorted({self.now_s, *(t for t, *_ in self._steps if t > self.now_s)})
-                 if batch_phase_s is None else [self.now_s, *self._batch_ends(batch_phase_s)])
+                 if batch_phase_s is None else [self.now_s, *self.batch_ends(batch_phase_s)])
         for t in times:
             if t > self.now_s + window_s:
                 break
@@ -95,8 +95,9 @@ class Plan:
                 return Reservation(key=request.key, start_s=t, nodes=nodes)
         return None
 
-
-    def _batch_ends(self, phase_s: float, window_s: float = 30.0) -> list[float]:
+    def batch_ends(self, phase_s: float, window_s: float = 30.0) -> list[float]:
+        """The running jobs' ends at which :meth:`earliest` tests with ``batch_phase_s``:
+        the last end of each will-run batch."""
         ends = sorted(e for e in self._ends if e > self.now_s)
         out: list[float] = []
         i, barrier = 0, None
